@@ -1,0 +1,18 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["node_modules/", "data/", "migrations/", "coverage/", "console/dist/"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "no-restricted-properties": ["error", { object: "process", property: "env", message: "Read settings through src/config.ts." }],
+    },
+  },
+  {
+    files: ["src/config.ts", "tests/**", "bench/**", "scripts/**", "webhooks/consumer/**", "*.config.ts"],
+    rules: { "no-restricted-properties": "off" },
+  },
+);

@@ -1,0 +1,41 @@
+// Builds a Context from a Config: opens the database, applies migrations, loads the keys.
+// Shared by main.ts and the tests, so both run exactly the same start-up.
+import { mkdirSync } from "node:fs";
+import type { Config } from "./config.js";
+import { systemClock, type Clock, type Context } from "./context.js";
+import { openDatabase } from "./db/client.js";
+import { runMigrations } from "./db/migrate.js";
+import { createLogger, type Logger } from "./log.js";
+import { loadOrCreateAdminToken, loadOrCreateKey } from "./secrets/load-key.js";
+import { createSecretBox } from "./secrets/secret-box.js";
+
+export type BootOptions = { log?: Logger; clock?: Clock; inMemory?: boolean };
+
+export async function buildContext(config: Config, opts: BootOptions = {}): Promise<Context & { adminTokenCreated: boolean }> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  mkdirSync(config.dataDir, { recursive: true });
+  const key = loadOrCreateKey(config.secretKey, config.dataDir);
+  const { token, created } = loadOrCreateAdminToken(config.adminApiToken, config.dataDir);
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.databasePoolSize,
+    inMemory: opts.inMemory,
+  });
+  try {
+    await runMigrations(database);
+  } catch (cause) {
+    await database.close().catch(() => undefined);
+    throw new Error("Applying database migrations failed; see the cause below.", { cause });
+  }
+  return {
+    config,
+    database,
+    db: database.db,
+    secrets: createSecretBox(key),
+    log,
+    clock: opts.clock ?? systemClock,
+    adminToken: token,
+    adminTokenCreated: created,
+  };
+}

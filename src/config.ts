@@ -1,0 +1,138 @@
+// The only reader of process.env. Every setting is parsed once, here, with zod; a bad value
+// stops the start with a message that names the variable and what it expects.
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ message: "expected a whole number" })
+    .int("expected a whole number")
+    .min(min, `expected at least ${min}`)
+    .max(max, `expected at most ${max}`);
+
+const ROLES = ["api", "worker", "sources"] as const;
+export type Role = (typeof ROLES)[number];
+
+const envSchema = z.object({
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL, or leave it unset for the embedded database")
+    .optional(),
+  DATABASE_POOL_SIZE: int(1, 200).default(10),
+  DATA_DIR: z.string().min(1).default("./data"),
+  ADMIN_API_TOKEN: z.string().min(16, "expected at least 16 characters").optional(),
+  MAILGATE_SECRET_KEY: z
+    .string()
+    .refine((v) => decodeKey(v) !== null, "expected 32 bytes as 64 hex characters or base64")
+    .optional(),
+  PUBLIC_URL: z.url({ message: "expected an absolute URL such as https://mailgate.example.com" }).optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  MAILGATE_ROLES: z
+    .string()
+    .default(ROLES.join(","))
+    .transform((v) => v.split(",").map((r) => r.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(ROLES, { message: `expected a comma-separated list of ${ROLES.join(", ")}` })).min(1)),
+  MAX_MESSAGE_BYTES: int(1024, 1024 * 1024 * 1024).default(50 * 1024 * 1024),
+  MESSAGE_ID_DOMAIN: z.string().min(1).default("mailgate.local"),
+  WORKER_CONCURRENCY: int(1, 64).default(4),
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .default("0,5,300,1800,7200,18000,36000,36000")
+    .transform((v) => v.split(",").map((s) => Number(s.trim())))
+    .pipe(z.array(z.number().int().min(0)).min(1, "expected seconds, comma-separated, e.g. 0,5,300")),
+  WEBHOOK_ALLOW_HTTP: bool.default(false),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  WEBHOOK_CONCURRENCY: int(1, 1000).default(64),
+  WEBHOOK_PER_ENDPOINT_CONCURRENCY: int(1, 1000).default(16),
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(15_000),
+  WEBHOOK_DISABLE_AFTER_DAYS: int(1, 365).default(5),
+  RETENTION_DAYS: int(1, 3650).default(30),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  dataDir: string;
+  adminApiToken: string | undefined;
+  secretKey: Buffer | undefined;
+  publicUrl: string;
+  logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
+  roles: Role[];
+  maxMessageBytes: number;
+  messageIdDomain: string;
+  workerConcurrency: number;
+  shutdownTimeoutMs: number;
+  webhook: {
+    retryScheduleSeconds: number[];
+    allowHttp: boolean;
+    allowPrivateNetworks: boolean;
+    concurrency: number;
+    perEndpointConcurrency: number;
+    timeoutMs: number;
+    disableAfterDays: number;
+  };
+  retentionDays: number;
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  // An empty variable means "not set": docker-compose and .env files often carry blanks.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const embedded = e.DATABASE_URL === undefined;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    dataDir: e.DATA_DIR,
+    adminApiToken: e.ADMIN_API_TOKEN,
+    secretKey: e.MAILGATE_SECRET_KEY === undefined ? undefined : (decodeKey(e.MAILGATE_SECRET_KEY) ?? undefined),
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    logLevel: e.LOG_LEVEL,
+    roles: e.MAILGATE_ROLES,
+    maxMessageBytes: e.MAX_MESSAGE_BYTES,
+    messageIdDomain: e.MESSAGE_ID_DOMAIN,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    webhook: {
+      retryScheduleSeconds: e.WEBHOOK_RETRY_SCHEDULE,
+      // The embedded quick start delivers to receivers on the same machine over plain http.
+      allowHttp: cleaned.WEBHOOK_ALLOW_HTTP === undefined ? embedded : e.WEBHOOK_ALLOW_HTTP,
+      allowPrivateNetworks:
+        cleaned.WEBHOOK_ALLOW_PRIVATE_NETWORKS === undefined ? embedded : e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      perEndpointConcurrency: e.WEBHOOK_PER_ENDPOINT_CONCURRENCY,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      disableAfterDays: e.WEBHOOK_DISABLE_AFTER_DAYS,
+    },
+    retentionDays: e.RETENTION_DAYS,
+  };
+}
+
+function decodeKey(value: string): Buffer | null {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, "hex");
+  const b = Buffer.from(value, "base64");
+  return b.length === 32 ? b : null;
+}
+
+/** The process's own configuration. */
+export const loadConfig = (): Config => parseConfig(process.env);

@@ -1,0 +1,124 @@
+// One code path, two backends: PGlite (embedded, in DATA_DIR) when no DATABASE_URL is set,
+// postgres.js against a real server otherwise. Everything above this file sees a drizzle `Db`.
+import { EventEmitter } from "node:events";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { sql, type SQL } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "./schema.js";
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema>;
+/** Anything a repository function can run on: the database or an open transaction. */
+export type Executor = Db | Tx;
+
+export type Channel = "inbound" | "deliveries" | "sync";
+
+export type Database = {
+  kind: "pglite" | "postgres";
+  db: Db;
+  /** Wake workers waiting on a channel, in this process and (on Postgres) in every other instance. Call after commit. */
+  wake(channel: Channel): void;
+  onWake(channel: Channel, listener: () => void): () => void;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** Only for migrate.ts: a way to run statements on one dedicated session. */
+  withSession<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+};
+
+export type DatabaseOptions = {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  poolSize?: number;
+  /** Tests: keep the embedded database in memory instead of DATA_DIR. */
+  inMemory?: boolean;
+};
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolSize ?? 10) : openPglite(opts);
+}
+
+async function openPglite(opts: DatabaseOptions): Promise<Database> {
+  let dir: string | undefined;
+  if (!opts.inMemory) {
+    dir = path.resolve(opts.dataDir, "pgdata");
+    mkdirSync(dir, { recursive: true });
+  }
+  const client = new PGlite(dir);
+  await client.waitReady;
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  const signals = new EventEmitter();
+  signals.setMaxListeners(0);
+  return {
+    kind: "pglite",
+    db,
+    wake: (channel) => void signals.emit(channel),
+    onWake: (channel, listener) => {
+      signals.on(channel, listener);
+      return () => void signals.off(channel, listener);
+    },
+    ping: async () => void (await client.query("select 1")),
+    close: async () => {
+      signals.removeAllListeners();
+      await client.close();
+    },
+    // PGlite is a single session already.
+    withSession: (fn) => fn(db),
+  };
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const client = postgres(url, { max: poolSize, onnotice: () => {}, idle_timeout: 60, connect_timeout: 10 });
+  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const signals = new EventEmitter();
+  signals.setMaxListeners(0);
+  const listening = new Map<Channel, Promise<unknown>>();
+  const channelName = (c: Channel) => `mailgate_${c}`;
+  return {
+    kind: "postgres",
+    db,
+    wake: (channel) => {
+      signals.emit(channel);
+      client.notify(channelName(channel), "").catch(() => {
+        // Other instances still poll; a lost notification only delays them.
+      });
+    },
+    onWake: (channel, listener) => {
+      if (!listening.has(channel)) {
+        listening.set(
+          channel,
+          client.listen(channelName(channel), () => void signals.emit(channel)).catch(() => undefined),
+        );
+      }
+      signals.on(channel, listener);
+      return () => void signals.off(channel, listener);
+    },
+    ping: async () => void (await client`select 1`),
+    close: async () => {
+      signals.removeAllListeners();
+      await client.end({ timeout: 5 });
+    },
+    withSession: async (fn) => {
+      const single = postgres(url, { max: 1, onnotice: () => {} });
+      try {
+        return await fn(drizzlePostgres(single, { schema }) as unknown as Db);
+      } finally {
+        await single.end({ timeout: 5 });
+      }
+    },
+  };
+}
+
+/** Rows of a raw `execute`, whichever driver ran it (postgres.js: an array; PGlite: `{rows}`). */
+export async function queryRows<T>(executor: Executor, query: SQL): Promise<T[]> {
+  const result = (await executor.execute(query)) as unknown;
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+export { sql };

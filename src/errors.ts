@@ -1,0 +1,45 @@
+// One error family for everything the API answers with. `code` is stable (clients branch on it),
+// `message` says what went wrong and what to do, `details` carries the specifics (e.g. fields).
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    readonly httpStatus: number,
+    message: string,
+    readonly details?: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "AppError";
+  }
+}
+
+export type FieldProblem = { field: string; message: string };
+
+export const validationError = (problems: FieldProblem[], message?: string) =>
+  new AppError(
+    "validation_failed",
+    400,
+    message ?? `Invalid request: ${problems.map((p) => `${p.field || "body"}: ${p.message}`).join("; ")}`,
+    problems,
+  );
+
+export const unauthorized = (message = "Missing or wrong bearer token: send 'Authorization: Bearer <ADMIN_API_TOKEN>'.") =>
+  new AppError("unauthorized", 401, message);
+
+export const notFound = (what: string, id?: string) =>
+  new AppError("not_found", 404, id === undefined ? `${what} not found.` : `${what} ${id} not found.`);
+
+export const conflict = (code: string, message: string, details?: unknown) => new AppError(code, 409, message, details);
+
+export const payloadTooLarge = (limitBytes: number, what = "The message") =>
+  new AppError(
+    "payload_too_large",
+    413,
+    `${what} is larger than the limit of ${limitBytes} bytes (${(limitBytes / 1024 / 1024).toFixed(1)} MiB); raise MAX_MESSAGE_BYTES to accept it.`,
+    { limitBytes },
+  );
+
+export const unprocessable = (code: string, message: string, details?: unknown) =>
+  new AppError(code, 422, message, details);
+
+export const notReady = (message: string) => new AppError("not_ready", 503, message);

@@ -1,0 +1,38 @@
+import type { ErrorRequestHandler } from "express";
+import { AppError } from "../errors.js";
+import type { Logger } from "../log.js";
+
+type BodyParserError = Error & { type?: string; status?: number; limit?: number };
+
+/** The one place errors become HTTP answers: {"error": {code, message, details}}. */
+export function errorMiddleware(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const appError = toAppError(err);
+    if (appError.httpStatus >= 500) {
+      log.error({ err, method: req.method, path: req.path }, "request failed");
+    }
+    res.status(appError.httpStatus).json({
+      error: { code: appError.code, message: appError.message, ...(appError.details === undefined ? {} : { details: appError.details }) },
+    });
+  };
+}
+
+function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as BodyParserError;
+  switch (e?.type) {
+    case "entity.too.large":
+      return new AppError(
+        "payload_too_large",
+        413,
+        `The request body is larger than the limit of ${e.limit} bytes${e.limit && e.limit > 1024 * 1024 ? " (raise MAX_MESSAGE_BYTES to accept it)" : ""}.`,
+        { limitBytes: e.limit },
+      );
+    case "entity.parse.failed":
+      return new AppError("invalid_json", 400, "The request body is not valid JSON.");
+    case "encoding.unsupported":
+    case "charset.unsupported":
+      return new AppError("unsupported_encoding", 415, e.message);
+  }
+  return new AppError("internal_error", 500, "Something went wrong on our side; the error log has the details.", undefined, { cause: err });
+}

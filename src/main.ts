@@ -1,0 +1,62 @@
+// Wiring only: parse config, open the database, migrate, start HTTP, workers and sources; stop cleanly.
+import type { Server } from "node:http";
+import { ConfigError, loadConfig } from "./config.js";
+import { buildContext } from "./boot.js";
+import { createApp } from "./http/app.js";
+import { startRuntime } from "./runtime.js";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const ctx = await buildContext(config);
+  const { log } = ctx;
+  if (ctx.adminTokenCreated) {
+    // Printed once, on first start; it stays in DATA_DIR/admin-token.
+    process.stdout.write(
+      `\nmailgate created an admin API token (stored in ${config.dataDir}/admin-token):\n\n    ${ctx.adminToken}\n\nUse it as: Authorization: Bearer <token>\n\n`,
+    );
+  }
+
+  let server: Server | undefined;
+  if (config.roles.includes("api")) {
+    server = createApp(ctx).listen(config.port, config.host);
+    await new Promise<void>((resolve, reject) => {
+      server!.once("listening", resolve).once("error", reject);
+    });
+  }
+  const runtime = startRuntime(ctx);
+  log.info({ port: config.port, database: ctx.database.kind, roles: config.roles, publicUrl: config.publicUrl }, "mailgate started");
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    const force = setTimeout(() => {
+      log.error("shutdown took longer than SHUTDOWN_TIMEOUT_MS; exiting");
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server?.closeAllConnections();
+    await runtime.stop();
+    await ctx.database.close();
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((err) => {
+  console.error("mailgate failed to start:", err);
+  process.exit(1);
+});
