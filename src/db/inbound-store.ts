@@ -1,0 +1,29 @@
+// The durable intake every source feeds: raw bytes first, processed later. Idempotent on
+// (source, provider id), so a provider re-delivery or a repeated sync stores nothing twice.
+import { createHash } from "node:crypto";
+import { and, eq } from "drizzle-orm";
+import type { Executor } from "./client.js";
+import { inboundMessages } from "./schema.js";
+
+export type StoreInbound = { sourceId: string; providerMessageId: string; raw: Buffer };
+
+export async function storeInbound(executor: Executor, input: StoreInbound): Promise<{ id: string; created: boolean }> {
+  const inserted = await executor
+    .insert(inboundMessages)
+    .values({
+      sourceId: input.sourceId,
+      providerMessageId: input.providerMessageId,
+      raw: input.raw,
+      rawSize: input.raw.length,
+      rawSha256: createHash("sha256").update(input.raw).digest("hex"),
+    })
+    .onConflictDoNothing({ target: [inboundMessages.sourceId, inboundMessages.providerMessageId] })
+    .returning({ id: inboundMessages.id });
+  if (inserted[0]) return { id: inserted[0].id, created: true };
+  const [existing] = await executor
+    .select({ id: inboundMessages.id })
+    .from(inboundMessages)
+    .where(and(eq(inboundMessages.sourceId, input.sourceId), eq(inboundMessages.providerMessageId, input.providerMessageId)));
+  if (!existing) throw new Error("inbound message vanished between insert and lookup");
+  return { id: existing.id, created: false };
+}
