@@ -123,6 +123,7 @@ CREATE TABLE "mail_sources" (
 	"last_error_at" timestamp (3) with time zone,
 	"last_sync_at" timestamp (3) with time zone,
 	"last_processed_at" timestamp (3) with time zone,
+	"sync_requested_at" timestamp (3) with time zone,
 	"cursor" jsonb,
 	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL

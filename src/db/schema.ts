@@ -120,6 +120,7 @@ export const mailSources = pgTable(
     lastErrorAt: ts("last_error_at"),
     lastSyncAt: ts("last_sync_at"),
     lastProcessedAt: ts("last_processed_at"),
+    syncRequestedAt: ts("sync_requested_at"), // "Process Now": the source's owner runs a sync and clears it
     cursor: jsonb("cursor"), // provider cursor: IMAP {uidValidity,lastUid}, Gmail {historyId}, Graph {deltaLink}
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -13,6 +13,8 @@ import { settingsRoutes } from "./routes/settings.js";
 import { sourceRoutes } from "./routes/sources.js";
 import { inboundRoutes } from "./routes/inbound.js";
 import { ticketRoutes } from "./routes/tickets.js";
+import { inboundMessageRoutes } from "./routes/inbound-messages.js";
+import { attachmentRoutes } from "./routes/attachments.js";
 
 export function createApp(ctx: Context): Express {
   const app = express();
@@ -32,7 +34,9 @@ export function createApp(ctx: Context): Express {
   api.use(jobTypeRoutes(ctx));
   api.use(settingsRoutes(ctx));
   api.use(sourceRoutes(ctx));
+  api.use(inboundMessageRoutes(ctx));
   api.use(ticketRoutes(ctx));
+  api.use(attachmentRoutes(ctx));
   api.use((req, _res, next) => next(notFound(`Route ${req.method} /api${req.path}`)));
   app.use("/api", api);
 

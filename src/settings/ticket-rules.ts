@@ -1,0 +1,50 @@
+// The ticket creation rules of the product guide ("Ticket Creation Rules", "Unmapped Domains",
+// "Attachments Missing"), stored as one settings document. Defaults are the guide's.
+import { z } from "zod";
+
+export const PRIORITIES = ["low", "normal", "high", "urgent"] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const ticketRulesSchema = z
+  .object({
+    defaultPriority: z.enum(PRIORITIES),
+    defaultJobType: z.string().trim().min(1).max(200),
+    autoAssign: z.discriminatedUnion("mode", [
+      z.object({ mode: z.literal("none") }).strict(),
+      z.object({ mode: z.literal("specific"), techId: z.uuid("expected a tech id") }).strict(),
+      z.object({ mode: z.literal("round_robin") }).strict(),
+    ]),
+    attachments: z
+      .object({
+        mode: z.enum(["save", "ignore"]),
+        maxBytes: z.number().int().min(1).max(1024 * 1024 * 1024),
+        // Extensions (".pdf") or MIME types ("application/pdf", "image/*"); empty = every type.
+        allowedTypes: z.array(z.string().trim().min(1).max(200)).max(500),
+      })
+      .strict(),
+    unmappedDomains: z.discriminatedUnion("mode", [
+      z
+        .object({
+          mode: z.literal("default_company"),
+          // null: fall back to the company flagged isDefault; with neither, mail is kept as `unrouted`.
+          defaultCompanyId: z.uuid("expected a company id").nullable(),
+        })
+        .strict(),
+      z.object({ mode: z.literal("lead") }).strict(),
+    ]),
+    ticketSubjectTag: z.string().min(1).max(50),
+    createContacts: z.boolean(),
+  })
+  .strict();
+
+export type TicketRules = z.infer<typeof ticketRulesSchema>;
+
+export const DEFAULT_TICKET_RULES: TicketRules = {
+  defaultPriority: "normal",
+  defaultJobType: "Support Request",
+  autoAssign: { mode: "none" },
+  attachments: { mode: "save", maxBytes: 25 * 1024 * 1024, allowedTypes: [] },
+  unmappedDomains: { mode: "default_company", defaultCompanyId: null },
+  ticketSubjectTag: "Ticket #",
+  createContacts: true,
+};

@@ -1,0 +1,45 @@
+// What each kind of source stores: non-secret settings in mail_sources.config (JSON), secrets
+// sealed in mail_sources.secrets, and the provider cursor in mail_sources.cursor.
+import { z } from "zod";
+
+export const SOURCE_KINDS = ["imap", "gmail", "graph", "api"] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+export const SOURCE_STATUSES = ["connected", "connecting", "error", "needs_reauth", "disabled"] as const;
+export type SourceStatus = (typeof SOURCE_STATUSES)[number];
+
+export const scheduleSchema = z.discriminatedUnion("mode", [
+  z.object({ mode: z.literal("continuous") }).strict(),
+  z
+    .object({
+      mode: z.literal("scheduled"),
+      cron: z.array(z.string().trim().min(1)).min(1, "give at least one cron expression, e.g. \"0 8-18 * * 1-5\""),
+      timezone: z.string().min(1).default("UTC"),
+    })
+    .strict(),
+  z.object({ mode: z.literal("manual") }).strict(),
+]);
+export type Schedule = z.infer<typeof scheduleSchema>;
+
+export type ImapConfig = {
+  host: string;
+  port: number;
+  security: "ssl" | "starttls" | "none";
+  user: string;
+  folder: string;
+  postProcess: { action: "none" | "mark_seen" | "move"; folder?: string };
+};
+export type ImapSecrets = { password: string };
+export type ImapCursor = { uidValidity: string; lastUid: number };
+
+export type GmailConfig = {
+  clientId: string;
+  redirectUri: string;
+  topicName?: string;
+  delivery: "push" | "pull";
+  subscriptionName?: string;
+  postProcess: { addLabel?: string; markRead?: boolean };
+};
+export type GmailSecrets = { clientSecret: string; tokens?: Record<string, unknown> };
+
+export type GraphConfig = { tenantId: string; clientId: string; redirectUri: string };
+export type GraphSecrets = { clientSecret: string; tokens?: Record<string, unknown> };
