@@ -1,10 +1,15 @@
 // Starts the background parts an instance runs for its roles, and stops them in reverse order.
 import type { Context } from "./context.js";
+import { startPipelineWorkers } from "./pipeline/worker.js";
 
 export type Runtime = { stop(): Promise<void> };
 
-export function startRuntime(_ctx: Context): Runtime {
+export function startRuntime(ctx: Context): Runtime {
   const parts: Runtime[] = [];
+  const roles = ctx.config.roles;
+  if (roles.includes("worker")) {
+    parts.push(startPipelineWorkers(ctx));
+  }
   return {
     stop: async () => {
       for (const part of parts.reverse()) await part.stop();
