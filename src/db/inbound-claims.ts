@@ -1,0 +1,84 @@
+// Claiming and settling inbound messages for the pipeline worker.
+import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import type { Executor } from "./client.js";
+import { inboundMessages, mailSources } from "./schema.js";
+
+export type ClaimedMessage = {
+  id: string;
+  sourceId: string | null;
+  raw: Buffer | null;
+  receivedAt: Date;
+  attempts: number;
+};
+
+/** Locks the next due `received` message; other workers skip it (FOR UPDATE SKIP LOCKED). */
+export async function claimNextInbound(executor: Executor, now: Date): Promise<ClaimedMessage | null> {
+  const [row] = await executor
+    .select({
+      id: inboundMessages.id,
+      sourceId: inboundMessages.sourceId,
+      raw: inboundMessages.raw,
+      receivedAt: inboundMessages.receivedAt,
+      attempts: inboundMessages.attempts,
+    })
+    .from(inboundMessages)
+    .where(and(eq(inboundMessages.status, "received"), lte(inboundMessages.nextAttemptAt, now)))
+    .orderBy(asc(inboundMessages.nextAttemptAt))
+    .limit(1)
+    .for("update", { skipLocked: true });
+  return row ?? null;
+}
+
+export type Settlement = {
+  status: string;
+  reason?: string | null;
+  error?: string | null;
+  ticketId?: string | null;
+  duplicateOf?: string | null;
+  messageId?: string | null;
+  fromAddress?: string | null;
+  subject?: string | null;
+};
+
+export async function settleInbound(executor: Executor, id: string, s: Settlement, now: Date): Promise<void> {
+  await executor
+    .update(inboundMessages)
+    .set({
+      status: s.status,
+      reason: s.reason ?? null,
+      error: s.error ?? null,
+      ticketId: s.ticketId ?? null,
+      duplicateOf: s.duplicateOf ?? null,
+      messageId: s.messageId ?? null,
+      fromAddress: s.fromAddress ?? null,
+      subject: s.subject ?? null,
+      attempts: sql`${inboundMessages.attempts} + 1`,
+      processedAt: now,
+    })
+    .where(eq(inboundMessages.id, id));
+}
+
+/** A transient failure: keep it `received` and try again later. */
+export async function deferInbound(executor: Executor, id: string, error: string, at: Date): Promise<void> {
+  await executor
+    .update(inboundMessages)
+    .set({ attempts: sql`${inboundMessages.attempts} + 1`, error, nextAttemptAt: at })
+    .where(eq(inboundMessages.id, id));
+}
+
+export async function markSourceProcessed(executor: Executor, sourceId: string, now: Date): Promise<void> {
+  await executor.update(mailSources).set({ lastProcessedAt: now }).where(eq(mailSources.id, sourceId));
+}
+
+/** Statuses that had no lasting effect, so running the pipeline again cannot act twice. */
+export const REPROCESSABLE = ["failed", "unrouted", "ignored", "duplicate"] as const;
+
+/** Puts a message back in the queue (reprocess); its raw bytes must still be there. */
+export async function requeueInbound(executor: Executor, id: string, now: Date): Promise<boolean> {
+  const rows = await executor
+    .update(inboundMessages)
+    .set({ status: "received", nextAttemptAt: now, error: null, reason: null, attempts: 0 })
+    .where(and(eq(inboundMessages.id, id), sql`${inboundMessages.raw} is not null`, inArray(inboundMessages.status, [...REPROCESSABLE])))
+    .returning({ id: inboundMessages.id });
+  return rows.length > 0;
+}

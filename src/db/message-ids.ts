@@ -1,0 +1,42 @@
+// message_ids: every normalised Message-ID seen, once. Claiming one is the dedupe step; looking
+// them up is the header half of thread matching.
+import { and, eq, inArray, isNotNull } from "drizzle-orm";
+import type { Executor } from "./client.js";
+import { messageIds } from "./schema.js";
+
+export type Claim = { kind: "claimed" } | { kind: "taken"; inboundMessageId: string | null; ticketId: string | null };
+
+/**
+ * Claims a Message-ID for an inbound message. The primary key decides under concurrency: a second
+ * worker with the same id waits for the first transaction and then sees the conflict.
+ */
+export async function claimMessageId(executor: Executor, messageId: string, inboundMessageId: string): Promise<Claim> {
+  const inserted = await executor
+    .insert(messageIds)
+    .values({ messageId, inboundMessageId })
+    .onConflictDoNothing()
+    .returning({ messageId: messageIds.messageId });
+  if (inserted.length > 0) return { kind: "claimed" };
+  const [owner] = await executor.select().from(messageIds).where(eq(messageIds.messageId, messageId));
+  if (!owner || owner.inboundMessageId === inboundMessageId) return { kind: "claimed" }; // a reprocess of the owner
+  return { kind: "taken", inboundMessageId: owner.inboundMessageId, ticketId: owner.ticketId };
+}
+
+export async function linkMessageIdToTicket(executor: Executor, messageId: string, ticketId: string): Promise<void> {
+  await executor.update(messageIds).set({ ticketId }).where(eq(messageIds.messageId, messageId));
+}
+
+/** The ticket of the first id (in the order given) that belongs to one. */
+export async function findTicketByMessageIds(executor: Executor, ids: string[]): Promise<string | null> {
+  if (ids.length === 0) return null;
+  const rows = await executor
+    .select({ messageId: messageIds.messageId, ticketId: messageIds.ticketId })
+    .from(messageIds)
+    .where(and(inArray(messageIds.messageId, ids.slice(0, 200)), isNotNull(messageIds.ticketId)));
+  const byId = new Map(rows.map((r) => [r.messageId, r.ticketId]));
+  for (const id of ids) {
+    const ticketId = byId.get(id);
+    if (ticketId) return ticketId;
+  }
+  return null;
+}

@@ -1,0 +1,26 @@
+// The transactional outbox: an event is written in the same transaction as the change it
+// describes, and fanned out at once to one delivery per matching endpoint (unique on both).
+import { randomBytes } from "node:crypto";
+import { sql } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { events } from "../db/schema.js";
+
+export type NewEvent = { type: string; companyId: string | null; data: unknown; at: Date };
+
+export const newEventId = () => "evt_" + randomBytes(16).toString("base64url");
+
+/** Returns the event id (the webhook-id). The caller wakes the "deliveries" channel after commit. */
+export async function recordEvent(executor: Executor, event: NewEvent): Promise<string> {
+  const id = newEventId();
+  const payload = { type: event.type, timestamp: event.at.toISOString(), data: event.data };
+  await executor.insert(events).values({ id, type: event.type, companyId: event.companyId, payload, createdAt: event.at });
+  await executor.execute(sql`
+    insert into webhook_deliveries (event_id, endpoint_id, next_attempt_at)
+    select ${id}, e.id, ${event.at.toISOString()}::timestamptz
+      from webhook_endpoints e
+     where e.enabled
+       and (e.events is null or ${event.type} = any(e.events))
+       and (e.company_id is null or e.company_id = ${event.companyId}::uuid)
+    on conflict do nothing`);
+  return id;
+}

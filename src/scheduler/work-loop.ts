@@ -1,0 +1,65 @@
+// A pool of loops that each take one unit of work at a time: woken at once on a channel
+// (LISTEN/NOTIFY, or the in-process signal on PGlite), polling as a fallback for due retries.
+import type { Channel, Database } from "../db/client.js";
+import type { Logger } from "../log.js";
+
+export type WorkLoop = { stop(): Promise<void>; kick(): void };
+
+export type WorkLoopOptions = {
+  name: string;
+  database: Database;
+  channel: Channel;
+  concurrency: number;
+  pollMs: number;
+  log: Logger;
+  /** Does one unit of work; resolves false when there was nothing to do. */
+  step: () => Promise<boolean>;
+};
+
+export function startWorkLoop(opts: WorkLoopOptions): WorkLoop {
+  let running = true;
+  const sleepers = new Set<() => void>();
+  const wakeAll = () => {
+    for (const wake of [...sleepers]) wake();
+  };
+  const unsubscribe = opts.database.onWake(opts.channel, wakeAll);
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      sleepers.add(done);
+    });
+
+  const loop = async (slot: number) => {
+    let failures = 0;
+    while (running) {
+      try {
+        const didWork = await opts.step();
+        failures = 0;
+        if (!didWork) await sleep(opts.pollMs);
+      } catch (err) {
+        // The step records what belongs to a message itself; what reaches here is the database
+        // being away. Back off instead of spinning.
+        failures++;
+        opts.log.error({ err, loop: opts.name, slot }, "work loop step failed");
+        await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)));
+      }
+    }
+  };
+  const loops = Array.from({ length: opts.concurrency }, (_, i) => loop(i));
+
+  return {
+    kick: wakeAll,
+    stop: async () => {
+      running = false;
+      unsubscribe();
+      wakeAll();
+      await Promise.all(loops);
+    },
+  };
+}
