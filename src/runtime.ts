@@ -1,6 +1,7 @@
 // Starts the background parts an instance runs for its roles, and stops them in reverse order.
 import type { Context } from "./context.js";
 import { startPipelineWorkers } from "./pipeline/worker.js";
+import { startDispatcher } from "./delivery/dispatcher.js";
 
 export type Runtime = { stop(): Promise<void> };
 
@@ -9,6 +10,7 @@ export function startRuntime(ctx: Context): Runtime {
   const roles = ctx.config.roles;
   if (roles.includes("worker")) {
     parts.push(startPipelineWorkers(ctx));
+    parts.push(startDispatcher(ctx));
   }
   return {
     stop: async () => {

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { events } from "../db/schema.js";
+import { events, webhookDeliveries } from "../db/schema.js";
 
 export type NewEvent = { type: string; companyId: string | null; data: unknown; at: Date };
 
@@ -23,4 +23,20 @@ export async function recordEvent(executor: Executor, event: NewEvent): Promise<
        and (e.company_id is null or e.company_id = ${event.companyId}::uuid)
     on conflict do nothing`);
   return id;
+}
+
+/** An event for one endpoint only (the `webhook.test` event). Returns the event and delivery ids. */
+export async function recordEventForEndpoint(
+  executor: Executor,
+  event: NewEvent,
+  endpointId: string,
+): Promise<{ eventId: string; deliveryId: string }> {
+  const id = newEventId();
+  const payload = { type: event.type, timestamp: event.at.toISOString(), data: event.data };
+  await executor.insert(events).values({ id, type: event.type, companyId: event.companyId, payload, createdAt: event.at });
+  const [delivery] = await executor
+    .insert(webhookDeliveries)
+    .values({ eventId: id, endpointId, nextAttemptAt: event.at })
+    .returning({ id: webhookDeliveries.id });
+  return { eventId: id, deliveryId: delivery!.id };
 }

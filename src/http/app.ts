@@ -15,6 +15,7 @@ import { inboundRoutes } from "./routes/inbound.js";
 import { ticketRoutes } from "./routes/tickets.js";
 import { inboundMessageRoutes } from "./routes/inbound-messages.js";
 import { attachmentRoutes } from "./routes/attachments.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 
 export function createApp(ctx: Context): Express {
   const app = express();
@@ -37,6 +38,7 @@ export function createApp(ctx: Context): Express {
   api.use(inboundMessageRoutes(ctx));
   api.use(ticketRoutes(ctx));
   api.use(attachmentRoutes(ctx));
+  api.use(webhookRoutes(ctx));
   api.use((req, _res, next) => next(notFound(`Route ${req.method} /api${req.path}`)));
   app.use("/api", api);
 

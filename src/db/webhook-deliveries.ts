@@ -1,0 +1,135 @@
+// webhook_deliveries: claiming due deliveries in batches (leased, FOR UPDATE SKIP LOCKED) and
+// recording the outcome of attempts in batches, so a backlog drains at HTTP speed.
+import { sql } from "drizzle-orm";
+import { queryRows, type Executor } from "./client.js";
+
+export type ClaimedDelivery = {
+  id: string;
+  eventId: string;
+  endpointId: string;
+  attempts: number;
+  url: string;
+  secret: Buffer;
+  previousSecret: Buffer | null;
+  previousSecretExpiresAt: Date | null;
+  payload: unknown;
+};
+
+const toBuffer = (v: unknown): Buffer | null =>
+  v == null ? null : Buffer.isBuffer(v) ? v : Buffer.from((v as Uint8Array).buffer, (v as Uint8Array).byteOffset, (v as Uint8Array).byteLength);
+
+/**
+ * Claims up to `batch` due deliveries, at most `perEndpoint` per endpoint and none for endpoints
+ * already saturated in this process, and leases them until `leaseUntil`: a crashed instance's
+ * deliveries become due again when the lease runs out (at-least-once).
+ */
+export async function claimDueDeliveries(
+  executor: Executor,
+  opts: { now: Date; leaseUntil: Date; batch: number; perEndpoint: number; saturated: string[] },
+): Promise<ClaimedDelivery[]> {
+  const saturated = `{${opts.saturated.join(",")}}`;
+  const rows = await queryRows<Record<string, unknown>>(
+    executor,
+    sql`with due as (
+          select d.id, d.endpoint_id, d.next_attempt_at
+            from webhook_deliveries d
+           where d.status = 'pending' and d.next_attempt_at <= ${opts.now.toISOString()}::timestamptz
+             and not (d.endpoint_id = any(${saturated}::uuid[]))
+           order by d.next_attempt_at
+           limit ${opts.batch * 20}
+        ), ranked as (
+          select due.id, row_number() over (partition by due.endpoint_id order by due.next_attempt_at) as rn
+            from due join webhook_endpoints e on e.id = due.endpoint_id and e.enabled
+        ), locked as (
+          select d.id from webhook_deliveries d
+           where d.id in (select id from ranked where rn <= ${opts.perEndpoint})
+             and d.status = 'pending'
+           limit ${opts.batch}
+           for update of d skip locked
+        )
+        update webhook_deliveries d
+           set next_attempt_at = ${opts.leaseUntil.toISOString()}::timestamptz
+          from locked, webhook_endpoints e, events ev
+         where d.id = locked.id and e.id = d.endpoint_id and ev.id = d.event_id
+     returning d.id, d.event_id, d.endpoint_id, d.attempts, e.url, e.secret, e.previous_secret,
+               e.previous_secret_expires_at, ev.payload`,
+  );
+  return rows.map((r) => ({
+    id: r.id as string,
+    eventId: r.event_id as string,
+    endpointId: r.endpoint_id as string,
+    attempts: Number(r.attempts),
+    url: r.url as string,
+    secret: toBuffer(r.secret)!,
+    previousSecret: toBuffer(r.previous_secret),
+    previousSecretExpiresAt: r.previous_secret_expires_at ? new Date(r.previous_secret_expires_at as string) : null,
+    payload: typeof r.payload === "string" ? JSON.parse(r.payload) : r.payload,
+  }));
+}
+
+export type AttemptResult = {
+  deliveryId: string;
+  attemptedAt: Date;
+  statusCode: number | null;
+  durationMs: number;
+  responseBody: string | null;
+  error: string | null;
+  /** pending (with nextAttemptAt) | succeeded | exhausted */
+  status: "pending" | "succeeded" | "exhausted";
+  nextAttemptAt: Date | null;
+};
+
+/** Writes many attempts and their deliveries' new state in one statement. */
+export async function recordAttempts(executor: Executor, results: AttemptResult[]): Promise<void> {
+  if (results.length === 0) return;
+  const json = JSON.stringify(
+    results.map((r) => ({
+      id: r.deliveryId,
+      attempted_at: r.attemptedAt.toISOString(),
+      status_code: r.statusCode,
+      duration_ms: Math.round(r.durationMs),
+      response_body: r.responseBody,
+      error: r.error,
+      status: r.status,
+      next_at: r.nextAttemptAt?.toISOString() ?? null,
+    })),
+  );
+  await executor.execute(sql`
+    with r as (
+      select * from jsonb_to_recordset(${json}::jsonb)
+        as r(id uuid, attempted_at timestamptz, status_code int, duration_ms int, response_body text, error text, status text, next_at timestamptz)
+    ), ins as (
+      insert into webhook_attempts (delivery_id, attempted_at, status_code, duration_ms, response_body, error)
+      select id, attempted_at, status_code, duration_ms, response_body, error from r
+    )
+    update webhook_deliveries d
+       set status = r.status,
+           attempts = d.attempts + 1,
+           next_attempt_at = coalesce(r.next_at, d.next_attempt_at),
+           last_status_code = r.status_code,
+           last_error = r.error,
+           updated_at = r.attempted_at,
+           completed_at = case when r.status in ('succeeded', 'exhausted') then r.attempted_at else null end
+      from r
+     where d.id = r.id`);
+}
+
+/** Sends a delivery again with the same event id (webhook-id); works on finished ones too. */
+export async function redeliver(executor: Executor, id: string, now: Date): Promise<boolean> {
+  const rows = await queryRows<{ id: string }>(
+    executor,
+    sql`update webhook_deliveries set status = 'pending', next_attempt_at = ${now.toISOString()}::timestamptz,
+               completed_at = null, updated_at = ${now.toISOString()}::timestamptz
+         where id = ${id} returning id`,
+  );
+  return rows.length > 0;
+}
+
+export async function nextDueAt(executor: Executor): Promise<Date | null> {
+  const rows = await queryRows<{ at: string | Date | null }>(
+    executor,
+    sql`select min(next_attempt_at) as at from webhook_deliveries where status = 'pending'`,
+  );
+  const at = rows[0]?.at;
+  return at ? new Date(at) : null;
+}

@@ -1,0 +1,243 @@
+// The dispatcher: claims due deliveries in leased batches, sends them with a global and a
+// per-endpoint concurrency limit (one slow endpoint cannot starve the others), and records every
+// attempt. Woken at once for new events; polls for retries that come due.
+import type { Context } from "../context.js";
+import { claimDueDeliveries, nextDueAt, recordAttempts, type AttemptResult, type ClaimedDelivery } from "../db/webhook-deliveries.js";
+import { disableEndpoint, markEndpointHealth } from "../db/webhook-endpoints.js";
+import { errorLog } from "../db/schema.js";
+import { nextAttempt, classifyResponse, shouldDisableForFailing } from "./retry-policy.js";
+import { signWebhook } from "./sign-webhook.js";
+import { checkWebhookUrl } from "./url-safety.js";
+import { createSender, type SendResult, type Sender } from "./send-webhook.js";
+
+export type Dispatcher = { stop(): Promise<void>; kick(): void; idle(): Promise<void> };
+
+type Outcome = { delivery: ClaimedDelivery; result: AttemptResult; verdict: "success" | "retry" | "disable_endpoint" };
+
+const SAFETY_CACHE_MS = 30_000;
+const FLUSH_EVERY_MS = 10;
+const FLUSH_AT = 200;
+
+export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): Dispatcher {
+  const cfg = ctx.config.webhook;
+  const pollMs = opts.pollMs ?? 1000;
+  const sender: Sender = createSender({ timeoutMs: cfg.timeoutMs, maxSockets: cfg.perEndpointConcurrency });
+  const perEndpoint = new Map<string, number>();
+  const secrets = new Map<string, string>(); // sealed (hex) → plaintext, so each secret is opened once
+  const urlChecks = new Map<string, { at: number; problem: string | null }>();
+  let inflight = 0;
+  let running = true;
+  let wakeLoop: (() => void) | null = null;
+  const wake = () => wakeLoop?.();
+  const unsubscribe = ctx.database.onWake("deliveries", wake);
+
+  let pending: Outcome[] = [];
+  let flushing: Promise<void> = Promise.resolve();
+  let flushTimer: NodeJS.Timeout | null = null;
+
+  const open = (sealed: Buffer) => {
+    const key = sealed.toString("hex");
+    let plain = secrets.get(key);
+    if (plain === undefined) {
+      plain = ctx.secrets.open(sealed);
+      secrets.set(key, plain);
+    }
+    return plain;
+  };
+
+  // Checked again at send time, not only at creation: a name can be re-pointed (DNS rebinding).
+  const urlProblem = async (url: string): Promise<string | null> => {
+    const cached = urlChecks.get(url);
+    if (cached && Date.now() - cached.at < SAFETY_CACHE_MS) return cached.problem;
+    const check = await checkWebhookUrl(url, { allowHttp: cfg.allowHttp, allowPrivateNetworks: cfg.allowPrivateNetworks });
+    const problem = check.ok ? null : check.message;
+    urlChecks.set(url, { at: Date.now(), problem });
+    return problem;
+  };
+
+  const attempt = async (d: ClaimedDelivery): Promise<Outcome> => {
+    const attemptedAt = ctx.clock.now();
+    let sent: SendResult;
+    const problem = await urlProblem(d.url);
+    if (problem) {
+      sent = { statusCode: null, retryAfter: null, responseBody: null, error: `refused: ${problem}`, durationMs: 0 };
+    } else {
+      const body = JSON.stringify(d.payload);
+      const keys = [open(d.secret)];
+      if (d.previousSecret && d.previousSecretExpiresAt && d.previousSecretExpiresAt > attemptedAt) keys.push(open(d.previousSecret));
+      const headers = signWebhook({ id: d.eventId, timestamp: attemptedAt, body, secrets: keys });
+      sent = await sender.send(new URL(d.url), headers, body);
+    }
+    const verdict = classifyResponse(sent.statusCode, sent.error ?? undefined);
+    const base = {
+      deliveryId: d.id,
+      attemptedAt,
+      statusCode: sent.statusCode,
+      durationMs: sent.durationMs,
+      responseBody: sent.responseBody,
+      error: sent.error,
+    };
+    if (verdict === "success") return { delivery: d, verdict, result: { ...base, status: "succeeded", nextAttemptAt: null } };
+    // 410: the endpoint is disabled and this delivery waits, pending, for it to be re-enabled.
+    if (verdict === "disable_endpoint") return { delivery: d, verdict, result: { ...base, status: "pending", nextAttemptAt: attemptedAt } };
+    const next = nextAttempt({
+      attempts: d.attempts + 1,
+      scheduleSeconds: cfg.retryScheduleSeconds,
+      now: ctx.clock.now(),
+      retryAfter: sent.statusCode === 429 || sent.statusCode === 503 ? sent.retryAfter : null,
+      random: Math.random,
+    });
+    return next.kind === "retry"
+      ? { delivery: d, verdict, result: { ...base, status: "pending", nextAttemptAt: next.at } }
+      : { delivery: d, verdict, result: { ...base, status: "exhausted", nextAttemptAt: null } };
+  };
+
+  const flush = async (batch: Outcome[]) => {
+    if (batch.length === 0) return;
+    const now = ctx.clock.now();
+    try {
+      await ctx.db.transaction(async (tx) => {
+        await recordAttempts(tx, batch.map((o) => o.result));
+        const byEndpoint = new Map<string, Outcome[]>();
+        for (const o of batch) byEndpoint.set(o.delivery.endpointId, [...(byEndpoint.get(o.delivery.endpointId) ?? []), o]);
+        for (const [endpointId, outcomes] of byEndpoint) {
+          const gone = outcomes.find((o) => o.verdict === "disable_endpoint");
+          if (gone) {
+            await disableEndpoint(tx, endpointId, `The endpoint answered 410 Gone at ${now.toISOString()}; re-enable it when it accepts events again.`, now);
+            continue;
+          }
+          const ok = outcomes.some((o) => o.verdict === "success");
+          const failingSince = await markEndpointHealth(tx, endpointId, ok, now);
+          if (!ok && shouldDisableForFailing(failingSince, now, cfg.disableAfterDays)) {
+            await disableEndpoint(
+              tx,
+              endpointId,
+              `Every delivery failed for ${cfg.disableAfterDays} days (since ${failingSince?.toISOString()}); fix the receiver, then re-enable the endpoint.`,
+              now,
+            );
+          }
+        }
+        const exhausted = batch.filter((o) => o.result.status === "exhausted" && o.verdict !== "success");
+        if (exhausted.length > 0) {
+          await tx.insert(errorLog).values(
+            exhausted.map((o) => ({
+              at: now,
+              kind: "delivery_failed",
+              message: `Webhook delivery ${o.delivery.id} to ${o.delivery.url} gave up: ${o.result.error ?? `HTTP ${o.result.statusCode}`}`,
+              details: { deliveryId: o.delivery.id, endpointId: o.delivery.endpointId, eventId: o.delivery.eventId },
+            })),
+          );
+        }
+      });
+    } catch (err) {
+      // The leases run out and these deliveries are sent again: at-least-once, never lost.
+      ctx.log.error({ err, count: batch.length }, "recording webhook attempts failed");
+    }
+  };
+
+  const scheduleFlush = () => {
+    const go = () => {
+      flushTimer = null;
+      const batch = pending;
+      pending = [];
+      flushing = flushing.then(() => flush(batch));
+    };
+    if (pending.length >= FLUSH_AT) {
+      if (flushTimer) clearTimeout(flushTimer);
+      go();
+    } else if (!flushTimer) {
+      flushTimer = setTimeout(go, FLUSH_EVERY_MS);
+    }
+  };
+
+  const launch = (d: ClaimedDelivery) => {
+    inflight++;
+    perEndpoint.set(d.endpointId, (perEndpoint.get(d.endpointId) ?? 0) + 1);
+    attempt(d)
+      .catch((err: unknown): Outcome => {
+        ctx.log.error({ err, deliveryId: d.id }, "webhook attempt crashed");
+        const now = ctx.clock.now();
+        return {
+          delivery: d,
+          verdict: "retry",
+          result: { deliveryId: d.id, attemptedAt: now, statusCode: null, durationMs: 0, responseBody: null, error: String(err), status: "pending", nextAttemptAt: new Date(now.getTime() + 60_000) },
+        };
+      })
+      .then((outcome) => {
+        pending.push(outcome);
+        scheduleFlush();
+        inflight--;
+        const left = (perEndpoint.get(d.endpointId) ?? 1) - 1;
+        if (left === 0) perEndpoint.delete(d.endpointId);
+        else perEndpoint.set(d.endpointId, left);
+        wake();
+      });
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        wakeLoop = null;
+        resolve();
+      }, ms);
+      wakeLoop = () => {
+        clearTimeout(timer);
+        wakeLoop = null;
+        resolve();
+      };
+    });
+
+  const loop = async () => {
+    let failures = 0;
+    while (running) {
+      const free = cfg.concurrency - inflight;
+      if (free <= 0) {
+        await sleep(pollMs);
+        continue;
+      }
+      try {
+        const now = ctx.clock.now();
+        const saturated = [...perEndpoint].filter(([, n]) => n >= cfg.perEndpointConcurrency).map(([id]) => id);
+        const claimed = await claimDueDeliveries(ctx.db, {
+          now,
+          leaseUntil: new Date(now.getTime() + cfg.timeoutMs + 60_000),
+          batch: Math.min(free, 500),
+          perEndpoint: cfg.perEndpointConcurrency,
+          saturated,
+        });
+        failures = 0;
+        for (const d of claimed) launch(d);
+        if (claimed.length === 0) {
+          const due = inflight === 0 ? await nextDueAt(ctx.db) : null;
+          const untilDue = due ? due.getTime() - ctx.clock.now().getTime() : pollMs;
+          await sleep(Math.max(5, Math.min(pollMs, untilDue)));
+        }
+      } catch (err) {
+        failures++;
+        ctx.log.error({ err }, "claiming webhook deliveries failed");
+        await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)));
+      }
+    }
+  };
+  const looping = loop();
+
+  const idle = async () => {
+    while (inflight > 0 || pending.length > 0 || flushTimer) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await flushing;
+  };
+
+  return {
+    kick: wake,
+    idle,
+    stop: async () => {
+      running = false;
+      unsubscribe();
+      wake();
+      await looping;
+      await idle();
+      sender.close();
+    },
+  };
+}
