@@ -1,6 +1,25 @@
+// Attachment bytes. Always served as a download, never rendered: an HTML or SVG attachment from a
+// stranger must not run in the admin's browser under our origin.
 import { Router } from "express";
 import type { Context } from "../../context.js";
+import { notFound } from "../../errors.js";
+import { findAttachmentContent } from "../../db/tickets.js";
+import { contentDisposition, safeContentType } from "../content-disposition.js";
+import { parseId } from "../params.js";
 
-export function attachmentRoutes(_ctx: Context): Router {
-  return Router();
+export function attachmentRoutes(ctx: Context): Router {
+  const router = Router();
+
+  router.get("/attachments/:id/content", async (req, res) => {
+    const id = parseId(req.params.id, "Attachment");
+    const file = await findAttachmentContent(ctx.db, id);
+    if (!file) throw notFound("Attachment", id);
+    res.setHeader("Content-Type", safeContentType(file.contentType));
+    res.setHeader("Content-Disposition", contentDisposition(file.filename));
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("Content-Security-Policy", "default-src 'none'; sandbox");
+    res.send(file.content);
+  });
+
+  return router;
 }

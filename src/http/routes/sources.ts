@@ -1,6 +1,147 @@
+// Mail sources: the mailboxes mailgate reads (IMAP, Gmail, Microsoft 365) and the raw-MIME API.
+// Secrets are sealed on the way in and never leave again; responses carry `hasX` flags instead.
 import { Router } from "express";
 import type { Context } from "../../context.js";
+import { notFound, unprocessable, validationError } from "../../errors.js";
+import { companyExists, deleteSource, findSource, insertSource, listSources, requestSync, updateSource, type SourceRecord } from "../../db/sources.js";
+import { countMessagesBySource, emptyMessageCounts } from "../../db/inbound-messages.js";
+import { initialSourceStatus, planSourcePatch } from "../../sources/plan-source-patch.js";
+import type { SourceKind } from "../../sources/source-config.js";
+import { createSourceInput, patchSourceInput, storedBlockOf, type SourceRole } from "../../sources/source-input.js";
+import { toSourceView, type OpenedSecrets } from "../../sources/source-view.js";
+import { testConnection } from "../../sources/test-connection.js";
+import { parsePage, toPage } from "../pagination.js";
+import { parseId } from "../params.js";
+import { parseWith } from "../validate.js";
 
-export function sourceRoutes(_ctx: Context): Router {
-  return Router();
+export function sourceRoutes(ctx: Context): Router {
+  const router = Router();
+
+  const openSecrets = (row: SourceRecord): OpenedSecrets => {
+    if (!row.secrets) return {};
+    try {
+      return ctx.secrets.openJson<OpenedSecrets>(row.secrets);
+    } catch (err) {
+      // A source whose secrets cannot be opened is still listed; its flags say the secrets are missing.
+      ctx.log.warn({ err, sourceId: row.id }, "cannot open the secrets of a mail source");
+      return {};
+    }
+  };
+
+  const view = async (row: SourceRecord) => {
+    const counts = await countMessagesBySource(ctx.db, [row.id]);
+    return toSourceView(row, openSecrets(row), counts.get(row.id) ?? emptyMessageCounts());
+  };
+
+  const load = async (rawId: string | string[] | undefined) => {
+    const id = parseId(rawId, "Mail source");
+    const row = await findSource(ctx.db, id);
+    if (!row) throw notFound("Mail source", id);
+    return row;
+  };
+
+  const requireCompany = async (companyId: string | null) => {
+    if (companyId && !(await companyExists(ctx.db, companyId))) {
+      throw validationError([{ field: "companyId", message: `no company ${companyId}; create it with POST /api/companies first` }]);
+    }
+  };
+
+  router.post("/sources", async (req, res) => {
+    const input = parseWith(createSourceInput, req.body);
+    const companyId = input.role === "company" ? (input.companyId ?? null) : null;
+    await requireCompany(companyId);
+    const stored = storedBlockOf(input);
+    const row = await insertSource(ctx.db, {
+      kind: input.kind,
+      name: input.name,
+      address: input.address,
+      role: input.role,
+      companyId,
+      schedule: input.schedule,
+      config: stored.config,
+      secrets: stored.secrets ? ctx.secrets.sealJson(stored.secrets) : null,
+      status: initialSourceStatus(input.kind),
+      at: ctx.clock.now(),
+    });
+    ctx.database.wake("sync");
+    res.status(201).json(await view(row));
+  });
+
+  router.get("/sources", async (req, res) => {
+    const page = parsePage(req.query);
+    const rows = await listSources(ctx.db, page);
+    const counts = await countMessagesBySource(ctx.db, rows.map((r) => r.id));
+    res.json(toPage(rows, page, (row) => toSourceView(row, openSecrets(row), counts.get(row.id) ?? emptyMessageCounts())));
+  });
+
+  router.get("/sources/:id", async (req, res) => {
+    res.json(await view(await load(req.params.id)));
+  });
+
+  router.patch("/sources/:id", async (req, res) => {
+    const patch = parseWith(patchSourceInput, req.body);
+    const existing = await load(req.params.id);
+    const secrets = openSecrets(existing);
+    const plan = planSourcePatch(
+      {
+        kind: existing.kind as SourceKind,
+        role: existing.role as SourceRole,
+        companyId: existing.companyId,
+        status: existing.status,
+        config: (existing.config ?? {}) as Record<string, unknown>,
+        secrets,
+      },
+      patch,
+    );
+    if (plan.companyId !== existing.companyId) await requireCompany(plan.companyId);
+    const { secrets: newSecrets, clearError, ...changes } = plan;
+    const row = await updateSource(
+      ctx.db,
+      existing.id,
+      {
+        ...changes,
+        ...(newSecrets ? { secrets: ctx.secrets.sealJson(newSecrets) } : {}),
+        ...(clearError ? { lastError: null, lastErrorAt: null } : {}),
+      },
+      ctx.clock.now(),
+    );
+    if (!row) throw notFound("Mail source", existing.id);
+    // The source's owner reloads its settings when woken.
+    ctx.database.wake("sync");
+    res.json(await view(row));
+  });
+
+  router.delete("/sources/:id", async (req, res) => {
+    const id = parseId(req.params.id, "Mail source");
+    if (!(await deleteSource(ctx.db, id))) throw notFound("Mail source", id);
+    ctx.database.wake("sync");
+    res.status(204).end();
+  });
+
+  router.post("/sources/:id/test", async (req, res) => {
+    res.json(await testConnection(ctx, await load(req.params.id)));
+  });
+
+  router.post("/sources/:id/process", async (req, res) => {
+    const id = parseId(req.params.id, "Mail source");
+    if (!(await requestSync(ctx.db, id, ctx.clock.now()))) throw notFound("Mail source", id);
+    ctx.database.wake("sync");
+    res.status(202).json({ accepted: true });
+  });
+
+  router.post("/sources/:id/authorize", async (req) => {
+    const source = await load(req.params.id);
+    if (source.kind === "gmail" || source.kind === "graph") {
+      throw unprocessable("not_available", "OAuth authorization is not available for this kind yet.", { kind: source.kind });
+    }
+    throw unprocessable(
+      "not_oauth",
+      `Only Gmail and Microsoft 365 sources authorize with OAuth; a ${source.kind} source needs no authorization${
+        source.kind === "imap" ? " (it signs in with its user and password)" : ""
+      }.`,
+      { kind: source.kind },
+    );
+  });
+
+  return router;
 }

@@ -1,6 +1,40 @@
+// Tickets, read side: lists with filters, and one ticket with its messages and attachments.
 import { Router } from "express";
+import { z } from "zod";
 import type { Context } from "../../context.js";
+import { notFound } from "../../errors.js";
+import { TICKET_STATUSES, findTicketDetail, listTickets } from "../../db/tickets.js";
+import { parsePage, toPage } from "../pagination.js";
+import { parseId } from "../params.js";
+import { parseListQuery } from "../list-query.js";
 
-export function ticketRoutes(_ctx: Context): Router {
-  return Router();
+// Unknown query parameters are rejected too: a misspelt filter must not quietly list everything.
+const ticketQuery = z
+  .object({
+    companyId: z.uuid("expected a company id").optional(),
+    status: z.enum(TICKET_STATUSES).optional(),
+    unmapped: z.enum(["true", "false"], "expected true or false").transform((v) => v === "true").optional(),
+    limit: z.unknown().optional(),
+    cursor: z.unknown().optional(),
+  })
+  .strict();
+
+export function ticketRoutes(ctx: Context): Router {
+  const router = Router();
+
+  router.get("/tickets", async (req, res) => {
+    const { companyId, status, unmapped } = parseListQuery(ticketQuery, req.query);
+    const page = parsePage(req.query);
+    const rows = await listTickets(ctx.db, { companyId, status, unmapped }, page);
+    res.json(toPage(rows, page, (row) => row));
+  });
+
+  router.get("/tickets/:id", async (req, res) => {
+    const id = parseId(req.params.id, "Ticket");
+    const ticket = await findTicketDetail(ctx.db, id);
+    if (!ticket) throw notFound("Ticket", id);
+    res.json(ticket);
+  });
+
+  return router;
 }

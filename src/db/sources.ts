@@ -1,0 +1,66 @@
+// Mail sources as rows: create, read, change, delete, and "Process Now" requests.
+// Secrets stay sealed here; callers open them with ctx.secrets when they need them.
+import { eq } from "drizzle-orm";
+import type { Executor } from "./client.js";
+import { companies, mailSources } from "./schema.js";
+import type { Page } from "../http/pagination.js";
+import { pageOrder, pageWhere } from "../http/pagination.js";
+
+export type SourceRecord = typeof mailSources.$inferSelect;
+export type NewSource = Pick<SourceRecord, "kind" | "name" | "address" | "role" | "companyId" | "config" | "secrets" | "schedule" | "status"> & {
+  at: Date;
+};
+export type SourceChanges = Partial<
+  Pick<SourceRecord, "name" | "address" | "role" | "companyId" | "config" | "secrets" | "schedule" | "status" | "lastError" | "lastErrorAt">
+>;
+
+export async function insertSource(executor: Executor, s: NewSource): Promise<SourceRecord> {
+  const { at, ...values } = s;
+  const [row] = await executor.insert(mailSources).values({ ...values, createdAt: at, updatedAt: at }).returning();
+  if (!row) throw new Error("mail source insert returned nothing");
+  return row;
+}
+
+export async function findSource(executor: Executor, id: string): Promise<SourceRecord | null> {
+  const [row] = await executor.select().from(mailSources).where(eq(mailSources.id, id));
+  return row ?? null;
+}
+
+/** Newest first; one row more than the page holds, so the caller knows whether another page follows. */
+export async function listSources(executor: Executor, page: Page): Promise<SourceRecord[]> {
+  return executor
+    .select()
+    .from(mailSources)
+    .where(pageWhere(page, mailSources.createdAt, mailSources.id))
+    .orderBy(...pageOrder(mailSources.createdAt, mailSources.id))
+    .limit(page.limit + 1);
+}
+
+export async function updateSource(executor: Executor, id: string, changes: SourceChanges, at: Date): Promise<SourceRecord | null> {
+  const [row] = await executor
+    .update(mailSources)
+    .set({ ...changes, updatedAt: at })
+    .where(eq(mailSources.id, id))
+    .returning();
+  return row ?? null;
+}
+
+export async function deleteSource(executor: Executor, id: string): Promise<boolean> {
+  const rows = await executor.delete(mailSources).where(eq(mailSources.id, id)).returning({ id: mailSources.id });
+  return rows.length > 0;
+}
+
+/** "Process Now": the source's owner sees sync_requested_at, runs a sync and clears it. */
+export async function requestSync(executor: Executor, id: string, at: Date): Promise<boolean> {
+  const rows = await executor
+    .update(mailSources)
+    .set({ syncRequestedAt: at })
+    .where(eq(mailSources.id, id))
+    .returning({ id: mailSources.id });
+  return rows.length > 0;
+}
+
+export async function companyExists(executor: Executor, id: string): Promise<boolean> {
+  const [row] = await executor.select({ id: companies.id }).from(companies).where(eq(companies.id, id));
+  return row !== undefined;
+}

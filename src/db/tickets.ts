@@ -1,0 +1,149 @@
+// The read side of tickets: lists, one ticket with its messages and their attachments, and
+// attachment bytes. (The write side is ticket-store.ts.)
+import { and, asc, eq, inArray, type SQL } from "drizzle-orm";
+import type { Executor } from "./client.js";
+import { attachmentBlobs, attachments, ticketMessages, tickets } from "./schema.js";
+import type { Page } from "../http/pagination.js";
+import { pageOrder, pageWhere } from "../http/pagination.js";
+
+export const TICKET_STATUSES = ["open", "closed"] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+
+const ticketColumns = {
+  id: tickets.id,
+  number: tickets.number,
+  subject: tickets.subject,
+  status: tickets.status,
+  priority: tickets.priority,
+  jobType: tickets.jobType,
+  companyId: tickets.companyId,
+  contactId: tickets.contactId,
+  assigneeId: tickets.assigneeId,
+  sourceId: tickets.sourceId,
+  unmapped: tickets.unmapped,
+  createdAt: tickets.createdAt,
+  updatedAt: tickets.updatedAt,
+  closedAt: tickets.closedAt,
+};
+
+export type TicketSummary = {
+  id: string;
+  number: number;
+  subject: string;
+  status: string;
+  priority: string;
+  jobType: string;
+  companyId: string | null;
+  contactId: string | null;
+  assigneeId: string | null;
+  sourceId: string | null;
+  unmapped: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  closedAt: Date | null;
+};
+
+export type AttachmentSummary = {
+  id: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  contentId: string | null;
+  inline: boolean;
+};
+
+export type TicketMessage = {
+  id: string;
+  kind: string;
+  from: string;
+  fromName: string | null;
+  to: unknown;
+  cc: unknown;
+  subject: string;
+  text: string | null;
+  html: string | null;
+  messageId: string;
+  receivedAt: Date;
+  skippedAttachments: unknown;
+  attachments: AttachmentSummary[];
+};
+
+export type TicketDetail = TicketSummary & { messages: TicketMessage[] };
+
+export type TicketFilter = { companyId?: string; status?: TicketStatus; unmapped?: boolean };
+
+/** Newest first; one row more than the page holds, so the caller knows whether another page follows. */
+export async function listTickets(executor: Executor, filter: TicketFilter, page: Page): Promise<TicketSummary[]> {
+  const conditions: (SQL | undefined)[] = [
+    filter.companyId ? eq(tickets.companyId, filter.companyId) : undefined,
+    filter.status ? eq(tickets.status, filter.status) : undefined,
+    filter.unmapped === undefined ? undefined : eq(tickets.unmapped, filter.unmapped),
+    pageWhere(page, tickets.createdAt, tickets.id),
+  ];
+  return executor
+    .select(ticketColumns)
+    .from(tickets)
+    .where(and(...conditions))
+    .orderBy(...pageOrder(tickets.createdAt, tickets.id))
+    .limit(page.limit + 1);
+}
+
+/** Three queries whatever the number of messages: the ticket, its messages, all their attachments. */
+export async function findTicketDetail(executor: Executor, id: string): Promise<TicketDetail | null> {
+  const [ticket] = await executor.select(ticketColumns).from(tickets).where(eq(tickets.id, id));
+  if (!ticket) return null;
+  const messages = await executor
+    .select({
+      id: ticketMessages.id,
+      kind: ticketMessages.kind,
+      from: ticketMessages.fromAddress,
+      fromName: ticketMessages.fromName,
+      to: ticketMessages.to,
+      cc: ticketMessages.cc,
+      subject: ticketMessages.subject,
+      text: ticketMessages.text,
+      html: ticketMessages.html,
+      messageId: ticketMessages.messageId,
+      receivedAt: ticketMessages.receivedAt,
+      skippedAttachments: ticketMessages.skippedAttachments,
+    })
+    .from(ticketMessages)
+    .where(eq(ticketMessages.ticketId, id))
+    .orderBy(asc(ticketMessages.receivedAt), asc(ticketMessages.createdAt), asc(ticketMessages.id));
+  const files =
+    messages.length === 0
+      ? []
+      : await executor
+          .select({
+            ticketMessageId: attachments.ticketMessageId,
+            id: attachments.id,
+            filename: attachments.filename,
+            contentType: attachments.contentType,
+            size: attachments.size,
+            sha256: attachments.sha256,
+            contentId: attachments.contentId,
+            inline: attachments.inline,
+          })
+          .from(attachments)
+          .where(inArray(attachments.ticketMessageId, messages.map((m) => m.id)))
+          .orderBy(asc(attachments.createdAt), asc(attachments.id));
+  const byMessage = new Map<string, AttachmentSummary[]>();
+  for (const { ticketMessageId, ...file } of files) {
+    const list = byMessage.get(ticketMessageId) ?? [];
+    list.push(file);
+    byMessage.set(ticketMessageId, list);
+  }
+  return { ...ticket, messages: messages.map((m) => ({ ...m, attachments: byMessage.get(m.id) ?? [] })) };
+}
+
+export type AttachmentContent = { filename: string; contentType: string; content: Buffer };
+
+export async function findAttachmentContent(executor: Executor, id: string): Promise<AttachmentContent | null> {
+  const [row] = await executor
+    .select({ filename: attachments.filename, contentType: attachments.contentType, content: attachmentBlobs.content })
+    .from(attachments)
+    .innerJoin(attachmentBlobs, eq(attachmentBlobs.sha256, attachments.sha256))
+    .where(eq(attachments.id, id));
+  return row ?? null;
+}

@@ -1,0 +1,72 @@
+// What a PATCH of a source changes, decided from the stored state and the request alone.
+// A kind's block is merged with what is stored (an omitted secret is kept) and validated whole.
+import { validationError } from "../errors.js";
+import { parseWith } from "../http/validate.js";
+import type { Schedule, SourceKind, SourceStatus } from "./source-config.js";
+import {
+  blockSchema,
+  foreignBlockProblems,
+  hasBlock,
+  mergeBlock,
+  ownershipProblems,
+  splitBlock,
+  type KindBlocks,
+  type PatchSourceInput,
+  type SourceRole,
+} from "./source-input.js";
+import type { OpenedSecrets } from "./source-view.js";
+
+export type SourceState = {
+  kind: SourceKind;
+  role: SourceRole;
+  companyId: string | null;
+  status: string;
+  config: Record<string, unknown>;
+  secrets: OpenedSecrets;
+};
+
+export type SourcePatchPlan = {
+  name?: string;
+  address?: string;
+  role: SourceRole;
+  companyId: string | null;
+  schedule?: Schedule;
+  config?: Record<string, unknown>;
+  /** The whole secrets document to seal, when it changed. */
+  secrets?: OpenedSecrets;
+  status?: SourceStatus;
+  /** New connection settings make the last connection error stale. */
+  clearError: boolean;
+};
+
+export const initialSourceStatus = (kind: SourceKind): SourceStatus => (kind === "api" ? "connected" : "connecting");
+
+export function planSourcePatch(state: SourceState, patch: PatchSourceInput): SourcePatchPlan {
+  const role = patch.role ?? state.role;
+  // Turning a company mailbox into a system one drops its company unless the request says otherwise.
+  const companyId = patch.companyId !== undefined ? patch.companyId : role === "system" ? null : state.companyId;
+  const problems = [...foreignBlockProblems(state.kind, patch), ...ownershipProblems(role, companyId)];
+  if (problems.length > 0) throw validationError(problems);
+
+  const plan: SourcePatchPlan = { role, companyId, clearError: false };
+  if (patch.name !== undefined) plan.name = patch.name;
+  if (patch.address !== undefined) plan.address = patch.address;
+  if (patch.schedule !== undefined) plan.schedule = patch.schedule;
+
+  const blockPatch = hasBlock(state.kind) ? patch[state.kind] : undefined;
+  if (hasBlock(state.kind) && blockPatch !== undefined) {
+    const kind = state.kind;
+    const merged = mergeBlock(kind, { config: state.config, secrets: state.secrets }, blockPatch);
+    const parsed = parseWith(blockSchema(kind), { [kind]: merged }) as Record<string, unknown>;
+    const stored = splitBlock(kind, parsed[kind] as KindBlocks[typeof kind]);
+    plan.config = stored.config;
+    // Tokens from an earlier authorization stay; only the block's own secret is replaced.
+    plan.secrets = { ...state.secrets, ...stored.secrets };
+    plan.clearError = true;
+    if (state.status !== "disabled") plan.status = initialSourceStatus(kind);
+  }
+
+  if (patch.enabled === false) plan.status = "disabled";
+  if (patch.enabled === true && state.status === "disabled") plan.status = initialSourceStatus(state.kind);
+  return plan;
+}

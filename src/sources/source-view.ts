@@ -1,0 +1,66 @@
+// What the API shows of a source: its settings, never its secrets. A secret appears only as a
+// `hasX` flag, and OAuth tokens only as `authorized`.
+import type { SourceRecord } from "../db/sources.js";
+import type { MessageCounts } from "../db/inbound-messages.js";
+import type { SourceKind } from "./source-config.js";
+
+export type OpenedSecrets = Record<string, unknown>;
+
+export type SourceView = {
+  id: string;
+  kind: string;
+  name: string;
+  address: string;
+  role: string;
+  companyId: string | null;
+  schedule: unknown;
+  status: string;
+  lastError: string | null;
+  lastErrorAt: Date | null;
+  lastProcessedAt: Date | null;
+  lastSyncAt: Date | null;
+  syncRequestedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  imap?: Record<string, unknown>;
+  gmail?: Record<string, unknown>;
+  graph?: Record<string, unknown>;
+  messageCounts: MessageCounts;
+};
+
+const present = (value: unknown) => typeof value === "string" && value.length > 0;
+
+function kindBlock(kind: SourceKind, config: Record<string, unknown>, secrets: OpenedSecrets) {
+  switch (kind) {
+    case "imap":
+      return { imap: { ...config, hasPassword: present(secrets.password) } };
+    case "gmail":
+      return { gmail: { ...config, hasClientSecret: present(secrets.clientSecret), authorized: secrets.tokens != null } };
+    case "graph":
+      return { graph: { ...config, hasClientSecret: present(secrets.clientSecret), authorized: secrets.tokens != null } };
+    case "api":
+      return {};
+  }
+}
+
+export function toSourceView(row: SourceRecord, secrets: OpenedSecrets, messageCounts: MessageCounts): SourceView {
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    address: row.address,
+    role: row.role,
+    companyId: row.companyId,
+    schedule: row.schedule,
+    status: row.status,
+    lastError: row.lastError,
+    lastErrorAt: row.lastErrorAt,
+    lastProcessedAt: row.lastProcessedAt,
+    lastSyncAt: row.lastSyncAt,
+    syncRequestedAt: row.syncRequestedAt,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    ...kindBlock(row.kind as SourceKind, (row.config ?? {}) as Record<string, unknown>, secrets),
+    messageCounts,
+  };
+}

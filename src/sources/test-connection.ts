@@ -1,0 +1,50 @@
+// "Test Connection": try a source's settings against its provider and answer with a value, never
+// an exception: {ok: true, details} or {ok: false, error: {code, message}}.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Context } from "../context.js";
+import type { SourceRecord } from "../db/sources.js";
+import type { SourceKind } from "./source-config.js";
+
+export type ConnectionTestResult =
+  | { ok: true; details: Record<string, unknown> }
+  | { ok: false; error: { code: string; message: string } };
+
+type ImapTester = (ctx: Context, source: SourceRecord) => Promise<ConnectionTestResult>;
+
+const notAvailable = (what: string): ConnectionTestResult => ({
+  ok: false,
+  error: { code: "not_available", message: `Testing ${what} sources is not available in this version of mailgate yet.` },
+});
+
+export async function testConnection(ctx: Context, source: SourceRecord): Promise<ConnectionTestResult> {
+  const kind = source.kind as SourceKind;
+  switch (kind) {
+    case "api":
+      return { ok: true, details: { kind: "api" } };
+    case "imap": {
+      const tester = await loadImapTester();
+      if (!tester) return notAvailable("IMAP");
+      try {
+        return await tester(ctx, source);
+      } catch (err) {
+        ctx.log.warn({ err, sourceId: source.id }, "IMAP connection test failed unexpectedly");
+        return { ok: false, error: { code: "test_failed", message: `The connection test failed: ${(err as Error).message}` } };
+      }
+    }
+    case "gmail":
+      return notAvailable("Gmail");
+    case "graph":
+      return notAvailable("Microsoft 365");
+  }
+}
+
+// The IMAP source lands in its own change; until then this module must load (and typecheck) without it.
+// A module path held in a variable keeps the compiler from resolving it.
+async function loadImapTester(): Promise<ImapTester | null> {
+  const modulePath = "./imap/test-connection.js";
+  const candidates = [modulePath, modulePath.replace(/\.js$/, ".ts")].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  if (!candidates.some((file) => existsSync(file))) return null;
+  const loaded = (await import(modulePath)) as { testImapConnection?: unknown };
+  return typeof loaded.testImapConnection === "function" ? (loaded.testImapConnection as ImapTester) : null;
+}
