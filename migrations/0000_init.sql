@@ -136,6 +136,15 @@ CREATE TABLE "message_ids" (
 	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "oauth_states" (
+	"state" text PRIMARY KEY NOT NULL,
+	"source_id" uuid NOT NULL,
+	"provider" text NOT NULL,
+	"code_verifier" "bytea" NOT NULL,
+	"expires_at" timestamp (3) with time zone NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "push_subscriptions" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"source_id" uuid NOT NULL,
@@ -154,6 +163,18 @@ CREATE TABLE "settings" (
 	"key" text PRIMARY KEY NOT NULL,
 	"value" jsonb NOT NULL,
 	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "sync_requests" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"source_id" uuid NOT NULL,
+	"kind" text NOT NULL,
+	"key" text NOT NULL,
+	"payload" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"attempts" integer DEFAULT 0 NOT NULL,
+	"next_attempt_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"last_error" text,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "techs" (
@@ -253,7 +274,9 @@ ALTER TABLE "leads" ADD CONSTRAINT "leads_inbound_message_id_inbound_messages_id
 ALTER TABLE "mail_sources" ADD CONSTRAINT "mail_sources_company_id_companies_id_fk" FOREIGN KEY ("company_id") REFERENCES "public"."companies"("id") ON DELETE restrict ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "message_ids" ADD CONSTRAINT "message_ids_inbound_message_id_inbound_messages_id_fk" FOREIGN KEY ("inbound_message_id") REFERENCES "public"."inbound_messages"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "message_ids" ADD CONSTRAINT "message_ids_ticket_id_tickets_id_fk" FOREIGN KEY ("ticket_id") REFERENCES "public"."tickets"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "oauth_states" ADD CONSTRAINT "oauth_states_source_id_mail_sources_id_fk" FOREIGN KEY ("source_id") REFERENCES "public"."mail_sources"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "push_subscriptions" ADD CONSTRAINT "push_subscriptions_source_id_mail_sources_id_fk" FOREIGN KEY ("source_id") REFERENCES "public"."mail_sources"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "sync_requests" ADD CONSTRAINT "sync_requests_source_id_mail_sources_id_fk" FOREIGN KEY ("source_id") REFERENCES "public"."mail_sources"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "ticket_messages" ADD CONSTRAINT "ticket_messages_ticket_id_tickets_id_fk" FOREIGN KEY ("ticket_id") REFERENCES "public"."tickets"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "ticket_messages" ADD CONSTRAINT "ticket_messages_inbound_message_id_inbound_messages_id_fk" FOREIGN KEY ("inbound_message_id") REFERENCES "public"."inbound_messages"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "tickets" ADD CONSTRAINT "tickets_company_id_companies_id_fk" FOREIGN KEY ("company_id") REFERENCES "public"."companies"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
@@ -278,6 +301,8 @@ CREATE INDEX "inbound_messages_status" ON "inbound_messages" USING btree ("statu
 CREATE INDEX "mail_sources_address" ON "mail_sources" USING btree ("address");--> statement-breakpoint
 CREATE INDEX "message_ids_ticket" ON "message_ids" USING btree ("ticket_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "push_subscriptions_external" ON "push_subscriptions" USING btree ("provider","external_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "sync_requests_key" ON "sync_requests" USING btree ("source_id","kind","key");--> statement-breakpoint
+CREATE INDEX "sync_requests_due" ON "sync_requests" USING btree ("next_attempt_at");--> statement-breakpoint
 CREATE INDEX "ticket_messages_ticket" ON "ticket_messages" USING btree ("ticket_id","created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "ticket_messages_inbound" ON "ticket_messages" USING btree ("inbound_message_id");--> statement-breakpoint
 CREATE INDEX "tickets_company" ON "tickets" USING btree ("company_id","created_at");--> statement-breakpoint

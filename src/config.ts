@@ -53,6 +53,18 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(15_000),
   WEBHOOK_DISABLE_AFTER_DAYS: int(1, 365).default(5),
   RETENTION_DAYS: int(1, 3650).default(30),
+  // Google (Gmail source). Every endpoint is configurable: that is how tests reach the fakes.
+  GOOGLE_OAUTH_AUTH_URL: z.url().default("https://accounts.google.com/o/oauth2/v2/auth"),
+  GOOGLE_OAUTH_TOKEN_URL: z.url().default("https://oauth2.googleapis.com/token"),
+  GOOGLE_OAUTH_CERTS_URL: z.url().default("https://www.googleapis.com/oauth2/v1/certs"),
+  GMAIL_API_ROOT_URL: z.url().default("https://gmail.googleapis.com/"),
+  PUBSUB_EMULATOR_HOST: z.string().min(1).optional(),
+  GMAIL_PUSH_AUDIENCE: z.string().min(1).optional(),
+  GMAIL_PUSH_SERVICE_ACCOUNT: z.string().min(1).optional(),
+  // Microsoft 365 (Graph source).
+  GRAPH_API_URL: z.url().default("https://graph.microsoft.com/v1.0"),
+  MICROSOFT_LOGIN_URL: z.url().default("https://login.microsoftonline.com"),
+  GRAPH_SUBSCRIPTION_MINUTES: int(5, 10_070).default(10_070),
 });
 
 export type Config = {
@@ -80,6 +92,18 @@ export type Config = {
     disableAfterDays: number;
   };
   retentionDays: number;
+  google: {
+    authUrl: string;
+    tokenUrl: string;
+    certsUrl: string;
+    gmailApiRootUrl: string;
+    pubsubEmulatorHost: string | undefined;
+    /** Expected `aud` of Pub/Sub push tokens; default PUBLIC_URL + /push/gmail. */
+    pushAudience: string;
+    /** Expected `email` of Pub/Sub push tokens (the push subscription's service account). */
+    pushServiceAccount: string | undefined;
+  };
+  microsoft: { graphApiUrl: string; loginUrl: string; subscriptionMinutes: number };
 };
 
 export class ConfigError extends Error {
@@ -125,6 +149,20 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       disableAfterDays: e.WEBHOOK_DISABLE_AFTER_DAYS,
     },
     retentionDays: e.RETENTION_DAYS,
+    google: {
+      authUrl: e.GOOGLE_OAUTH_AUTH_URL,
+      tokenUrl: e.GOOGLE_OAUTH_TOKEN_URL,
+      certsUrl: e.GOOGLE_OAUTH_CERTS_URL,
+      gmailApiRootUrl: e.GMAIL_API_ROOT_URL,
+      pubsubEmulatorHost: e.PUBSUB_EMULATOR_HOST,
+      pushAudience: e.GMAIL_PUSH_AUDIENCE ?? `${(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "")}/push/gmail`,
+      pushServiceAccount: e.GMAIL_PUSH_SERVICE_ACCOUNT,
+    },
+    microsoft: {
+      graphApiUrl: e.GRAPH_API_URL.replace(/\/+$/, ""),
+      loginUrl: e.MICROSOFT_LOGIN_URL.replace(/\/+$/, ""),
+      subscriptionMinutes: e.GRAPH_SUBSCRIPTION_MINUTES,
+    },
   };
 }
 

@@ -2,6 +2,8 @@
 import type { Context } from "./context.js";
 import { startPipelineWorkers } from "./pipeline/worker.js";
 import { startDispatcher } from "./delivery/dispatcher.js";
+import { startGmailSources } from "./sources/gmail/runtime.js";
+import { startGraphSources } from "./sources/graph/runtime.js";
 
 export type Runtime = { stop(): Promise<void> };
 
@@ -11,6 +13,10 @@ export function startRuntime(ctx: Context): Runtime {
   if (roles.includes("worker")) {
     parts.push(startPipelineWorkers(ctx));
     parts.push(startDispatcher(ctx));
+  }
+  if (roles.includes("sources")) {
+    parts.push(startGmailSources(ctx));
+    parts.push(startGraphSources(ctx));
   }
   return {
     stop: async () => {

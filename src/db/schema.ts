@@ -148,6 +148,39 @@ export const pushSubscriptions = pgTable(
   (t) => [uniqueIndex("push_subscriptions_external").on(t.provider, t.externalId)],
 );
 
+// OAuth2 authorization in flight: a single-use `state` bound to a source, with its PKCE verifier.
+export const oauthStates = pgTable("oauth_states", {
+  state: text("state").primaryKey(),
+  sourceId: uuid("source_id")
+    .notNull()
+    .references(() => mailSources.id, { onDelete: "cascade" }),
+  provider: text("provider").notNull(), // google | microsoft
+  codeVerifier: bytea("code_verifier").notNull(), // sealed
+  expiresAt: ts("expires_at").notNull(),
+  createdAt: createdAt(),
+});
+
+// Durable work a provider signal asked for, recorded before the signal is acknowledged:
+// a Gmail mailbox to sync (key "history"), a Graph message to fetch (key = immutable id), a
+// Graph catch-up (key "delta"). Unique per source, kind and key, so repeats fold together.
+export const syncRequests = pgTable(
+  "sync_requests",
+  {
+    id: id(),
+    sourceId: uuid("source_id")
+      .notNull()
+      .references(() => mailSources.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    key: text("key").notNull(),
+    payload: jsonb("payload").notNull().default({}),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("sync_requests_key").on(t.sourceId, t.kind, t.key), index("sync_requests_due").on(t.nextAttemptAt)],
+);
+
 // ── mail in ──────────────────────────────────────────────────────────────────
 
 export const inboundMessages = pgTable(

@@ -16,6 +16,9 @@ import { ticketRoutes } from "./routes/tickets.js";
 import { inboundMessageRoutes } from "./routes/inbound-messages.js";
 import { attachmentRoutes } from "./routes/attachments.js";
 import { webhookRoutes } from "./routes/webhooks.js";
+import { subscriptionRoutes } from "./routes/subscriptions.js";
+import { gmailRoutes } from "../sources/gmail/routes.js";
+import { graphRoutes } from "../sources/graph/routes.js";
 
 export function createApp(ctx: Context): Express {
   const app = express();
@@ -23,6 +26,9 @@ export function createApp(ctx: Context): Express {
   app.set("trust proxy", true);
 
   app.use(healthRoutes(ctx));
+  // Provider endpoints authenticate by their own mechanism (OIDC token, clientState, OAuth state).
+  app.use(gmailRoutes(ctx));
+  app.use(graphRoutes(ctx));
 
   const api = express.Router();
   api.use(requireAdminToken(ctx.adminToken));
@@ -39,6 +45,7 @@ export function createApp(ctx: Context): Express {
   api.use(ticketRoutes(ctx));
   api.use(attachmentRoutes(ctx));
   api.use(webhookRoutes(ctx));
+  api.use(subscriptionRoutes(ctx));
   api.use((req, _res, next) => next(notFound(`Route ${req.method} /api${req.path}`)));
   app.use("/api", api);
 

@@ -5,6 +5,8 @@ import { fileURLToPath } from "node:url";
 import type { Context } from "../context.js";
 import type { SourceRecord } from "../db/sources.js";
 import type { SourceKind } from "./source-config.js";
+import { testGmailConnection } from "./gmail/test-connection.js";
+import { testGraphConnection } from "./graph/test-connection.js";
 
 export type ConnectionTestResult =
   | { ok: true; details: Record<string, unknown> }
@@ -33,9 +35,22 @@ export async function testConnection(ctx: Context, source: SourceRecord): Promis
       }
     }
     case "gmail":
-      return notAvailable("Gmail");
+      return guarded(ctx, source, testGmailConnection);
     case "graph":
-      return notAvailable("Microsoft 365");
+      return guarded(ctx, source, testGraphConnection);
+  }
+}
+
+async function guarded(
+  ctx: Context,
+  source: SourceRecord,
+  tester: (ctx: Context, source: SourceRecord) => Promise<ConnectionTestResult>,
+): Promise<ConnectionTestResult> {
+  try {
+    return await tester(ctx, source);
+  } catch (err) {
+    ctx.log.warn({ err, sourceId: source.id }, "connection test failed unexpectedly");
+    return { ok: false, error: { code: "test_failed", message: `The connection test failed: ${(err as Error).message}` } };
   }
 }
 

@@ -10,6 +10,8 @@ import type { SourceKind } from "../../sources/source-config.js";
 import { createSourceInput, patchSourceInput, storedBlockOf, type SourceRole } from "../../sources/source-input.js";
 import { toSourceView, type OpenedSecrets } from "../../sources/source-view.js";
 import { testConnection } from "../../sources/test-connection.js";
+import { authorizeGmail } from "../../sources/gmail/authorize.js";
+import { authorizeGraph } from "../../sources/graph/authorize.js";
 import { parsePage, toPage } from "../pagination.js";
 import { parseId } from "../params.js";
 import { parseWith } from "../validate.js";
@@ -129,11 +131,10 @@ export function sourceRoutes(ctx: Context): Router {
     res.status(202).json({ accepted: true });
   });
 
-  router.post("/sources/:id/authorize", async (req) => {
+  router.post("/sources/:id/authorize", async (req, res) => {
     const source = await load(req.params.id);
-    if (source.kind === "gmail" || source.kind === "graph") {
-      throw unprocessable("not_available", "OAuth authorization is not available for this kind yet.", { kind: source.kind });
-    }
+    if (source.kind === "gmail") return void res.json(await authorizeGmail(ctx, source));
+    if (source.kind === "graph") return void res.json(await authorizeGraph(ctx, source));
     throw unprocessable(
       "not_oauth",
       `Only Gmail and Microsoft 365 sources authorize with OAuth; a ${source.kind} source needs no authorization${
