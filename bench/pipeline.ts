@@ -1,0 +1,113 @@
+// bench:pipeline — 5,000 realistic mixed messages (new tickets, replies, auto-replies,
+// attachments) through the real pipeline into real Postgres, against mailparser's parse-only
+// rate on the same messages measured in the same run.
+import { randomBytes } from "node:crypto";
+import { sql } from "drizzle-orm";
+import { simpleParser } from "mailparser";
+import { queryRows } from "../src/db/client.js";
+import { companies, companyDomains, inboundMessages, mailSources } from "../src/db/schema.js";
+import { startPipelineWorkers } from "../src/pipeline/worker.js";
+import { buildEmail } from "../tests/helpers/build-email.js";
+import { benchContext, fmt } from "./bench-database.js";
+
+const COUNT = Number(process.env.BENCH_MESSAGES ?? 5000);
+const WORKERS = Number(process.env.WORKER_CONCURRENCY ?? 4);
+const COMPANIES = 50;
+
+function mixedMessages(n: number): Buffer[] {
+  const pdf = randomBytes(24 * 1024);
+  const png = randomBytes(6 * 1024);
+  const sent: string[] = [];
+  const out: Buffer[] = [];
+  const body = (i: number) =>
+    `Hello,\r\n\r\nticket body number ${i}. The printer on the second floor shows error E-${i % 97}.\r\n` +
+    "We tried turning it off and on again, which did not help.\r\n\r\nRegards,\r\nThe customer\r\n".repeat(3);
+  for (let i = 0; i < n; i++) {
+    const company = i % COMPANIES;
+    const from = `user${i % 400}@company${company}.example`;
+    const messageId = `<bench-${i}-${randomBytes(4).toString("hex")}@company${company}.example>`;
+    const kind = i % 10;
+    if (kind < 6 || sent.length === 0) {
+      out.push(buildEmail({ from, subject: `Problem ${i}`, messageId, text: body(i) }));
+    } else if (kind < 8) {
+      const parent = sent[(i * 7919) % sent.length]!;
+      out.push(buildEmail({ from, subject: `Re: Problem ${i}`, messageId, inReplyTo: parent, references: [parent], text: body(i) }));
+    } else if (kind === 8) {
+      out.push(buildEmail({ from, subject: `Out of office: Problem ${i}`, messageId, headers: { "Auto-Submitted": "auto-replied" }, text: "I am away." }));
+    } else {
+      out.push(
+        buildEmail({
+          from,
+          subject: `Screenshot ${i}`,
+          messageId,
+          text: body(i),
+          attachments: [
+            { filename: `report-${i}.pdf`, contentType: "application/pdf", content: pdf },
+            { filename: "screen.png", contentType: "image/png", content: png },
+          ],
+        }),
+      );
+    }
+    sent.push(messageId);
+  }
+  return out;
+}
+
+async function main() {
+  const messages = mixedMessages(COUNT);
+  const bytes = messages.reduce((n, m) => n + m.length, 0);
+
+  // Baseline: mailparser alone, one message after the other, same process.
+  let t0 = performance.now();
+  for (const raw of messages) await simpleParser(raw);
+  const parseRate = COUNT / ((performance.now() - t0) / 1000);
+
+  const { ctx, close } = await benchContext({ WORKER_CONCURRENCY: String(WORKERS) });
+  try {
+    const [source] = await ctx.db
+      .insert(mailSources)
+      .values({ kind: "api", name: "bench", address: "support@mailgate.test", role: "system", status: "connected" })
+      .returning();
+    for (let c = 0; c < COMPANIES; c++) {
+      const [row] = await ctx.db.insert(companies).values({ name: `Company ${c}` }).returning();
+      await ctx.db.insert(companyDomains).values({ domain: `company${c}.example`, companyId: row!.id });
+    }
+    for (let i = 0; i < messages.length; i += 500) {
+      await ctx.db.insert(inboundMessages).values(
+        messages.slice(i, i + 500).map((raw, j) => ({
+          sourceId: source!.id,
+          providerMessageId: `bench-${i + j}`,
+          raw,
+          rawSize: raw.length,
+          rawSha256: "-",
+        })),
+      );
+    }
+
+    t0 = performance.now();
+    const workers = startPipelineWorkers(ctx, { pollMs: 20 });
+    ctx.database.wake("inbound");
+    for (;;) {
+      const [row] = await queryRows<{ left: string }>(ctx.db, sql`select count(*) as left from inbound_messages where status = 'received'`);
+      if (Number(row?.left) === 0) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    await workers.stop();
+    const pipelineRate = COUNT / seconds;
+    const statuses = await queryRows<{ status: string; n: string }>(ctx.db, sql`select status, count(*) as n from inbound_messages group by status order by status`);
+
+    console.log(`bench:pipeline  messages=${fmt(COUNT)} (${fmt(bytes / 1024 / 1024, 1)} MiB) workers=${WORKERS} database=postgres`);
+    console.log(`  mailparser parse-only      ${fmt(parseRate)} msg/s`);
+    console.log(`  mailgate pipeline          ${fmt(pipelineRate)} msg/s  (${fmt(seconds, 2)} s, parse to committed ticket/note/status)`);
+    console.log(`  ratio pipeline / parse     ${fmt(pipelineRate / parseRate, 2)}   (goal >= 0.6)`);
+    console.log(`  outcomes: ${statuses.map((s) => `${s.status} ${s.n}`).join(", ")}`);
+  } finally {
+    await close();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
