@@ -5,6 +5,7 @@ import type { Config } from "./config.js";
 import { systemClock, type Clock, type Context } from "./context.js";
 import { openDatabase } from "./db/client.js";
 import { runMigrations } from "./db/migrate.js";
+import { seedDefaults } from "./db/settings.js";
 import { createLogger, type Logger } from "./log.js";
 import { loadOrCreateAdminToken, loadOrCreateKey } from "./secrets/load-key.js";
 import { createSecretBox } from "./secrets/secret-box.js";
@@ -24,6 +25,7 @@ export async function buildContext(config: Config, opts: BootOptions = {}): Prom
   });
   try {
     await runMigrations(database);
+    await seedDefaults(database.db);
   } catch (cause) {
     await database.close().catch(() => undefined);
     throw new Error("Applying database migrations failed; see the cause below.", { cause });

@@ -1,6 +1,33 @@
+// The ticket creation rules (API.md "Settings"; the guide's "Ticket Creation Rules"). GET answers
+// them with the defaults filled in; PUT takes any subset of the top-level keys, each one sent
+// replacing the stored one whole, and checks that what they name exists.
 import { Router } from "express";
 import type { Context } from "../../context.js";
+import { validationError } from "../../errors.js";
+import { getTicketRules, lockStoredTicketRules, ruleReferenceProblems, saveTicketRules } from "../../db/settings.js";
+import { applyTicketRulesPatch, mergeTicketRules } from "../../settings/merge-ticket-rules.js";
+import { ticketRulesSchema } from "../../settings/ticket-rules.js";
+import { parseWith } from "../validate.js";
 
-export function settingsRoutes(_ctx: Context): Router {
-  return Router();
+const patchBody = ticketRulesSchema.partial().strict();
+
+export function settingsRoutes(ctx: Context): Router {
+  const router = Router();
+
+  router.get("/settings", async (_req, res) => {
+    res.json(await getTicketRules(ctx.db));
+  });
+
+  router.put("/settings", async (req, res) => {
+    const patch = parseWith(patchBody, req.body);
+    const rules = await ctx.db.transaction(async (tx) => {
+      const overrides = applyTicketRulesPatch(await lockStoredTicketRules(tx), patch);
+      const problems = await ruleReferenceProblems(tx, mergeTicketRules(overrides));
+      if (problems.length > 0) throw validationError(problems);
+      return saveTicketRules(tx, overrides, ctx.clock.now());
+    });
+    res.json(rules);
+  });
+
+  return router;
 }
