@@ -66,8 +66,20 @@ export async function deferInbound(executor: Executor, id: string, error: string
     .where(eq(inboundMessages.id, id));
 }
 
+/**
+ * "Last Processed" on the source. Written at most once a second: every worker of a busy mailbox
+ * would otherwise queue on this one row's lock until its transaction commits.
+ */
 export async function markSourceProcessed(executor: Executor, sourceId: string, now: Date): Promise<void> {
-  await executor.update(mailSources).set({ lastProcessedAt: now }).where(eq(mailSources.id, sourceId));
+  await executor
+    .update(mailSources)
+    .set({ lastProcessedAt: now })
+    .where(
+      and(
+        eq(mailSources.id, sourceId),
+        sql`(${mailSources.lastProcessedAt} is null or ${mailSources.lastProcessedAt} < ${new Date(now.getTime() - 1000).toISOString()}::timestamptz)`,
+      ),
+    );
 }
 
 /** Statuses that had no lasting effect, so running the pipeline again cannot act twice. */

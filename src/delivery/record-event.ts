@@ -12,12 +12,18 @@ export const newEventId = () => "evt_" + randomBytes(16).toString("base64url");
 /** Returns the event id (the webhook-id). The caller wakes the "deliveries" channel after commit. */
 export async function recordEvent(executor: Executor, event: NewEvent): Promise<string> {
   const id = newEventId();
-  const payload = { type: event.type, timestamp: event.at.toISOString(), data: event.data };
-  await executor.insert(events).values({ id, type: event.type, companyId: event.companyId, payload, createdAt: event.at });
+  const payload = JSON.stringify({ type: event.type, timestamp: event.at.toISOString(), data: event.data });
+  const at = event.at.toISOString();
+  // One statement: the event and its fan-out, on the hot path of every ticket.
   await executor.execute(sql`
+    with ev as (
+      insert into events (id, type, company_id, payload, created_at)
+      values (${id}, ${event.type}, ${event.companyId}::uuid, ${payload}::jsonb, ${at}::timestamptz)
+      returning id
+    )
     insert into webhook_deliveries (event_id, endpoint_id, next_attempt_at)
-    select ${id}, e.id, ${event.at.toISOString()}::timestamptz
-      from webhook_endpoints e
+    select ev.id, e.id, ${at}::timestamptz
+      from ev, webhook_endpoints e
      where e.enabled
        and (e.events is null or ${event.type} = any(e.events))
        and (e.company_id is null or e.company_id = ${event.companyId}::uuid)
