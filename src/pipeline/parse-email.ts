@@ -1,0 +1,277 @@
+// Raw MIME → the plain values every later step works with. One simpleParser call does the MIME
+// work (it dominates the cost of the whole pipeline, so nothing is parsed twice); the few things
+// mailparser trims, guesses or hides (Message-IDs, the Date, the raw value of loop and auto-reply
+// headers, ids inside bounces) are read from the raw header lines it hands back.
+//
+// Hostile input, measured with mailparser 3.14 (see tests/unit/pipeline/parse-email.hostile.test.ts):
+// 998 nested multiparts parse in ~0.2 s, and more than 1000 MIME parts (nested or not) are refused
+// by mailparser itself within the same time, so no depth pre-scan of our own is needed; a header
+// block over 1 MiB is refused too. A 40 MB body takes ~1-3 s. Garbage bytes parse as a message
+// with no headers. Everything else that cannot be decoded (unknown charsets, broken base64 or
+// quoted-printable) degrades to best-effort text instead of failing.
+import { parseAddressHeader, simpleParser, type AddressObject, type Attachment, type EmailAddress, type ParsedMail, type SimpleParserOptions } from "mailparser";
+import { createHash } from "node:crypto";
+import { fallbackAttachmentFilename } from "./attachment-filename.js";
+import { decodeHeaderText } from "./decode-header-text.js";
+import { generatedMessageId, normaliseMessageId, parseMessageIdList } from "./message-id.js";
+import { headerBlockOf, parseHeaderFields } from "./raw-headers.js";
+import { uudecode } from "./uudecode.js";
+
+export type Address = { address: string; name: string };
+
+export type ParsedAttachment = {
+  filename: string;
+  contentType: string;
+  size: number;
+  content: Buffer;
+  sha256: string;
+  contentId: string | null;
+  inline: boolean;
+};
+
+export type ParsedEmail = {
+  messageId: string;
+  messageIdGenerated: boolean;
+  inReplyTo: string[];
+  references: string[];
+  subject: string;
+  from: Address | null;
+  to: Address[];
+  cc: Address[];
+  replyTo: Address[];
+  date: Date | null;
+  text: string | null;
+  html: string | null;
+  attachments: ParsedAttachment[];
+  headers: Record<string, string>;
+  contentType: string;
+  reportType: string | null;
+  embeddedMessageIds: string[];
+};
+
+/** The headers classify and the loop checks read, kept with their raw (unfolded) value. */
+export const KEPT_HEADERS = [
+  "auto-submitted",
+  "x-autoreply",
+  "x-autorespond",
+  "precedence",
+  "x-auto-response-suppress",
+  "x-ms-exchange-inbox-rules-loop",
+  "list-id",
+  "list-unsubscribe",
+  "return-path",
+  "x-failed-recipients",
+  "x-mailgate-loop",
+  "content-type",
+] as const;
+
+const PARSER_OPTIONS: SimpleParserOptions = {
+  // The HTML is stored with its cid: links and the images as attachments; inlining them as data:
+  // URLs would copy every image into the HTML and cost a base64 pass each.
+  keepCidLinks: true,
+  skipImageLinks: true,
+  // textAsHtml is never used.
+  skipTextToHtml: true,
+  skipTextLinks: true,
+  // A bounce's machine-readable status is an attachment of the note (as other helpdesks keep it),
+  // not noise appended to the human-readable explanation.
+  keepDeliveryStatus: true,
+  // Hashed while the attachment streams through the parser, so its bytes are not read again.
+  checksumAlgo: "sha256",
+};
+
+const EMBEDDED_MESSAGE_TYPES = new Set(["message/rfc822", "message/global", "text/rfc822-headers", "message/global-headers"]);
+
+export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
+  let mail: ParsedMail;
+  try {
+    mail = await simpleParser(raw, PARSER_OPTIONS);
+  } catch (err) {
+    throw new Error(explainParserFailure(err), { cause: err });
+  }
+
+  const rawHeaders = rawHeaderValues(mail);
+  const ownId = normaliseMessageId(unfold(rawHeaders.get("message-id")?.[0] ?? ""));
+  const messageId = ownId ?? generatedMessageId(raw);
+  const from = senderOf(mail, rawHeaders);
+  const contentTypeHeader = structuredValue(mail.headers.get("content-type"));
+  const contentType = contentTypeHeader?.value.toLowerCase() || "text/plain";
+  const rawSubject = rawHeaders.get("subject")?.[0];
+  const text = typeof mail.text === "string" ? withoutNul(mail.text) : null;
+  const charset = contentTypeHeader?.params.charset ?? null;
+  const read = mail.attachments.map((att, i) => readAttachment(att, i, charset));
+
+  return {
+    messageId,
+    messageIdGenerated: ownId === null,
+    inReplyTo: parseMessageIdList(rawHeaders.get("in-reply-to")?.map(unfold)),
+    references: parseMessageIdList(rawHeaders.get("references")?.map(unfold)),
+    subject: rawSubject === undefined ? "" : withoutNul(decodeHeaderText(rawSubject, charset)),
+    from,
+    to: addressesOf(mail.to),
+    cc: addressesOf(mail.cc),
+    replyTo: addressesOf(mail.replyTo),
+    date: parseDate(rawHeaders.get("date")?.[0]),
+    text,
+    html: typeof mail.html === "string" ? withoutNul(mail.html) : null,
+    attachments: read.map((r) => r.attachment),
+    headers: keptHeaders(rawHeaders),
+    contentType,
+    reportType: contentType === "multipart/report" ? (contentTypeHeader?.params["report-type"]?.toLowerCase() ?? null) : null,
+    embeddedMessageIds: embeddedMessageIds({ raw, contentType, from, text, messageId, fromAttachments: read.flatMap((r) => r.embeddedIds) }),
+  };
+}
+
+function explainParserFailure(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/child nodes/i.test(message)) {
+    return "it has more than 1000 MIME parts (nested or side by side), the most the MIME parser accepts";
+  }
+  if (/header size/i.test(message)) {
+    return "a header block is larger than 1 MiB, the most the MIME parser accepts (often a list of many thousands of recipients)";
+  }
+  return `the MIME parser failed: ${message}`;
+}
+
+/**
+ * Header name → values in order, as binary strings straight from the message (folds and 8-bit
+ * bytes intact); mailparser's own view trims, decodes and reinterprets them.
+ */
+function rawHeaderValues(mail: ParsedMail): Map<string, string[]> {
+  const values = new Map<string, string[]>();
+  for (const { key, line } of mail.headerLines ?? []) {
+    const value = line.slice(line.indexOf(":") + 1);
+    const list = values.get(key);
+    if (list) list.push(value);
+    else values.set(key, [value]);
+  }
+  return values;
+}
+
+function keptHeaders(rawHeaders: Map<string, string[]>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of KEPT_HEADERS) {
+    // The first occurrence is the one the last hop wrote (Return-Path) or the sender meant.
+    const value = rawHeaders.get(name)?.[0];
+    if (value !== undefined) kept[name] = withoutNul(unfold(value));
+  }
+  return kept;
+}
+
+function structuredValue(header: unknown): { value: string; params: Record<string, string> } | null {
+  if (typeof header !== "object" || header === null || !("value" in header) || typeof header.value !== "string") return null;
+  const params = "params" in header && typeof header.params === "object" && header.params !== null ? header.params : {};
+  return { value: header.value, params: params as Record<string, string> };
+}
+
+/** Groups flatten to their members; entries without an address (a bare name, an empty group) are dropped. */
+function addressesOf(header: AddressObject | AddressObject[] | undefined): Address[] {
+  const objects = header === undefined ? [] : Array.isArray(header) ? header : [header];
+  const out: Address[] = [];
+  const visit = (entries: EmailAddress[]) => {
+    for (const entry of entries) {
+      if (entry.group) visit(entry.group);
+      const address = withoutNul(entry.address ?? "").trim().toLowerCase();
+      if (address !== "") out.push({ address, name: withoutNul(entry.name ?? "").trim() });
+    }
+  };
+  for (const object of objects) visit(object.value);
+  return out;
+}
+
+/**
+ * The sender: the first From with an address (a second From header is sometimes the real one),
+ * then Sender, then Reply-To (spam and broken mailers omit From or write `From: <>`), and last a
+ * From that names a local mailbox only, as Postfix writes `From: MAILER-DAEMON (Mail Delivery
+ * System)`, so that bounces still show who sent them.
+ */
+function senderOf(mail: ParsedMail, rawHeaders: Map<string, string[]>): Address | null {
+  const fromHeaders = (rawHeaders.get("from") ?? []).slice(1).map((value) => parseAddressHeader(utf8(value)));
+  const candidates = [mail.from, ...fromHeaders, mail.headers.get("sender") as AddressObject | undefined, mail.replyTo];
+  for (const candidate of candidates) {
+    const first = addressesOf(candidate)[0];
+    if (first) return first;
+  }
+  const localOnly = /^\s*([a-z0-9._+-]+)\s*(\(.*\))?\s*$/i.exec(unfold(rawHeaders.get("from")?.[0] ?? ""));
+  return localOnly?.[1] ? { address: localOnly[1].toLowerCase(), name: "" } : null;
+}
+
+function unfold(value: string): string {
+  return value.replace(/\r?\n[ \t]+/g, " ").trim();
+}
+
+function utf8(binary: string): string {
+  return Buffer.from(binary, "latin1").toString("utf8");
+}
+
+// mailparser turns an unreadable Date into "now", which would hide the problem; null says it.
+function parseDate(value: string | undefined): Date | null {
+  if (value === undefined) return null;
+  const date = new Date(unfold(value));
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+type ReadAttachment = { attachment: ParsedAttachment; embeddedIds: string[] };
+
+function readAttachment(att: Attachment, index: number, fallbackCharset: string | null): ReadAttachment {
+  const contentType = (att.contentType || "application/octet-stream").toLowerCase();
+  const contentId = att.cid ? withoutNul(att.cid) : null;
+  // An attached message or header block names the mail it carries: its Message-ID threads a
+  // bounce to the original, its Subject names the file.
+  const embedded = EMBEDDED_MESSAGE_TYPES.has(contentType) ? parseHeaderFields(headerBlockOf(att.content)) : [];
+  const embeddedSubject = embedded.find((field) => field.name === "subject")?.value;
+  const description = att.headers.get("content-description");
+  const content = /uuencode/i.test(String(att.headers.get("content-transfer-encoding") ?? "")) ? uudecode(att.content) : att.content;
+  const filename =
+    withoutNul(att.filename?.trim() ?? "") ||
+    fallbackAttachmentFilename({
+      contentType,
+      position: index + 1,
+      description: typeof description === "string" ? withoutNul(description) : null,
+      contentId,
+      embeddedSubject: embeddedSubject === undefined ? null : withoutNul(decodeHeaderText(embeddedSubject, fallbackCharset)),
+    });
+  return {
+    attachment: {
+      filename,
+      contentType,
+      size: content.length,
+      content,
+      sha256: content === att.content && att.checksum ? att.checksum : createHash("sha256").update(content).digest("hex"),
+      contentId,
+      inline: att.contentDisposition === "inline" || (att.related === true && contentId !== null),
+    },
+    embeddedIds: embedded.filter((field) => field.name === "message-id").flatMap((field) => parseMessageIdList(field.value)),
+  };
+}
+
+/**
+ * The Message-IDs of the mail a bounce reports on, so it can be threaded to it: from attached
+ * messages and header parts, and for reports and MAILER-DAEMON mail also from header lines in the
+ * report itself (an embedded message sent inline, or a qmail bounce quoting the headers in text).
+ */
+function embeddedMessageIds(mail: {
+  raw: Buffer;
+  contentType: string;
+  from: Address | null;
+  text: string | null;
+  fromAttachments: string[];
+  messageId: string;
+}): string[] {
+  const found = [...mail.fromAttachments];
+  if (mail.contentType === "multipart/report") {
+    found.push(...messageIdLines(mail.raw.subarray(headerBlockOf(mail.raw).length).toString("latin1")));
+  } else if (mail.text !== null && /^(mailer-daemon|postmaster)(@|$)/i.test(mail.from?.address ?? "")) {
+    found.push(...messageIdLines(mail.text));
+  }
+  return [...new Set(found)].filter((id) => id !== mail.messageId);
+}
+
+function messageIdLines(text: string): string[] {
+  return [...text.matchAll(/^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)/gim)].flatMap((m) => parseMessageIdList(m[1] ?? ""));
+}
+
+// Postgres text cannot hold NUL, and no mail means one: dropping it keeps a message storable.
+function withoutNul(value: string): string {
+  return value.includes("\0") ? value.replaceAll("\0", "") : value;
+}
