@@ -9,10 +9,12 @@ import { eq, inArray } from "drizzle-orm";
 import { buildContext } from "../src/boot.js";
 import { parseConfig } from "../src/config.js";
 import { storeInbound } from "../src/db/inbound-store.js";
-import { attachments, companies, inboundMessages, mailSources, ticketMessages } from "../src/db/schema.js";
+import { attachmentBlobs, attachments, companies, inboundMessages, mailSources, ticketMessages } from "../src/db/schema.js";
+import { parseEmail } from "../src/pipeline/parse-email.js";
+import { createHash } from "node:crypto";
 import { processNextMessage } from "../src/pipeline/worker.js";
 
-type Expected = Record<string, { from_email: string; subject: string; attachments: { filename: string; sha256?: string; md5?: string }[] }>;
+type Expected = Record<string, { from_email: string; subject: string | null; attachments: { filename: string; sha256?: string; md5?: string }[] }>;
 
 async function main() {
   const folder = process.argv[2];
@@ -49,8 +51,12 @@ async function main() {
     for (const file of files) {
       const row = byId.get(ids.get(file)!)!;
       counts[row.status] = (counts[row.status] ?? 0) + 1;
+      // Mail that made no ticket message (a duplicate, an ignored bounce) stored no attachments:
+      // its attachments are checked as parsed instead.
       const stored = await storedAttachments(ctx, row.id);
-      const problems = expected?.[file] ? check(expected[file]!, row.fromAddress, row.subject, stored) : [];
+      const hasMessage = row.status === "ticket_created" || row.status === "note_added";
+      const seen = hasMessage ? stored : await parsedAttachments(readFileSync(path.join(folder, file)));
+      const problems = expected?.[file] ? check(expected[file]!, row.fromAddress, row.subject, seen) : [];
       if (problems.length) mismatches.push(`${file}: ${problems.join("; ")}`);
       const detail = row.status === "failed" ? row.error : row.reason;
       console.log(
@@ -66,26 +72,46 @@ async function main() {
   }
 }
 
-async function storedAttachments(ctx: Awaited<ReturnType<typeof buildContext>>, inboundId: string) {
-  return ctx.db
-    .select({ filename: attachments.filename, sha256: attachments.sha256 })
+type Seen = { filename: string; hashes: string[] };
+
+// The expected hashes were sometimes taken after CRLF → LF conversion: accept either form.
+const hashesOf = (content: Buffer) => {
+  const lf = Buffer.from(content.toString("latin1").replace(/\r\n/g, "\n"), "latin1");
+  return [content, lf].flatMap((b) => [createHash("sha256").update(b).digest("hex"), createHash("md5").update(b).digest("hex")]);
+};
+
+async function storedAttachments(ctx: Awaited<ReturnType<typeof buildContext>>, inboundId: string): Promise<Seen[]> {
+  const rows = await ctx.db
+    .select({ filename: attachments.filename, content: attachmentBlobs.content })
     .from(attachments)
     .innerJoin(ticketMessages, eq(ticketMessages.id, attachments.ticketMessageId))
+    .innerJoin(attachmentBlobs, eq(attachmentBlobs.sha256, attachments.sha256))
     .where(eq(ticketMessages.inboundMessageId, inboundId));
+  return rows.map((r) => ({ filename: r.filename, hashes: hashesOf(r.content) }));
+}
+
+async function parsedAttachments(raw: Buffer): Promise<Seen[]> {
+  try {
+    return (await parseEmail(raw)).attachments.map((a) => ({ filename: a.filename, hashes: hashesOf(a.content) }));
+  } catch {
+    return [];
+  }
 }
 
 function check(
   want: Expected[string],
   from: string | null,
   subject: string | null,
-  stored: { filename: string; sha256: string }[],
+  seen: Seen[],
 ): string[] {
   const problems: string[] = [];
   if ((from ?? "").toLowerCase() !== want.from_email.toLowerCase()) problems.push(`from ${from} ≠ ${want.from_email}`);
-  if ((subject ?? "") !== want.subject) problems.push(`subject ${JSON.stringify(subject)} ≠ ${JSON.stringify(want.subject)}`);
+  if ((subject ?? "") !== (want.subject ?? "")) problems.push(`subject ${JSON.stringify(subject)} ≠ ${JSON.stringify(want.subject)}`);
   // Zammad adds a synthetic message.html for HTML bodies; it is not an attachment of the email.
-  for (const a of want.attachments.filter((a) => a.filename !== "message.html" && a.sha256)) {
-    if (!stored.some((s) => s.sha256 === a.sha256)) problems.push(`attachment ${a.filename} missing or different`);
+  for (const a of want.attachments.filter((a) => a.filename !== "message.html")) {
+    const match = seen.find((s) => s.hashes.includes(a.sha256 ?? "") || s.hashes.includes(a.md5 ?? ""));
+    if (!match) problems.push(`attachment ${a.filename} missing or different`);
+    else if (match.filename !== a.filename) problems.push(`attachment named ${JSON.stringify(match.filename)} ≠ ${JSON.stringify(a.filename)}`);
   }
   return problems;
 }
