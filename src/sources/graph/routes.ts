@@ -1,7 +1,64 @@
-// Public (non-admin) endpoints of the Graph source: OAuth callback and push notifications.
-import { Router } from "express";
+// Public (non-admin) endpoints of the Graph source: the OAuth callback and the push endpoints.
+// Mounted before any JSON parser: the push endpoints read their raw body themselves, and answer
+// Graph's validation handshake (a `validationToken` query) before reading any body at all.
+import express, { Router, type NextFunction, type Request, type Response } from "express";
 import type { Context } from "../../context.js";
+import { AppError } from "../../errors.js";
+import { acceptChangeNotifications, acceptLifecycleNotifications, type Accepted } from "./accept-notifications.js";
+import { completeGraphAuthorization } from "./complete-authorization.js";
+import { OAUTH_CALLBACK_PATH } from "./graph-endpoints.js";
+import { parseChangeNotifications, parseLifecycleNotifications, type Parsed } from "./graph-notifications.js";
+import { authorizationPage } from "./authorization-page.js";
 
-export function graphRoutes(_ctx: Context): Router {
-  return Router();
+const MAX_NOTIFICATION_BYTES = 4 * 1024 * 1024;
+
+export function graphRoutes(ctx: Context): Router {
+  const router = Router();
+  const rawBody = express.raw({ type: () => true, limit: MAX_NOTIFICATION_BYTES });
+
+  router.get(OAUTH_CALLBACK_PATH, async (req, res) => {
+    const q = (name: string) => (typeof req.query[name] === "string" ? (req.query[name] as string) : undefined);
+    const outcome = await completeGraphAuthorization(ctx, {
+      code: q("code"),
+      state: q("state"),
+      error: q("error"),
+      errorDescription: q("error_description"),
+    });
+    const page = authorizationPage(outcome);
+    res.status(page.status).type("html").set("Cache-Control", "no-store").send(page.html);
+  });
+
+  router.post("/push/graph", validationHandshake, rawBody, pushHandler(ctx, parseChangeNotifications, acceptChangeNotifications));
+  router.post(
+    "/push/graph/lifecycle",
+    validationHandshake,
+    rawBody,
+    pushHandler(ctx, parseLifecycleNotifications, acceptLifecycleNotifications),
+  );
+  return router;
+}
+
+/** Graph proves it reaches us before creating a subscription: echo the decoded token, as text, at once. */
+function validationHandshake(req: Request, res: Response, next: NextFunction): void {
+  const raw = req.query.validationToken;
+  const token = Array.isArray(raw) ? raw[0] : raw;
+  if (typeof token !== "string") return next();
+  res.status(200).type("text/plain").set("X-Content-Type-Options", "nosniff").send(token);
+}
+
+function pushHandler<T>(
+  ctx: Context,
+  parse: (body: Buffer) => Parsed<T>,
+  accept: (ctx: Context, notifications: T[], from: string) => Promise<Accepted>,
+) {
+  return async (req: Request, res: Response) => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const parsed = parse(body);
+    if (!parsed.ok) {
+      throw new AppError("invalid_notification", 400, `This is not a Microsoft Graph notification: ${parsed.reason}.`);
+    }
+    // Durable first, acknowledged after: a failure here answers 5xx and Graph delivers again.
+    const result = await accept(ctx, parsed.notifications, req.ip ?? "unknown");
+    res.status(202).json(result);
+  };
 }

@@ -1,0 +1,83 @@
+// The end of the OAuth code flow (GET /admin/oauth/microsoft/callback): take the state once,
+// redeem the code with its PKCE verifier, store the tokens sealed, then bring the source up:
+// a subscription (continuous mode) and a catch-up. A re-authorization keeps the cursor, so the
+// catch-up covers whatever arrived while the grant was broken.
+import { eq } from "drizzle-orm";
+import type { Context } from "../../context.js";
+import { mailSources } from "../../db/schema.js";
+import { consumeAuthorization } from "../oauth-state.js";
+import type { GraphConfig, GraphSecrets } from "../source-config.js";
+import { setSourceStatus } from "../source-status.js";
+import { listSubscriptions, recordCreationFailure, renewSubscription } from "../renew-subscriptions.js";
+import { saveCursor } from "./catch-up.js";
+import { parseGraphCursor } from "./delta-cursor.js";
+import { createGraphSubscription } from "./graph-subscription.js";
+import { writeTokens } from "./graph-tokens.js";
+import { requestCatchUp } from "./graph-work-queue.js";
+import { isContinuous } from "./safety-net.js";
+import { redeemAuthorizationCode, TokenEndpointError } from "./token-endpoint.js";
+
+export type AuthorizationOutcome =
+  | { kind: "connected"; sourceId: string; address: string; subscription: { ok: boolean; message?: string } | null }
+  | { kind: "invalid_state" }
+  | { kind: "denied"; sourceId: string; message: string }
+  | { kind: "token_failed"; sourceId: string; message: string };
+
+export async function completeGraphAuthorization(
+  ctx: Context,
+  query: { code?: string; state?: string; error?: string; errorDescription?: string },
+): Promise<AuthorizationOutcome> {
+  if (!query.state) return { kind: "invalid_state" };
+  const pending = await consumeAuthorization(ctx.db, ctx.secrets, { state: query.state, provider: "microsoft", now: ctx.clock.now() });
+  if (!pending) return { kind: "invalid_state" };
+  const { sourceId } = pending;
+  if (query.error || !query.code) {
+    const message = `Microsoft sign-in was not completed (${query.error ?? "no code"}${query.errorDescription ? `: ${query.errorDescription}` : ""}); click Authorize to try again.`;
+    return { kind: "denied", sourceId, message };
+  }
+  const [source] = await ctx.db.select().from(mailSources).where(eq(mailSources.id, sourceId));
+  if (!source || !source.secrets) return { kind: "invalid_state" };
+  const config = source.config as GraphConfig;
+  const secrets = ctx.secrets.openJson<GraphSecrets>(source.secrets);
+  let tokens;
+  try {
+    tokens = await redeemAuthorizationCode(
+      { loginUrl: ctx.config.microsoft.loginUrl, tenantId: config.tenantId, clientId: config.clientId, clientSecret: secrets.clientSecret, redirectUri: config.redirectUri },
+      { code: query.code, codeVerifier: pending.codeVerifier },
+      ctx.clock.now(),
+    );
+  } catch (err) {
+    const message =
+      err instanceof TokenEndpointError
+        ? `Microsoft refused the sign-in (${err.error}: ${err.description}); check the tenant id, client id, client secret and redirect URI of the app registration, then click Authorize again.`
+        : `Microsoft's token endpoint failed: ${(err as Error).message}`;
+    await setSourceStatus(ctx, sourceId, { status: "error", error: { code: "authorization_failed", message } });
+    return { kind: "token_failed", sourceId, message };
+  }
+
+  const now = ctx.clock.now();
+  await ctx.db.transaction(async (tx) => {
+    await writeTokens(tx, ctx, sourceId, secrets, tokens);
+    const cursor = parseGraphCursor(source.cursor);
+    // First authorization: mail from now on is ticketed, not the whole Inbox history.
+    if (!cursor.deltaLink && !cursor.nextLink && !cursor.watermark) await saveCursor(tx, sourceId, { watermark: now.toISOString() });
+    await requestCatchUp(tx, sourceId, "authorized", now);
+  });
+  await setSourceStatus(ctx, sourceId, { status: "connected" });
+  ctx.database.wake("sync");
+  const subscription = isContinuous(source.schedule) ? await ensureSubscription(ctx, sourceId) : null;
+  return { kind: "connected", sourceId, address: source.address, subscription };
+}
+
+/** Renews the source's subscription (re-creating it if needed), or creates its first one. */
+async function ensureSubscription(ctx: Context, sourceId: string): Promise<{ ok: boolean; message?: string }> {
+  const [existing] = (await listSubscriptions(ctx.db, { sourceId })).filter((s) => s.provider === "graph");
+  if (existing) {
+    const outcome = await renewSubscription(ctx, existing);
+    return outcome.ok ? { ok: true } : { ok: false, message: outcome.error?.message };
+  }
+  const created = await createGraphSubscription(ctx, sourceId);
+  if (created.ok) return { ok: true };
+  await recordCreationFailure(ctx, sourceId, "graph", created.error);
+  return { ok: false, message: created.error.message };
+}

@@ -1,0 +1,138 @@
+// The Graph source's durable work, in sync_requests, recorded before a signal is acknowledged:
+//
+//   graph_fetch      key = the message's immutable id: fetch its MIME ($value) into inbound_messages
+//   graph_catch_up   key "delta": follow the delta query from the source's cursor
+//   graph_lifecycle  key "<event>:<subscription id>": renew or re-create a subscription
+//
+// Work is leased, not locked: a claim pushes next_attempt_at forward, so a crashed worker's item
+// comes due again by itself. Repeats fold into one row (unique on source, kind, key).
+import { randomBytes } from "node:crypto";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { queryRows, type Executor } from "../../db/client.js";
+import { inboundMessages, syncRequests } from "../../db/schema.js";
+
+export const GRAPH_FETCH = "graph_fetch";
+export const GRAPH_CATCH_UP = "graph_catch_up";
+export const GRAPH_LIFECYCLE = "graph_lifecycle";
+export const GRAPH_WORK_KINDS = [GRAPH_FETCH, GRAPH_CATCH_UP, GRAPH_LIFECYCLE] as const;
+export type GraphWorkKind = (typeof GRAPH_WORK_KINDS)[number];
+
+export type GraphWork = {
+  id: string;
+  sourceId: string;
+  kind: GraphWorkKind;
+  key: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+};
+
+/** Message ids to fetch; an id already stored for the source needs no request. Returns how many were new. */
+export async function requestFetches(executor: Executor, sourceId: string, messageIds: string[], now: Date): Promise<number> {
+  const ids = [...new Set(messageIds)];
+  if (ids.length === 0) return 0;
+  const stored = await executor
+    .select({ id: inboundMessages.providerMessageId })
+    .from(inboundMessages)
+    .where(and(eq(inboundMessages.sourceId, sourceId), inArray(inboundMessages.providerMessageId, ids)));
+  const known = new Set(stored.map((r) => r.id));
+  const wanted = ids.filter((id) => !known.has(id));
+  if (wanted.length === 0) return 0;
+  const rows = await executor
+    .insert(syncRequests)
+    .values(wanted.map((key) => ({ sourceId, kind: GRAPH_FETCH, key, nextAttemptAt: now, createdAt: now })))
+    .onConflictDoNothing({ target: [syncRequests.sourceId, syncRequests.kind, syncRequests.key] })
+    .returning({ id: syncRequests.id });
+  return rows.length;
+}
+
+/**
+ * Asks for a catch-up or a lifecycle action. A request that is pending or running is asked again:
+ * it becomes due now and its `requestedAt` changes, so a run that started earlier does not
+ * complete it (see completeGraphWork) and it runs once more.
+ */
+export async function requestRerunnable(
+  executor: Executor,
+  input: { sourceId: string; kind: typeof GRAPH_CATCH_UP | typeof GRAPH_LIFECYCLE; key: string; payload?: Record<string, unknown>; now: Date },
+): Promise<void> {
+  const payload = { ...input.payload, requestedAt: `${input.now.toISOString()}#${randomBytes(6).toString("hex")}` };
+  await executor
+    .insert(syncRequests)
+    .values({ sourceId: input.sourceId, kind: input.kind, key: input.key, payload, nextAttemptAt: input.now, createdAt: input.now })
+    .onConflictDoUpdate({
+      target: [syncRequests.sourceId, syncRequests.kind, syncRequests.key],
+      set: {
+        payload: sql`excluded.payload`,
+        nextAttemptAt: sql`least(${syncRequests.nextAttemptAt}, excluded.next_attempt_at)`,
+        attempts: 0,
+      },
+    });
+}
+
+export const requestCatchUp = (executor: Executor, sourceId: string, reason: string, now: Date) =>
+  requestRerunnable(executor, { sourceId, kind: GRAPH_CATCH_UP, key: "delta", payload: { reason }, now });
+
+/**
+ * Claims the next due item of an enabled, authorized Graph source and leases it until `leaseUntil`.
+ * `busySources`: sources whose catch-up or lifecycle work already runs in this process; their
+ * fetches may still be claimed.
+ */
+export async function claimGraphWork(
+  executor: Executor,
+  input: { now: Date; leaseUntil: Date; busySources?: string[] },
+): Promise<GraphWork | null> {
+  const busy = input.busySources ?? [];
+  const busyArray = busy.length > 0 ? sql`array[${sql.join(busy.map((id) => sql`${id}::uuid`), sql`, `)}]` : sql`'{}'::uuid[]`;
+  const rows = await queryRows<{ id: string; source_id: string; kind: GraphWorkKind; key: string; payload: Record<string, unknown>; attempts: number }>(
+    executor,
+    sql`
+      update sync_requests r
+         set next_attempt_at = ${input.leaseUntil.toISOString()}::timestamptz, attempts = r.attempts + 1
+       where r.id = (
+         select q.id
+           from sync_requests q
+           join mail_sources s on s.id = q.source_id
+          where q.kind in (${GRAPH_FETCH}, ${GRAPH_CATCH_UP}, ${GRAPH_LIFECYCLE})
+            and q.next_attempt_at <= ${input.now.toISOString()}::timestamptz
+            and s.kind = 'graph'
+            and s.status not in ('disabled', 'needs_reauth')
+            and (q.kind = ${GRAPH_FETCH} or not q.source_id = any(${busyArray}))
+          order by q.next_attempt_at
+          limit 1
+          for update of q skip locked)
+      returning r.id, r.source_id, r.kind, r.key, r.payload, r.attempts`,
+  );
+  const row = rows[0];
+  return row
+    ? { id: row.id, sourceId: row.source_id, kind: row.kind, key: row.key, payload: row.payload ?? {}, attempts: row.attempts }
+    : null;
+}
+
+/** Done: removed, unless it was asked for again while it ran (then it stays, due now). */
+export async function completeGraphWork(executor: Executor, work: GraphWork): Promise<void> {
+  const requestedAt = work.payload.requestedAt;
+  await executor
+    .delete(syncRequests)
+    .where(
+      and(
+        eq(syncRequests.id, work.id),
+        typeof requestedAt === "string" ? sql`${syncRequests.payload}->>'requestedAt' = ${requestedAt}` : undefined,
+      ),
+    );
+  // When nothing matched, it was asked for again meanwhile and requestRerunnable made it due now.
+}
+
+/** Not done: try again at `at`, keeping the error for the operator. */
+export async function deferGraphWork(executor: Executor, work: GraphWork, error: string, at: Date): Promise<void> {
+  await executor
+    .update(syncRequests)
+    .set({ nextAttemptAt: at, lastError: error.slice(0, 2000) })
+    .where(eq(syncRequests.id, work.id));
+}
+
+/** Pending Graph work of a source (tests and the admin views). */
+export async function pendingGraphWork(executor: Executor, sourceId: string) {
+  return executor
+    .select()
+    .from(syncRequests)
+    .where(and(eq(syncRequests.sourceId, sourceId), inArray(syncRequests.kind, [...GRAPH_WORK_KINDS])));
+}

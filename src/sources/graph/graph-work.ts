@@ -1,0 +1,71 @@
+// One unit of Graph work: claim it, run it, and on failure decide when it runs again. Throttling
+// waits for Retry-After; a revoked grant waits for re-authorization (the source is needs_reauth
+// and its work is not claimed); anything else backs off, and a catch-up that keeps failing marks
+// the source as failing.
+import type { Context } from "../../context.js";
+import { setSourceStatus } from "../source-status.js";
+import { backoffMs, type GraphFailure } from "./graph-failure.js";
+import { catchUpGraphSource } from "./catch-up.js";
+import { fetchGraphMessage } from "./fetch-message.js";
+import { handleLifecycleEvent } from "./lifecycle.js";
+import { openGraphSession } from "./graph-session.js";
+import { claimGraphWork, deferGraphWork, GRAPH_CATCH_UP, GRAPH_FETCH, type GraphWork } from "./graph-work-queue.js";
+
+/** How long a claimed item stays leased to its worker; a crashed worker's item comes due after it. */
+const LEASE_MS = 5 * 60_000;
+/** A catch-up failing this many times in a row marks the source as failing (once). */
+const FAILURES_BEFORE_SOURCE_ERROR = 3;
+
+export type GraphWorker = { step(): Promise<boolean> };
+
+export function createGraphWorker(ctx: Context): GraphWorker {
+  // Catch-ups and lifecycle work of one source run one at a time in this process.
+  const busy = new Set<string>();
+  return {
+    step: async () => {
+      const now = ctx.clock.now();
+      const work = await claimGraphWork(ctx.db, { now, leaseUntil: new Date(now.getTime() + LEASE_MS), busySources: [...busy] });
+      if (!work) return false;
+      const exclusive = work.kind !== GRAPH_FETCH;
+      if (exclusive) busy.add(work.sourceId);
+      try {
+        await runGraphWork(ctx, work);
+      } finally {
+        if (exclusive) busy.delete(work.sourceId);
+      }
+      return true;
+    },
+  };
+}
+
+export async function runGraphWork(ctx: Context, work: GraphWork): Promise<void> {
+  const session = openGraphSession(ctx, work.sourceId);
+  try {
+    switch (work.kind) {
+      case GRAPH_FETCH:
+        await fetchGraphMessage(ctx, session, work);
+        return;
+      case GRAPH_CATCH_UP:
+        await catchUpGraphSource(ctx, session, work);
+        return;
+      default:
+        await handleLifecycleEvent(ctx, work);
+        return;
+    }
+  } catch (err) {
+    await settleFailure(ctx, work, session.failureOf(err), err);
+  }
+}
+
+async function settleFailure(ctx: Context, work: GraphWork, failure: GraphFailure, err: unknown): Promise<void> {
+  const now = ctx.clock.now();
+  const delay = failure.kind === "throttled" ? failure.retryAfterMs : failure.kind === "reauth" ? 10 * 60_000 : backoffMs(work.attempts);
+  ctx.log.warn({ err, sourceId: work.sourceId, kind: work.kind, key: work.key, attempts: work.attempts, failure: failure.kind }, "Graph work failed; will retry");
+  await deferGraphWork(ctx.db, work, failure.message, new Date(now.getTime() + delay));
+  if (work.kind === GRAPH_CATCH_UP && failure.kind !== "reauth" && failure.kind !== "throttled" && work.attempts >= FAILURES_BEFORE_SOURCE_ERROR) {
+    await setSourceStatus(ctx, work.sourceId, {
+      status: "error",
+      error: { code: `graph_${failure.kind}`, message: `Reading the mailbox through Microsoft Graph keeps failing: ${failure.message}` },
+    });
+  }
+}

@@ -1,0 +1,90 @@
+// The periodic pass over Graph sources, run by one instance at a time (the lease holder):
+// a catch-up after start, on "Process Now" and as the 5-minute safety net in continuous mode;
+// a subscription for every authorized continuous source, none for the others.
+import { and, eq, ne } from "drizzle-orm";
+import type { Context } from "../../context.js";
+import { mailSources, pushSubscriptions } from "../../db/schema.js";
+import { takeSyncRequest } from "../source-status.js";
+import { recordCreationFailure } from "../renew-subscriptions.js";
+import { createGraphSubscription, deleteGraphSubscription } from "./graph-subscription.js";
+import { hasGraphTokens } from "./graph-tokens.js";
+import { requestCatchUp } from "./graph-work-queue.js";
+import { isContinuous, isSafetyNetDue } from "./safety-net.js";
+import { renewalRetryDelayMs } from "../renewal-due.js";
+
+export type SupervisorState = {
+  /** Sources caught up since this instance took over: the rest get a catch-up "after start". */
+  started: Set<string>;
+  /** When this instance last asked for a safety-net catch-up, per source. */
+  safetyNetAskedAt: Map<string, number>;
+  /** Failed subscription creations, per source, so a broken PUBLIC_URL is not hammered. */
+  createFailures: Map<string, { count: number; nextTryAt: number }>;
+  safetyNetIntervalMs?: number;
+};
+
+export const newSupervisorState = (safetyNetIntervalMs?: number): SupervisorState => ({
+  started: new Set(),
+  safetyNetAskedAt: new Map(),
+  createFailures: new Map(),
+  safetyNetIntervalMs,
+});
+
+export async function superviseGraphSources(ctx: Context, state: SupervisorState): Promise<void> {
+  const sources = await ctx.db
+    .select({
+      id: mailSources.id,
+      status: mailSources.status,
+      schedule: mailSources.schedule,
+      secrets: mailSources.secrets,
+      lastSyncAt: mailSources.lastSyncAt,
+    })
+    .from(mailSources)
+    .where(and(eq(mailSources.kind, "graph"), ne(mailSources.status, "disabled")));
+  const subscriptions = await ctx.db.select().from(pushSubscriptions).where(eq(pushSubscriptions.provider, "graph"));
+  for (const source of sources) {
+    if (source.status === "needs_reauth" || !hasGraphTokens(ctx, source.secrets)) continue;
+    await requestDueCatchUp(ctx, state, source);
+    const subscription = subscriptions.find((s) => s.sourceId === source.id);
+    if (isContinuous(source.schedule) && !subscription) await createMissingSubscription(ctx, state, source.id);
+    if (!isContinuous(source.schedule) && subscription) await deleteGraphSubscription(ctx, subscription);
+  }
+}
+
+async function requestDueCatchUp(
+  ctx: Context,
+  state: SupervisorState,
+  source: { id: string; schedule: unknown; lastSyncAt: Date | null },
+): Promise<void> {
+  const now = ctx.clock.now();
+  const asked = state.safetyNetAskedAt.get(source.id) ?? 0;
+  const lastSyncAt = new Date(Math.max(source.lastSyncAt?.getTime() ?? 0, asked));
+  const reason = !state.started.has(source.id)
+    ? "start"
+    : (await takeSyncRequest(ctx, source.id))
+      ? "process_now"
+      : isSafetyNetDue({ schedule: source.schedule, lastSyncAt, now, intervalMs: state.safetyNetIntervalMs })
+        ? "safety_net"
+        : null;
+  state.started.add(source.id);
+  if (!reason) return;
+  // "start" also consumes a pending Process Now: the catch-up it asks for does the same.
+  if (reason === "start") await takeSyncRequest(ctx, source.id);
+  state.safetyNetAskedAt.set(source.id, now.getTime());
+  await requestCatchUp(ctx.db, source.id, reason, now);
+  ctx.database.wake("sync");
+}
+
+async function createMissingSubscription(ctx: Context, state: SupervisorState, sourceId: string): Promise<void> {
+  const now = ctx.clock.now().getTime();
+  const failed = state.createFailures.get(sourceId);
+  if (failed && failed.nextTryAt > now) return;
+  const result = await createGraphSubscription(ctx, sourceId);
+  if (result.ok) {
+    state.createFailures.delete(sourceId);
+    return;
+  }
+  const count = (failed?.count ?? 0) + 1;
+  state.createFailures.set(sourceId, { count, nextTryAt: now + renewalRetryDelayMs(count) });
+  ctx.log.warn({ sourceId, error: result.error }, "creating the Graph subscription failed");
+  await recordCreationFailure(ctx, sourceId, "graph", result.error);
+}
