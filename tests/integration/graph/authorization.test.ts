@@ -1,0 +1,114 @@
+// Authorizing a Microsoft 365 source: the code flow with PKCE and a single-use state, tokens
+// sealed, refresh tokens rotated, and a subscription created after Graph's validation handshake.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { mailSources } from "../../../src/db/schema.js";
+import type { GraphSecrets } from "../../../src/sources/source-config.js";
+import { graphAccessToken, forgetAccessToken } from "../../../src/sources/graph/graph-tokens.js";
+import { startGraphHarness, type GraphHarness } from "./graph-harness.js";
+
+let h: GraphHarness;
+beforeAll(async () => {
+  h = await startGraphHarness();
+});
+afterAll(async () => h.close());
+
+const secretsOf = async (sourceId: string) => {
+  const [row] = await h.t.ctx.db.select({ secrets: mailSources.secrets }).from(mailSources).where(eq(mailSources.id, sourceId));
+  return h.t.ctx.secrets.openJson<GraphSecrets & { tokens?: { refreshToken: string; expiresAt: string } }>(row!.secrets!);
+};
+
+describe("authorizing a Microsoft 365 source", () => {
+  it("When the administrator authorizes, then the consent URL carries the tenant, PKCE S256, a state and the four scopes", async () => {
+    const id = await h.createGraphSource();
+    const res = await h.t.api.post(`/api/sources/${id}/authorize`).send({}).expect(200);
+    const url = new URL(res.body.authorizationUrl);
+    expect(`${url.origin}${url.pathname}`).toBe(`${h.fake.loginUrl}/${h.fake.app.tenantId}/oauth2/v2.0/authorize`);
+    expect(url.searchParams.get("code_challenge_method")).toBe("S256");
+    expect(url.searchParams.get("state")?.length).toBeGreaterThanOrEqual(43);
+    expect(url.searchParams.get("scope")).toBe("offline_access Mail.Read Mail.ReadWrite User.Read");
+    expect(url.searchParams.get("redirect_uri")).toBe(`${h.publicUrl}/admin/oauth/microsoft/callback`);
+  });
+
+  it("When consent completes, then tokens are stored sealed and a subscription exists after a real validation handshake", async () => {
+    const id = await h.createGraphSource();
+    const page = await h.authorize(id);
+    expect(page.status).toBe(200);
+    expect(page.html).toContain("Real-time notifications are on");
+
+    const secrets = await secretsOf(id);
+    expect(secrets.tokens?.refreshToken).toBe(h.fake.identity.issuedRefreshTokens.at(-1));
+    const [raw] = await h.t.ctx.db.select({ secrets: mailSources.secrets, status: mailSources.status }).from(mailSources).where(eq(mailSources.id, id));
+    expect(raw!.secrets!.toString("latin1")).not.toContain(secrets.tokens!.refreshToken);
+    expect(raw!.status).toBe("connected");
+
+    const sub = await h.subscriptionOf(id);
+    expect(sub).toBeDefined();
+    const atGraph = h.fake.subscriptions.all.get(sub!.externalId)!;
+    expect(atGraph.notificationUrl).toBe(`${h.publicUrl}/push/graph`);
+    expect(atGraph.lifecycleNotificationUrl).toBe(`${h.publicUrl}/push/graph/lifecycle`);
+    expect(atGraph.immutableIds).toBe(true);
+    expect(atGraph.clientState!.length).toBeLessThanOrEqual(128);
+    expect(h.t.ctx.secrets.open(sub!.clientState!)).toBe(atGraph.clientState);
+    expect(sub!.expiresAt!.toISOString()).toBe(atGraph.expirationDateTime);
+    const validations = h.fake.subscriptions.deliveries.filter((d) => d.url.includes("validationToken="));
+    expect(validations.map((d) => [new URL(d.url).pathname, d.status])).toEqual(
+      expect.arrayContaining([
+        ["/push/graph", 200],
+        ["/push/graph/lifecycle", 200],
+      ]),
+    );
+  });
+
+  it("When the same callback is replayed, then the single-use state is refused", async () => {
+    const id = await h.createGraphSource();
+    const res = await h.t.api.post(`/api/sources/${id}/authorize`).send({}).expect(200);
+    const callback = await h.fake.consent(res.body.authorizationUrl as string);
+    expect((await fetch(callback)).status).toBe(200);
+    const replay = await fetch(callback);
+    expect(replay.status).toBe(400);
+    expect(await replay.text()).toContain("expired or was already used");
+  });
+
+  it("When the access token is refreshed, then the rotated refresh token is stored in place of the used one", async () => {
+    const id = await h.createGraphSource();
+    await h.authorize(id);
+    const before = (await secretsOf(id)).tokens!.refreshToken;
+    h.fake.identity.expireAccessTokens();
+    // Make the stored access token look expired, as it would be an hour later.
+    const secrets = await secretsOf(id);
+    await h.t.ctx.db
+      .update(mailSources)
+      .set({ secrets: h.t.ctx.secrets.sealJson({ ...secrets, tokens: { ...secrets.tokens, expiresAt: new Date(0).toISOString() } }) })
+      .where(eq(mailSources.id, id));
+    forgetAccessToken(h.t.ctx, id);
+    await graphAccessToken(h.t.ctx, id);
+    const after = (await secretsOf(id)).tokens!.refreshToken;
+    expect(after).not.toBe(before);
+    expect(after).toBe(h.fake.identity.issuedRefreshTokens.at(-1));
+  });
+
+  it("When Microsoft answers invalid_grant, then the source needs re-authorization and says so", async () => {
+    const id = await h.createGraphSource();
+    await h.authorize(id);
+    h.fake.identity.revokeGrants();
+    const secrets = await secretsOf(id);
+    await h.t.ctx.db
+      .update(mailSources)
+      .set({ secrets: h.t.ctx.secrets.sealJson({ ...secrets, tokens: { ...secrets.tokens, expiresAt: new Date(0).toISOString() } }) })
+      .where(eq(mailSources.id, id));
+    forgetAccessToken(h.t.ctx, id);
+    const test = await h.t.api.post(`/api/sources/${id}/test`).send({}).expect(200);
+    expect(test.body).toMatchObject({ ok: false, error: { code: "needs_reauth" } });
+    const source = await h.t.api.get(`/api/sources/${id}`).expect(200);
+    expect(source.body.status).toBe("needs_reauth");
+    expect(source.body.lastError).toContain("click Authorize");
+  });
+
+  it("When Test Connection runs on an authorized source, then it reads the mailbox's profile", async () => {
+    const id = await h.createGraphSource();
+    await h.authorize(id);
+    const res = await h.t.api.post(`/api/sources/${id}/test`).send({}).expect(200);
+    expect(res.body).toEqual({ ok: true, details: { mailbox: h.fake.user.mail, displayName: h.fake.user.displayName } });
+  });
+});

@@ -1,0 +1,122 @@
+// Everything a Graph scenario needs: the HTTPS fake of Microsoft, mailgate's app served over
+// HTTPS on loopback (Graph only calls https endpoints, and validates them before subscribing),
+// a test database, and a Microsoft 365 source authorized through the real consent round trip.
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { and, eq } from "drizzle-orm";
+import { inboundMessages, pushSubscriptions, tickets } from "../../../src/db/schema.js";
+import type { Runtime } from "../../../src/runtime.js";
+import { startGraphSources, type GraphRuntimeOptions } from "../../../src/sources/graph/runtime.js";
+import { startFakeMicrosoft, type FakeMicrosoft } from "../../fakes/microsoft/fake-microsoft.js";
+import { testCertificate, trustTestCertificate } from "../../fakes/microsoft/test-certificate.js";
+import { createCompany, drainPipeline } from "../../helpers/pipeline.js";
+import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+
+export type GraphHarness = {
+  fake: FakeMicrosoft;
+  t: TestContext;
+  publicUrl: string;
+  /** Starts the Graph runtime (workers, supervisor, renewals) with test-speed timings. */
+  startRuntime(opts?: GraphRuntimeOptions): Runtime;
+  /** Stops mailgate's HTTPS server: Microsoft's calls fail as if mailgate were down. */
+  goOffline(): Promise<void>;
+  goOnline(): Promise<void>;
+  createGraphSource(body?: Record<string, unknown>): Promise<string>;
+  /** Authorize → Microsoft consent → callback, as an administrator's browser would; returns the page. */
+  authorize(sourceId: string): Promise<{ status: number; html: string }>;
+  subscriptionOf(sourceId: string): Promise<typeof pushSubscriptions.$inferSelect | undefined>;
+  inboundCount(sourceId: string): Promise<number>;
+  /** Waits until `count` messages are stored, processes them, and returns the source's ticket count. */
+  ticketsAfter(sourceId: string, count: number): Promise<number>;
+  close(): Promise<void>;
+};
+
+export const RUNTIME_TIMINGS: GraphRuntimeOptions = { pollMs: 50, superviseEveryMs: 200 };
+
+export async function startGraphHarness(opts: { env?: Record<string, string> } = {}): Promise<GraphHarness> {
+  trustTestCertificate();
+  const fake = await startFakeMicrosoft();
+  let server: Server = createServer({ cert: testCertificate.cert, key: testCertificate.key });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  const publicUrl = `https://127.0.0.1:${port}`;
+  const t = await createTestContext({ env: { ...fake.env(), PUBLIC_URL: publicUrl, ...opts.env } });
+  server.on("request", t.app);
+  await createCompany(t, "Acme Corporation", ["acme.com"]);
+  const runtimes: Runtime[] = [];
+
+  const harness: GraphHarness = {
+    fake,
+    t,
+    publicUrl,
+    startRuntime: (o) => {
+      const runtime = startGraphSources(t.ctx, { ...RUNTIME_TIMINGS, ...o });
+      runtimes.push(runtime);
+      return runtime;
+    },
+    goOffline: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+    goOnline: async () => {
+      server = createServer({ cert: testCertificate.cert, key: testCertificate.key }, t.app);
+      await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    },
+    createGraphSource: async (body = {}) => {
+      const res = await t.api.post("/api/sources").send({
+        kind: "graph",
+        name: "Microsoft 365 support",
+        address: fake.user.mail,
+        role: "system",
+        graph: {
+          tenantId: fake.app.tenantId,
+          clientId: fake.app.clientId,
+          clientSecret: fake.app.clientSecret,
+          redirectUri: `${publicUrl}/admin/oauth/microsoft/callback`,
+        },
+        ...body,
+      });
+      if (res.status !== 201) throw new Error(`creating the Graph source answered ${res.status}: ${JSON.stringify(res.body)}`);
+      return res.body.id as string;
+    },
+    authorize: async (sourceId) => {
+      const res = await t.api.post(`/api/sources/${sourceId}/authorize`).send({});
+      if (res.status !== 200) throw new Error(`authorize answered ${res.status}: ${JSON.stringify(res.body)}`);
+      const callback = await fake.consent(res.body.authorizationUrl as string);
+      const page = await fetch(callback);
+      return { status: page.status, html: await page.text() };
+    },
+    subscriptionOf: async (sourceId) => {
+      const [row] = await t.ctx.db
+        .select()
+        .from(pushSubscriptions)
+        .where(and(eq(pushSubscriptions.sourceId, sourceId), eq(pushSubscriptions.provider, "graph")));
+      return row;
+    },
+    inboundCount: async (sourceId) =>
+      (await t.ctx.db.select({ id: inboundMessages.id }).from(inboundMessages).where(eq(inboundMessages.sourceId, sourceId))).length,
+    ticketsAfter: async (sourceId, count) => {
+      await waitFor(async () => (await harness.inboundCount(sourceId)) >= count, `${count} stored messages`);
+      await drainPipeline(t);
+      return (await t.ctx.db.select({ id: tickets.id }).from(tickets).where(eq(tickets.sourceId, sourceId))).length;
+    },
+    close: async () => {
+      for (const runtime of runtimes.reverse()) await runtime.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await fake.close();
+      await t.close();
+    },
+  };
+  return harness;
+}
+
+/** Polls `check` until it holds; fails naming what it waited for. */
+export async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
