@@ -9,6 +9,7 @@ export type ClaimedMessage = {
   raw: Buffer | null;
   receivedAt: Date;
   attempts: number;
+  source: { id: string; name: string; kind: string; address: string; role: string; companyId: string | null } | null;
 };
 
 /** Locks the next due `received` message; other workers skip it (FOR UPDATE SKIP LOCKED). */
@@ -20,12 +21,21 @@ export async function claimNextInbound(executor: Executor, now: Date): Promise<C
       raw: inboundMessages.raw,
       receivedAt: inboundMessages.receivedAt,
       attempts: inboundMessages.attempts,
+      source: {
+        id: mailSources.id,
+        name: mailSources.name,
+        kind: mailSources.kind,
+        address: mailSources.address,
+        role: mailSources.role,
+        companyId: mailSources.companyId,
+      },
     })
     .from(inboundMessages)
+    .leftJoin(mailSources, eq(mailSources.id, inboundMessages.sourceId))
     .where(and(eq(inboundMessages.status, "received"), lte(inboundMessages.nextAttemptAt, now)))
     .orderBy(asc(inboundMessages.nextAttemptAt))
     .limit(1)
-    .for("update", { skipLocked: true });
+    .for("update", { of: inboundMessages, skipLocked: true });
   return row ?? null;
 }
 

@@ -1,6 +1,6 @@
-// message_ids: every normalised Message-ID seen, once. Claiming one is the dedupe step; looking
-// them up is the header half of thread matching.
-import { and, eq, inArray, isNotNull } from "drizzle-orm";
+// message_ids: every normalised Message-ID seen, once. Claiming one is the dedupe step; the
+// routing facts look them up for the header half of thread matching.
+import { eq } from "drizzle-orm";
 import type { Executor } from "./client.js";
 import { messageIds } from "./schema.js";
 
@@ -24,19 +24,4 @@ export async function claimMessageId(executor: Executor, messageId: string, inbo
 
 export async function linkMessageIdToTicket(executor: Executor, messageId: string, ticketId: string): Promise<void> {
   await executor.update(messageIds).set({ ticketId }).where(eq(messageIds.messageId, messageId));
-}
-
-/** The ticket of the first id (in the order given) that belongs to one. */
-export async function findTicketByMessageIds(executor: Executor, ids: string[]): Promise<string | null> {
-  if (ids.length === 0) return null;
-  const rows = await executor
-    .select({ messageId: messageIds.messageId, ticketId: messageIds.ticketId })
-    .from(messageIds)
-    .where(and(inArray(messageIds.messageId, ids.slice(0, 200)), isNotNull(messageIds.ticketId)));
-  const byId = new Map(rows.map((r) => [r.messageId, r.ticketId]));
-  for (const id of ids) {
-    const ticketId = byId.get(id);
-    if (ticketId) return ticketId;
-  }
-  return null;
 }

@@ -1,8 +1,9 @@
 // The write side of tickets: a new ticket, a message on it (initial or note) with its
 // attachments (bytes content-addressed by SHA-256), reopening, participants.
+import { randomUUID } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import type { Executor } from "./client.js";
-import { attachmentBlobs, attachments, jobTypes, ticketMessages, tickets } from "./schema.js";
+import { attachmentBlobs, attachments, ticketMessages, tickets } from "./schema.js";
 import { queryRows } from "./client.js";
 import type { Address, ParsedAttachment } from "../pipeline/parse-email.js";
 import type { Priority } from "../settings/ticket-rules.js";
@@ -47,13 +48,27 @@ export type NewTicketMessage = {
 
 export type StoredAttachment = { id: string; filename: string; contentType: string; size: number; sha256: string; contentId: string | null; inline: boolean };
 
-export async function insertTicketMessage(
+/**
+ * Inserts a message and its attachments. Ids are made here, so the statements do not wait for
+ * each other: postgres.js pipelines them in one network round trip.
+ */
+export function insertTicketMessage(
   executor: Executor,
   m: NewTicketMessage,
-): Promise<{ id: string; attachments: StoredAttachment[] }> {
-  const [row] = await executor
-    .insert(ticketMessages)
-    .values({
+): { id: string; attachments: StoredAttachment[]; written: Promise<unknown> } {
+  const id = randomUUID();
+  const stored: StoredAttachment[] = m.saved.map((a) => ({
+    id: randomUUID(),
+    filename: a.filename,
+    contentType: a.contentType,
+    size: a.size,
+    sha256: a.sha256,
+    contentId: a.contentId,
+    inline: a.inline,
+  }));
+  const writes: Promise<unknown>[] = [
+    executor.insert(ticketMessages).values({
+      id,
       ticketId: m.ticketId,
       inboundMessageId: m.inboundMessageId,
       kind: m.kind,
@@ -67,48 +82,31 @@ export async function insertTicketMessage(
       messageId: m.messageId,
       receivedAt: m.receivedAt,
       skippedAttachments: m.skipped,
-    })
-    .returning({ id: ticketMessages.id });
-  if (!row) throw new Error("ticket message insert returned nothing");
-  if (m.saved.length === 0) return { id: row.id, attachments: [] };
-  // One blob per distinct content, however many messages carry it.
-  const blobs = new Map(m.saved.map((a) => [a.sha256, a]));
-  await executor
-    .insert(attachmentBlobs)
-    .values([...blobs.values()].map((a) => ({ sha256: a.sha256, size: a.size, content: a.content })))
-    .onConflictDoNothing();
-  const stored = await executor
-    .insert(attachments)
-    .values(
-      m.saved.map((a) => ({
-        ticketMessageId: row.id,
-        filename: a.filename,
-        contentType: a.contentType,
-        size: a.size,
-        sha256: a.sha256,
-        contentId: a.contentId,
-        inline: a.inline,
-      })),
-    )
-    .returning({
-      id: attachments.id,
-      filename: attachments.filename,
-      contentType: attachments.contentType,
-      size: attachments.size,
-      sha256: attachments.sha256,
-      contentId: attachments.contentId,
-      inline: attachments.inline,
-    });
-  return { id: row.id, attachments: stored };
+    }),
+  ];
+  if (m.saved.length > 0) {
+    // One blob per distinct content, however many messages carry it.
+    const blobs = new Map(m.saved.map((a) => [a.sha256, a]));
+    writes.push(
+      executor
+        .insert(attachmentBlobs)
+        .values([...blobs.values()].map((a) => ({ sha256: a.sha256, size: a.size, content: a.content })))
+        .onConflictDoNothing(),
+      executor.insert(attachments).values(stored.map((a) => ({ ...a, ticketMessageId: id }))),
+    );
+  }
+  return { id, attachments: stored, written: Promise.all(writes) };
 }
 
-/** Adds participants, and reopens a closed ticket when asked; returns whether it was reopened. */
+export type TouchedTicket = { id: string; number: number; subject: string; status: string; companyId: string | null; reopened: boolean };
+
+/** Adds participants and reopens a closed ticket when asked; answers the ticket as it is now. */
 export async function touchTicket(
   executor: Executor,
   ticketId: string,
   opts: { participants: string[]; reopen: boolean; at: Date },
-): Promise<{ reopened: boolean }> {
-  const rows = await queryRows<{ was_closed: boolean }>(
+): Promise<TouchedTicket | null> {
+  const rows = await queryRows<{ number: string | number; subject: string; status: string; company_id: string | null; was_closed: boolean }>(
     executor,
     sql`with old as (select status from tickets where id = ${ticketId} for update)
         update tickets t
@@ -119,22 +117,41 @@ export async function touchTicket(
                updated_at = ${opts.at.toISOString()}::timestamptz
           from old
          where t.id = ${ticketId}
-     returning old.status = 'closed' as was_closed`,
+     returning t.number, t.subject, t.status, t.company_id, old.status = 'closed' as was_closed`,
   );
-  return { reopened: opts.reopen && (rows[0]?.was_closed ?? false) };
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    id: ticketId,
+    number: Number(row.number),
+    subject: row.subject,
+    status: row.status,
+    companyId: row.company_id,
+    reopened: opts.reopen && row.was_closed,
+  };
 }
 
-export async function ticketSummary(executor: Executor, ticketId: string) {
-  const [row] = await executor
-    .select({ id: tickets.id, number: tickets.number, subject: tickets.subject, status: tickets.status, companyId: tickets.companyId })
-    .from(tickets)
-    .where(eq(tickets.id, ticketId));
-  return row ?? null;
-}
-
-export async function jobTypeDefaultPriority(executor: Executor, name: string): Promise<Priority | null> {
-  const [row] = await executor.select({ p: jobTypes.defaultPriority }).from(jobTypes).where(eq(jobTypes.name, name)).limit(1);
-  return (row?.p as Priority | null | undefined) ?? null;
+/**
+ * The sender as a contact of the company: found, or created when the rules say so. One round trip
+ * in the usual case; a second only when another worker created the same contact a moment ago.
+ */
+export async function contactFor(
+  executor: Executor,
+  input: { companyId: string; email: string; name: string; create: boolean },
+): Promise<{ id: string; email: string; name: string | null } | null> {
+  type Contact = { id: string; email: string; name: string | null };
+  const find = sql`select id, email, name from contacts where company_id = ${input.companyId} and email = ${input.email} limit 1`;
+  if (!input.create) return (await queryRows<Contact>(executor, find))[0] ?? null;
+  const [row] = await queryRows<Contact>(
+    executor,
+    sql`with found as (${find}),
+             created as (insert into contacts (company_id, email, name)
+                         select ${input.companyId}, ${input.email}, ${input.name || null} where not exists (select 1 from found)
+                         on conflict (company_id, email) do nothing
+                         returning id, email, name)
+        select * from found union all select * from created`,
+  );
+  return row ?? (await queryRows<Contact>(executor, find))[0] ?? null;
 }
 
 /** A shared counter: fair round robin across concurrent workers and instances. */

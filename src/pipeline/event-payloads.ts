@@ -1,46 +1,13 @@
-// Builds the `data` of the events the pipeline emits (shapes: src/delivery/event-types.ts and
-// webhooks/schemas). Reads what the payload names (company, contact, assignee) in one query.
-import { eq } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
-import type { Executor } from "../db/client.js";
+// The `data` of the events the pipeline emits, built from values the pipeline already holds (no
+// extra reads). Shapes: src/delivery/event-types.ts, published as webhooks/schemas.
 import type { Lead } from "../db/leads.js";
-import { companies, contacts, techs, tickets } from "../db/schema.js";
-import type { StoredAttachment } from "../db/ticket-store.js";
-import type { ParsedEmail } from "./parse-email.js";
-import type { MessageInput, SourceInfo } from "./process-message.js";
+import type { TouchedTicket } from "../db/ticket-store.js";
+import type { MessageInput, PersistedMessage, SourceInfo } from "./process-message.js";
 
-export type PayloadRefs = {
-  ticketId: string;
-  messageId: string; // ticket_messages.id
-  email: ParsedEmail;
-  source: SourceInfo | null;
-  attachments: StoredAttachment[];
-  receivedAt: Date;
-};
-
-const assignee = alias(techs, "assignee");
-
-async function loadTicket(executor: Executor, ticketId: string) {
-  const [row] = await executor
-    .select({
-      ticket: tickets,
-      company: { id: companies.id, name: companies.name },
-      contact: { id: contacts.id, email: contacts.email, name: contacts.name },
-      assignee: { id: assignee.id, name: assignee.name, email: assignee.email },
-    })
-    .from(tickets)
-    .leftJoin(companies, eq(companies.id, tickets.companyId))
-    .leftJoin(contacts, eq(contacts.id, tickets.contactId))
-    .leftJoin(assignee, eq(assignee.id, tickets.assigneeId))
-    .where(eq(tickets.id, ticketId));
-  if (!row) throw new Error(`ticket ${ticketId} vanished while building its event`);
-  return row;
-}
-
-function messagePayload(refs: { messageId: string; email: ParsedEmail; receivedAt: Date }) {
-  const { email } = refs;
+function messagePayload(m: Pick<PersistedMessage, "id" | "email" | "receivedAt">) {
+  const { email } = m;
   return {
-    id: refs.messageId,
+    id: m.id,
     messageId: email.messageId,
     from: email.from ?? { address: "", name: "" },
     to: email.to,
@@ -48,12 +15,12 @@ function messagePayload(refs: { messageId: string; email: ParsedEmail; receivedA
     subject: email.subject,
     text: email.text,
     html: email.html,
-    receivedAt: refs.receivedAt.toISOString(),
+    receivedAt: m.receivedAt.toISOString(),
   };
 }
 
-function attachmentPayload(list: StoredAttachment[], publicUrl: string) {
-  return list.map((a) => ({
+function attachmentsPayload(m: PersistedMessage, publicUrl: string) {
+  return m.attachments.map((a) => ({
     id: a.id,
     filename: a.filename,
     contentType: a.contentType,
@@ -67,51 +34,50 @@ function sourcePayload(source: SourceInfo | null) {
   return source ? { id: source.id, name: source.name, kind: source.kind, address: source.address } : null;
 }
 
-export async function ticketCreatedEvent(executor: Executor, refs: PayloadRefs, publicUrl: string) {
-  const { ticket, company, contact, assignee: tech } = await loadTicket(executor, refs.ticketId);
+export function ticketCreatedData(input: {
+  ticket: { id: string; number: number; subject: string; status: string; priority: string; jobType: string; unmapped: boolean; at: Date };
+  company: { id: string; name: string };
+  contact: { id: string; email: string; name: string | null } | null;
+  assignee: { id: string; name: string; email: string } | null;
+  source: SourceInfo | null;
+  message: PersistedMessage;
+  publicUrl: string;
+}) {
+  const { ticket } = input;
   return {
-    companyId: ticket.companyId,
-    data: {
-      ticket: {
-        id: ticket.id,
-        number: ticket.number,
-        subject: ticket.subject,
-        status: ticket.status,
-        priority: ticket.priority,
-        jobType: ticket.jobType,
-        unmapped: ticket.unmapped,
-        createdAt: ticket.createdAt.toISOString(),
-        assignee: tech?.id ? tech : null,
-      },
-      company: company?.id ? company : null,
-      contact: contact?.id ? contact : null,
-      source: sourcePayload(refs.source),
-      message: messagePayload(refs),
-      attachments: attachmentPayload(refs.attachments, publicUrl),
+    ticket: {
+      id: ticket.id,
+      number: ticket.number,
+      subject: ticket.subject,
+      status: ticket.status,
+      priority: ticket.priority,
+      jobType: ticket.jobType,
+      unmapped: ticket.unmapped,
+      createdAt: ticket.at.toISOString(),
+      assignee: input.assignee,
     },
+    company: input.company,
+    contact: input.contact,
+    source: sourcePayload(input.source),
+    message: messagePayload(input.message),
+    attachments: attachmentsPayload(input.message, input.publicUrl),
   };
 }
 
-export async function replyReceivedEvent(executor: Executor, refs: PayloadRefs, reopened: boolean, publicUrl: string) {
-  const { ticket } = await loadTicket(executor, refs.ticketId);
+export function replyReceivedData(input: { ticket: TouchedTicket; message: PersistedMessage; publicUrl: string }) {
+  const { ticket } = input;
   return {
-    companyId: ticket.companyId,
-    data: {
-      ticket: { id: ticket.id, number: ticket.number, subject: ticket.subject, status: ticket.status, companyId: ticket.companyId },
-      message: messagePayload(refs),
-      attachments: attachmentPayload(refs.attachments, publicUrl),
-      reopened,
-    },
+    ticket: { id: ticket.id, number: ticket.number, subject: ticket.subject, status: ticket.status, companyId: ticket.companyId },
+    message: messagePayload(input.message),
+    attachments: attachmentsPayload(input.message, input.publicUrl),
+    reopened: ticket.reopened,
   };
 }
 
-export function leadCreatedEvent(lead: Lead, input: MessageInput, messageId: string | null) {
+export function leadCreatedData(lead: Lead, input: MessageInput) {
   return {
-    companyId: null,
-    data: {
-      lead: { ...lead, createdAt: lead.createdAt.toISOString() },
-      source: sourcePayload(input.source),
-      message: messagePayload({ messageId: messageId ?? input.inboundMessageId, email: input.email, receivedAt: input.receivedAt }),
-    },
+    lead: { ...lead, createdAt: lead.createdAt.toISOString() },
+    source: sourcePayload(input.source),
+    message: messagePayload({ id: input.inboundMessageId, email: input.email, receivedAt: input.receivedAt }),
   };
 }

@@ -1,29 +1,22 @@
-// The story of one email, inside ONE transaction owned by the caller: parse → classify → dedupe
-// → thread → route → contact → rules → attachments → persist (ticket or note, Message-ID, events).
+// The story of one email, inside ONE transaction owned by the caller: classify → dedupe → thread
+// → route → contact → rules → attachments → persist (ticket or note, Message-ID, event).
+// Reads happen in one round trip (routing facts); writes that do not depend on each other are
+// issued together, so a message costs a handful of round trips, not one per step.
 import type { Tx } from "../db/client.js";
-import { claimMessageId, findTicketByMessageIds, linkMessageIdToTicket } from "../db/message-ids.js";
-import {
-  activeTechIds,
-  companiesOfMailboxes,
-  defaultCompanyId,
-  domainMatches,
-  findOrCreateContact,
-  ticketByNumberForThreading,
-} from "../db/routing-lookups.js";
-import { getTicketRules } from "../db/settings.js";
-import { insertTicket, insertTicketMessage, jobTypeDefaultPriority, nextRoundRobin, touchTicket } from "../db/ticket-store.js";
+import { claimMessageId, linkMessageIdToTicket } from "../db/message-ids.js";
+import { loadRoutingFacts, type RoutingFacts } from "../db/routing-facts.js";
+import { contactFor, insertTicket, insertTicketMessage, nextRoundRobin, touchTicket, type StoredAttachment } from "../db/ticket-store.js";
 import { insertLead } from "../db/leads.js";
 import { recordEvent } from "../delivery/record-event.js";
-import type { TicketRules } from "../settings/ticket-rules.js";
 import { decideAttachment } from "./attachment-policy.js";
 import { classify, type Classification } from "./classify.js";
 import { decideThread } from "./match-thread.js";
 import type { ParsedEmail } from "./parse-email.js";
 import { pickAssignee } from "./pick-assignee.js";
 import { decideRoute, senderDomainCandidates } from "./route-by-domain.js";
-import { findTicketNumber } from "./subject-tag.js";
+import { bracketedNumbers, findTicketNumber } from "./subject-tag.js";
 import { pickJobType, pickPriority } from "./ticket-rules.js";
-import { leadCreatedEvent, replyReceivedEvent, ticketCreatedEvent, type PayloadRefs } from "./event-payloads.js";
+import { leadCreatedData, replyReceivedData, ticketCreatedData } from "./event-payloads.js";
 
 export type SourceInfo = {
   id: string;
@@ -41,83 +34,90 @@ export type Outcome =
   | { kind: "note_added"; ticketId: string; reopened: boolean; eventIds: string[] }
   | { kind: "lead_created"; leadId: string; eventIds: string[] }
   | { kind: "duplicate"; duplicateOf: string | null; ticketId: string | null }
-  | { kind: "ignored"; reason: string; ticketId?: undefined }
+  | { kind: "ignored"; reason: string }
   | { kind: "unrouted"; reason: string };
 
 export type ProcessDeps = { ownMessageIdDomain: string; publicUrl: string; now: Date };
 
+type NoteKind = "reply" | "auto_reply" | "bounce";
+
 export async function processMessage(tx: Tx, input: MessageInput, deps: ProcessDeps): Promise<Outcome> {
-  const { email } = input;
+  const { email, source } = input;
   const classification = classify(email, { ownMessageIdDomain: deps.ownMessageIdDomain });
   if (classification.kind === "own_loop") return { kind: "ignored", reason: classification.reason };
 
-  const claim = await claimMessageId(tx, email.messageId, input.inboundMessageId);
+  const sender = email.from?.address ?? "";
+  const [claim, facts] = await Promise.all([
+    claimMessageId(tx, email.messageId, input.inboundMessageId),
+    loadRoutingFacts(tx, {
+      recipients: [...email.to, ...email.cc].map((a) => a.address).filter((a) => a !== source?.address),
+      senderDomains: senderDomainCandidates(sender),
+      ticketNumbers: bracketedNumbers(email.subject),
+      referencedIds: referencedIds(email, classification),
+      sourceCompanyId: source?.companyId ?? null,
+    }),
+  ]);
   if (claim.kind === "taken") return { kind: "duplicate", duplicateOf: claim.inboundMessageId, ticketId: claim.ticketId };
 
-  const rules = await getTicketRules(tx);
-  const sender = email.from?.address ?? "";
-  const threadTicketId = await matchThread(tx, email, classification, sender, rules);
-
+  const threadTicketId = matchThread(email, classification, sender, facts);
   if (classification.kind === "auto_reply" || classification.kind === "bounce") {
     if (!threadTicketId) return { kind: "ignored", reason: classification.reason };
-    return addNote(tx, input, threadTicketId, classification.kind, rules, deps);
+    return addNote(tx, input, threadTicketId, classification.kind, facts, deps);
   }
-  if (threadTicketId) return addNote(tx, input, threadTicketId, "reply", rules, deps);
-  return createTicketOrLead(tx, input, rules, deps);
+  if (threadTicketId) return addNote(tx, input, threadTicketId, "reply", facts, deps);
+  return createTicketOrLead(tx, input, facts, deps);
 }
 
-async function matchThread(
-  tx: Tx,
-  email: ParsedEmail,
-  classification: Classification,
-  sender: string,
-  rules: TicketRules,
-): Promise<string | null> {
-  const number = findTicketNumber(email.subject, rules.ticketSubjectTag);
-  const subjectCandidate = number === null ? null : await ticketByNumberForThreading(tx, number);
-  // A bounce names the original mail inside its report; a reply names it in its headers.
-  const headerIds =
-    classification.kind === "bounce"
-      ? [...email.embeddedMessageIds, ...email.inReplyTo, ...email.references]
-      : [...email.inReplyTo, ...[...email.references].reverse()];
-  const headerTicketId = await findTicketByMessageIds(tx, headerIds);
+// A bounce names the original mail inside its report; a reply names it in its headers, the
+// direct parent first, then the thread from the newest reference back.
+function referencedIds(email: ParsedEmail, classification: Classification): string[] {
+  return classification.kind === "bounce"
+    ? [...email.embeddedMessageIds, ...email.inReplyTo, ...email.references]
+    : [...email.inReplyTo, ...[...email.references].reverse()];
+}
+
+function matchThread(email: ParsedEmail, classification: Classification, sender: string, facts: RoutingFacts): string | null {
+  const number = findTicketNumber(email.subject, facts.rules.ticketSubjectTag);
+  const subjectCandidate = number === null ? null : (facts.subjectTickets.find((t) => t.number === number) ?? null);
+  const headerTicketId = referencedIds(email, classification).map((id) => facts.headerTickets.get(id)).find(Boolean) ?? null;
   const decision = decideThread({ sender, subjectCandidate, headerTicketId });
   return decision.kind === "reply" ? decision.ticketId : null;
 }
 
-async function addNote(
-  tx: Tx,
-  input: MessageInput,
-  ticketId: string,
-  kind: "reply" | "auto_reply" | "bounce",
-  rules: TicketRules,
-  deps: ProcessDeps,
-): Promise<Outcome> {
+async function addNote(tx: Tx, input: MessageInput, ticketId: string, kind: NoteKind, facts: RoutingFacts, deps: ProcessDeps): Promise<Outcome> {
   const { email } = input;
-  const participants = kind === "reply" && email.from ? [email.from.address] : [];
   // Machines answering do not reopen a ticket; people do.
-  const { reopened } = await touchTicket(tx, ticketId, { participants, reopen: kind === "reply", at: deps.now });
-  const refs = await storeMessage(tx, input, ticketId, kind, rules);
-  await linkMessageIdToTicket(tx, email.messageId, ticketId);
-  const event = await replyReceivedEvent(tx, refs, reopened, deps.publicUrl);
-  const eventId = await recordEvent(tx, { type: "ticket.reply_received", ...event, at: deps.now });
-  return { kind: "note_added", ticketId, reopened, eventIds: [eventId] };
+  const ticket = await touchTicket(tx, ticketId, {
+    participants: kind === "reply" && email.from ? [email.from.address] : [],
+    reopen: kind === "reply",
+    at: deps.now,
+  });
+  if (!ticket) throw new Error(`ticket ${ticketId} vanished while a note was added`);
+  const [, eventId] = await persistMessage(tx, input, ticketId, kind, facts, (message) =>
+    recordEvent(tx, {
+      type: "ticket.reply_received",
+      companyId: ticket.companyId,
+      data: replyReceivedData({ ticket, message, publicUrl: deps.publicUrl }),
+      at: deps.now,
+    }),
+  );
+  return { kind: "note_added", ticketId, reopened: ticket.reopened, eventIds: [eventId] };
 }
 
-async function createTicketOrLead(tx: Tx, input: MessageInput, rules: TicketRules, deps: ProcessDeps): Promise<Outcome> {
+async function createTicketOrLead(tx: Tx, input: MessageInput, facts: RoutingFacts, deps: ProcessDeps): Promise<Outcome> {
   const { email, source } = input;
   const sender = email.from?.address ?? "";
-  const recipients = [...email.to, ...email.cc].map((a) => a.address).filter((a) => a !== source?.address);
-  const unmapped =
-    rules.unmappedDomains.mode === "lead"
-      ? rules.unmappedDomains
-      : { mode: "default_company" as const, defaultCompanyId: await defaultCompanyId(tx, rules.unmappedDomains.defaultCompanyId) };
+  const { rules } = facts;
+  const recipients = [...email.to, ...email.cc].map((a) => a.address);
   const route = decideRoute({
     source: { role: source?.role ?? "system", companyId: source?.companyId ?? null },
-    recipientCompanyIds: source?.role === "company" ? [] : await companiesOfMailboxes(tx, recipients),
-    domainMatches: await domainMatches(tx, senderDomainCandidates(sender)),
+    recipientCompanyIds: source?.role === "company" ? [] : uniq(recipients.map((a) => facts.mailboxCompanies.get(a)).filter((c): c is string => !!c)),
+    domainMatches: facts.domainMatches,
     senderAddress: sender,
-    unmapped,
+    unmapped:
+      rules.unmappedDomains.mode === "lead"
+        ? rules.unmappedDomains
+        : { mode: "default_company", defaultCompanyId: rules.unmappedDomains.defaultCompanyId ?? facts.flaggedDefaultCompanyId },
   });
 
   switch (route.kind) {
@@ -132,20 +132,20 @@ async function createTicketOrLead(tx: Tx, input: MessageInput, rules: TicketRule
         inboundMessageId: input.inboundMessageId,
         at: deps.now,
       });
-      const eventId = await recordEvent(tx, { type: "lead.created", ...leadCreatedEvent(lead, input, null), at: deps.now });
+      const eventId = await recordEvent(tx, { type: "lead.created", companyId: null, data: leadCreatedData(lead, input), at: deps.now });
       return { kind: "lead_created", leadId: lead.id, eventIds: [eventId] };
     }
     case "company": {
-      const contact = sender
-        ? await findOrCreateContact(tx, { companyId: route.companyId, email: sender, name: email.from?.name ?? "", create: rules.createContacts })
-        : null;
       const jobType = pickJobType(rules);
-      const priority = pickPriority(await jobTypeDefaultPriority(tx, jobType), rules);
-      const counter = rules.autoAssign.mode === "round_robin" ? await nextRoundRobin(tx) : 0;
-      const assigneeId = rules.autoAssign.mode === "none" ? null : pickAssignee(rules.autoAssign, await activeTechIds(tx), counter);
-      const ticket = await insertTicket(tx, {
+      const [contact, counter] = await Promise.all([
+        sender ? contactFor(tx, { companyId: route.companyId, email: sender, name: email.from?.name ?? "", create: rules.createContacts }) : null,
+        rules.autoAssign.mode === "round_robin" ? nextRoundRobin(tx) : 0,
+      ]);
+      const assigneeId =
+        rules.autoAssign.mode === "none" ? null : pickAssignee(rules.autoAssign, facts.activeTechs.map((t) => t.id), counter);
+      const ticket = {
         subject: email.subject.trim() || "(no subject)",
-        priority,
+        priority: pickPriority(facts.jobTypePriority, rules),
         jobType,
         companyId: route.companyId,
         contactId: contact?.id ?? null,
@@ -154,32 +154,49 @@ async function createTicketOrLead(tx: Tx, input: MessageInput, rules: TicketRule
         unmapped: route.unmapped,
         participants: sender ? [sender] : [],
         at: deps.now,
-      });
-      const refs = await storeMessage(tx, input, ticket.id, "initial", rules);
-      await linkMessageIdToTicket(tx, email.messageId, ticket.id);
-      const event = await ticketCreatedEvent(tx, refs, deps.publicUrl);
-      const eventId = await recordEvent(tx, { type: "ticket.created", ...event, at: deps.now });
-      return { kind: "ticket_created", ticketId: ticket.id, eventIds: [eventId] };
+      };
+      const created = await insertTicket(tx, ticket);
+      const [, eventId] = await persistMessage(tx, input, created.id, "initial", facts, (message) =>
+        recordEvent(tx, {
+          type: "ticket.created",
+          companyId: route.companyId,
+          data: ticketCreatedData({
+            ticket: { ...ticket, ...created, status: "open" },
+            company: { id: route.companyId, name: facts.companyNames.get(route.companyId) ?? "" },
+            contact,
+            assignee: facts.activeTechs.find((t) => t.id === assigneeId) ?? null,
+            source,
+            message,
+            publicUrl: deps.publicUrl,
+          }),
+          at: deps.now,
+        }),
+      );
+      return { kind: "ticket_created", ticketId: created.id, eventIds: [eventId] };
     }
   }
 }
 
-async function storeMessage(
+export type PersistedMessage = { id: string; email: ParsedEmail; receivedAt: Date; attachments: StoredAttachment[] };
+
+/** The message, its attachments, its Message-ID link and its event, issued together. */
+async function persistMessage(
   tx: Tx,
   input: MessageInput,
   ticketId: string,
-  kind: "initial" | "reply" | "auto_reply" | "bounce",
-  rules: TicketRules,
-): Promise<PayloadRefs> {
+  kind: "initial" | NoteKind,
+  facts: RoutingFacts,
+  event: (message: PersistedMessage) => Promise<string>,
+): Promise<[PersistedMessage, string]> {
   const { email } = input;
   const saved = [];
   const skipped = [];
   for (const att of email.attachments) {
-    const decision = decideAttachment(att, rules.attachments);
+    const decision = decideAttachment(att, facts.rules.attachments);
     if (decision.save) saved.push(att);
     else skipped.push({ filename: att.filename, contentType: att.contentType, size: att.size, reason: decision.reason });
   }
-  const stored = await insertTicketMessage(tx, {
+  const stored = insertTicketMessage(tx, {
     ticketId,
     inboundMessageId: input.inboundMessageId,
     kind,
@@ -194,5 +211,9 @@ async function storeMessage(
     saved,
     skipped,
   });
-  return { ticketId, messageId: stored.id, email, source: input.source, attachments: stored.attachments, receivedAt: input.receivedAt };
+  const message = { id: stored.id, email, receivedAt: input.receivedAt, attachments: stored.attachments };
+  const [eventId] = await Promise.all([event(message), stored.written, linkMessageIdToTicket(tx, email.messageId, ticketId)]);
+  return [message, eventId];
 }
+
+const uniq = <T>(list: T[]) => [...new Set(list)];

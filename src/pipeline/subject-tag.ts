@@ -36,3 +36,16 @@ const PREFIX = /^\s*(?:(?:re|fwd?|aw|wg|sv|vs|tr|antw)\s*(?:\[\d+\]|\(\d+\))?\s*
 export function stripReplyPrefixes(subject: string): string {
   return subject.replace(PREFIX, "");
 }
+
+/**
+ * Every number in square brackets, whatever the tag: the candidates to look up in the same
+ * round trip as the rules that say which tag counts; findTicketNumber then picks the one.
+ */
+export function bracketedNumbers(subject: string): number[] {
+  const found: number[] = [];
+  for (const match of subject.matchAll(/\[[^[\]]{0,60}?(\d{1,15})\s*\]/g)) {
+    const n = Number(match[1]);
+    if (Number.isSafeInteger(n) && !found.includes(n)) found.push(n);
+  }
+  return found.slice(0, 20);
+}

@@ -1,10 +1,9 @@
 // Pipeline workers: claim a `received` message, run the whole pipeline on it in ONE transaction,
 // settle its status. A transient failure (the database away, a serialization conflict) retries
 // with backoff; anything else leaves it `failed` with the error, raw bytes kept for reprocess.
-import { eq } from "drizzle-orm";
 import type { Context } from "../context.js";
 import { claimNextInbound, deferInbound, markSourceProcessed, settleInbound, type Settlement } from "../db/inbound-claims.js";
-import { errorLog, mailSources } from "../db/schema.js";
+import { errorLog } from "../db/schema.js";
 import type { Tx } from "../db/client.js";
 import { startWorkLoop } from "../scheduler/work-loop.js";
 import type { Runtime } from "../runtime.js";
@@ -49,14 +48,16 @@ export async function processNextMessage(ctx: Context): Promise<boolean> {
         await fail(tx, row.id, row.sourceId, `The message cannot be parsed: ${(err as Error).message}`, now);
         return true;
       }
-      const source = row.sourceId ? await loadSource(tx, row.sourceId) : null;
+      const source: SourceInfo | null = row.source ? { ...row.source, role: row.source.role === "company" ? "company" : "system" } : null;
       const outcome = await processMessage(
         tx,
         { inboundMessageId: row.id, receivedAt: row.receivedAt, email, source },
         { ownMessageIdDomain: ctx.config.messageIdDomain, publicUrl: ctx.config.publicUrl, now },
       );
-      await settleInbound(tx, row.id, settlementOf(outcome, email), now);
-      if (row.sourceId) await markSourceProcessed(tx, row.sourceId, now);
+      await Promise.all([
+        settleInbound(tx, row.id, settlementOf(outcome, email), now),
+        row.sourceId ? markSourceProcessed(tx, row.sourceId, now) : null,
+      ]);
       events = "eventIds" in outcome && outcome.eventIds.length > 0;
       return true;
     });
@@ -92,21 +93,6 @@ async function fail(tx: Tx, id: string, sourceId: string | null, error: string, 
     message: error,
     details: { inboundMessageId: id, ...(cause instanceof Error && cause.stack ? { stack: cause.stack.split("\n").slice(0, 8) } : {}) },
   });
-}
-
-async function loadSource(tx: Tx, id: string): Promise<SourceInfo | null> {
-  const [row] = await tx
-    .select({
-      id: mailSources.id,
-      name: mailSources.name,
-      kind: mailSources.kind,
-      address: mailSources.address,
-      role: mailSources.role,
-      companyId: mailSources.companyId,
-    })
-    .from(mailSources)
-    .where(eq(mailSources.id, id));
-  return row ? { ...row, role: row.role === "company" ? "company" : "system" } : null;
 }
 
 function settlementOf(outcome: Outcome, email: ParsedEmail): Settlement {
