@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { FAILED_AFTER_MS, healthAfterFailure, healthChanged, healthFromRow, type Health } from "../../../src/sources/imap/health-transition.js";
+
+const auth = { code: "auth" as const, message: "IMAP login failed …", settingsProblem: true };
+const refused = { code: "refused" as const, message: "127.0.0.1:993 refused the connection …", settingsProblem: false };
+
+describe("healthAfterFailure", () => {
+  it("fails a source at once for a settings problem such as a wrong password", () => {
+    expect(healthAfterFailure({ status: "connected" }, auth, 0)).toEqual({ status: "error", error: { code: "auth", message: auth.message } });
+  });
+
+  it("keeps an unreachable server 'connecting' while it retries, and fails it after five minutes", () => {
+    expect(healthAfterFailure({ status: "connected" }, refused, FAILED_AFTER_MS - 1)).toEqual({ status: "connecting" });
+    expect(healthAfterFailure({ status: "connecting" }, refused, FAILED_AFTER_MS)).toMatchObject({ status: "error" });
+  });
+
+  it("keeps a failed source failed until it connects, so a flapping cause cannot announce the failure twice", () => {
+    const failed: Health = { status: "error", error: { code: "auth", message: auth.message } };
+    expect(healthAfterFailure(failed, refused, 0)).toEqual({ status: "error", error: { code: "refused", message: refused.message } });
+  });
+});
+
+describe("healthChanged", () => {
+  it("writes a status that differs, or an error whose message changed", () => {
+    const error = (message: string): Health => ({ status: "error", error: { code: "auth", message } });
+    expect(healthChanged(null, { status: "connected" })).toBe(true);
+    expect(healthChanged({ status: "connecting" }, { status: "connected" })).toBe(true);
+    expect(healthChanged({ status: "connected" }, { status: "connected" })).toBe(false);
+    expect(healthChanged(error("a"), error("a"))).toBe(false);
+    expect(healthChanged(error("a"), error("b"))).toBe(true);
+  });
+});
+
+describe("healthFromRow", () => {
+  it("reads the stored status a supervisor starts from", () => {
+    expect(healthFromRow("error", "bad password")).toEqual({ status: "error", error: { code: "unknown", message: "bad password" } });
+    expect(healthFromRow("connecting", null)).toEqual({ status: "connecting" });
+    expect(healthFromRow("needs_reauth", null)).toEqual({ status: "other" });
+  });
+});
