@@ -4,6 +4,7 @@ import { startPipelineWorkers } from "./pipeline/worker.js";
 import { startDispatcher } from "./delivery/dispatcher.js";
 import { startGmailSources } from "./sources/gmail/runtime.js";
 import { startGraphSources } from "./sources/graph/runtime.js";
+import { startImapSources } from "./sources/imap/imap-sources.js";
 
 export type Runtime = { stop(): Promise<void> };
 
@@ -17,6 +18,7 @@ export function startRuntime(ctx: Context): Runtime {
   if (roles.includes("sources")) {
     parts.push(startGmailSources(ctx));
     parts.push(startGraphSources(ctx));
+    parts.push(startImapSources(ctx));
   }
   return {
     stop: async () => {

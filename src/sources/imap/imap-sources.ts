@@ -1,0 +1,115 @@
+// Keeps one supervisor running for every enabled IMAP source: scans mail_sources at start, on
+// wake("sync") (the API calls it after create, change, delete and Process Now) and every 30 s.
+// A source whose settings changed gets a fresh supervisor; a deleted or disabled one is stopped.
+import { createHash } from "node:crypto";
+import { eq } from "drizzle-orm";
+import type { Context } from "../../context.js";
+import { mailSources } from "../../db/schema.js";
+import { imapSourceOf, type ImapSource, type SourceRow } from "./imap-source.js";
+import { startImapSupervisor, type ImapSupervisor, type SupervisorOptions } from "./imap-supervisor.js";
+import { setSourceStatus } from "../source-status.js";
+
+export const RESCAN_MS = 30_000;
+
+/** The one place a supervisor is started: a lease (one owner per source across instances) wraps this. */
+export type StartSupervisor = (ctx: Context, source: ImapSource, opts: SupervisorOptions) => ImapSupervisor;
+
+export type ImapSourcesOptions = {
+  rescanMs?: number;
+  supervisor?: SupervisorOptions;
+  start?: StartSupervisor;
+};
+
+export type ImapSources = {
+  /** Re-reads mail_sources now; resolves once supervisors match it. */
+  refresh(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+type Owned = { fingerprint: string; supervisor: ImapSupervisor };
+
+/** What a supervisor was built from; status and cursor are its own to change. */
+function fingerprintOf(row: SourceRow): string {
+  return createHash("sha256")
+    .update(JSON.stringify([row.config, row.schedule, row.name, row.address, row.companyId, row.secrets?.toString("hex") ?? null]))
+    .digest("hex");
+}
+
+export function startImapSources(ctx: Context, opts: ImapSourcesOptions = {}): ImapSources {
+  const start = opts.start ?? startImapSupervisor;
+  const log = ctx.log.child({ component: "imap-sources" });
+  const owned = new Map<string, Owned>();
+  let stopped = false;
+  let current: Promise<void> | null = null;
+  let again = false;
+
+  async function scan(): Promise<void> {
+    const rows = await ctx.db.select().from(mailSources).where(eq(mailSources.kind, "imap"));
+    const wanted = new Map(rows.filter((r) => r.status !== "disabled").map((r) => [r.id, r]));
+    const leaving = [...owned].filter(([id, o]) => wanted.get(id) === undefined || fingerprintOf(wanted.get(id)!) !== o.fingerprint);
+    for (const [id] of leaving) owned.delete(id);
+    await Promise.all(leaving.map(([, o]) => o.supervisor.stop()));
+    if (stopped) return;
+
+    for (const [id, row] of wanted) {
+      if (!owned.has(id)) {
+        const source = await openSource(row);
+        if (!source) continue;
+        owned.set(id, { fingerprint: fingerprintOf(row), supervisor: start(ctx, source, opts.supervisor ?? {}) });
+        log.info({ sourceId: id }, "IMAP source started");
+      }
+      if (row.syncRequestedAt) owned.get(id)?.supervisor.processNow(row.syncRequestedAt);
+    }
+  }
+
+  async function openSource(row: SourceRow): Promise<ImapSource | null> {
+    try {
+      return imapSourceOf(ctx, row);
+    } catch (err) {
+      const message = (err as Error).message;
+      log.error({ err, sourceId: row.id }, "IMAP source cannot start");
+      if (row.status !== "error" || row.lastError !== message) {
+        await setSourceStatus(ctx, row.id, { status: "error", error: { code: "config", message } }).catch(() => undefined);
+      }
+      return null;
+    }
+  }
+
+  function refresh(): Promise<void> {
+    if (current) {
+      again = true;
+      return current;
+    }
+    current = (async () => {
+      do {
+        again = false;
+        try {
+          await scan();
+        } catch (err) {
+          log.error({ err }, "scanning IMAP sources failed; retrying on the next wake or rescan");
+        }
+      } while (again && !stopped);
+    })().finally(() => {
+      current = null;
+    });
+    return current;
+  }
+
+  const unsubscribe = ctx.database.onWake("sync", () => void refresh());
+  const timer = setInterval(() => void refresh(), opts.rescanMs ?? RESCAN_MS);
+  timer.unref();
+  void refresh();
+
+  return {
+    refresh,
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      unsubscribe();
+      await current;
+      const all = [...owned.values()];
+      owned.clear();
+      await Promise.all(all.map((o) => o.supervisor.stop()));
+    },
+  };
+}

@@ -1,0 +1,199 @@
+// One supervisor per IMAP source: a long-lived imapflow connection in IDLE on the source's folder.
+// Every connect (the first and each reconnect) starts with a catch-up sync from the cursor; then
+// each EXISTS, "Process Now" and the 5-minute safety net runs another. A lost connection is
+// retried with backoff; status and source.failed / source.recovered follow the outcome.
+//
+// Sources on the "manual" or "scheduled" schedule hold no connection: Process Now connects,
+// syncs once and logs out. (Cron schedules are run by the scheduler, which asks for the same.)
+import { ImapFlow, type Logger as ImapLogger } from "imapflow";
+import type { Context } from "../../context.js";
+import type { Logger } from "../../log.js";
+import { clearSyncRequest } from "./imap-cursor-store.js";
+import { describeImapError } from "./describe-imap-error.js";
+import { imapClientOptions } from "./imap-client-options.js";
+import type { ImapSource } from "./imap-source.js";
+import { ensureMoveTarget } from "./post-process.js";
+import { attemptAfterFailure, RECONNECT_BACKOFF, reconnectDelayMs, type BackoffPolicy } from "./reconnect-backoff.js";
+import { setSourceStatus } from "../source-status.js";
+import { CONNECTED, healthAfterFailure, healthChanged, healthFromRow, type Health } from "./health-transition.js";
+import { emptyExistsRetryDelayMs } from "./sync-plan.js";
+import { syncMailbox } from "./sync-mailbox.js";
+import { createWakeableSleep } from "./wakeable-sleep.js";
+
+/** The guide's "continuous" interval: a sync even when IDLE said nothing. */
+export const SAFETY_NET_MS = 5 * 60_000;
+
+export type SupervisorOptions = {
+  random?: () => number;
+  backoff?: BackoffPolicy;
+  safetyNetMs?: number;
+};
+
+export type ImapSupervisor = {
+  readonly sourceId: string;
+  /** "Process Now": sync at once; the request is cleared in mail_sources once served. */
+  processNow(requestedAt: Date): void;
+  stop(): Promise<void>;
+};
+
+type SyncReason = "connect" | "exists" | "retry" | "safety_net" | "process_now";
+type SessionEnd = { ok: true } | { ok: false; error: unknown; connectedForMs: number | null };
+
+export function startImapSupervisor(ctx: Context, source: ImapSource, opts: SupervisorOptions = {}): ImapSupervisor {
+  const random = opts.random ?? Math.random;
+  const policy = opts.backoff ?? RECONNECT_BACKOFF;
+  const safetyNetMs = opts.safetyNetMs ?? SAFETY_NET_MS;
+  let health: Health | null = healthFromRow(source.status, source.lastError);
+  const continuous = source.schedule.mode === "continuous";
+  const log = ctx.log.child({ component: "imap", sourceId: source.id });
+  const target = { host: source.config.host, port: source.config.port, user: source.config.user, folder: source.config.folder };
+  const wakeup = createWakeableSleep();
+  const pending = new Set<SyncReason>();
+  const retryTimers = new Set<NodeJS.Timeout>();
+  let processNowAt: Date | null = null;
+  let running = true;
+  let client: ImapFlow | null = null;
+
+  const trigger = (reason: SyncReason) => {
+    pending.add(reason);
+    wakeup.wake();
+  };
+
+  async function run(): Promise<void> {
+    let attempt = 0;
+    let failingSince: number | null = null;
+    while (running) {
+      if (!continuous && processNowAt === null) {
+        await wakeup.sleep(Infinity);
+        continue;
+      }
+      const end = await session();
+      if (!running) break;
+      if (end.ok) {
+        attempt = 0;
+        failingSince = null;
+        continue;
+      }
+      const now = Date.now();
+      if (failingSince === null || end.connectedForMs !== null) failingSince = now;
+      const failure = describeImapError(end.error, target);
+      log.warn({ code: failure.code, err: end.error }, failure.message);
+      await writeHealth(healthAfterFailure(health, failure, now - failingSince));
+      attempt = attemptAfterFailure(attempt, end.connectedForMs, policy);
+      // Process Now and stop() cut the wait short.
+      await wakeup.sleep(reconnectDelayMs(attempt, random, policy));
+    }
+  }
+
+  async function session(): Promise<SessionEnd> {
+    const c = new ImapFlow(imapClientOptions({ config: source.config, password: source.password, logger: imapLogger(ctx.log, source.id) }));
+    client = c;
+    let connectedAt: number | null = null;
+    c.on("error", (err: unknown) => log.debug({ err }, "IMAP connection error"));
+    c.on("exists", () => trigger("exists"));
+    c.on("close", () => wakeup.wake());
+    try {
+      await c.connect();
+      await c.mailboxOpen(source.config.folder);
+      await ensureMoveTarget(c, source.config.postProcess);
+      connectedAt = Date.now();
+      await writeHealth(CONNECTED);
+      log.info({ folder: source.config.folder }, "IMAP connected; catching up from the cursor");
+      pending.add("connect");
+      await serve(c);
+      if (!running) return { ok: true };
+      if (!continuous && c.usable) {
+        await c.logout();
+        return { ok: true };
+      }
+      return { ok: false, error: closedError(c), connectedForMs: Date.now() - connectedAt };
+    } catch (error) {
+      return { ok: false, error, connectedForMs: connectedAt === null ? null : Date.now() - connectedAt };
+    } finally {
+      for (const timer of retryTimers) clearTimeout(timer);
+      retryTimers.clear();
+      client = null;
+      c.close();
+    }
+  }
+
+  /** Runs syncs while the connection lasts (continuous) or until the work asked for is done. */
+  async function serve(c: ImapFlow): Promise<void> {
+    let emptyRetries = 0;
+    let nextSafetyNet = Date.now() + safetyNetMs;
+    while (running && c.usable) {
+      if (pending.size === 0 && processNowAt === null) {
+        if (!continuous) return;
+        await wakeup.sleep(nextSafetyNet - Date.now());
+        if (running && c.usable && Date.now() >= nextSafetyNet) pending.add("safety_net");
+        continue;
+      }
+      const reasons = [...pending];
+      pending.clear();
+      const requestedAt = processNowAt;
+      // Some servers (Dovecot among them) say nothing to an IDLE client when its folder is
+      // deleted and recreated: the periodic and requested syncs SELECT again to see the
+      // folder's current UIDVALIDITY.
+      if (reasons.includes("safety_net") || reasons.includes("process_now")) await c.mailboxOpen(source.config.folder);
+      const result = await syncMailbox(ctx, source, c);
+      nextSafetyNet = Date.now() + safetyNetMs;
+      if (requestedAt !== null) {
+        await clearSyncRequest(ctx.db, source.id, requestedAt);
+        if (processNowAt === requestedAt) processNowAt = null;
+      }
+      if (result.created > 0 || result.reason !== "incremental") {
+        log.debug({ reasons, ...result }, "IMAP sync done");
+      }
+      if (result.listed > 0) emptyRetries = 0;
+      else if (reasons.includes("exists") || reasons.includes("retry")) {
+        const delay = emptyExistsRetryDelayMs(emptyRetries++);
+        if (delay !== null) {
+          const timer = setTimeout(() => {
+            retryTimers.delete(timer);
+            trigger("retry");
+          }, delay);
+          retryTimers.add(timer);
+        }
+      }
+    }
+  }
+
+  /** Writes a status only when it changed: one error_log line and one event per transition. */
+  async function writeHealth(next: Health): Promise<void> {
+    if (next.status === "other" || !healthChanged(health, next)) return;
+    try {
+      await setSourceStatus(ctx, source.id, next);
+      health = next;
+    } catch (err) {
+      log.error({ err }, "writing the source status failed");
+    }
+  }
+
+  const loop = run().catch((err: unknown) => log.error({ err }, "IMAP supervisor stopped unexpectedly"));
+
+  return {
+    sourceId: source.id,
+    processNow(requestedAt) {
+      if (processNowAt !== null && processNowAt.getTime() === requestedAt.getTime()) return;
+      processNowAt = requestedAt;
+      trigger("process_now");
+    },
+    async stop() {
+      running = false;
+      wakeup.wake();
+      client?.close();
+      await loop;
+    },
+  };
+}
+
+function closedError(c: ImapFlow): Error {
+  const reason = c.byeReason ? `the server said "${c.byeReason}"` : "the server closed the connection";
+  return Object.assign(new Error(reason), { code: "EConnectionClosed" });
+}
+
+/** imapflow logs every command at debug; mailgate keeps its warnings and errors. */
+function imapLogger(log: Logger, sourceId: string): ImapLogger {
+  const level = log.isLevelEnabled("warn") ? "warn" : log.level;
+  return log.child({ component: "imapflow", sourceId }, { level });
+}

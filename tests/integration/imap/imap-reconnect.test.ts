@@ -1,0 +1,114 @@
+// The IMAP source when the server misbehaves: it crashes mid-stream, or its folder is recreated
+// with new UIDs. Nothing may be lost and nothing may become two tickets.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { and, eq, sql } from "drizzle-orm";
+import { events, tickets } from "../../../src/db/schema.js";
+import { imapSourceOf } from "../../../src/sources/imap/imap-source.js";
+import { startImapSupervisor, type ImapSupervisor } from "../../../src/sources/imap/imap-supervisor.js";
+import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.js";
+import { startDovecot, type DovecotServer } from "../../fakes/dovecot/dovecot-server.js";
+import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { buildTestEmail } from "./build-test-email.js";
+import { inboundOf, insertAcme, insertImapSource, loadPipelineWorkers, messageIdOf, newMailboxUser, sourceRow, TEST_BACKOFF, waitFor } from "./imap-fixture.js";
+
+describeWithDovecot("IMAP reconnect and UIDVALIDITY", () => {
+  let dovecot: DovecotServer;
+  let t: TestContext;
+  let pipeline: { stop(): Promise<void> } | null = null;
+  const supervisors: ImapSupervisor[] = [];
+
+  beforeAll(async () => {
+    dovecot = await startDovecot();
+    t = await createTestContext();
+    await insertAcme(t.ctx);
+    const start = await loadPipelineWorkers();
+    pipeline = start ? start(t.ctx, { pollMs: 100 }) : null;
+  });
+  afterAll(async () => {
+    await Promise.all(supervisors.map((s) => s.stop()));
+    await pipeline?.stop();
+    await t?.close();
+    await dovecot?.stop();
+  });
+
+  const supervise = async (sourceId: string, safetyNetMs?: number) => {
+    const s = startImapSupervisor(t.ctx, imapSourceOf(t.ctx, await sourceRow(t.ctx, sourceId)), { backoff: TEST_BACKOFF, safetyNetMs });
+    supervisors.push(s);
+    return s;
+  };
+  const ticketCount = async (sourceId: string) =>
+    Number((await t.ctx.db.select({ n: sql<number>`count(*)` }).from(tickets).where(eq(tickets.sourceId, sourceId)))[0]!.n);
+
+  it("When Dovecot is killed and restarted mid-stream, then every acknowledged message is ingested and none twice", async () => {
+    const account = newMailboxUser(dovecot);
+    const sourceId = await insertImapSource(t.ctx, dovecot, account);
+    await supervise(sourceId);
+    await waitFor("the source to connect", async () => (await sourceRow(t.ctx, sourceId)).status === "connected");
+
+    const acknowledged = new Set<string>();
+    const appendSome = async (from: number, to: number) => {
+      const mail = await dovecot.connect(account.user, account.password);
+      for (let i = from; i < to; i++) {
+        const messageId = `<crash-${i}@acme.com>`;
+        await mail.append("INBOX", buildTestEmail({ subject: `Stream ${i}`, messageId }));
+        acknowledged.add(messageId);
+      }
+      await mail.logout();
+    };
+    await appendSome(0, 40);
+    // The server dies right after the burst, while the supervisor may still be fetching it.
+    await dovecot.kill();
+    await new Promise((r) => setTimeout(r, 300));
+    await dovecot.restart();
+    await appendSome(40, 80);
+
+    const rows = await waitFor("80 inbound messages", async () => {
+      const r = await inboundOf(t.ctx, sourceId);
+      return r.length >= 80 && r;
+    }, 30_000);
+    const ids = rows.map((r) => messageIdOf(r.raw));
+    expect(new Set(ids)).toEqual(acknowledged);
+    expect(new Set(rows.map((r) => r.providerMessageId)).size).toBe(rows.length);
+    expect(rows).toHaveLength(80);
+    await waitFor("the source to be connected again", async () => (await sourceRow(t.ctx, sourceId)).status === "connected");
+    const failed = await t.ctx.db.select().from(events).where(and(eq(events.type, "source.failed"), sql`${events.payload}->'data'->'source'->>'id' = ${sourceId}`));
+    expect(failed).toHaveLength(0);
+    if (pipeline) await waitFor("80 tickets", async () => (await ticketCount(sourceId)) === 80, 60_000);
+  });
+
+  it("When the folder is recreated with a new UIDVALIDITY, then it is rescanned and the same emails make no second ticket", async () => {
+    const account = newMailboxUser(dovecot);
+    const admin = await dovecot.connect(account.user, account.password);
+    await admin.mailboxCreate("Support");
+    const sourceId = await insertImapSource(t.ctx, dovecot, account, { folder: "Support" });
+    // Dovecot may not tell an IDLE client that its folder was recreated; the safety-net sync
+    // (every 5 minutes in production) re-selects it and finds the new UIDVALIDITY.
+    await supervise(sourceId, 1_000);
+    const emails = ["a", "b", "c"].map((x) => buildTestEmail({ subject: `Ticket ${x}`, messageId: `<uidv-${x}@acme.com>` }));
+    for (const raw of emails) await admin.append("Support", raw);
+    await waitFor("3 inbound messages", async () => (await inboundOf(t.ctx, sourceId)).length === 3);
+    const before = (await sourceRow(t.ctx, sourceId)).cursor as { uidValidity: string };
+    if (pipeline) await waitFor("3 tickets", async () => (await ticketCount(sourceId)) === 3);
+
+    await admin.mailboxDelete("Support");
+    await admin.mailboxCreate("Support");
+    for (const raw of emails) await admin.append("Support", raw);
+    await admin.append("Support", buildTestEmail({ subject: "Ticket d", messageId: "<uidv-d@acme.com>" }));
+    await admin.logout();
+
+    const rows = await waitFor("the rescan", async () => {
+      const r = await inboundOf(t.ctx, sourceId);
+      return r.length >= 7 && r;
+    }, 30_000);
+    const after = (await sourceRow(t.ctx, sourceId)).cursor as { uidValidity: string; lastUid: number };
+    expect(after.uidValidity).not.toBe(before.uidValidity);
+    expect(after.lastUid).toBe(4);
+    expect(rows.filter((r) => r.providerMessageId.startsWith(`${after.uidValidity}:`))).toHaveLength(4);
+    if (pipeline) {
+      await waitFor("every copy to be processed", async () => (await inboundOf(t.ctx, sourceId)).every((r) => r.status !== "received"));
+      expect(await ticketCount(sourceId)).toBe(4);
+      const statuses = (await inboundOf(t.ctx, sourceId)).map((r) => r.status).sort();
+      expect(statuses.filter((s) => s === "duplicate")).toHaveLength(3);
+    }
+  });
+});
