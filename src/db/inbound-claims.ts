@@ -9,7 +9,7 @@ export type ClaimedMessage = {
   raw: Buffer | null;
   receivedAt: Date;
   attempts: number;
-  source: { id: string; name: string; kind: string; address: string; role: string; companyId: string | null } | null;
+  source: { id: string; name: string; kind: string; address: string; role: string; companyId: string | null; schedule: unknown } | null;
 };
 
 /** Locks the next due `received` message; other workers skip it (FOR UPDATE SKIP LOCKED). */
@@ -28,6 +28,7 @@ export async function claimNextInbound(executor: Executor, now: Date): Promise<C
         address: mailSources.address,
         role: mailSources.role,
         companyId: mailSources.companyId,
+        schedule: mailSources.schedule,
       },
     })
     .from(inboundMessages)
@@ -103,4 +104,17 @@ export async function requeueInbound(executor: Executor, id: string, now: Date):
     .where(and(eq(inboundMessages.id, id), sql`${inboundMessages.raw} is not null`, inArray(inboundMessages.status, [...REPROCESSABLE])))
     .returning({ id: inboundMessages.id });
   return rows.length > 0;
+}
+
+/** Outside its source's processing window: wait, still `received`, until the window opens. */
+export async function holdInbound(executor: Executor, id: string, until: Date): Promise<void> {
+  await executor.update(inboundMessages).set({ nextAttemptAt: until }).where(eq(inboundMessages.id, id));
+}
+
+/** After a schedule change: what waited for a window is due again, and is held anew if it must. */
+export async function releaseHeldMessages(executor: Executor, sourceId: string, now: Date): Promise<void> {
+  await executor
+    .update(inboundMessages)
+    .set({ nextAttemptAt: now })
+    .where(and(eq(inboundMessages.sourceId, sourceId), eq(inboundMessages.status, "received"), sql`${inboundMessages.nextAttemptAt} > ${now.toISOString()}::timestamptz`));
 }

@@ -2,7 +2,9 @@
 // settle its status. A transient failure (the database away, a serialization conflict) retries
 // with backoff; anything else leaves it `failed` with the error, raw bytes kept for reprocess.
 import type { Context } from "../context.js";
-import { claimNextInbound, deferInbound, markSourceProcessed, settleInbound, type Settlement } from "../db/inbound-claims.js";
+import { claimNextInbound, deferInbound, holdInbound, markSourceProcessed, settleInbound, type Settlement } from "../db/inbound-claims.js";
+import { nextProcessingTime } from "../scheduler/processing-window.js";
+import type { Schedule } from "../sources/source-config.js";
 import { errorLog } from "../db/schema.js";
 import type { Tx } from "../db/client.js";
 import { startWorkLoop } from "../scheduler/work-loop.js";
@@ -37,6 +39,11 @@ export async function processNextMessage(ctx: Context): Promise<boolean> {
       if (!row) return false;
       claimedId = row.id;
       attempts = row.attempts;
+      const holdUntil = nextProcessingTime(row.source?.schedule as Schedule | null, now);
+      if (holdUntil) {
+        await holdInbound(tx, row.id, holdUntil);
+        return true;
+      }
       if (!row.raw) {
         await fail(tx, row.id, row.sourceId, "The raw message was purged by retention; it cannot be processed.", now);
         return true;
@@ -48,7 +55,9 @@ export async function processNextMessage(ctx: Context): Promise<boolean> {
         await fail(tx, row.id, row.sourceId, `The message cannot be parsed: ${(err as Error).message}`, now);
         return true;
       }
-      const source: SourceInfo | null = row.source ? { ...row.source, role: row.source.role === "company" ? "company" : "system" } : null;
+      const source: SourceInfo | null = row.source
+        ? { id: row.source.id, name: row.source.name, kind: row.source.kind, address: row.source.address, companyId: row.source.companyId, role: row.source.role === "company" ? "company" : "system" }
+        : null;
       const outcome = await processMessage(
         tx,
         { inboundMessageId: row.id, receivedAt: row.receivedAt, email, source },

@@ -1,6 +1,7 @@
 // What a client may send to create or change a mail source, and how a kind's block splits into
 // the non-secret config (mail_sources.config) and the secrets that are sealed (mail_sources.secrets).
 import { z } from "zod";
+import { cronProblem } from "../scheduler/processing-window.js";
 import type { FieldProblem } from "../errors.js";
 import { SOURCE_KINDS, scheduleSchema, type SourceKind } from "./source-config.js";
 
@@ -92,21 +93,21 @@ const isValidTimezone = (zone: string) => {
   }
 };
 
-// A real cron parser comes with the scheduler; until then the shape is checked so a typo fails here, not at 3 a.m.
+// Checked with the scheduler's own cron parser, so a typo fails here, not at 3 a.m.
 export const sourceScheduleSchema = scheduleSchema.superRefine((s, ctx) => {
   if (s.mode !== "scheduled") return;
-  s.cron.forEach((expr, i) => {
-    if (expr.trim().split(/\s+/).length !== 5) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["cron", i],
-        message: "expected 5 fields (minute hour day-of-month month day-of-week), e.g. \"0 8-18 * * 1-5\"",
-      });
-    }
-  });
-  if (!isValidTimezone(s.timezone)) {
+  const timezoneOk = isValidTimezone(s.timezone);
+  if (!timezoneOk) {
     ctx.addIssue({ code: "custom", path: ["timezone"], message: "expected an IANA time zone, e.g. \"Europe/Berlin\" or \"UTC\"" });
   }
+  s.cron.forEach((expr, i) => {
+    const fields = expr.trim().split(/\s+/).length;
+    const problem =
+      fields === 5
+        ? cronProblem(expr, timezoneOk ? s.timezone : "UTC")
+        : "expected 5 fields (minute hour day-of-month month day-of-week), e.g. \"0 8-18 * * 1-5\"";
+    if (problem) ctx.addIssue({ code: "custom", path: ["cron", i], message: problem });
+  });
 });
 
 /** A block that belongs to another kind is a mistake worth naming, not something to ignore. */

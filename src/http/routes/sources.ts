@@ -10,6 +10,7 @@ import type { SourceKind } from "../../sources/source-config.js";
 import { createSourceInput, patchSourceInput, storedBlockOf, type SourceRole } from "../../sources/source-input.js";
 import { toSourceView, type OpenedSecrets } from "../../sources/source-view.js";
 import { testConnection } from "../../sources/test-connection.js";
+import { releaseHeldMessages } from "../../db/inbound-claims.js";
 import { authorizeGmail } from "../../sources/gmail/authorize.js";
 import { authorizeGraph } from "../../sources/graph/authorize.js";
 import { parsePage, toPage } from "../pagination.js";
@@ -108,6 +109,11 @@ export function sourceRoutes(ctx: Context): Router {
       ctx.clock.now(),
     );
     if (!row) throw notFound("Mail source", existing.id);
+    // A new schedule applies to mail already waiting, without a restart.
+    if (patch.schedule !== undefined) {
+      await releaseHeldMessages(ctx.db, existing.id, ctx.clock.now());
+      ctx.database.wake("inbound");
+    }
     // The source's owner reloads its settings when woken.
     ctx.database.wake("sync");
     res.json(await view(row));
