@@ -7,7 +7,7 @@ import type { Context } from "../../context.js";
 import { errorLog, pushSubscriptions } from "../../db/schema.js";
 import { clientStateMatches } from "./client-state.js";
 import { isLifecycleEvent, messageIdOf, type ChangeNotification, type LifecycleNotification } from "./graph-notifications.js";
-import { GRAPH_LIFECYCLE, requestCatchUp, requestFetches, requestRerunnable } from "./graph-work-queue.js";
+import { GRAPH_LIFECYCLE, requestCatchUp, requestNotifiedFetches, requestRerunnable } from "./graph-work-queue.js";
 
 export type Accepted = { accepted: number; rejected: number };
 
@@ -15,16 +15,13 @@ type Verified<T> = { notification: T; sourceId: string };
 
 export async function acceptChangeNotifications(ctx: Context, notifications: ChangeNotification[], from: string): Promise<Accepted> {
   const { verified, rejected } = await verify(ctx, notifications, from);
-  const bySource = new Map<string, string[]>();
+  const fetches = new Map<string, { sourceId: string; messageId: string }>();
   for (const { notification, sourceId } of verified) {
-    const id = notification.changeType.split(",").includes("created") ? messageIdOf(notification) : null;
-    if (id) bySource.set(sourceId, [...(bySource.get(sourceId) ?? []), id]);
+    const messageId = notification.changeType.split(",").includes("created") ? messageIdOf(notification) : null;
+    if (messageId) fetches.set(`${sourceId}:${messageId}`, { sourceId, messageId });
   }
-  if (bySource.size > 0) {
-    const now = ctx.clock.now();
-    await ctx.db.transaction(async (tx) => {
-      for (const [sourceId, ids] of bySource) await requestFetches(tx, sourceId, ids, now);
-    });
+  if (fetches.size > 0) {
+    await requestNotifiedFetches(ctx.db, [...fetches.values()], ctx.clock.now());
     ctx.database.wake("sync");
   }
   return { accepted: verified.length, rejected };

@@ -46,6 +46,18 @@ export async function requestFetches(executor: Executor, sourceId: string, messa
 }
 
 /**
+ * Fetch requests straight from notifications: one statement, no look-up first (the fetch worker
+ * skips an id already stored), because Graph waits for our answer.
+ */
+export async function requestNotifiedFetches(executor: Executor, items: Array<{ sourceId: string; messageId: string }>, now: Date): Promise<void> {
+  if (items.length === 0) return;
+  await executor
+    .insert(syncRequests)
+    .values(items.map((i) => ({ sourceId: i.sourceId, kind: GRAPH_FETCH, key: i.messageId, nextAttemptAt: now, createdAt: now })))
+    .onConflictDoNothing({ target: [syncRequests.sourceId, syncRequests.kind, syncRequests.key] });
+}
+
+/**
  * Asks for a catch-up or a lifecycle action. A request that is pending or running is asked again:
  * it becomes due now and its `requestedAt` changes, so a run that started earlier does not
  * complete it (see completeGraphWork) and it runs once more.

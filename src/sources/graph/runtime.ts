@@ -9,7 +9,7 @@ import { startWorkLoop } from "../../scheduler/work-loop.js";
 import { createRenewalBackoff, renewDueSubscriptions } from "../renew-subscriptions.js";
 import { createGraphWorker } from "./graph-work.js";
 import { holdLease, releaseLease } from "./supervisor-lease.js";
-import { newSupervisorState, superviseGraphSources } from "./supervise-sources.js";
+import { hasProcessNowRequest, newSupervisorState, superviseGraphSources } from "./supervise-sources.js";
 
 export type GraphRuntimeOptions = {
   /** Parallel Graph workers (fetches overlap their network time even on the embedded database). */
@@ -23,7 +23,7 @@ export type GraphRuntimeOptions = {
 };
 
 const LEASE_NAME = "graph-sources-supervisor";
-/** After a wake, the pass waits this long, so a burst of notifications costs one pass. */
+/** After a wake, the Process Now check waits this long, so a burst of notifications costs one check. */
 const WAKE_DEBOUNCE_MS = 500;
 
 export function startGraphSources(ctx: Context, opts: GraphRuntimeOptions = {}): Runtime {
@@ -76,13 +76,16 @@ function startSupervisor(ctx: Context, opts: GraphRuntimeOptions): Runtime {
         .finally(() => schedule(everyMs));
     }, ms);
   };
+  // The sync channel also wakes for every notification: only a Process Now is worth a pass early.
   let wakePending = false;
   const unsubscribe = ctx.database.onWake("sync", () => {
     if (wakePending || !running) return;
     wakePending = true;
     setTimeout(() => {
-      wakePending = false;
-      schedule(0);
+      hasProcessNowRequest(ctx)
+        .then((pending) => pending && schedule(0))
+        .catch((err) => ctx.log.warn({ err }, "checking for Process Now failed"))
+        .finally(() => (wakePending = false));
     }, WAKE_DEBOUNCE_MS).unref();
   });
   schedule(0);

@@ -1,7 +1,7 @@
 // The periodic pass over Graph sources, run by one instance at a time (the lease holder):
 // a catch-up after start, on "Process Now" and as the 5-minute safety net in continuous mode;
 // a subscription for every authorized continuous source, none for the others.
-import { and, eq, ne } from "drizzle-orm";
+import { and, eq, isNotNull, ne } from "drizzle-orm";
 import type { Context } from "../../context.js";
 import { mailSources, pushSubscriptions } from "../../db/schema.js";
 import { takeSyncRequest } from "../source-status.js";
@@ -28,6 +28,16 @@ export const newSupervisorState = (safetyNetIntervalMs?: number): SupervisorStat
   createFailures: new Map(),
   safetyNetIntervalMs,
 });
+
+/** Is a "Process Now" waiting on a Graph source? (A cheap look, made when the sync channel wakes.) */
+export async function hasProcessNowRequest(ctx: Context): Promise<boolean> {
+  const rows = await ctx.db
+    .select({ id: mailSources.id })
+    .from(mailSources)
+    .where(and(eq(mailSources.kind, "graph"), isNotNull(mailSources.syncRequestedAt)))
+    .limit(1);
+  return rows.length > 0;
+}
 
 export async function superviseGraphSources(ctx: Context, state: SupervisorState): Promise<void> {
   const sources = await ctx.db
