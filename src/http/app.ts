@@ -19,6 +19,7 @@ import { webhookRoutes } from "./routes/webhooks.js";
 import { subscriptionRoutes } from "./routes/subscriptions.js";
 import { gmailRoutes } from "../sources/gmail/routes.js";
 import { graphRoutes } from "../sources/graph/routes.js";
+import { consoleRoutes } from "./routes/console.js";
 
 export function createApp(ctx: Context): Express {
   const app = express();
@@ -26,6 +27,7 @@ export function createApp(ctx: Context): Express {
   app.set("trust proxy", true);
 
   app.use(healthRoutes(ctx));
+  app.use(consoleRoutes());
   // Provider endpoints authenticate by their own mechanism (OIDC token, clientState, OAuth state).
   app.use(gmailRoutes(ctx));
   app.use(graphRoutes(ctx));
