@@ -7,7 +7,7 @@ export function authorizationPage(outcome: AuthorizationOutcome): { status: numb
       const sub = outcome.subscription;
       const detail =
         sub === null
-          ? "This source is not in continuous mode, so mail is read on its schedule and on Process Now."
+          ? "This source is in manual mode: its mailbox is read on Process Now."
           : sub.ok
             ? "Real-time notifications are on: new mail becomes tickets within seconds."
             : `Mail is read, but real-time notifications could not be set up: ${sub.message ?? "unknown error"}`;

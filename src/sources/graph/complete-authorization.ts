@@ -1,6 +1,6 @@
 // The end of the OAuth code flow (GET /admin/oauth/microsoft/callback): take the state once,
 // redeem the code with its PKCE verifier, store the tokens sealed, then bring the source up:
-// a subscription (continuous mode) and a catch-up. A re-authorization keeps the cursor, so the
+// a subscription and a catch-up (unless it is manual). A re-authorization keeps the cursor, so the
 // catch-up covers whatever arrived while the grant was broken.
 import { eq } from "drizzle-orm";
 import type { Context } from "../../context.js";
@@ -14,7 +14,7 @@ import { parseGraphCursor } from "./delta-cursor.js";
 import { createGraphSubscription } from "./graph-subscription.js";
 import { writeTokens } from "./graph-tokens.js";
 import { requestCatchUp } from "./graph-work-queue.js";
-import { isContinuous } from "./safety-net.js";
+import { collectsContinuously } from "./safety-net.js";
 import { redeemAuthorizationCode, TokenEndpointError } from "./token-endpoint.js";
 
 export type AuthorizationOutcome =
@@ -61,11 +61,12 @@ export async function completeGraphAuthorization(
     const cursor = parseGraphCursor(source.cursor);
     // First authorization: mail from now on is ticketed, not the whole Inbox history.
     if (!cursor.deltaLink && !cursor.nextLink && !cursor.watermark) await saveCursor(tx, sourceId, { watermark: now.toISOString() });
-    await requestCatchUp(tx, sourceId, "authorized", now);
+    // A manual source reads its mailbox on Process Now only.
+    if (collectsContinuously(source.schedule)) await requestCatchUp(tx, sourceId, "authorized", now);
   });
   await setSourceStatus(ctx, sourceId, { status: "connected" });
   ctx.database.wake("sync");
-  const subscription = isContinuous(source.schedule) ? await ensureSubscription(ctx, sourceId) : null;
+  const subscription = collectsContinuously(source.schedule) ? await ensureSubscription(ctx, sourceId) : null;
   return { kind: "connected", sourceId, address: source.address, subscription };
 }
 

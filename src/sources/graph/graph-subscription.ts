@@ -93,7 +93,7 @@ export async function createGraphSubscription(
   return { ok: true, expiresAt, rowId };
 }
 
-/** Deletes the subscription at Graph (a source no longer in continuous mode), then its row. */
+/** Deletes the subscription at Graph (a source switched to manual mode), then its row. */
 export async function deleteGraphSubscription(ctx: Context, row: SubscriptionRow): Promise<void> {
   const session = openGraphSession(ctx, row.sourceId);
   try {

@@ -18,7 +18,7 @@ export type GraphRuntimeOptions = {
   pollMs?: number;
   /** How often the lease holder passes over sources and renewals. */
   superviseEveryMs?: number;
-  /** The safety-net catch-up interval of continuous sources (5 minutes). */
+  /** The safety-net catch-up interval of sources that collect continuously (5 minutes). */
   safetyNetIntervalMs?: number;
 };
 

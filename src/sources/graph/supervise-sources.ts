@@ -1,6 +1,7 @@
-// The periodic pass over Graph sources, run by one instance at a time (the lease holder):
-// a catch-up after start, on "Process Now" and as the 5-minute safety net in continuous mode;
-// a subscription for every authorized continuous source, none for the others.
+// The periodic pass over Graph sources, run by one instance at a time (the lease holder): for
+// sources that collect continuously (continuous and scheduled mode), a catch-up after start and
+// as the 5-minute safety net, and a subscription; for manual ones, no subscription; for all, a
+// catch-up on "Process Now".
 import { and, eq, isNotNull, ne } from "drizzle-orm";
 import type { Context } from "../../context.js";
 import { mailSources, pushSubscriptions } from "../../db/schema.js";
@@ -9,7 +10,7 @@ import { recordCreationFailure } from "../renew-subscriptions.js";
 import { createGraphSubscription, deleteGraphSubscription } from "./graph-subscription.js";
 import { hasGraphTokens } from "./graph-tokens.js";
 import { requestCatchUp } from "./graph-work-queue.js";
-import { isContinuous, isSafetyNetDue } from "./safety-net.js";
+import { collectsContinuously, isSafetyNetDue } from "./safety-net.js";
 import { renewalRetryDelayMs } from "../renewal-due.js";
 
 export type SupervisorState = {
@@ -55,8 +56,8 @@ export async function superviseGraphSources(ctx: Context, state: SupervisorState
     if (source.status === "needs_reauth" || !hasGraphTokens(ctx, source.secrets)) continue;
     await requestDueCatchUp(ctx, state, source);
     const subscription = subscriptions.find((s) => s.sourceId === source.id);
-    if (isContinuous(source.schedule) && !subscription) await createMissingSubscription(ctx, state, source.id);
-    if (!isContinuous(source.schedule) && subscription) await deleteGraphSubscription(ctx, subscription);
+    if (collectsContinuously(source.schedule) && !subscription) await createMissingSubscription(ctx, state, source.id);
+    if (!collectsContinuously(source.schedule) && subscription) await deleteGraphSubscription(ctx, subscription);
   }
 }
 
@@ -68,7 +69,7 @@ async function requestDueCatchUp(
   const now = ctx.clock.now();
   const asked = state.safetyNetAskedAt.get(source.id) ?? 0;
   const lastSyncAt = new Date(Math.max(source.lastSyncAt?.getTime() ?? 0, asked));
-  const reason = !state.started.has(source.id)
+  const reason = !state.started.has(source.id) && collectsContinuously(source.schedule)
     ? "start"
     : (await takeSyncRequest(ctx, source.id))
       ? "process_now"

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { isSafetyNetDue } from "../../../src/sources/graph/safety-net.js";
+import { collectsContinuously, isSafetyNetDue } from "../../../src/sources/graph/safety-net.js";
 
 const now = new Date("2026-03-01T10:00:00Z");
 const minutesAgo = (m: number) => new Date(now.getTime() - m * 60_000);
+const scheduled = { mode: "scheduled", cron: ["0 8-18 * * 1-5"], timezone: "UTC" };
 
 describe("isSafetyNetDue", () => {
   it("runs a continuous source's catch-up every 5 minutes", () => {
@@ -11,8 +12,17 @@ describe("isSafetyNetDue", () => {
     expect(isSafetyNetDue({ schedule: { mode: "continuous" }, lastSyncAt: null, now })).toBe(true);
   });
 
-  it("leaves manual and scheduled sources to Process Now and their schedule", () => {
+  it("runs for a scheduled source too: its mail is collected at once and waits for the window", () => {
+    expect(isSafetyNetDue({ schedule: scheduled, lastSyncAt: minutesAgo(6), now })).toBe(true);
+  });
+
+  it("leaves a manual source to Process Now", () => {
     expect(isSafetyNetDue({ schedule: { mode: "manual" }, lastSyncAt: null, now })).toBe(false);
-    expect(isSafetyNetDue({ schedule: { mode: "scheduled", cron: ["0 * * * *"] }, lastSyncAt: minutesAgo(60), now })).toBe(false);
+  });
+});
+
+describe("collectsContinuously", () => {
+  it("is false only for manual sources", () => {
+    expect([{ mode: "continuous" }, scheduled, { mode: "manual" }, null].map(collectsContinuously)).toEqual([true, true, false, true]);
   });
 });
