@@ -1,8 +1,26 @@
+// "Authorize" / "Re-authorize": the Google consent URL for this source, with offline access (a
+// refresh token), a fresh consent (so Google sends that refresh token again), the Gmail scopes,
+// a single-use state bound to the source and a PKCE S256 challenge.
+import { CodeChallengeMethod } from "google-auth-library";
 import type { Context } from "../../context.js";
 import type { SourceRecord } from "../../db/sources.js";
-import { unprocessable } from "../../errors.js";
+import { beginAuthorization } from "../oauth-state.js";
+import { GMAIL_SCOPES } from "./gmail-constants.js";
+import { openGmailSource } from "./gmail-source.js";
+import { createOAuthClient } from "./oauth-client.js";
 
-/** "Authorize" / "Re-authorize": returns the provider's consent URL for this source. */
-export async function authorizeGmail(_ctx: Context, source: SourceRecord): Promise<{ authorizationUrl: string }> {
-  throw unprocessable("not_available", "OAuth authorization is not available for this kind yet.", { kind: source.kind });
+export async function authorizeGmail(ctx: Context, source: SourceRecord): Promise<{ authorizationUrl: string }> {
+  const { config } = openGmailSource(ctx, source);
+  const pending = await beginAuthorization(ctx.db, ctx.secrets, { sourceId: source.id, provider: "google", now: ctx.clock.now() });
+  const oauth = createOAuthClient(ctx.config, { clientId: config.clientId, redirectUri: config.redirectUri });
+  const authorizationUrl = oauth.generateAuthUrl({
+    access_type: "offline",
+    prompt: "consent",
+    scope: GMAIL_SCOPES,
+    state: pending.state,
+    code_challenge: pending.codeChallenge,
+    code_challenge_method: CodeChallengeMethod.S256,
+    login_hint: source.address,
+  });
+  return { authorizationUrl };
 }

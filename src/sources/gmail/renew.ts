@@ -1,10 +1,35 @@
-// Renews a Gmail watch (users.watch again) and stores the new expiry.
+// Renews a Gmail watch: users.watch again (Gmail replaces the mailbox's watch and sets a new
+// 7-day expiry). The cursor is not touched: a renewal never skips mail. The caller (the shared
+// renewal pass, or POST /api/subscriptions/renew) records the new expiry or the failure.
 import type { Context } from "../../context.js";
 import type { pushSubscriptions } from "../../db/schema.js";
+import { findSource } from "../../db/sources.js";
+import { setSourceStatus } from "../source-status.js";
+import { openGmailSession } from "./gmail-session.js";
+import { openGmailSource } from "./gmail-source.js";
+import { saveWatch, watchInbox } from "./watch.js";
 
 export type SubscriptionRow = typeof pushSubscriptions.$inferSelect;
 export type RenewResult = { ok: true; expiresAt: Date } | { ok: false; error: { code: string; message: string } };
 
-export async function renewGmailWatch(_ctx: Context, _subscription: SubscriptionRow): Promise<RenewResult> {
-  return { ok: false, error: { code: "not_available", message: "Gmail watch renewal is not available yet." } };
+export async function renewGmailWatch(ctx: Context, subscription: SubscriptionRow): Promise<RenewResult> {
+  const row = await findSource(ctx.db, subscription.sourceId);
+  if (!row) return { ok: false, error: { code: "source_not_found", message: `The Gmail source ${subscription.sourceId} no longer exists.` } };
+  const topicName = openGmailSource(ctx, row).config.topicName ?? subscription.resource;
+  if (!topicName) {
+    return { ok: false, error: { code: "no_topic", message: "The Gmail source has no topicName: set it to the Pub/Sub topic Gmail publishes to, e.g. projects/my-project/topics/mailgate." } };
+  }
+  const tokens = openGmailSource(ctx, row).secrets.tokens;
+  if (!tokens?.refresh_token && !tokens?.access_token) {
+    return { ok: false, error: { code: "not_authorized", message: "The Gmail source is not authorized: click Authorize on it and sign in to Google." } };
+  }
+  const watch = await watchInbox(openGmailSession(ctx, row), topicName);
+  if (!watch.ok) {
+    if (watch.failure.kind === "reauth") {
+      await setSourceStatus(ctx, row.id, { status: "needs_reauth", error: { code: watch.failure.code, message: watch.failure.message } });
+    }
+    return { ok: false, error: watch.error };
+  }
+  await saveWatch(ctx.db, { sourceId: row.id, address: row.address, topicName, expiresAt: watch.expiresAt, now: ctx.clock.now() });
+  return { ok: true, expiresAt: watch.expiresAt };
 }

@@ -1,7 +1,64 @@
-// Public (non-admin) endpoints of the Gmail source: OAuth callback and push notifications.
-import { Router } from "express";
+// Public (non-admin) endpoints of the Gmail source: the OAuth callback and Pub/Sub push.
+// Mounted at the app root before any JSON parser: the push route parses its own body.
+import express, { Router } from "express";
 import type { Context } from "../../context.js";
+import { acceptGmailNotification } from "./accept-notification.js";
+import { authorizationPage } from "./authorization-page.js";
+import { completeGmailAuthorization } from "./complete-authorization.js";
+import { OAUTH_CALLBACK_PATH, PUSH_PATH } from "./gmail-constants.js";
+import { decodeGmailNotification } from "./gmail-notification.js";
+import { createPushVerifier } from "./verify-push-token.js";
 
-export function gmailRoutes(_ctx: Context): Router {
-  return Router();
+export function gmailRoutes(ctx: Context): Router {
+  const router = Router();
+  const verify = createPushVerifier(ctx.config);
+
+  router.get(OAUTH_CALLBACK_PATH, async (req, res) => {
+    const q = (name: string) => (typeof req.query[name] === "string" ? (req.query[name] as string) : undefined);
+    const outcome = await completeGmailAuthorization(ctx, { code: q("code"), state: q("state"), error: q("error") });
+    const page = authorizationPage(outcome);
+    res.status(page.status).type("html").send(page.html);
+  });
+
+  router.post(PUSH_PATH, async (req, res) => {
+    // Authenticate before reading the body: a forged push costs no parsing and changes nothing.
+    const verdict = await verify(req.headers.authorization);
+    if (!verdict.ok) {
+      ctx.log.warn({ reason: verdict.reason }, "Gmail push rejected");
+      res.status(verdict.status).json({ error: { code: verdict.status === 401 ? "unauthorized" : "not_ready", message: verdict.reason } });
+      return;
+    }
+    const body = await readJson(req, res);
+    if (body === undefined) return;
+    const message = (body as { message?: { data?: unknown; messageId?: unknown } } | null)?.message;
+    const decoded = decodeGmailNotification(typeof message?.data === "string" ? message.data : null);
+    if (!decoded.ok) {
+      // A verified sender with a body that will never decode: acknowledge it, or Pub/Sub retries it forever.
+      ctx.log.warn({ reason: decoded.reason, messageId: message?.messageId }, "Gmail push ignored: not a Gmail notification");
+      res.status(204).end();
+      return;
+    }
+    const accepted = await acceptGmailNotification(ctx, decoded.notification);
+    if (accepted.kind === "unknown_mailbox") {
+      ctx.log.warn({ emailAddress: accepted.emailAddress }, "Gmail push for a mailbox no Gmail source reads; acknowledged and ignored");
+    }
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+const jsonParser = express.json({ limit: "1mb", type: () => true });
+
+function readJson(req: express.Request, res: express.Response): Promise<unknown> {
+  return new Promise((resolve) => {
+    jsonParser(req, res, (err?: unknown) => {
+      if (err) {
+        res.status(400).json({ error: { code: "invalid_json", message: "The push body is not JSON: expected a Pub/Sub push envelope {message: {data}}." } });
+        resolve(undefined);
+        return;
+      }
+      resolve(req.body ?? null);
+    });
+  });
 }

@@ -1,7 +1,83 @@
-// Starts and stops the Gmail sources this instance owns.
+// Starts and stops the Gmail sources this instance owns: sync workers on the durable sync
+// requests (woken on "sync"), Process Now, and the periodic supervisor pass (start-up catch-up,
+// safety net, missing watches, pull subscribers, users.stop of deleted sources). Renewal of
+// existing watches is the shared pass over every push subscription (../renew-subscriptions.ts).
 import type { Context } from "../../context.js";
 import type { Runtime } from "../../runtime.js";
+import { startWorkLoop } from "../../scheduler/work-loop.js";
+import { takeProcessNowRequests } from "./process-now.js";
+import { SAFETY_NET_INTERVAL_MS } from "./supervision-timing.js";
+import { closeSubscribers, newSupervisorState, superviseGmailSources } from "./supervise-sources.js";
+import { createSyncWorker } from "./sync-worker.js";
 
-export function startGmailSources(_ctx: Context): Runtime {
-  return { stop: async () => {} };
+export type GmailRuntimeOptions = {
+  /** Parallel syncs (of different mailboxes: one mailbox is never synced twice at once). */
+  concurrency?: number;
+  /** How often an idle worker looks for due requests it was not woken for (retries after backoff). */
+  pollMs?: number;
+  /** How often the supervisor passes over the Gmail sources. */
+  superviseEveryMs?: number;
+  safetyNetIntervalMs?: number;
+};
+
+/** After a "sync" wake, Process Now is looked for this much later, so a burst of wakes costs one query. */
+const PROCESS_NOW_DEBOUNCE_MS = 100;
+
+export function startGmailSources(ctx: Context, opts: GmailRuntimeOptions = {}): Runtime {
+  const worker = createSyncWorker(ctx);
+  const loop = startWorkLoop({
+    name: "gmail-sync",
+    database: ctx.database,
+    channel: "sync",
+    concurrency: opts.concurrency ?? (ctx.database.kind === "pglite" ? 2 : 4),
+    pollMs: opts.pollMs ?? 1000,
+    log: ctx.log,
+    step: worker.step,
+  });
+  const supervisor = startSupervisor(ctx, opts);
+  return {
+    stop: async () => {
+      await supervisor.stop();
+      await loop.stop();
+    },
+  };
+}
+
+function startSupervisor(ctx: Context, opts: GmailRuntimeOptions): Runtime {
+  const everyMs = opts.superviseEveryMs ?? 30_000;
+  const state = newSupervisorState(opts.safetyNetIntervalMs ?? SAFETY_NET_INTERVAL_MS);
+  let running = true;
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<unknown> = Promise.resolve();
+  const serially = (what: string, fn: () => Promise<unknown>) => {
+    current = current.then(fn).catch((err) => ctx.log.error({ err }, `the Gmail ${what} failed; it runs again shortly`));
+    return current;
+  };
+
+  const schedule = (ms: number) => {
+    if (!running) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => void serially("sources pass", () => superviseGmailSources(ctx, state)).finally(() => schedule(everyMs)), ms);
+  };
+
+  let processNowPending = false;
+  const unsubscribe = ctx.database.onWake("sync", () => {
+    if (processNowPending || !running) return;
+    processNowPending = true;
+    setTimeout(() => {
+      processNowPending = false;
+      if (running) void serially("Process Now check", () => takeProcessNowRequests(ctx));
+    }, PROCESS_NOW_DEBOUNCE_MS).unref();
+  });
+  schedule(0);
+
+  return {
+    stop: async () => {
+      running = false;
+      unsubscribe();
+      clearTimeout(timer);
+      await current;
+      await closeSubscribers(state);
+    },
+  };
 }

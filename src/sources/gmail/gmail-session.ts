@@ -1,0 +1,44 @@
+// An authorized Gmail API client for one source: googleapis' gmail v1 on the configured root URL,
+// with an OAuth2Client that refreshes the access token when it expires and hands every new token
+// to the store. `flush()` waits until those writes are done.
+import { google, type gmail_v1 } from "googleapis";
+import type { OAuth2Client } from "google-auth-library";
+import type { Context } from "../../context.js";
+import type { SourceRecord } from "../../db/sources.js";
+import { openGmailSource, type GmailTokens, type OpenedGmailSource } from "./gmail-source.js";
+import { createOAuthClient } from "./oauth-client.js";
+import { saveTokens } from "./token-store.js";
+
+export type GmailSession = {
+  source: OpenedGmailSource;
+  gmail: gmail_v1.Gmail;
+  oauth: OAuth2Client;
+  flush(): Promise<void>;
+};
+
+export class NotAuthorizedError extends Error {
+  constructor(sourceId: string) {
+    super(`Gmail source ${sourceId} has not been authorized yet: click Authorize on the source and sign in to Google.`);
+    this.name = "NotAuthorizedError";
+  }
+}
+
+export function openGmailSession(ctx: Context, row: SourceRecord, opts: { requireTokens?: boolean } = {}): GmailSession {
+  const source = openGmailSource(ctx, row);
+  const oauth = createOAuthClient(ctx.config, {
+    clientId: source.config.clientId,
+    clientSecret: source.secrets.clientSecret,
+    redirectUri: source.config.redirectUri,
+  });
+  const tokens = source.secrets.tokens;
+  if (opts.requireTokens !== false && !tokens?.refresh_token && !tokens?.access_token) throw new NotAuthorizedError(row.id);
+  if (tokens) oauth.setCredentials(tokens);
+  let pending: Promise<void> = Promise.resolve();
+  oauth.on("tokens", (fresh: GmailTokens) => {
+    pending = pending
+      .then(() => saveTokens(ctx, row.id, fresh))
+      .catch((err) => ctx.log.error({ err, sourceId: row.id }, "storing refreshed Gmail tokens failed; the next start refreshes again"));
+  });
+  const gmail = google.gmail({ version: "v1", auth: oauth, rootUrl: ctx.config.google.gmailApiRootUrl });
+  return { source, gmail, oauth, flush: () => pending };
+}

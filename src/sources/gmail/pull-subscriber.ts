@@ -1,0 +1,52 @@
+// Pub/Sub pull, for deployments with no public URL: a streaming-pull subscriber
+// (@google-cloud/pubsub) on the configured subscription. Each message is acknowledged only after
+// the sync request it implies is committed; a database failure nacks it, so Pub/Sub redelivers.
+// PUBSUB_EMULATOR_HOST points the client at an emulator (the fake in tests), without credentials.
+import { PubSub, type Message } from "@google-cloud/pubsub";
+import type { Context } from "../../context.js";
+import { acceptGmailNotification } from "./accept-notification.js";
+import { decodeGmailNotification } from "./gmail-notification.js";
+
+export type PullSubscriber = { subscriptionName: string; isOpen(): boolean; close(): Promise<void> };
+
+export function startPullSubscriber(ctx: Context, subscriptionName: string): PullSubscriber {
+  const projectId = /^projects\/([^/]+)\/subscriptions\/[^/]+$/.exec(subscriptionName)?.[1];
+  const emulator = ctx.config.google.pubsubEmulatorHost;
+  const pubsub = new PubSub({ projectId, ...(emulator ? { apiEndpoint: emulator, emulatorMode: true } : {}) });
+  const subscription = pubsub.subscription(subscriptionName, { flowControl: { maxMessages: 100 } });
+
+  const handle = async (message: Message) => {
+    const decoded = decodeGmailNotification(message.data);
+    if (!decoded.ok) {
+      ctx.log.warn({ subscriptionName, messageId: message.id, reason: decoded.reason }, "Pub/Sub message is not a Gmail notification; acknowledged and ignored");
+      message.ack();
+      return;
+    }
+    try {
+      const accepted = await acceptGmailNotification(ctx, decoded.notification);
+      if (accepted.kind === "unknown_mailbox") {
+        ctx.log.warn({ subscriptionName, emailAddress: accepted.emailAddress }, "Gmail notification for a mailbox no Gmail source reads; acknowledged");
+      }
+      message.ack();
+    } catch (err) {
+      ctx.log.error({ err, subscriptionName, messageId: message.id }, "recording a Gmail notification failed; Pub/Sub redelivers it");
+      message.nack();
+    }
+  };
+
+  subscription.on("message", (message: Message) => void handle(message));
+  subscription.on("error", (err: Error) => {
+    // The client reconnects on retryable stream errors by itself; what reaches here needs a person.
+    ctx.log.error({ err, subscriptionName }, "Pub/Sub subscriber failed: check the subscription name and the service account's Pub/Sub Subscriber role");
+  });
+
+  return {
+    subscriptionName,
+    isOpen: () => subscription.isOpen,
+    close: async () => {
+      subscription.removeAllListeners("message");
+      await subscription.close().catch((err: unknown) => ctx.log.warn({ err, subscriptionName }, "closing the Pub/Sub subscriber failed"));
+      await pubsub.close().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// Gmail messages into the durable intake, idempotent on the Gmail message id: fetched raw,
+// stored, the pipeline woken at once for each, then post-processed.
+import { and, eq, inArray } from "drizzle-orm";
+import type { Context } from "../../context.js";
+import { storeInbound } from "../../db/inbound-store.js";
+import { errorLog, inboundMessages } from "../../db/schema.js";
+import { fetchRawMessage } from "./fetch-raw-message.js";
+import type { GmailSession } from "./gmail-session.js";
+import { isSkippedByLabels } from "./history-plan.js";
+import { createPostProcessor } from "./post-process.js";
+
+/** Stores the messages (in the given order); returns how many were new. */
+export async function storeMessages(ctx: Context, session: GmailSession, ids: readonly string[]): Promise<number> {
+  const sourceId = session.source.row.id;
+  const postProcess = createPostProcessor(ctx, session);
+  let created = 0;
+  for (const id of ids) {
+    const message = await fetchRawMessage(session, id);
+    if (!message || isSkippedByLabels(message.labelIds)) continue;
+    if (message.raw.length > ctx.config.maxMessageBytes) {
+      await recordTooLarge(ctx, sourceId, id, message.raw.length);
+      continue;
+    }
+    const stored = await storeInbound(ctx.db, { sourceId, providerMessageId: id, raw: message.raw });
+    if (stored.created) {
+      created++;
+      ctx.database.wake("inbound");
+    }
+    if (postProcess) await postProcess(id);
+  }
+  return created;
+}
+
+/** Of these Gmail ids, the ones this source has not stored yet (a resync fetches only those). */
+export async function unseenIds(ctx: Context, sourceId: string, ids: readonly string[]): Promise<string[]> {
+  const known = new Set<string>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const chunk = ids.slice(i, i + 1000);
+    const rows = await ctx.db
+      .select({ id: inboundMessages.providerMessageId })
+      .from(inboundMessages)
+      .where(and(eq(inboundMessages.sourceId, sourceId), inArray(inboundMessages.providerMessageId, chunk)));
+    for (const r of rows) known.add(r.id);
+  }
+  return ids.filter((id) => !known.has(id));
+}
+
+async function recordTooLarge(ctx: Context, sourceId: string, id: string, size: number): Promise<void> {
+  const message = `Gmail message ${id} is ${size} bytes, over MAX_MESSAGE_BYTES (${ctx.config.maxMessageBytes}); it was not stored. Raise MAX_MESSAGE_BYTES and send the message to the mailbox again to take it in.`;
+  ctx.log.error({ sourceId, messageId: id, size }, message);
+  await ctx.db.insert(errorLog).values({ at: ctx.clock.now(), sourceId, kind: "message_too_large", message, details: { messageId: id, size } });
+}

@@ -1,0 +1,75 @@
+// The durable "sync this mailbox" work item (sync_requests, kind gmail_history, key history): one
+// row per mailbox, so any number of notifications fold into it. A notification raises the row's
+// historyId (compared as numbers) and replaces its token; a sync that finishes deletes the row
+// only if the token is still the one it started with, so a notification that came during the sync
+// makes it run once more. A claimed row is leased by moving next_attempt_at ahead.
+import { randomBytes } from "node:crypto";
+import { queryRows, sql, type Executor } from "../../db/client.js";
+import { SYNC_REQUEST_KEY, SYNC_REQUEST_KIND } from "./gmail-constants.js";
+import type { SyncPayload } from "./sync-decision.js";
+
+export const SYNC_LEASE_MS = 10 * 60_000;
+
+export type ClaimedSync = { id: string; sourceId: string; attempts: number; payload: SyncPayload & { token: string } };
+
+export async function requestGmailSync(
+  executor: Executor,
+  input: { sourceId: string; historyId?: bigint | string | null; force?: boolean; now: Date },
+): Promise<void> {
+  const payload = JSON.stringify({
+    token: randomBytes(9).toString("base64url"),
+    historyId: input.historyId == null ? null : String(input.historyId),
+    force: input.force ?? false,
+  });
+  const now = input.now.toISOString();
+  await executor.execute(sql`
+    insert into sync_requests (source_id, kind, key, payload, next_attempt_at, created_at)
+    values (${input.sourceId}::uuid, ${SYNC_REQUEST_KIND}, ${SYNC_REQUEST_KEY}, ${payload}::jsonb, ${now}::timestamptz, ${now}::timestamptz)
+    on conflict (source_id, kind, key) do update set payload = jsonb_build_object(
+      'token', excluded.payload->'token',
+      'force', coalesce((sync_requests.payload->>'force')::boolean, false) or coalesce((excluded.payload->>'force')::boolean, false),
+      'historyId', greatest((sync_requests.payload->>'historyId')::numeric, (excluded.payload->>'historyId')::numeric)::text)`);
+}
+
+/** Takes the next due request (any mailbox), leasing it for SYNC_LEASE_MS. */
+export async function claimGmailSync(executor: Executor, now: Date): Promise<ClaimedSync | null> {
+  const at = now.toISOString();
+  const leaseUntil = new Date(now.getTime() + SYNC_LEASE_MS).toISOString();
+  const rows = await queryRows<{ id: string; source_id: string; attempts: number; payload: ClaimedSync["payload"] | string }>(
+    executor,
+    sql`
+      update sync_requests set next_attempt_at = ${leaseUntil}::timestamptz, attempts = attempts + 1
+       where id = (select id from sync_requests
+                    where kind = ${SYNC_REQUEST_KIND} and next_attempt_at <= ${at}::timestamptz
+                    order by next_attempt_at limit 1 for update skip locked)
+      returning id, source_id, attempts, payload`,
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const payload = typeof row.payload === "string" ? (JSON.parse(row.payload) as ClaimedSync["payload"]) : row.payload;
+  return { id: row.id, sourceId: row.source_id, attempts: row.attempts, payload };
+}
+
+/** Done: removes the request unless a notification arrived meanwhile; then it is due again at once. Returns true when removed. */
+export async function completeGmailSync(executor: Executor, claim: ClaimedSync, now: Date): Promise<boolean> {
+  const deleted = await queryRows<{ id: string }>(
+    executor,
+    sql`delete from sync_requests where id = ${claim.id}::uuid and payload->>'token' = ${claim.payload.token} returning id`,
+  );
+  if (deleted.length > 0) return true;
+  await executor.execute(sql`
+    update sync_requests set next_attempt_at = ${now.toISOString()}::timestamptz, attempts = 0, last_error = null
+     where id = ${claim.id}::uuid`);
+  return false;
+}
+
+export async function deferGmailSync(executor: Executor, claim: ClaimedSync, until: Date, error: string): Promise<void> {
+  await executor.execute(sql`
+    update sync_requests set next_attempt_at = ${until.toISOString()}::timestamptz, last_error = ${error}
+     where id = ${claim.id}::uuid`);
+}
+
+/** Drops a request that cannot run (source gone, disabled, waiting for re-authorization): its cursor has not moved. */
+export async function dropGmailSync(executor: Executor, claim: ClaimedSync): Promise<void> {
+  await executor.execute(sql`delete from sync_requests where id = ${claim.id}::uuid`);
+}

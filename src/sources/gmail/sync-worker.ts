@@ -1,0 +1,78 @@
+// The sync worker: takes a due sync request, runs one sync of that mailbox (never two at once in
+// this process), and settles the request and the source's status from the outcome.
+import type { Context } from "../../context.js";
+import { findSource, type SourceRecord } from "../../db/sources.js";
+import { setSourceStatus } from "../source-status.js";
+import type { GmailFailure } from "./gmail-failure.js";
+import { openGmailSource } from "./gmail-source.js";
+import { syncMailbox } from "./sync-mailbox.js";
+import { syncRetryDelayMs } from "./sync-backoff.js";
+import { claimGmailSync, completeGmailSync, deferGmailSync, dropGmailSync, type ClaimedSync } from "./sync-requests.js";
+
+/** After this many failed tries in a row, a transient failure shows as the source's error. */
+const TRANSIENT_FAILURES_BEFORE_ERROR = 5;
+
+export type SyncWorker = { step(): Promise<boolean> };
+
+export function createSyncWorker(ctx: Context, random: () => number = Math.random): SyncWorker {
+  const syncing = new Set<string>();
+  return {
+    step: async () => {
+      const claim = await claimGmailSync(ctx.db, ctx.clock.now());
+      if (!claim) return false;
+      if (syncing.has(claim.sourceId)) {
+        // Only after a lease ran out can this happen: let the running sync finish first.
+        await deferGmailSync(ctx.db, claim, new Date(ctx.clock.now().getTime() + 1000), "a sync of this mailbox was still running");
+        return true;
+      }
+      syncing.add(claim.sourceId);
+      try {
+        await runClaim(ctx, claim, random);
+      } finally {
+        syncing.delete(claim.sourceId);
+      }
+      return true;
+    },
+  };
+}
+
+async function runClaim(ctx: Context, claim: ClaimedSync, random: () => number): Promise<void> {
+  const row = await findSource(ctx.db, claim.sourceId);
+  if (!row || row.kind !== "gmail" || row.status === "disabled" || row.status === "needs_reauth" || !hasTokens(ctx, row)) {
+    // Its cursor has not moved: the sync after (re-)authorization or re-enabling catches up from there.
+    await dropGmailSync(ctx.db, claim);
+    return;
+  }
+  const outcome = await syncMailbox(ctx, row, claim.payload);
+  if (outcome.kind !== "failed") {
+    if (outcome.kind !== "up_to_date") ctx.log.debug({ sourceId: row.id, ...outcome }, "Gmail mailbox synced");
+    if (!(await completeGmailSync(ctx.db, claim, ctx.clock.now()))) ctx.database.wake("sync");
+    if (row.status !== "connected") await setSourceStatus(ctx, row.id, { status: "connected" });
+    return;
+  }
+  await settleFailure(ctx, row, claim, outcome.failure, random);
+}
+
+async function settleFailure(ctx: Context, row: SourceRecord, claim: ClaimedSync, failure: GmailFailure, random: () => number): Promise<void> {
+  ctx.log.warn({ sourceId: row.id, attempts: claim.attempts, failure }, "Gmail sync failed");
+  if (failure.kind === "reauth") {
+    await setSourceStatus(ctx, row.id, { status: "needs_reauth", error: { code: failure.code, message: failure.message } });
+    await dropGmailSync(ctx.db, claim);
+    return;
+  }
+  const retryAfterMs = failure.kind === "rate_limited" ? failure.retryAfterMs : undefined;
+  const until = new Date(ctx.clock.now().getTime() + syncRetryDelayMs(claim.attempts, random, retryAfterMs));
+  await deferGmailSync(ctx.db, claim, until, failure.message);
+  const passing = failure.kind === "rate_limited" || (failure.kind === "transient" && claim.attempts < TRANSIENT_FAILURES_BEFORE_ERROR);
+  if (!passing) await setSourceStatus(ctx, row.id, { status: "error", error: { code: failure.code, message: failure.message } });
+}
+
+function hasTokens(ctx: Context, row: SourceRecord): boolean {
+  try {
+    const tokens = openGmailSource(ctx, row).secrets.tokens;
+    return Boolean(tokens?.refresh_token || tokens?.access_token);
+  } catch (err) {
+    ctx.log.error({ err, sourceId: row.id }, "the secrets of a Gmail source cannot be opened (was MAILGATE_SECRET_KEY changed?)");
+    return false;
+  }
+}

@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { syncRequests } from "../../../src/db/schema.js";
+import { historyIdOf } from "../../../src/sources/gmail/sync-decision.js";
+import { buildEmail } from "../../helpers/build-email.js";
+import { drainPipeline } from "../../helpers/pipeline.js";
+import { sourceRow, startGmailFixture, storedMessages, ticketSubjects, waitFor, type GmailFixture } from "./gmail-fixture.js";
+
+let f: GmailFixture | undefined;
+afterEach(async () => {
+  await f?.close();
+  f = undefined;
+});
+
+const settled = (fx: GmailFixture) => waitFor("the sync requests to settle", async () => (await fx.t.ctx.db.select().from(syncRequests)).length === 0);
+
+describe("Gmail history sync", () => {
+  it("When history spans several pages, then every page is read from the stored historyId before the cursor moves, and drafts and sent mail are skipped", async () => {
+    f = await startGmailFixture({ historyPageSize: 2, pushToMailgate: false });
+    for (let i = 1; i <= 5; i++) f.google.mailbox.add(buildEmail({ from: "jane@acme.com", subject: `Paged ${i}` }));
+    f.google.mailbox.add(buildEmail({ from: "support@acme-help.test", subject: "Our reply" }), { labelIds: ["SENT", "INBOX"] });
+    f.google.mailbox.add(buildEmail({ from: "support@acme-help.test", subject: "A draft" }), { labelIds: ["DRAFT", "INBOX"] });
+    const startCursor = historyIdOf((await sourceRow(f)).cursor)!;
+    f.startRuntime({ superviseEveryMs: 600_000 });
+    const push = f.google.pushRequest();
+    await f.t.anonymous.post("/push/gmail").set(push.headers).send(push.body as object).expect(204);
+    await settled(f);
+    const historyCalls = f.google.requests
+      .filter((r) => r.path.startsWith("/gmail/v1/users/me/history"))
+      .map((r) => new URL(r.path, f!.google.url).searchParams);
+    // The first sync: four pages, all from the stored cursor; any later sync (start-up and push
+    // folded together may run twice) starts from where the first one left the cursor.
+    expect(historyCalls.slice(0, 4).map((q) => [q.get("startHistoryId"), q.get("pageToken")])).toEqual([
+      [startCursor, null],
+      [startCursor, "2"],
+      [startCursor, "4"],
+      [startCursor, "6"],
+    ]);
+    const endCursor = String(f.google.mailbox.historyId);
+    for (const q of historyCalls.slice(4)) expect(q.get("startHistoryId")).toBe(endCursor);
+    expect(historyIdOf((await sourceRow(f)).cursor)).toBe(endCursor);
+    await drainPipeline(f.t);
+    expect(await ticketSubjects(f)).toEqual(["Paged 1", "Paged 2", "Paged 3", "Paged 4", "Paged 5"]);
+  });
+
+  it("When the stored historyId is too old (history 404), then a bounded resync stores the missed mail once and takes a new baseline", async () => {
+    f = await startGmailFixture({ pushToMailgate: false });
+    f.startRuntime();
+    const first = await f.google.deliver(buildEmail({ from: "jane@acme.com", subject: "Seen before the gap" }), { notify: false });
+    const push = () => f!.google.pushRequest();
+    let p = push();
+    await f.t.anonymous.post("/push/gmail").set(p.headers).send(p.body as object).expect(204);
+    await waitFor("the first message", async () => (await storedMessages(f!)).some((m) => m.providerMessageId === first.message.id));
+    await settled(f);
+
+    // Mailgate misses notifications for long enough that Gmail drops the history it would need.
+    f.google.mailbox.add(buildEmail({ from: "jane@acme.com", subject: "Missed 1" }));
+    f.google.mailbox.add(buildEmail({ from: "jane@acme.com", subject: "Missed 2" }));
+    f.google.mailbox.forgetHistory();
+    f.google.mailbox.add(buildEmail({ from: "jane@acme.com", subject: "After the gap" }));
+    // An old message from before mailgate was connected stays out of the resync window.
+    f.google.mailbox.add(buildEmail({ from: "jane@acme.com", subject: "Ancient" }), { internalDate: new Date(Date.now() - 30 * 86_400_000) });
+
+    p = push();
+    await f.t.anonymous.post("/push/gmail").set(p.headers).send(p.body as object).expect(204);
+    await settled(f);
+    expect(f.google.requests.some((r) => r.path.startsWith("/gmail/v1/users/me/history") && r.status === 404)).toBe(true);
+    expect(f.google.requests.some((r) => r.path.startsWith("/gmail/v1/users/me/messages?") && r.path.includes("after"))).toBe(true);
+    expect(historyIdOf((await sourceRow(f)).cursor)).toBe(String(f.google.mailbox.historyId));
+
+    await drainPipeline(f.t);
+    expect(await ticketSubjects(f)).toEqual(["After the gap", "Missed 1", "Missed 2", "Seen before the gap"]);
+    expect(await storedMessages(f)).toHaveLength(4);
+
+    // And the new baseline works: the next mail arrives through history again.
+    const next = await f.google.deliver(buildEmail({ from: "jane@acme.com", subject: "Back to normal" }), { notify: false });
+    p = push();
+    await f.t.anonymous.post("/push/gmail").set(p.headers).send(p.body as object).expect(204);
+    await waitFor("the next message", async () => (await storedMessages(f!)).some((m) => m.providerMessageId === next.message.id));
+  });
+
+  it("When Gmail rate limits the sync (429), then it backs off and completes without losing the message", async () => {
+    f = await startGmailFixture({ pushToMailgate: false });
+    await f.startRuntimeSettled();
+    const mark = f.google.requests.length;
+    const { message } = await f.google.deliver(buildEmail({ from: "jane@acme.com", subject: "Slow down" }), { notify: false });
+    f.google.fail({ pathIncludes: "/history", status: 429, reason: "rateLimitExceeded", message: "User-rate limit exceeded", times: 1, retryAfterSeconds: 1 });
+    const p = f.google.pushRequest();
+    await f.t.anonymous.post("/push/gmail").set(p.headers).send(p.body as object).expect(204);
+    await waitFor("the message after the backoff", async () => (await storedMessages(f!)).some((m) => m.providerMessageId === message.id));
+    const row = await sourceRow(f);
+    expect(row.status).toBe("connected");
+    const history = f.google.requests.slice(mark).filter((r) => r.path.startsWith("/gmail/v1/users/me/history"));
+    expect(history.map((r) => r.status)).toEqual([429, 200]);
+  });
+
+  it("When post-processing is configured, then each stored message gets the label (created once) and loses UNREAD", async () => {
+    f = await startGmailFixture({ pushToMailgate: false, postProcess: { addLabel: "Ticketed", markRead: true } });
+    f.startRuntime();
+    const a = f.google.mailbox.add(buildEmail({ from: "jane@acme.com", subject: "Label me" }));
+    const b = f.google.mailbox.add(buildEmail({ from: "jane@acme.com", subject: "Label me too" }));
+    const p = f.google.pushRequest();
+    await f.t.anonymous.post("/push/gmail").set(p.headers).send(p.body as object).expect(204);
+    await settled(f);
+    for (const m of [a, b]) {
+      expect(f.google.mailbox.labelNamesOf(m.id)).toContain("Ticketed");
+      expect(f.google.mailbox.labelNamesOf(m.id)).not.toContain("UNREAD");
+    }
+    expect(f.google.mailbox.labels.filter((l) => l.name === "Ticketed")).toHaveLength(1);
+  });
+});

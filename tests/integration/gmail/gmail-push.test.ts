@@ -1,0 +1,78 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { syncRequests } from "../../../src/db/schema.js";
+import { buildEmail } from "../../helpers/build-email.js";
+import { drainPipeline } from "../../helpers/pipeline.js";
+import { PUSH_SERVICE_ACCOUNT } from "../../fakes/google/fake-google.js";
+import { PUSH_AUDIENCE, startGmailFixture, storedMessages, ticketSubjects, waitFor, type GmailFixture } from "./gmail-fixture.js";
+
+let f: GmailFixture | undefined;
+afterEach(async () => {
+  await f?.close();
+  f = undefined;
+});
+
+describe("Gmail push notifications", () => {
+  it("When a new email arrives and Pub/Sub pushes the notification, then it is acknowledged with 204 and becomes a ticket", async () => {
+    f = await startGmailFixture();
+    f.startRuntime();
+    const { message, push } = await f.google.deliver(buildEmail({ from: "jane@acme.com", subject: "Printer on fire" }));
+    expect(push?.status).toBe(204);
+    const stored = await waitFor("the message to be stored", async () => (await storedMessages(f!)).find((m) => m.providerMessageId === message.id));
+    expect(stored.status).toBe("received");
+    await drainPipeline(f.t);
+    expect(await ticketSubjects(f)).toEqual(["Printer on fire"]);
+  });
+
+  it("When the same push arrives three times, then one ticket is created", async () => {
+    f = await startGmailFixture({ pushToMailgate: false });
+    f.startRuntime();
+    await f.google.deliver(buildEmail({ from: "jane@acme.com", subject: "Only once" }));
+    const request = f.google.pushRequest();
+    for (let i = 0; i < 3; i++) {
+      await f.t.anonymous.post("/push/gmail").set(request.headers).send(request.body as object).expect(204);
+    }
+    await waitFor("the message to be stored", async () => (await storedMessages(f!)).length === 1);
+    await waitFor("the sync requests to settle", async () => (await f!.t.ctx.db.select().from(syncRequests)).length === 0);
+    await drainPipeline(f.t);
+    expect(await ticketSubjects(f)).toEqual(["Only once"]);
+    expect(await storedMessages(f)).toHaveLength(1);
+  });
+
+  it("When the push token is forged, expired, for another audience or another service account, then the push gets 401 and nothing is recorded", async () => {
+    f = await startGmailFixture({ pushToMailgate: false });
+    await f.google.deliver(buildEmail({ from: "jane@acme.com", subject: "Forged" }));
+    const sign = f.google.oauth.signPushToken.bind(f.google.oauth);
+    const tokens = {
+      forged: sign({ audience: PUSH_AUDIENCE, email: PUSH_SERVICE_ACCOUNT, forged: true }),
+      expired: sign({ audience: PUSH_AUDIENCE, email: PUSH_SERVICE_ACCOUNT, expiresIn: -3600 }),
+      otherAudience: sign({ audience: "https://elsewhere.example.com/push", email: PUSH_SERVICE_ACCOUNT }),
+      otherAccount: sign({ audience: PUSH_AUDIENCE, email: "attacker@evil-project.iam.gserviceaccount.com" }),
+      unverified: sign({ audience: PUSH_AUDIENCE, email: PUSH_SERVICE_ACCOUNT, emailVerified: false }),
+      otherIssuer: sign({ audience: PUSH_AUDIENCE, email: PUSH_SERVICE_ACCOUNT, issuer: "https://evil.example.com" }),
+    };
+    for (const [name, token] of Object.entries(tokens)) {
+      const request = f.google.pushRequest({ token });
+      const res = await f.t.anonymous.post("/push/gmail").set(request.headers).send(request.body as object);
+      expect(res.status, name).toBe(401);
+    }
+    const none = f.google.pushRequest();
+    await f.t.anonymous.post("/push/gmail").send(none.body as object).expect(401);
+    expect(await f.t.ctx.db.select().from(syncRequests)).toHaveLength(0);
+    expect(await storedMessages(f)).toHaveLength(0);
+  });
+
+  it("When a push names a mailbox no source reads, then it is acknowledged and nothing is recorded", async () => {
+    f = await startGmailFixture({ pushToMailgate: false });
+    const request = f.google.pushRequest({ emailAddress: "someone-else@acme-help.test" });
+    await f.t.anonymous.post("/push/gmail").set(request.headers).send(request.body as object).expect(204);
+    expect(await f.t.ctx.db.select().from(syncRequests)).toHaveLength(0);
+  });
+
+  it("When the push's historyId arrives as a string, then it is recorded all the same", async () => {
+    f = await startGmailFixture({ pushToMailgate: false });
+    const request = f.google.pushRequest({ historyId: String(f.google.mailbox.historyId + 5n) });
+    await f.t.anonymous.post("/push/gmail").set(request.headers).send(request.body as object).expect(204);
+    const [row] = await f.t.ctx.db.select().from(syncRequests);
+    expect((row!.payload as { historyId: string }).historyId).toBe(String(f.google.mailbox.historyId + 5n));
+  });
+});
