@@ -2,10 +2,9 @@
 // id in the same transaction that completes the request. Repeats and created+updated pairs fold:
 // an id already stored is not fetched again.
 import { ResponseType } from "@microsoft/microsoft-graph-client";
-import { and, eq } from "drizzle-orm";
 import type { Context } from "../../context.js";
 import { storeInbound } from "../../db/inbound-store.js";
-import { errorLog, inboundMessages } from "../../db/schema.js";
+import { errorLog } from "../../db/schema.js";
 import { completeGraphWork, type GraphWork } from "./graph-work-queue.js";
 import { HttpFailure, requestTimeout, type GraphSession } from "./graph-session.js";
 
@@ -17,7 +16,7 @@ export type FetchOutcome =
 
 export async function fetchGraphMessage(ctx: Context, session: GraphSession, work: GraphWork): Promise<FetchOutcome> {
   const messageId = work.key;
-  if (await isStored(ctx, work.sourceId, messageId)) {
+  if (work.alreadyStored) {
     await completeGraphWork(ctx.db, work);
     return { kind: "already_stored" };
   }
@@ -52,13 +51,4 @@ export async function fetchGraphMessage(ctx: Context, session: GraphSession, wor
   });
   if (outcome.kind === "stored") ctx.database.wake("inbound");
   return outcome;
-}
-
-async function isStored(ctx: Context, sourceId: string, providerMessageId: string): Promise<boolean> {
-  const [row] = await ctx.db
-    .select({ id: inboundMessages.id })
-    .from(inboundMessages)
-    .where(and(eq(inboundMessages.sourceId, sourceId), eq(inboundMessages.providerMessageId, providerMessageId)))
-    .limit(1);
-  return row !== undefined;
 }

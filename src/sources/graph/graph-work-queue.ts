@@ -24,6 +24,8 @@ export type GraphWork = {
   key: string;
   payload: Record<string, unknown>;
   attempts: number;
+  /** For a fetch: the message was already stored for the source when the work was claimed. */
+  alreadyStored: boolean;
 };
 
 /** Message ids to fetch; an id already stored for the source needs no request. Returns how many were new. */
@@ -94,7 +96,15 @@ export async function claimGraphWork(
 ): Promise<GraphWork | null> {
   const busy = input.busySources ?? [];
   const busyArray = busy.length > 0 ? sql`array[${sql.join(busy.map((id) => sql`${id}::uuid`), sql`, `)}]` : sql`'{}'::uuid[]`;
-  const rows = await queryRows<{ id: string; source_id: string; kind: GraphWorkKind; key: string; payload: Record<string, unknown>; attempts: number }>(
+  const rows = await queryRows<{
+    id: string;
+    source_id: string;
+    kind: GraphWorkKind;
+    key: string;
+    payload: Record<string, unknown>;
+    attempts: number;
+    already_stored: boolean;
+  }>(
     executor,
     sql`
       update sync_requests r
@@ -111,11 +121,21 @@ export async function claimGraphWork(
           order by q.next_attempt_at
           limit 1
           for update of q skip locked)
-      returning r.id, r.source_id, r.kind, r.key, r.payload, r.attempts`,
+      returning r.id, r.source_id, r.kind, r.key, r.payload, r.attempts,
+                r.kind = ${GRAPH_FETCH} and exists (
+                  select 1 from inbound_messages m where m.source_id = r.source_id and m.provider_message_id = r.key) as already_stored`,
   );
   const row = rows[0];
   return row
-    ? { id: row.id, sourceId: row.source_id, kind: row.kind, key: row.key, payload: row.payload ?? {}, attempts: row.attempts }
+    ? {
+        id: row.id,
+        sourceId: row.source_id,
+        kind: row.kind,
+        key: row.key,
+        payload: row.payload ?? {},
+        attempts: row.attempts,
+        alreadyStored: row.already_stored === true,
+      }
     : null;
 }
 

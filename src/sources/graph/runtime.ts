@@ -78,10 +78,12 @@ function startSupervisor(ctx: Context, opts: GraphRuntimeOptions): Runtime {
   };
   // The sync channel also wakes for every notification: only a Process Now is worth a pass early.
   let wakePending = false;
+  let wakeTimer: NodeJS.Timeout | undefined;
   const unsubscribe = ctx.database.onWake("sync", () => {
     if (wakePending || !running) return;
     wakePending = true;
-    setTimeout(() => {
+    wakeTimer = setTimeout(() => {
+      if (!running) return;
       hasProcessNowRequest(ctx)
         .then((pending) => pending && schedule(0))
         .catch((err) => ctx.log.warn({ err }, "checking for Process Now failed"))
@@ -95,6 +97,7 @@ function startSupervisor(ctx: Context, opts: GraphRuntimeOptions): Runtime {
       running = false;
       unsubscribe();
       clearTimeout(timer);
+      clearTimeout(wakeTimer);
       await current;
       await releaseLease(ctx.db, LEASE_NAME, holder).catch(() => undefined);
     },
