@@ -19,6 +19,7 @@ const newId = (prefix: string) => `${prefix}${randomBytes(30).toString("base64ur
 
 export class FakeMailbox {
   private messages: FakeMessage[] = [];
+  private byId = new Map<string, FakeMessage>();
   private seq = 0;
   private gen = 1;
 
@@ -31,15 +32,20 @@ export class FakeMailbox {
       raw,
     };
     this.messages.push(message);
+    this.byId.set(message.id, message).set(message.immutableId, message);
     return message;
   }
 
   find(id: string): FakeMessage | undefined {
-    return this.messages.find((m) => m.id === id || m.immutableId === id);
+    return this.byId.get(id);
   }
 
   remove(id: string): void {
-    this.messages = this.messages.filter((m) => m.id !== id && m.immutableId !== id);
+    const message = this.byId.get(id);
+    if (!message) return;
+    this.messages = this.messages.filter((m) => m !== message);
+    this.byId.delete(message.id);
+    this.byId.delete(message.immutableId);
   }
 
   all(): FakeMessage[] {
