@@ -12,7 +12,9 @@ export type PullSubscriber = { subscriptionName: string; isOpen(): boolean; clos
 export function startPullSubscriber(ctx: Context, subscriptionName: string): PullSubscriber {
   const projectId = /^projects\/([^/]+)\/subscriptions\/[^/]+$/.exec(subscriptionName)?.[1];
   const emulator = ctx.config.google.pubsubEmulatorHost;
-  const pubsub = new PubSub({ projectId, ...(emulator ? { apiEndpoint: emulator, emulatorMode: true } : {}) });
+  // With an emulator there are no credentials to look up: naming the universe keeps the auth
+  // library from asking the GCE metadata server for it.
+  const pubsub = new PubSub({ projectId, ...(emulator ? { apiEndpoint: emulator, emulatorMode: true, universeDomain: "googleapis.com" } : {}) });
   const subscription = pubsub.subscription(subscriptionName, { flowControl: { maxMessages: 100 } });
 
   const handle = async (message: Message) => {

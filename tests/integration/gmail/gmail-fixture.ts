@@ -84,7 +84,7 @@ export async function startGmailFixture(opts: FixtureOptions = {}): Promise<Gmai
       const runtime = fixture.startRuntime(runtimeOpts);
       await waitFor("the start-up sync", async () => {
         const [row] = await t.ctx.db.select().from(mailSources).where(eq(mailSources.id, sourceId));
-        return row?.lastSyncAt !== null && row!.lastSyncAt!.getTime() >= since.getTime() - 5 && (await t.ctx.db.select().from(syncRequests)).length === 0;
+        return row?.lastSyncAt !== null && row!.lastSyncAt!.getTime() >= since.getTime() && (await t.ctx.db.select().from(syncRequests)).length === 0;
       });
       return runtime;
     },
