@@ -3,8 +3,9 @@
 // each EXISTS, "Process Now" and the 5-minute safety net runs another. A lost connection is
 // retried with backoff; status and source.failed / source.recovered follow the outcome.
 //
-// Sources on the "manual" or "scheduled" schedule hold no connection: Process Now connects,
-// syncs once and logs out. (Cron schedules are run by the scheduler, which asks for the same.)
+// Scheduled sources collect in real time like continuous ones (the pipeline holds their mail for
+// the schedule's window); a manual source holds no connection: Process Now connects, syncs once
+// and logs out.
 import { ImapFlow, type Logger as ImapLogger } from "imapflow";
 import type { Context } from "../../context.js";
 import type { Logger } from "../../log.js";
@@ -44,7 +45,7 @@ export function startImapSupervisor(ctx: Context, source: ImapSource, opts: Supe
   const policy = opts.backoff ?? RECONNECT_BACKOFF;
   const safetyNetMs = opts.safetyNetMs ?? SAFETY_NET_MS;
   let health: Health | null = healthFromRow(source.status, source.lastError);
-  const continuous = source.schedule.mode === "continuous";
+  const live = source.schedule.mode !== "manual";
   const log = ctx.log.child({ component: "imap", sourceId: source.id });
   const target = { host: source.config.host, port: source.config.port, user: source.config.user, folder: source.config.folder };
   const wakeup = createWakeableSleep();
@@ -63,7 +64,7 @@ export function startImapSupervisor(ctx: Context, source: ImapSource, opts: Supe
     let attempt = 0;
     let failingSince: number | null = null;
     while (running) {
-      if (!continuous && processNowAt === null) {
+      if (!live && processNowAt === null) {
         await wakeup.sleep(Infinity);
         continue;
       }
@@ -102,7 +103,7 @@ export function startImapSupervisor(ctx: Context, source: ImapSource, opts: Supe
       pending.add("connect");
       await serve(c);
       if (!running) return { ok: true };
-      if (!continuous && c.usable) {
+      if (!live && c.usable) {
         await c.logout();
         return { ok: true };
       }
@@ -117,13 +118,13 @@ export function startImapSupervisor(ctx: Context, source: ImapSource, opts: Supe
     }
   }
 
-  /** Runs syncs while the connection lasts (continuous) or until the work asked for is done. */
+  /** Runs syncs while the connection lasts (live) or until the work asked for is done (manual). */
   async function serve(c: ImapFlow): Promise<void> {
     let emptyRetries = 0;
     let nextSafetyNet = Date.now() + safetyNetMs;
     while (running && c.usable) {
       if (pending.size === 0 && processNowAt === null) {
-        if (!continuous) return;
+        if (!live) return;
         await wakeup.sleep(nextSafetyNet - Date.now());
         if (running && c.usable && Date.now() >= nextSafetyNet) pending.add("safety_net");
         continue;
