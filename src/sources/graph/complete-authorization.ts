@@ -13,7 +13,7 @@ import { saveCursor } from "./catch-up.js";
 import { parseGraphCursor } from "./delta-cursor.js";
 import { createGraphSubscription } from "./graph-subscription.js";
 import { writeTokens } from "./graph-tokens.js";
-import { requestCatchUp } from "./graph-work-queue.js";
+import { releaseGraphWork, requestCatchUp } from "./graph-work-queue.js";
 import { collectsContinuously } from "./safety-net.js";
 import { redeemAuthorizationCode, TokenEndpointError } from "./token-endpoint.js";
 
@@ -61,6 +61,7 @@ export async function completeGraphAuthorization(
     const cursor = parseGraphCursor(source.cursor);
     // First authorization: mail from now on is ticketed, not the whole Inbox history.
     if (!cursor.deltaLink && !cursor.nextLink && !cursor.watermark) await saveCursor(tx, sourceId, { watermark: now.toISOString() });
+    await releaseGraphWork(tx, sourceId, now);
     // A manual source reads its mailbox on Process Now only.
     if (collectsContinuously(source.schedule)) await requestCatchUp(tx, sourceId, "authorized", now);
   });

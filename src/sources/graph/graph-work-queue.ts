@@ -161,6 +161,14 @@ export async function deferGraphWork(executor: Executor, work: GraphWork, error:
     .where(eq(syncRequests.id, work.id));
 }
 
+/** After re-authorization: work that waited for it is due at once. */
+export async function releaseGraphWork(executor: Executor, sourceId: string, now: Date): Promise<void> {
+  await executor
+    .update(syncRequests)
+    .set({ nextAttemptAt: now })
+    .where(and(eq(syncRequests.sourceId, sourceId), inArray(syncRequests.kind, [...GRAPH_WORK_KINDS]), sql`${syncRequests.nextAttemptAt} > ${now.toISOString()}::timestamptz`));
+}
+
 /** Pending Graph work of a source (tests and the admin views). */
 export async function pendingGraphWork(executor: Executor, sourceId: string) {
   return executor

@@ -48,12 +48,19 @@ export async function superviseGraphSources(ctx: Context, state: SupervisorState
       schedule: mailSources.schedule,
       secrets: mailSources.secrets,
       lastSyncAt: mailSources.lastSyncAt,
+      syncRequestedAt: mailSources.syncRequestedAt,
     })
     .from(mailSources)
     .where(and(eq(mailSources.kind, "graph"), ne(mailSources.status, "disabled")));
   const subscriptions = await ctx.db.select().from(pushSubscriptions).where(eq(pushSubscriptions.provider, "graph"));
   for (const source of sources) {
-    if (source.status === "needs_reauth" || !hasGraphTokens(ctx, source.secrets)) continue;
+    if (source.status === "needs_reauth" || !hasGraphTokens(ctx, source.secrets)) {
+      // Nothing can be read until it is authorized: a Process Now is answered by the source's status.
+      if (source.syncRequestedAt && (await takeSyncRequest(ctx, source.id))) {
+        ctx.log.info({ sourceId: source.id }, "Process Now on a Microsoft 365 source that needs authorization: nothing to read");
+      }
+      continue;
+    }
     await requestDueCatchUp(ctx, state, source);
     const subscription = subscriptions.find((s) => s.sourceId === source.id);
     if (collectsContinuously(source.schedule) && !subscription) await createMissingSubscription(ctx, state, source.id);
