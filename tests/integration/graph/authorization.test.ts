@@ -5,6 +5,7 @@ import { eq } from "drizzle-orm";
 import { mailSources } from "../../../src/db/schema.js";
 import type { GraphSecrets } from "../../../src/sources/source-config.js";
 import { graphAccessToken, forgetAccessToken } from "../../../src/sources/graph/graph-tokens.js";
+import { openGraphSession } from "../../../src/sources/graph/graph-session.js";
 import { startGraphHarness, type GraphHarness } from "./graph-harness.js";
 
 let h: GraphHarness;
@@ -110,5 +111,52 @@ describe("authorizing a Microsoft 365 source", () => {
     await h.authorize(id);
     const res = await h.t.api.post(`/api/sources/${id}/test`).send({}).expect(200);
     expect(res.body).toEqual({ ok: true, details: { mailbox: h.fake.user.mail, displayName: h.fake.user.displayName } });
+  });
+
+  it("When the user declines consent, then the callback says so and the source stays unauthorized", async () => {
+    const id = await h.createGraphSource();
+    const res = await h.t.api.post(`/api/sources/${id}/authorize`).send({}).expect(200);
+    const state = new URL(res.body.authorizationUrl).searchParams.get("state")!;
+    const page = await fetch(
+      `${h.publicUrl}/admin/oauth/microsoft/callback?error=access_denied&error_description=${encodeURIComponent("AADSTS65004: User declined to consent")}&state=${state}`,
+    );
+    expect(page.status).toBe(400);
+    expect(await page.text()).toContain("User declined to consent");
+    const source = await h.t.api.get(`/api/sources/${id}`).expect(200);
+    expect(source.body.graph.authorized).toBe(false);
+    expect(await h.subscriptionOf(id)).toBeUndefined();
+  });
+
+  it("When Test Connection runs before authorization, then it says to click Authorize", async () => {
+    const id = await h.createGraphSource();
+    const res = await h.t.api.post(`/api/sources/${id}/test`).send({}).expect(200);
+    expect(res.body).toMatchObject({ ok: false, error: { code: "not_authorized" } });
+    expect(res.body.error.message).toContain("click Authorize");
+  });
+
+  it("When a subscription is created, then it asks for the configured lifetime and Graph's 10,070-minute cap holds", async () => {
+    const id = await h.createGraphSource();
+    const before = Date.now();
+    await h.authorize(id);
+    const sub = (await h.subscriptionOf(id))!;
+    const minutes = (sub.expiresAt!.getTime() - before) / 60_000;
+    expect(minutes).toBeGreaterThan(10_069);
+    expect(minutes).toBeLessThanOrEqual(10_071);
+    const session = openGraphSession(h.t.ctx, id);
+    const tooLong = await session.client
+      .api("/subscriptions")
+      .post({
+        changeType: "created",
+        resource: "me/mailFolders('Inbox')/messages",
+        notificationUrl: `${h.publicUrl}/push/graph`,
+        lifecycleNotificationUrl: `${h.publicUrl}/push/graph/lifecycle`,
+        expirationDateTime: new Date(Date.now() + 10_075 * 60_000).toISOString(),
+      })
+      .then(
+        () => null,
+        (err: unknown) => err,
+      );
+    expect(tooLong).toMatchObject({ statusCode: 400, code: "InvalidRequest" });
+    expect((tooLong as Error).message).toContain("10070 minutes");
   });
 });

@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { inboundMessages, mailSources, tickets } from "../../../src/db/schema.js";
+import { forgetAccessToken } from "../../../src/sources/graph/graph-tokens.js";
 import { buildEmail } from "../../helpers/build-email.js";
 import { drainPipeline } from "../../helpers/pipeline.js";
 import { startGraphHarness, waitFor, type GraphHarness } from "./graph-harness.js";
@@ -112,4 +113,30 @@ describe("catching up with the delta query", () => {
     expect(Date.parse(h.fake.subscriptions.all.get(before!.externalId)!.expirationDateTime)).toBeGreaterThan(Date.now() + 7000 * 60_000);
     expect((await h.subscriptionOf(sourceId))!.externalId).toBe(before!.externalId);
   });
+
+  it("When the grant is revoked, then the source needs re-authorization, and after it the mail of the gap is ticketed", async () => {
+    h.startRuntime();
+    await caughtUp();
+    h.fake.identity.revokeGrants();
+    await expireStoredAccessToken();
+    await h.fake.deliver(buildEmail({ from: "john@acme.com", subject: "Notified while revoked" }));
+    await deliverQuietly(["Quiet while revoked"]);
+    await waitFor(async () => (await h.t.api.get(`/api/sources/${sourceId}`)).body.status === "needs_reauth", "needs_reauth");
+    expect(await storedIds()).toEqual([]);
+    const page = await h.authorize(sourceId);
+    expect(page.status).toBe(200);
+    await waitFor(async () => (await storedIds()).length === 2, "the gap's two messages");
+    expect(await ticketSubjects()).toEqual(["Notified while revoked", "Quiet while revoked"]);
+    expect((await h.t.api.get(`/api/sources/${sourceId}`)).body.status).toBe("connected");
+  });
 });
+
+async function expireStoredAccessToken() {
+  const [row] = await h.t.ctx.db.select({ secrets: mailSources.secrets }).from(mailSources).where(eq(mailSources.id, sourceId));
+  const secrets = h.t.ctx.secrets.openJson<{ tokens: Record<string, unknown> }>(row!.secrets!);
+  await h.t.ctx.db
+    .update(mailSources)
+    .set({ secrets: h.t.ctx.secrets.sealJson({ ...secrets, tokens: { ...secrets.tokens, expiresAt: new Date(0).toISOString() } }) })
+    .where(eq(mailSources.id, sourceId));
+  forgetAccessToken(h.t.ctx, sourceId);
+}
