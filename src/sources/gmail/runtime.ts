@@ -29,7 +29,8 @@ export function startGmailSources(ctx: Context, opts: GmailRuntimeOptions = {}):
     name: "gmail-sync",
     database: ctx.database,
     channel: "sync",
-    concurrency: opts.concurrency ?? (ctx.database.kind === "pglite" ? 2 : 4),
+    // Few mailboxes are Gmail ones, and every idle slot runs a claim query on each wake.
+    concurrency: opts.concurrency ?? 2,
     pollMs: opts.pollMs ?? 1000,
     log: ctx.log,
     step: worker.step,

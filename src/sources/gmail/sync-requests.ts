@@ -12,23 +12,42 @@ export const SYNC_LEASE_MS = 10 * 60_000;
 
 export type ClaimedSync = { id: string; sourceId: string; attempts: number; payload: SyncPayload & { token: string } };
 
-export async function requestGmailSync(
-  executor: Executor,
-  input: { sourceId: string; historyId?: bigint | string | null; force?: boolean; now: Date },
-): Promise<void> {
-  const payload = JSON.stringify({
+type SyncAsk = { historyId?: bigint | string | null; force?: boolean; now: Date };
+
+const payloadOf = (ask: SyncAsk) =>
+  JSON.stringify({
     token: randomBytes(9).toString("base64url"),
-    historyId: input.historyId == null ? null : String(input.historyId),
-    force: input.force ?? false,
+    historyId: ask.historyId == null ? null : String(ask.historyId),
+    force: ask.force ?? false,
   });
+
+// A repeat folds into the waiting row: the larger historyId, force if either asked, a new token.
+const FOLD = sql`on conflict (source_id, kind, key) do update set payload = jsonb_build_object(
+      'token', excluded.payload->'token',
+      'force', coalesce((sync_requests.payload->>'force')::boolean, false) or coalesce((excluded.payload->>'force')::boolean, false),
+      'historyId', greatest((sync_requests.payload->>'historyId')::numeric, (excluded.payload->>'historyId')::numeric)::text)`;
+
+export async function requestGmailSync(executor: Executor, input: SyncAsk & { sourceId: string }): Promise<void> {
   const now = input.now.toISOString();
   await executor.execute(sql`
     insert into sync_requests (source_id, kind, key, payload, next_attempt_at, created_at)
-    values (${input.sourceId}::uuid, ${SYNC_REQUEST_KIND}, ${SYNC_REQUEST_KEY}, ${payload}::jsonb, ${now}::timestamptz, ${now}::timestamptz)
-    on conflict (source_id, kind, key) do update set payload = jsonb_build_object(
-      'token', excluded.payload->'token',
-      'force', coalesce((sync_requests.payload->>'force')::boolean, false) or coalesce((excluded.payload->>'force')::boolean, false),
-      'historyId', greatest((sync_requests.payload->>'historyId')::numeric, (excluded.payload->>'historyId')::numeric)::text)`);
+    values (${input.sourceId}::uuid, ${SYNC_REQUEST_KIND}, ${SYNC_REQUEST_KEY}, ${payloadOf(input)}::jsonb, ${now}::timestamptz, ${now}::timestamptz)
+    ${FOLD}`);
+}
+
+/** The same, for every (not disabled) Gmail source reading this mailbox, in one statement; returns their ids. */
+export async function requestGmailSyncForMailbox(executor: Executor, input: SyncAsk & { emailAddress: string }): Promise<string[]> {
+  const now = input.now.toISOString();
+  const rows = await queryRows<{ source_id: string }>(
+    executor,
+    sql`
+      insert into sync_requests (source_id, kind, key, payload, next_attempt_at, created_at)
+      select id, ${SYNC_REQUEST_KIND}, ${SYNC_REQUEST_KEY}, ${payloadOf(input)}::jsonb, ${now}::timestamptz, ${now}::timestamptz
+        from mail_sources where kind = 'gmail' and address = ${input.emailAddress} and status <> 'disabled'
+      ${FOLD}
+      returning source_id`,
+  );
+  return rows.map((r) => r.source_id);
 }
 
 /** Takes the next due request (any mailbox), leasing it for SYNC_LEASE_MS. */
