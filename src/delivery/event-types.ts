@@ -52,8 +52,11 @@ const message = z
     to: z.array(mailbox),
     cc: z.array(mailbox),
     subject: z.string(),
-    text: z.string().nullable(),
-    html: z.string().nullable(),
+    text: z.string().nullable().meta({ description: "Plain-text body, at most 256 KiB of it (see truncated)." }),
+    html: z.string().nullable().meta({ description: "HTML body, at most 256 KiB of it (see truncated)." }),
+    truncated: z
+      .boolean()
+      .meta({ description: "True when text or html was cut at 256 KiB; GET /api/tickets/:id has the whole message." }),
     receivedAt: instant(),
   })
   .meta({ id: "Message" });

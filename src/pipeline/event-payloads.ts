@@ -4,8 +4,15 @@ import type { Lead } from "../db/leads.js";
 import type { TouchedTicket } from "../db/ticket-store.js";
 import type { MessageInput, PersistedMessage, SourceInfo } from "./process-message.js";
 
+// A webhook carries the body up to this size: a 40 MB newsletter must not become a 40 MB event
+// on every endpoint. The API has the whole message.
+export const PAYLOAD_BODY_LIMIT = 256 * 1024;
+
+const capped = (value: string | null) => (value !== null && value.length > PAYLOAD_BODY_LIMIT ? value.slice(0, PAYLOAD_BODY_LIMIT) : value);
+
 function messagePayload(m: Pick<PersistedMessage, "id" | "email" | "receivedAt">) {
   const { email } = m;
+  const truncated = (email.text?.length ?? 0) > PAYLOAD_BODY_LIMIT || (email.html?.length ?? 0) > PAYLOAD_BODY_LIMIT;
   return {
     id: m.id,
     messageId: email.messageId,
@@ -13,8 +20,9 @@ function messagePayload(m: Pick<PersistedMessage, "id" | "email" | "receivedAt">
     to: email.to,
     cc: email.cc,
     subject: email.subject,
-    text: email.text,
-    html: email.html,
+    text: capped(email.text),
+    html: capped(email.html),
+    truncated,
     receivedAt: m.receivedAt.toISOString(),
   };
 }
