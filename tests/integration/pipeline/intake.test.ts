@@ -121,7 +121,9 @@ describe("bad input", () => {
     });
   }
 
-  it("When a 40 MB email arrives, then it is processed without stalling the worker", async () => {
+  // Storing and reading 40 MB through the embedded WASM database takes tens of seconds on a busy
+  // 2-core machine: the bound here is the run, not a speed (speed is measured by benchmarks).
+  it("When a 40 MB email arrives, then it is processed without stalling the worker", { timeout: 240_000 }, async () => {
     const raw = buildEmail({ from: "john@acme.com", subject: "huge", text: "0123456789abcdef\r\n".repeat(40 * 1024 * 1024 / 18) });
     const msg = await deliver(t, sourceId, raw);
     expect(["ticket_created", "failed"]).toContain(msg.status);
