@@ -22,12 +22,17 @@ export type SyncOutcome =
 
 const PAGE_SIZE = 500;
 
-export async function syncMailbox(ctx: Context, row: SourceRecord, payload: SyncPayload): Promise<SyncOutcome> {
+export async function syncMailbox(
+  ctx: Context,
+  row: SourceRecord,
+  payload: SyncPayload,
+  openSession: (row: SourceRecord) => GmailSession = (r) => openGmailSession(ctx, r),
+): Promise<SyncOutcome> {
   const cursor = historyIdOf(row.cursor);
   if (!needsSync(payload, cursor)) return { kind: "up_to_date" };
   let session: GmailSession | undefined;
   try {
-    session = openGmailSession(ctx, row);
+    session = openSession(row);
     if (!cursor) return await resync(ctx, session);
     const history = await listHistory(session, cursor);
     if (history === "expired") {

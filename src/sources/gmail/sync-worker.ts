@@ -5,6 +5,7 @@ import { findSource, type SourceRecord } from "../../db/sources.js";
 import { setSourceStatus } from "../source-status.js";
 import type { GmailFailure } from "./gmail-failure.js";
 import { openGmailSource } from "./gmail-source.js";
+import { createSessionCache, type SessionCache } from "./session-cache.js";
 import { syncMailbox } from "./sync-mailbox.js";
 import { syncRetryDelayMs } from "./sync-backoff.js";
 import { claimGmailSync, completeGmailSync, deferGmailSync, dropGmailSync, type ClaimedSync } from "./sync-requests.js";
@@ -16,6 +17,7 @@ export type SyncWorker = { step(): Promise<boolean> };
 
 export function createSyncWorker(ctx: Context, random: () => number = Math.random): SyncWorker {
   const syncing = new Set<string>();
+  const sessions = createSessionCache(ctx);
   return {
     step: async () => {
       const claim = await claimGmailSync(ctx.db, ctx.clock.now());
@@ -27,7 +29,7 @@ export function createSyncWorker(ctx: Context, random: () => number = Math.rando
       }
       syncing.add(claim.sourceId);
       try {
-        await runClaim(ctx, claim, random);
+        await runClaim(ctx, claim, sessions, random);
       } finally {
         syncing.delete(claim.sourceId);
       }
@@ -36,26 +38,35 @@ export function createSyncWorker(ctx: Context, random: () => number = Math.rando
   };
 }
 
-async function runClaim(ctx: Context, claim: ClaimedSync, random: () => number): Promise<void> {
+async function runClaim(ctx: Context, claim: ClaimedSync, sessions: SessionCache, random: () => number): Promise<void> {
   const row = await findSource(ctx.db, claim.sourceId);
   if (!row || row.kind !== "gmail" || row.status === "disabled" || row.status === "needs_reauth" || !hasTokens(ctx, row)) {
     // Its cursor has not moved: the sync after (re-)authorization or re-enabling catches up from there.
+    sessions.forget(claim.sourceId);
     await dropGmailSync(ctx.db, claim);
     return;
   }
-  const outcome = await syncMailbox(ctx, row, claim.payload);
+  const outcome = await syncMailbox(ctx, row, claim.payload, sessions.session);
   if (outcome.kind !== "failed") {
     if (outcome.kind !== "up_to_date") ctx.log.debug({ sourceId: row.id, ...outcome }, "Gmail mailbox synced");
     if (!(await completeGmailSync(ctx.db, claim, ctx.clock.now()))) ctx.database.wake("sync");
     if (row.status !== "connected") await setSourceStatus(ctx, row.id, { status: "connected" });
     return;
   }
-  await settleFailure(ctx, row, claim, outcome.failure, random);
+  await settleFailure(ctx, row, claim, outcome.failure, sessions, random);
 }
 
-async function settleFailure(ctx: Context, row: SourceRecord, claim: ClaimedSync, failure: GmailFailure, random: () => number): Promise<void> {
+async function settleFailure(
+  ctx: Context,
+  row: SourceRecord,
+  claim: ClaimedSync,
+  failure: GmailFailure,
+  sessions: SessionCache,
+  random: () => number,
+): Promise<void> {
   ctx.log.warn({ sourceId: row.id, attempts: claim.attempts, failure }, "Gmail sync failed");
   if (failure.kind === "reauth") {
+    sessions.forget(row.id);
     await setSourceStatus(ctx, row.id, { status: "needs_reauth", error: { code: failure.code, message: failure.message } });
     await dropGmailSync(ctx.db, claim);
     return;
