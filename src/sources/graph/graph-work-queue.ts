@@ -168,11 +168,3 @@ export async function releaseGraphWork(executor: Executor, sourceId: string, now
     .set({ nextAttemptAt: now })
     .where(and(eq(syncRequests.sourceId, sourceId), inArray(syncRequests.kind, [...GRAPH_WORK_KINDS]), sql`${syncRequests.nextAttemptAt} > ${now.toISOString()}::timestamptz`));
 }
-
-/** Pending Graph work of a source (tests and the admin views). */
-export async function pendingGraphWork(executor: Executor, sourceId: string) {
-  return executor
-    .select()
-    .from(syncRequests)
-    .where(and(eq(syncRequests.sourceId, sourceId), inArray(syncRequests.kind, [...GRAPH_WORK_KINDS])));
-}
