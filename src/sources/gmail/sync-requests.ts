@@ -8,7 +8,8 @@ import { queryRows, sql, type Executor } from "../../db/client.js";
 import { SYNC_REQUEST_KEY, SYNC_REQUEST_KIND } from "./gmail-constants.js";
 import type { SyncPayload } from "./sync-decision.js";
 
-export const SYNC_LEASE_MS = 10 * 60_000;
+/** A claimed request is leased this long, and the lease is extended while its sync runs; an instance that dies lets it lapse. */
+export const SYNC_LEASE_MS = 60_000;
 
 export type ClaimedSync = { id: string; sourceId: string; attempts: number; payload: SyncPayload & { token: string } };
 
@@ -80,6 +81,14 @@ export async function completeGmailSync(executor: Executor, claim: ClaimedSync, 
     update sync_requests set next_attempt_at = ${now.toISOString()}::timestamptz, attempts = 0, last_error = null
      where id = ${claim.id}::uuid`);
   return false;
+}
+
+export async function extendGmailSyncLease(executor: Executor, claim: ClaimedSync, now: Date): Promise<void> {
+  const until = new Date(now.getTime() + SYNC_LEASE_MS).toISOString();
+  // Only while still leased: a sync that just finished may have made the request due again.
+  await executor.execute(sql`
+    update sync_requests set next_attempt_at = ${until}::timestamptz
+     where id = ${claim.id}::uuid and next_attempt_at > ${now.toISOString()}::timestamptz and last_error is null`);
 }
 
 export async function deferGmailSync(executor: Executor, claim: ClaimedSync, until: Date, error: string): Promise<void> {

@@ -8,7 +8,7 @@ import { openGmailSource } from "./gmail-source.js";
 import { createSessionCache, type SessionCache } from "./session-cache.js";
 import { syncMailbox } from "./sync-mailbox.js";
 import { syncRetryDelayMs } from "./sync-backoff.js";
-import { claimGmailSync, completeGmailSync, deferGmailSync, dropGmailSync, type ClaimedSync } from "./sync-requests.js";
+import { claimGmailSync, completeGmailSync, deferGmailSync, dropGmailSync, extendGmailSyncLease, SYNC_LEASE_MS, type ClaimedSync } from "./sync-requests.js";
 
 /** After this many failed tries in a row, a transient failure shows as the source's error. */
 const TRANSIENT_FAILURES_BEFORE_ERROR = 5;
@@ -28,9 +28,14 @@ export function createSyncWorker(ctx: Context, random: () => number = Math.rando
         return true;
       }
       syncing.add(claim.sourceId);
+      // A long sync (a big resync) keeps its lease, so no other worker starts the same mailbox.
+      const heartbeat = setInterval(() => {
+        extendGmailSyncLease(ctx.db, claim, ctx.clock.now()).catch((err) => ctx.log.warn({ err, sourceId: claim.sourceId }, "extending a Gmail sync lease failed"));
+      }, SYNC_LEASE_MS / 3);
       try {
         await runClaim(ctx, claim, sessions, random);
       } finally {
+        clearInterval(heartbeat);
         syncing.delete(claim.sourceId);
       }
       return true;

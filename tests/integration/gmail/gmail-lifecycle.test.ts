@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { claimGmailSync, requestGmailSync, SYNC_LEASE_MS } from "../../../src/sources/gmail/sync-requests.js";
 import { buildEmail } from "../../helpers/build-email.js";
 import { drainPipeline } from "../../helpers/pipeline.js";
 import { sourceRow, startGmailFixture, storedMessages, ticketSubjects, waitFor, type GmailFixture } from "./gmail-fixture.js";
@@ -62,5 +63,18 @@ describe("Gmail source lifecycle", () => {
     await f.t.api.delete(`/api/sources/${f.sourceId}`).expect(204);
     await waitFor("users.stop", async () => f!.google.stops === 1);
     expect(f.google.watch).toBeNull();
+  });
+});
+
+describe("Gmail sync requests", () => {
+  it("When an instance dies in the middle of a sync, then its lease lapses and another worker takes the sync request", async () => {
+    f = await startGmailFixture({ pushToMailgate: false });
+    const t0 = new Date();
+    await requestGmailSync(f.t.ctx.db, { sourceId: f.sourceId, force: true, now: t0 });
+    const dead = await claimGmailSync(f.t.ctx.db, t0);
+    expect(dead?.sourceId).toBe(f.sourceId);
+    expect(await claimGmailSync(f.t.ctx.db, new Date(t0.getTime() + SYNC_LEASE_MS - 1000))).toBeNull();
+    const next = await claimGmailSync(f.t.ctx.db, new Date(t0.getTime() + SYNC_LEASE_MS + 1000));
+    expect(next).toMatchObject({ id: dead!.id, attempts: 2 });
   });
 });
