@@ -346,10 +346,10 @@ describe("POST /api/sources/:id/test, /process and /authorize", () => {
     expect(res.body).toEqual({ ok: true, details: { kind: "api" } });
   });
 
-  it("answers a Gmail test with a not_available value rather than an error status", async () => {
+  it("answers the test of a Gmail source that was never authorized with a not_authorized value rather than an error status", async () => {
     const source = await createSource(gmailBody());
     const res = await t.api.post(`/api/sources/${source.id}/test`).expect(200);
-    expect(res.body).toMatchObject({ ok: false, error: { code: "not_available" } });
+    expect(res.body).toMatchObject({ ok: false, error: { code: "not_authorized" } });
   });
 
   it("records a Process Now request and wakes the sync workers", async () => {
@@ -364,13 +364,13 @@ describe("POST /api/sources/:id/test, /process and /authorize", () => {
     expect(row!.syncRequestedAt).toBeInstanceOf(Date);
   });
 
-  it("explains that only Gmail and Microsoft 365 sources authorize", async () => {
+  it("explains that only Gmail and Microsoft 365 sources authorize, and gives a Gmail source its consent URL", async () => {
     const imap = await createSource(imapBody());
     const res = await t.api.post(`/api/sources/${imap.id}/authorize`).expect(422);
     expect(res.body.error.code).toBe("not_oauth");
     const gmail = await createSource(gmailBody());
-    const later = await t.api.post(`/api/sources/${gmail.id}/authorize`).expect(422);
-    expect(later.body.error.code).toBe("not_available");
+    const authorized = await t.api.post(`/api/sources/${gmail.id}/authorize`).expect(200);
+    expect(authorized.body.authorizationUrl).toMatch(/^https:\/\/accounts\.google\.com\/o\/oauth2\/v2\/auth\?/);
   });
 
   it("answers 404 for actions on a source that does not exist, and 401 without the token", async () => {
