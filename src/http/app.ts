@@ -5,6 +5,7 @@ import { requireAdminToken } from "./auth.js";
 import { errorMiddleware } from "./error-middleware.js";
 import { notFound } from "../errors.js";
 import { healthRoutes } from "./routes/health.js";
+import { errorLogRoutes } from "./routes/errors.js";
 import { companyRoutes } from "./routes/companies.js";
 import { contactRoutes } from "./routes/contacts.js";
 import { techRoutes } from "./routes/techs.js";
@@ -48,6 +49,7 @@ export function createApp(ctx: Context): Express {
   api.use(attachmentRoutes(ctx));
   api.use(webhookRoutes(ctx));
   api.use(subscriptionRoutes(ctx));
+  api.use(errorLogRoutes(ctx));
   api.use((req, _res, next) => next(notFound(`Route ${req.method} /api${req.path}`)));
   app.use("/api", api);
 
