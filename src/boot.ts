@@ -7,6 +7,7 @@ import { openDatabase } from "./db/client.js";
 import { runMigrations } from "./db/migrate.js";
 import { seedDefaults } from "./db/settings.js";
 import { createLogger, type Logger } from "./log.js";
+import { createMetrics } from "./metrics/registry.js";
 import { loadOrCreateAdminToken, loadOrCreateKey } from "./secrets/load-key.js";
 import { createSecretBox } from "./secrets/secret-box.js";
 
@@ -30,14 +31,16 @@ export async function buildContext(config: Config, opts: BootOptions = {}): Prom
     await database.close().catch(() => undefined);
     throw new Error("Applying database migrations failed; see the cause below.", { cause });
   }
+  const clock = opts.clock ?? systemClock;
   return {
     config,
     database,
     db: database.db,
     secrets: createSecretBox(key),
     log,
-    clock: opts.clock ?? systemClock,
+    clock,
     adminToken: token,
     adminTokenCreated: created,
+    metrics: createMetrics({ database, clock, log }),
   };
 }

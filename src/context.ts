@@ -2,6 +2,7 @@
 import type { Config } from "./config.js";
 import type { Database, Db } from "./db/client.js";
 import type { Logger } from "./log.js";
+import type { Metrics } from "./metrics/registry.js";
 import type { SecretBox } from "./secrets/secret-box.js";
 
 export type Clock = { now(): Date };
@@ -15,4 +16,5 @@ export type Context = {
   log: Logger;
   clock: Clock;
   adminToken: string;
+  metrics: Metrics;
 };

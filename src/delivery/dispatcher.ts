@@ -9,6 +9,7 @@ import { nextAttempt, classifyResponse, shouldDisableForFailing } from "./retry-
 import { signWebhook } from "./sign-webhook.js";
 import { checkWebhookUrl } from "./url-safety.js";
 import { createSender, type SendResult, type Sender } from "./send-webhook.js";
+import { deliveryOutcome } from "../metrics/registry.js";
 
 export type Dispatcher = { stop(): Promise<void>; kick(): void; idle(): Promise<void> };
 
@@ -164,6 +165,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
         };
       })
       .then((outcome) => {
+        ctx.metrics.recordDeliveryAttempt(d.endpointId, deliveryOutcome(outcome.verdict, outcome.result.status), outcome.result.durationMs);
         pending.push(outcome);
         scheduleFlush();
         inflight--;

@@ -5,6 +5,7 @@ import { requireAdminToken } from "./auth.js";
 import { errorMiddleware } from "./error-middleware.js";
 import { notFound } from "../errors.js";
 import { healthRoutes } from "./routes/health.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { errorLogRoutes } from "./routes/errors.js";
 import { companyRoutes } from "./routes/companies.js";
 import { contactRoutes } from "./routes/contacts.js";
@@ -29,6 +30,7 @@ export function createApp(ctx: Context): Express {
 
   app.use(healthRoutes(ctx));
   app.use(consoleRoutes());
+  app.use(metricsRoutes(ctx));
   // Provider endpoints authenticate by their own mechanism (OIDC token, clientState, OAuth state).
   app.use(gmailRoutes(ctx));
   app.use(graphRoutes(ctx));

@@ -32,6 +32,7 @@ export async function processNextMessage(ctx: Context): Promise<boolean> {
   let claimedId: string | null = null;
   let attempts = 0;
   let events = false;
+  let receivedAt: Date | null = null;
   try {
     const handled = await ctx.db.transaction(async (tx) => {
       const now = ctx.clock.now();
@@ -39,6 +40,7 @@ export async function processNextMessage(ctx: Context): Promise<boolean> {
       if (!row) return false;
       claimedId = row.id;
       attempts = row.attempts;
+      receivedAt = row.receivedAt;
       const holdUntil = nextProcessingTime(row.source?.schedule as Schedule | null, now);
       if (holdUntil) {
         await holdInbound(tx, row.id, holdUntil);
@@ -71,6 +73,7 @@ export async function processNextMessage(ctx: Context): Promise<boolean> {
       return true;
     });
     if (events) ctx.database.wake("deliveries");
+    if (receivedAt) ctx.metrics.observePipelineLatency(receivedAt, ctx.clock.now());
     return handled;
   } catch (err) {
     if (!claimedId) throw err; // nothing claimed: the database itself failed; the loop backs off
