@@ -53,6 +53,8 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(15_000),
   WEBHOOK_DISABLE_AFTER_DAYS: int(1, 365).default(5),
   RETENTION_DAYS: int(1, 3650).default(30),
+  WEBHOOK_ATTEMPT_RETENTION_DAYS: int(1, 3650).default(30),
+  ERROR_LOG_RETENTION_DAYS: int(1, 3650).default(90),
   // Google (Gmail source). Every endpoint is configurable: that is how tests reach the fakes.
   GOOGLE_OAUTH_AUTH_URL: z.url().default("https://accounts.google.com/o/oauth2/v2/auth"),
   GOOGLE_OAUTH_TOKEN_URL: z.url().default("https://oauth2.googleapis.com/token"),
@@ -92,6 +94,8 @@ export type Config = {
     disableAfterDays: number;
   };
   retentionDays: number;
+  webhookAttemptRetentionDays: number;
+  errorLogRetentionDays: number;
   google: {
     authUrl: string;
     tokenUrl: string;
@@ -149,6 +153,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       disableAfterDays: e.WEBHOOK_DISABLE_AFTER_DAYS,
     },
     retentionDays: e.RETENTION_DAYS,
+    webhookAttemptRetentionDays: e.WEBHOOK_ATTEMPT_RETENTION_DAYS,
+    errorLogRetentionDays: e.ERROR_LOG_RETENTION_DAYS,
     google: {
       authUrl: e.GOOGLE_OAUTH_AUTH_URL,
       tokenUrl: e.GOOGLE_OAUTH_TOKEN_URL,

@@ -2,6 +2,7 @@
 import type { Context } from "./context.js";
 import { startPipelineWorkers } from "./pipeline/worker.js";
 import { startDispatcher } from "./delivery/dispatcher.js";
+import { startRetention } from "./scheduler/retention.js";
 import { startGmailSources } from "./sources/gmail/runtime.js";
 import { startGraphSources } from "./sources/graph/runtime.js";
 import { startImapSources } from "./sources/imap/imap-sources.js";
@@ -14,6 +15,7 @@ export function startRuntime(ctx: Context): Runtime {
   if (roles.includes("worker")) {
     parts.push(startPipelineWorkers(ctx));
     parts.push(startDispatcher(ctx));
+    parts.push(startRetention(ctx));
   }
   if (roles.includes("sources")) {
     parts.push(startGmailSources(ctx));
