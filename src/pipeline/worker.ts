@@ -40,12 +40,13 @@ export async function processNextMessage(ctx: Context): Promise<boolean> {
       if (!row) return false;
       claimedId = row.id;
       attempts = row.attempts;
-      receivedAt = row.receivedAt;
       const holdUntil = nextProcessingTime(row.source?.schedule as Schedule | null, now);
       if (holdUntil) {
         await holdInbound(tx, row.id, holdUntil);
         return true;
       }
+      // Latency is observed for mail that reached an outcome, not for mail held for its window.
+      receivedAt = row.receivedAt;
       if (!row.raw) {
         await fail(tx, row.id, row.sourceId, "The raw message was purged by retention; it cannot be processed.", now);
         return true;
