@@ -15,4 +15,13 @@ export default tseslint.config(
     files: ["src/config.ts", "tests/**", "bench/**", "scripts/**", "webhooks/consumer/**", "*.config.ts"],
     rules: { "no-restricted-properties": "off" },
   },
+  {
+    // The admin console runs in the browser, as plain ES modules.
+    files: ["console/**/*.js"],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ["window", "document", "location", "history", "sessionStorage", "fetch", "navigator", "confirm", "setTimeout", "clearTimeout", "setInterval", "clearInterval", "CustomEvent", "Node", "Element", "URLSearchParams"].map((name) => [name, "readonly"]),
+      ),
+    },
+  },
 );

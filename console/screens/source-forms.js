@@ -1,0 +1,324 @@
+// "Add Email Source" (and Edit): the guide's forms for Gmail, Microsoft 365 and IMAP. Saving
+// creates the source (or PATCHes it) and then runs Test Connection, or offers Authorize for OAuth.
+import { api, listAll } from "../api.js";
+import { button, h, outcome, replace } from "../dom.js";
+import { checked, field, onSubmit, problemBox, value } from "../forms.js";
+import { authorizeInPopup } from "./authorize-source.js";
+import { KIND_LABELS, testResultText } from "./source-labels.js";
+
+const PROVIDERS = [
+  ["iCloud", "imap.mail.me.com"],
+  ["FastMail", "imap.fastmail.com"],
+  ["Zoho", "imap.zoho.com"],
+  ["GoDaddy", "imap.secureserver.net"],
+];
+const FORM_KINDS = [
+  ["gmail", "Gmail (OAuth2)"],
+  ["graph", "Microsoft 365 (OAuth2)"],
+  ["imap", "IMAP"],
+];
+
+export async function render(main, route) {
+  const editing = route.params[0] === "edit";
+  const [companies, source] = await Promise.all([listAll("/companies"), editing ? api.get(`/sources/${route.params[1]}`) : null]);
+  const kind = source?.kind ?? (FORM_KINDS.some(([k]) => k === route.params[1]) ? route.params[1] : "imap");
+  let saved = source;
+  let stopWatching = () => {};
+  const result = h("div", { class: "outcome" });
+  const form = h(
+    "form",
+    { class: "card", "aria-labelledby": "form-title", novalidate: true },
+    problemBox(),
+    commonFields(source, companies),
+    h("fieldset", {}, h("legend", {}, `${KIND_LABELS[kind]} settings`), kindFields(kind, source)),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, kind === "imap" ? "Save and Test Connection" : "Save"), h("a", { class: "button", href: "#/sources" }, "Back to the list")),
+    result,
+  );
+  onSubmit(form, async () => {
+    const body = collect(form, kind, Boolean(saved));
+    saved = saved ? await api.patch(`/sources/${saved.id}`, body) : await api.post("/sources", body);
+    if (kind === "imap" || kind === "api") {
+      outcome(result, "info", "Saved. Testing the connection…");
+      const test = await api.post(`/sources/${saved.id}/test`);
+      outcome(result, test.ok ? "ok" : "bad", `Saved. ${testResultText(test)}`, test.ok ? "" : " Correct the settings and save again.");
+    } else {
+      const authorize = button("Authorize", async (e) => {
+        stopWatching();
+        stopWatching = await authorizeInPopup(e.target, saved, result, () => (location.hash = "#/sources"));
+      }, { class: "primary" });
+      outcome(result, "ok", "Saved. Next: click Authorize and complete the sign-in in the popup window. ", authorize);
+    }
+  });
+  replace(
+    main,
+    h("h1", { id: "form-title" }, editing ? `Edit ${source.name}` : "Add Email Source"),
+    editing ? null : h("nav", { class: "tabs", "aria-label": "Kind of source" }, FORM_KINDS.map(([k, label]) => h("a", { href: `#/sources/new/${k}`, "aria-current": k === kind ? "page" : null }, label))),
+    h("p", { class: "lead" }, KIND_INTRO[kind]),
+    kindGuide(kind),
+    form,
+  );
+  return () => stopWatching();
+}
+
+const KIND_INTRO = {
+  gmail: "Gmail uses OAuth2: no password is stored. Create OAuth credentials in Google Cloud, enter them here, save, then Authorize.",
+  graph: "Microsoft 365 uses OAuth2 and the Microsoft Graph API. Register an app in Azure, enter its IDs and secret here, save, then Authorize.",
+  imap: "For providers without OAuth2. Many providers require an app-specific password (iCloud: Apple ID → Security → App-Specific Passwords; Yahoo/AOL: Account Security → Generate app password; Zoho: Security → App Passwords).",
+  api: "Raw MIME posted to POST /api/inbound?sourceId=… by your own scripts.",
+};
+
+const redirectUri = (provider) => `${location.origin}/admin/oauth/${provider}/callback`;
+
+function steps(summary, items) {
+  return h("details", { class: "guide" }, h("summary", {}, summary), h("ol", {}, items.map((i) => h("li", {}, i))));
+}
+
+function kindGuide(kind) {
+  const code = (t) => h("code", {}, t);
+  switch (kind) {
+    case "gmail":
+      return steps("Google Cloud steps", [
+        "Create a project in Google Cloud Console and enable the Gmail API (APIs & Services → Library).",
+        ["OAuth consent screen: Internal (Google Workspace) or External; add the scopes ", code("https://www.googleapis.com/auth/gmail.readonly"), " and ", code("https://www.googleapis.com/auth/gmail.modify"), "."],
+        ["Credentials → Create Credentials → OAuth client ID, type Web application, Authorized redirect URI: ", code(redirectUri("google")), "."],
+        "Copy the Client ID and Client Secret into this form, save, and click Authorize.",
+      ]);
+    case "graph":
+      return steps("Azure portal steps", [
+        ["Microsoft Entra ID → App registrations → New registration: accounts in this organizational directory only; Redirect URI (Web): ", code(redirectUri("microsoft")), "."],
+        "Note the Application (client) ID and the Directory (tenant) ID.",
+        ["API permissions → Microsoft Graph → Delegated: ", code("Mail.Read"), ", ", code("Mail.ReadWrite"), ", ", code("User.Read"), "; then Grant admin consent."],
+        "Certificates & secrets → New client secret: copy its Value at once (it is shown only once).",
+      ]);
+    case "imap":
+      return h(
+        "details",
+        { class: "guide", open: true },
+        h("summary", {}, "Supported providers"),
+        h(
+          "table",
+          { class: "compact" },
+          h("thead", {}, h("tr", {}, ["Provider", "IMAP server", "Port", "Security"].map((t) => h("th", { scope: "col" }, t)))),
+          h(
+            "tbody",
+            {},
+            PROVIDERS.map(([name, host]) => h("tr", {}, h("td", {}, name), h("td", {}, code(host)), h("td", {}, "993"), h("td", {}, "SSL"))),
+            h("tr", {}, h("td", {}, "Custom"), h("td", {}, "Your server"), h("td", {}, "993/143"), h("td", {}, "SSL/TLS")),
+          ),
+        ),
+      );
+    default:
+      return null;
+  }
+}
+
+function commonFields(source, companies) {
+  const schedule = source?.schedule ?? { mode: "continuous" };
+  const role = field({
+    label: "Role",
+    name: "role",
+    value: source?.role ?? "system",
+    options: [
+      ["system", "System mailbox: routes by sender domain"],
+      ["company", "Company mailbox: all mail becomes tickets for one company"],
+    ],
+  });
+  const company = field({
+    label: "Company",
+    name: "companyId",
+    value: source?.companyId ?? "",
+    options: [["", companies.length ? "Choose a company" : "No companies yet: create one under Companies"], ...companies.map((c) => [c.id, c.name])],
+  });
+  const mode = field({
+    label: "Processing schedule",
+    name: "schedule.mode",
+    value: schedule.mode,
+    options: [
+      ["continuous", "Continuous: real time, plus a safety-net sync every 5 minutes"],
+      ["scheduled", "Scheduled: specific times (e.g. business hours only)"],
+      ["manual", "Manual: on demand with Process Now (testing, troubleshooting)"],
+    ],
+  });
+  const timing = h(
+    "div",
+    { class: "row" },
+    field({ label: "Cron expressions", name: "schedule.cron", type: "textarea", rows: 2, value: (schedule.cron ?? ["0 8-18 * * 1-5"]).join("\n"), help: "One per line: minute hour day-of-month month day-of-week, e.g. 0 8-18 * * 1-5 (weekdays 8:00–18:59)." }),
+    field({ label: "Time zone", name: "schedule.timezone", value: schedule.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone, help: "An IANA time zone, e.g. Europe/Berlin." }),
+  );
+  const sync = () => {
+    company.hidden = role.querySelector("select").value !== "company";
+    timing.hidden = mode.querySelector("select").value !== "scheduled";
+  };
+  role.addEventListener("change", sync);
+  mode.addEventListener("change", sync);
+  sync();
+  return [
+    h(
+      "div",
+      { class: "row" },
+      field({ label: "Name", name: "name", value: source?.name, required: true, help: "How this mailbox is called in mailgate, e.g. Support inbox." }),
+      field({ label: "Email address", name: "address", type: "email", value: source?.address, required: true, autocomplete: "off", help: "The support address people write to." }),
+    ),
+    h("div", { class: "row" }, role, company),
+    mode,
+    timing,
+  ];
+}
+
+function secretHelp(source, text) {
+  return source ? `${text} Leave blank to keep the stored one.` : text;
+}
+
+function kindFields(kind, source) {
+  switch (kind) {
+    case "imap":
+      return imapFields(source?.imap);
+    case "gmail": {
+      const g = source?.gmail ?? {};
+      return [
+        field({ label: "Client ID", name: "gmail.clientId", value: g.clientId, required: true, help: "From Google Cloud → Credentials → your OAuth client." }),
+        field({ label: "Client Secret", name: "gmail.clientSecret", type: "password", required: !source, autocomplete: "off", help: secretHelp(source, "Stored encrypted, never shown again.") }),
+        redirectField("gmail.redirectUri", g.redirectUri, "google", "Google"),
+        h(
+          "div",
+          { class: "row" },
+          field({ label: "Notifications", name: "gmail.delivery", value: g.delivery ?? "push", options: [["push", "Push (Pub/Sub calls mailgate)"], ["pull", "Pull (mailgate pulls from Pub/Sub)"]] }),
+          field({ label: "Pub/Sub topic", name: "gmail.topicName", value: g.topicName, help: "For real-time tickets, e.g. projects/my-project/topics/mailgate. Without one, mail is read every 5 minutes and on Process Now." }),
+        ),
+        field({ label: "Pub/Sub subscription (pull only)", name: "gmail.subscriptionName", value: g.subscriptionName, help: "e.g. projects/my-project/subscriptions/mailgate" }),
+        h(
+          "div",
+          { class: "row" },
+          field({ label: "Add label after processing", name: "gmail.postProcess.addLabel", value: g.postProcess?.addLabel, help: "Optional, e.g. mailgate." }),
+          field({ label: "Mark as read after processing", name: "gmail.postProcess.markRead", type: "checkbox", value: g.postProcess?.markRead }),
+        ),
+      ];
+    }
+    case "graph": {
+      const g = source?.graph ?? {};
+      return [
+        h(
+          "div",
+          { class: "row" },
+          field({ label: "Tenant ID", name: "graph.tenantId", value: g.tenantId, required: true, help: "The Directory (tenant) ID of the app registration." }),
+          field({ label: "Client ID", name: "graph.clientId", value: g.clientId, required: true, help: "The Application (client) ID." }),
+        ),
+        field({ label: "Client Secret", name: "graph.clientSecret", type: "password", required: !source, autocomplete: "off", help: secretHelp(source, "The secret's Value (not its ID). Stored encrypted, never shown again.") }),
+        redirectField("graph.redirectUri", g.redirectUri, "microsoft", "Azure"),
+      ];
+    }
+    default:
+      return h("p", { class: "muted" }, "An API source has no settings of its own.");
+  }
+}
+
+function redirectField(name, current, provider, where) {
+  const f = field({
+    label: "Redirect URI",
+    name,
+    type: "url",
+    value: current ?? redirectUri(provider),
+    required: true,
+    help: `Paste exactly this into ${where} as the redirect URI (it must match exactly). If mailgate is reached under another public address (PUBLIC_URL), use that address + /admin/oauth/${provider}/callback.`,
+  });
+  const input = f.querySelector("input");
+  const copied = h("span", { class: "muted small", role: "status" });
+  f.append(button("Copy", async () => {
+    await navigator.clipboard?.writeText(input.value).catch(() => undefined);
+    copied.textContent = " Copied.";
+  }, { class: "small", "aria-label": "Copy the redirect URI" }), copied);
+  return f;
+}
+
+function imapFields(c = {}) {
+  const post = c.postProcess ?? { action: "none" };
+  const provider = field({
+    label: "Provider",
+    name: "provider",
+    value: PROVIDERS.find(([, host]) => host === c.host)?.[1] ?? "",
+    options: [["", "Custom server"], ...PROVIDERS.map(([name, host]) => [host, `${name} (${host})`])],
+    help: "Fills in the server, port and security of a known provider.",
+  });
+  const nodes = [
+    provider,
+    h(
+      "div",
+      { class: "row" },
+      field({ label: "IMAP server", name: "imap.host", value: c.host, required: true, autocomplete: "off", help: "e.g. imap.fastmail.com" }),
+      field({ label: "Port", name: "imap.port", type: "number", min: 1, max: 65535, value: c.port ?? 993, required: true, help: "Usually 993 (SSL/TLS); 143 with STARTTLS." }),
+      field({
+        label: "Security",
+        name: "imap.security",
+        value: c.security ?? "ssl",
+        options: [["ssl", "SSL/TLS"], ["starttls", "STARTTLS"], ["none", "None (plain text: trusted networks only)"]],
+      }),
+    ),
+    h(
+      "div",
+      { class: "row" },
+      field({ label: "User name", name: "imap.user", value: c.user, autocomplete: "off", help: "Usually the email address; left blank, the email address is used." }),
+      field({ label: "Password", name: "imap.password", type: "password", required: !c.host, autocomplete: "new-password", help: c.host ? "Leave blank to keep the stored password." : "The password or an app-specific password. Stored encrypted, never shown again." }),
+    ),
+    h(
+      "div",
+      { class: "row" },
+      field({ label: "Folder", name: "imap.folder", value: c.folder ?? "INBOX", required: true }),
+      field({ label: "After processing", name: "imap.postProcess.action", value: post.action, options: [["none", "Leave the message as it is"], ["mark_seen", "Mark as read"], ["move", "Move to a folder"]] }),
+      field({ label: "Move to folder", name: "imap.postProcess.folder", value: post.folder, help: "Only with Move, e.g. Processed." }),
+    ),
+  ];
+  provider.querySelector("select").addEventListener("change", (e) => {
+    const form = e.target.form;
+    if (!e.target.value) return;
+    form.elements.namedItem("imap.host").value = e.target.value;
+    form.elements.namedItem("imap.port").value = "993";
+    form.elements.namedItem("imap.security").value = "ssl";
+  });
+  return nodes;
+}
+
+// One expression per line: cron fields may hold commas themselves ("0 8,12 * * 1-5").
+const cronLines = (text) => text.split("\n").map((l) => l.trim()).filter(Boolean);
+const optional = (v) => (v === "" ? undefined : v);
+
+/** The request body. On an edit, blank secrets are left out, so the stored ones stay. */
+function collect(form, kind, editing) {
+  const v = (name) => value(form, name);
+  const role = v("role");
+  const mode = v("schedule.mode");
+  const body = {
+    name: v("name"),
+    address: v("address"),
+    role,
+    companyId: role === "company" ? optional(v("companyId")) ?? null : null,
+    schedule: mode === "scheduled" ? { mode, cron: cronLines(form.elements.namedItem("schedule.cron").value), timezone: v("schedule.timezone") } : { mode },
+  };
+  if (!editing) body.kind = kind;
+  if (!editing && body.companyId === null) delete body.companyId;
+  const secret = (name) => optional(form.elements.namedItem(name).value) ?? (editing ? undefined : "");
+  if (kind === "imap") {
+    const action = v("imap.postProcess.action");
+    body.imap = {
+      host: v("imap.host"),
+      port: Number(v("imap.port")),
+      security: v("imap.security"),
+      user: v("imap.user") || v("address"),
+      password: secret("imap.password"),
+      folder: v("imap.folder"),
+      postProcess: action === "move" ? { action, folder: optional(v("imap.postProcess.folder")) } : { action },
+    };
+  } else if (kind === "gmail") {
+    body.gmail = {
+      clientId: v("gmail.clientId"),
+      clientSecret: secret("gmail.clientSecret"),
+      redirectUri: v("gmail.redirectUri"),
+      delivery: v("gmail.delivery"),
+      topicName: optional(v("gmail.topicName")) ?? (editing ? null : undefined),
+      subscriptionName: optional(v("gmail.subscriptionName")) ?? (editing ? null : undefined),
+      postProcess: { addLabel: optional(v("gmail.postProcess.addLabel")), markRead: checked(form, "gmail.postProcess.markRead") },
+    };
+  } else if (kind === "graph") {
+    body.graph = { tenantId: v("graph.tenantId"), clientId: v("graph.clientId"), clientSecret: secret("graph.clientSecret"), redirectUri: v("graph.redirectUri") };
+  }
+  return body;
+}

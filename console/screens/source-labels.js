@@ -1,0 +1,39 @@
+// How sources are named on screen: kinds, roles, schedules and message counts in the guide's words.
+export const KIND_LABELS = { imap: "IMAP", gmail: "Gmail", graph: "Microsoft 365", api: "API (raw MIME)" };
+
+export function scheduleLabel(schedule) {
+  switch (schedule?.mode) {
+    case "scheduled":
+      return `Scheduled: ${schedule.cron.join(", ")} (${schedule.timezone})`;
+    case "manual":
+      return "Manual (Process Now)";
+    default:
+      return "Continuous";
+  }
+}
+
+const COUNTED = [
+  ["ticket_created", "tickets"],
+  ["note_added", "notes"],
+  ["lead_created", "leads"],
+  ["received", "waiting"],
+  ["unrouted", "unrouted"],
+  ["failed", "failed"],
+  ["duplicate", "duplicates"],
+  ["ignored", "ignored"],
+];
+
+export function countsLabel(counts) {
+  if (!counts) return "";
+  return COUNTED.filter(([key]) => counts[key] > 0).map(([key, label]) => `${counts[key]} ${label}`).join(" · ");
+}
+
+export function testResultText(result) {
+  if (!result.ok) return `Connection failed: ${result.error.message}`;
+  const d = result.details ?? {};
+  if (d.folder !== undefined) return `Connection OK: folder ${d.folder} holds ${d.messageCount} message${d.messageCount === 1 ? "" : "s"}.`;
+  const facts = Object.entries(d)
+    .filter(([, v]) => typeof v !== "object")
+    .map(([k, v]) => `${k} ${v}`);
+  return `Connection OK${facts.length ? `: ${facts.join(", ")}` : ""}.`;
+}
