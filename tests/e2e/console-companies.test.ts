@@ -1,0 +1,76 @@
+// Companies and their email domains: create with domains, a domain another company has is refused
+// with the API's explanation, and one company's page lists its domains and mailboxes.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createSource } from "../helpers/pipeline.js";
+import { describeInBrowser, launchChromium, type Browser } from "./chromium.js";
+import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.js";
+
+describeInBrowser("console: companies", () => {
+  let server: ConsoleServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    server = await startConsoleServer();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("When an administrator creates a company with domains and then another one claiming one of them, then the first is listed and the second is refused with the API's explanation", async () => {
+    const page = await browser.context.newPage();
+    await signIn(page, server);
+    await page.getByRole("link", { name: "Companies" }).click();
+    await page.getByText("No companies yet.").waitFor();
+
+    await page.getByLabel("Name", { exact: true }).fill("Acme Corporation");
+    await page.getByLabel("Email domains").fill("acme.com\nacme-corp.com");
+    await page.getByRole("button", { name: "Create company" }).click();
+    const acme = page.locator("tr", { hasText: "Acme Corporation" });
+    await acme.waitFor();
+    expect(await acme.textContent()).toContain("acme-corp.com, acme.com");
+
+    await page.getByLabel("Name", { exact: true }).fill("Globex");
+    await page.getByLabel("Email domains").fill("globex.com, acme.com");
+    await page.getByRole("button", { name: "Create company" }).click();
+    const alert = page.getByRole("alert");
+    await alert.waitFor();
+    const { body } = await server.t.api.post("/api/companies").send({ name: "Globex", domains: ["acme.com"] }).expect(409);
+    expect(await alert.locator("p").first().textContent()).toBe(body.error.message);
+    expect(body.error.message).toContain('already mapped to the company "Acme Corporation"');
+    await alert.getByRole("link", { name: "Open Acme Corporation" }).waitFor();
+    expect(await page.locator("tbody tr").count()).toBe(1);
+    await screenshot(page, "companies");
+    await page.close();
+  });
+
+  it("When an administrator opens a company, then its domains can be added and removed, a taken domain is explained, and its mailboxes are listed", async () => {
+    const { body: initech } = await server.t.api.post("/api/companies").send({ name: "Initech", domains: ["initech.com"] }).expect(201);
+    const { body: umbrella } = await server.t.api.post("/api/companies").send({ name: "Umbrella", domains: ["umbrella.com"] }).expect(201);
+    await createSource(server.t, { name: "Initech desk", address: "help@initech.com", role: "company", companyId: initech.id });
+    const page = await browser.context.newPage();
+    await signIn(page, server);
+    await page.getByRole("link", { name: "Companies" }).click();
+    await page.getByRole("link", { name: "Edit Initech" }).click();
+    await page.getByRole("heading", { level: 1, name: "Initech" }).waitFor();
+    expect(await page.locator("section", { hasText: "Company mailboxes" }).locator("tbody").textContent()).toContain("help@initech.com");
+
+    await page.getByLabel("Add a domain").fill("initech.net");
+    await page.getByRole("button", { name: "Add domain" }).click();
+    await page.getByRole("button", { name: "Remove initech.net" }).waitFor();
+
+    await page.getByLabel("Add a domain").fill("umbrella.com");
+    await page.getByRole("button", { name: "Add domain" }).click();
+    await page.getByRole("link", { name: "Open Umbrella" }).waitFor();
+    expect(await page.getByRole("alert").textContent()).toContain('The domain umbrella.com is already mapped to the company "Umbrella"');
+
+    await page.getByRole("button", { name: "Remove initech.com" }).click();
+    await expect.poll(async () => (await server.t.api.get(`/api/companies/${initech.id}`)).body.domains).toEqual(["initech.net"]);
+    await page.getByLabel("Name", { exact: true }).fill("Initech Inc.");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByRole("heading", { level: 1, name: "Initech Inc." }).waitFor();
+    expect((await server.t.api.get(`/api/companies/${umbrella.id}`)).body.domains).toEqual(["umbrella.com"]);
+    await screenshot(page, "company");
+    await page.close();
+  });
+});

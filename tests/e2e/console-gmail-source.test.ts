@@ -1,0 +1,74 @@
+// "Add Email Source" for Gmail: the redirect URI to paste, the API's field errors in place, and
+// Authorize through a popup to a loopback fake of Google's consent, back to a connected source.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { startFakeGoogle, TOPIC, type FakeGoogle } from "../fakes/google/fake-google.js";
+import { describeInBrowser, launchChromium, type Browser } from "./chromium.js";
+import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.js";
+
+describeInBrowser("console: a Gmail source", () => {
+  let google: FakeGoogle;
+  let server: ConsoleServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    google = await startFakeGoogle();
+    server = await startConsoleServer({ env: google.env() });
+    google.client.redirectUris.push(`${server.origin}/admin/oauth/google/callback`);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await google?.close();
+  });
+
+  it("When an administrator saves an incomplete Gmail form, then each field shows the API's problem with it", async () => {
+    const page = await browser.context.newPage();
+    await signIn(page, server);
+    await page.goto(`${server.consoleUrl}#/sources/new/gmail`);
+    expect(await page.getByRole("textbox", { name: "Redirect URI" }).inputValue()).toBe(`${server.origin}/admin/oauth/google/callback`);
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByRole("alert").waitFor();
+    expect(await page.getByRole("alert").textContent()).toContain("Invalid request");
+    const clientId = page.getByLabel("Client ID");
+    expect(await clientId.getAttribute("aria-invalid")).toBe("true");
+    expect(await page.locator(".field", { has: clientId }).locator(".field-error").textContent()).toBe("must not be empty");
+    expect(await page.locator(".field", { has: page.getByLabel("Email address") }).locator(".field-error").textContent()).toContain("expected an email address");
+    await page.close();
+  });
+
+  it("When an administrator adds a Gmail source and authorizes it in the popup, then the list shows it connected with Re-authorize and its watch's expiry", async () => {
+    const page = await browser.context.newPage();
+    await signIn(page, server);
+    await page.getByRole("link", { name: "Add Email Source" }).first().click();
+    await page.getByRole("link", { name: "Gmail (OAuth2)" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("Support (Gmail)");
+    await page.getByLabel("Email address").fill(google.mailbox.emailAddress);
+    await page.getByLabel("Client ID").fill(google.client.clientId);
+    await page.getByLabel("Client Secret").fill(google.client.clientSecret);
+    await page.getByLabel("Pub/Sub topic").fill(TOPIC);
+    await screenshot(page, "add-gmail-source");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByText("Saved. Next: click Authorize").waitFor();
+
+    const [popup] = await Promise.all([page.waitForEvent("popup"), page.getByRole("button", { name: "Authorize" }).click()]);
+    await popup.getByRole("heading", { name: "Gmail connected" }).waitFor();
+    expect(popup.url().startsWith(`${server.origin}/admin/oauth/google/callback?`)).toBe(true);
+    await popup.close();
+
+    await page.getByRole("heading", { level: 1, name: "Email sources" }).waitFor();
+    const row = page.locator("tr", { hasText: "Support (Gmail)" });
+    await row.getByRole("button", { name: "Re-authorize" }).waitFor();
+    expect(await row.locator(".badge").first().textContent()).toBe("connected");
+    const expiry = await row.locator("td").nth(6).locator("time").getAttribute("datetime");
+    expect(new Date(expiry!).getTime()).toBe(google.watch!.expiration);
+    await screenshot(page, "email-sources");
+
+    await page.getByRole("link", { name: "Subscriptions" }).click();
+    const sub = page.locator("tr", { hasText: "Support (Gmail)" });
+    expect(await sub.textContent()).toContain("Gmail");
+    await page.getByRole("button", { name: "Renew all now" }).click();
+    await page.getByText("1 of 1 renewed.").waitFor();
+    await screenshot(page, "subscriptions");
+    await page.close();
+  });
+});

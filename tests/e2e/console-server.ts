@@ -1,0 +1,49 @@
+// mailgate in-process on a loopback port, as the console's browser sees it: the real app, the real
+// database, and (when a test needs them) the pipeline workers and the webhook dispatcher.
+import type { AddressInfo } from "node:net";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { Page } from "playwright-core";
+import { startDispatcher, type Dispatcher } from "../../src/delivery/dispatcher.js";
+import { startPipelineWorkers } from "../../src/pipeline/worker.js";
+import type { Runtime } from "../../src/runtime.js";
+import { createTestContext, TEST_TOKEN, type TestContext } from "../helpers/test-context.js";
+
+export type ConsoleServer = { t: TestContext; origin: string; consoleUrl: string; close(): Promise<void> };
+
+export async function startConsoleServer(opts: { pipeline?: boolean; webhooks?: boolean; env?: Record<string, string> } = {}): Promise<ConsoleServer> {
+  const t = await createTestContext({ env: opts.env });
+  const server = t.app.listen(0, "127.0.0.1");
+  await new Promise<void>((resolve, reject) => server.once("listening", resolve).once("error", reject));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const workers: Runtime | null = opts.pipeline ? startPipelineWorkers(t.ctx, { pollMs: 50 }) : null;
+  const dispatcher: Dispatcher | null = opts.webhooks ? startDispatcher(t.ctx, { pollMs: 50 }) : null;
+  return {
+    t,
+    origin,
+    consoleUrl: `${origin}/console/`,
+    close: async () => {
+      await dispatcher?.stop();
+      await workers?.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await t.close();
+    },
+  };
+}
+
+/** Signs in through the form, as an administrator does, and lands on Email sources. */
+export async function signIn(page: Page, server: ConsoleServer, token = TEST_TOKEN): Promise<void> {
+  await page.goto(server.consoleUrl);
+  await page.getByLabel("Admin API token").fill(token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { level: 1, name: "Email sources" }).waitFor();
+}
+
+/** With SCREENSHOTS=1, saves the page for the README under docs/screenshots/. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  if (!process.env.SCREENSHOTS) return;
+  const dir = path.resolve("docs/screenshots");
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
