@@ -21,7 +21,7 @@ export type GmailRuntimeOptions = {
 };
 
 /** After a "sync" wake, Process Now is looked for this much later, so a burst of wakes costs one query. */
-const PROCESS_NOW_DEBOUNCE_MS = 100;
+const PROCESS_NOW_DEBOUNCE_MS = 250;
 
 export function startGmailSources(ctx: Context, opts: GmailRuntimeOptions = {}): Runtime {
   const worker = createSyncWorker(ctx);
