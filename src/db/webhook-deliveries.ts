@@ -41,9 +41,11 @@ export async function claimDueDeliveries(
           select due.id, row_number() over (partition by due.endpoint_id order by due.next_attempt_at) as rn
             from due join webhook_endpoints e on e.id = due.endpoint_id and e.enabled
         ), locked as (
+          -- Checked again on the row as locked: another instance may have claimed it (moved
+          -- next_attempt_at to its lease) and committed after this statement's snapshot.
           select d.id from webhook_deliveries d
            where d.id in (select id from ranked where rn <= ${opts.perEndpoint})
-             and d.status = 'pending'
+             and d.status = 'pending' and d.next_attempt_at <= ${opts.now.toISOString()}::timestamptz
            limit ${opts.batch}
            for update of d skip locked
         )
