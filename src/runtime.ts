@@ -1,13 +1,24 @@
 // Starts the background parts an instance runs for its roles, and stops them in reverse order.
+// Workers and the dispatcher claim with SKIP LOCKED and run on every instance; each kind of source
+// runs on one instance at a time, the holder of its lease (scheduler/leased.ts), so every IMAP
+// connection, Pub/Sub pull, sync run and renewal has one owner. A whole kind per lease: the
+// holder starts every source of that kind, as the first instance up would take every per-source
+// lease anyway, and the others stay idle with one lease query per 5 s per kind.
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import type { Context } from "./context.js";
 import { startPipelineWorkers } from "./pipeline/worker.js";
 import { startDispatcher } from "./delivery/dispatcher.js";
 import { startRetention } from "./scheduler/retention.js";
+import { runLeased } from "./scheduler/leased.js";
 import { startGmailSources } from "./sources/gmail/runtime.js";
 import { startGraphSources } from "./sources/graph/runtime.js";
 import { startImapSources } from "./sources/imap/imap-sources.js";
 
 export type Runtime = { stop(): Promise<void> };
+
+/** This process as a lease holder: host and pid say which process holds what; the random part tells a restart apart. */
+export const newInstanceId = (): string => `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
 
 export function startRuntime(ctx: Context): Runtime {
   const parts: Runtime[] = [];
@@ -18,9 +29,11 @@ export function startRuntime(ctx: Context): Runtime {
     parts.push(startRetention(ctx));
   }
   if (roles.includes("sources")) {
-    parts.push(startGmailSources(ctx));
-    parts.push(startGraphSources(ctx));
-    parts.push(startImapSources(ctx));
+    const holder = newInstanceId();
+    ctx.log.info({ instance: holder }, "sources start on the instance that holds their lease (sources:gmail, sources:graph, sources:imap)");
+    parts.push(runLeased(ctx, { name: "sources:gmail", holder, start: () => startGmailSources(ctx) }));
+    parts.push(runLeased(ctx, { name: "sources:graph", holder, start: () => startGraphSources(ctx) }));
+    parts.push(runLeased(ctx, { name: "sources:imap", holder, start: () => startImapSources(ctx) }));
   }
   return {
     stop: async () => {
