@@ -1,5 +1,6 @@
 // One code path, two backends: PGlite (embedded, in DATA_DIR) when no DATABASE_URL is set,
 // postgres.js against a real server otherwise. Everything above this file sees a drizzle `Db`.
+import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -79,12 +80,14 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   signals.setMaxListeners(0);
   const listening = new Map<Channel, Promise<unknown>>();
   const channelName = (c: Channel) => `mailgate_${c}`;
+  // Our own notifications come back to us too; this process was already woken in-process.
+  const self = randomBytes(8).toString("hex");
   return {
     kind: "postgres",
     db,
     wake: (channel) => {
       signals.emit(channel);
-      client.notify(channelName(channel), "").catch(() => {
+      client.notify(channelName(channel), self).catch(() => {
         // Other instances still poll; a lost notification only delays them.
       });
     },
@@ -92,7 +95,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       if (!listening.has(channel)) {
         listening.set(
           channel,
-          client.listen(channelName(channel), () => void signals.emit(channel)).catch(() => undefined),
+          client.listen(channelName(channel), (from) => void (from !== self && signals.emit(channel))).catch(() => undefined),
         );
       }
       signals.on(channel, listener);
