@@ -178,6 +178,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (!running) return resolve();
       const timer = setTimeout(() => {
         wakeLoop = null;
         resolve();

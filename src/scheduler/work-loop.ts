@@ -22,10 +22,18 @@ export function startWorkLoop(opts: WorkLoopOptions): WorkLoop {
   const wakeAll = () => {
     for (const wake of [...sleepers]) wake();
   };
-  const unsubscribe = opts.database.onWake(opts.channel, wakeAll);
+  // A signal wakes one sleeper; a loop that found work wakes the next. A single new message then
+  // costs one claim, not one per idle loop, and a burst still spreads over every loop.
+  const wakeOne = () => {
+    const [first] = sleepers;
+    first?.();
+  };
+  const unsubscribe = opts.database.onWake(opts.channel, wakeOne);
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
+      // stop() may have run while this loop was busy: nobody would wake it then.
+      if (!running) return resolve();
       const done = () => {
         clearTimeout(timer);
         sleepers.delete(done);
@@ -41,7 +49,8 @@ export function startWorkLoop(opts: WorkLoopOptions): WorkLoop {
       try {
         const didWork = await opts.step();
         failures = 0;
-        if (!didWork) await sleep(opts.pollMs);
+        if (didWork) wakeOne();
+        else await sleep(opts.pollMs);
       } catch (err) {
         // The step records what belongs to a message itself; what reaches here is the database
         // being away. Back off instead of spinning.
@@ -54,7 +63,7 @@ export function startWorkLoop(opts: WorkLoopOptions): WorkLoop {
   const loops = Array.from({ length: opts.concurrency }, (_, i) => loop(i));
 
   return {
-    kick: wakeAll,
+    kick: wakeOne,
     stop: async () => {
       running = false;
       unsubscribe();
