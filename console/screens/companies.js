@@ -151,7 +151,7 @@ async function renderCompany(main, id) {
         (company.mailboxes ?? []).map((m) => h("tr", {}, h("th", { scope: "row" }, m.name), h("td", {}, m.address), h("td", {}, KIND_LABELS[m.kind] ?? m.kind))),
         "No company mailbox: this company's mail comes through the system mailbox, by domain. To give it a dedicated mailbox, add an email source with the role Company mailbox.",
       ),
-      h("a", { class: "button", href: "#/sources/new/imap" }, "Add Email Source"),
+      h("a", { class: "button", href: `#/sources/new/imap/${id}` }, "Add a company mailbox"),
     ),
   );
 }

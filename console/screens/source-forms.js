@@ -29,7 +29,8 @@ export async function render(main, route) {
     "form",
     { class: "card", "aria-labelledby": "form-title", novalidate: true },
     problemBox(),
-    commonFields(source, companies),
+    // "#/sources/new/imap/<companyId>" (from a company's page) starts as that company's mailbox.
+    commonFields(source ?? (route.params[2] ? { role: "company", companyId: route.params[2] } : null), companies),
     h("fieldset", {}, h("legend", {}, `${KIND_LABELS[kind]} settings`), kindFields(kind, source)),
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, kind === "imap" ? "Save and Test Connection" : "Save"), h("a", { class: "button", href: "#/sources" }, "Back to the list")),
     result,
@@ -52,7 +53,7 @@ export async function render(main, route) {
   replace(
     main,
     h("h1", { id: "form-title" }, editing ? `Edit ${source.name}` : "Add Email Source"),
-    editing ? null : h("nav", { class: "tabs", "aria-label": "Kind of source" }, FORM_KINDS.map(([k, label]) => h("a", { href: `#/sources/new/${k}`, "aria-current": k === kind ? "page" : null }, label))),
+    editing ? null : h("nav", { class: "tabs", "aria-label": "Kind of source" }, FORM_KINDS.map(([k, label]) => h("a", { href: `#/sources/new/${k}${route.params[2] ? `/${route.params[2]}` : ""}`, "aria-current": k === kind ? "page" : null }, label))),
     h("p", { class: "lead" }, KIND_INTRO[kind]),
     kindGuide(kind),
     form,

@@ -13,19 +13,21 @@ export function scheduleLabel(schedule) {
 }
 
 const COUNTED = [
-  ["ticket_created", "tickets"],
-  ["note_added", "notes"],
-  ["lead_created", "leads"],
-  ["received", "waiting"],
-  ["unrouted", "unrouted"],
-  ["failed", "failed"],
-  ["duplicate", "duplicates"],
-  ["ignored", "ignored"],
+  ["ticket_created", "ticket", "tickets"],
+  ["note_added", "note", "notes"],
+  ["lead_created", "lead", "leads"],
+  ["received", "waiting", "waiting"],
+  ["unrouted", "unrouted", "unrouted"],
+  ["failed", "failed", "failed"],
+  ["duplicate", "duplicate", "duplicates"],
+  ["ignored", "ignored", "ignored"],
 ];
 
 export function countsLabel(counts) {
   if (!counts) return "";
-  return COUNTED.filter(([key]) => counts[key] > 0).map(([key, label]) => `${counts[key]} ${label}`).join(" · ");
+  return COUNTED.filter(([key]) => counts[key] > 0)
+    .map(([key, one, many]) => `${counts[key]} ${counts[key] === 1 ? one : many}`)
+    .join(" · ");
 }
 
 export function testResultText(result) {
