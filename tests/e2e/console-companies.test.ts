@@ -44,7 +44,7 @@ describeInBrowser("console: companies", () => {
     await page.close();
   });
 
-  it("When an administrator opens a company, then its domains can be added and removed, a taken domain is explained, and its mailboxes are listed", async () => {
+  it("When an administrator opens a company, then its domains can be added and removed, a taken domain is explained, and its mailboxes are listed, with a link to add one", async () => {
     const { body: initech } = await server.t.api.post("/api/companies").send({ name: "Initech", domains: ["initech.com"] }).expect(201);
     const { body: umbrella } = await server.t.api.post("/api/companies").send({ name: "Umbrella", domains: ["umbrella.com"] }).expect(201);
     await createSource(server.t, { name: "Initech desk", address: "help@initech.com", role: "company", companyId: initech.id });
@@ -71,6 +71,11 @@ describeInBrowser("console: companies", () => {
     await page.getByRole("heading", { level: 1, name: "Initech Inc." }).waitFor();
     expect((await server.t.api.get(`/api/companies/${umbrella.id}`)).body.domains).toEqual(["umbrella.com"]);
     await screenshot(page, "company");
+
+    await page.getByRole("link", { name: "Add a company mailbox" }).click();
+    await page.getByRole("heading", { level: 1, name: "Add Email Source" }).waitFor();
+    expect(await page.getByLabel("Role").inputValue()).toBe("company");
+    expect(await page.getByLabel("Company", { exact: true }).inputValue()).toBe(initech.id);
     await page.close();
   });
 });

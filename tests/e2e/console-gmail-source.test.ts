@@ -2,6 +2,8 @@
 // Authorize through a popup to a loopback fake of Google's consent, back to a connected source.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startFakeGoogle, TOPIC, type FakeGoogle } from "../fakes/google/fake-google.js";
+import { buildEmail } from "../helpers/build-email.js";
+import { createCompany, createSource, deliver } from "../helpers/pipeline.js";
 import { describeInBrowser, launchChromium, type Browser } from "./chromium.js";
 import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.js";
 
@@ -36,7 +38,7 @@ describeInBrowser("console: a Gmail source", () => {
     await page.close();
   });
 
-  it("When an administrator adds a Gmail source and authorizes it in the popup, then the list shows it connected with Re-authorize and its watch's expiry", async () => {
+  it("When an administrator adds a Gmail source and authorizes it in the popup, then the list shows it connected with Re-authorize and its watch's expiry, next to a company mailbox with its company and message counts", async () => {
     const page = await browser.context.newPage();
     await signIn(page, server);
     await page.getByRole("link", { name: "Add Email Source" }).first().click();
@@ -56,6 +58,15 @@ describeInBrowser("console: a Gmail source", () => {
     await popup.close();
 
     await page.getByRole("heading", { level: 1, name: "Email sources" }).waitFor();
+    // A company mailbox next to it, with mail in it, for the list to show both roles and the counts.
+    const initech = await createCompany(server.t, "Initech", ["initech.com"]);
+    const deskId = await createSource(server.t, { name: "Initech desk", address: "help@initech.com", role: "company", companyId: initech });
+    await deliver(server.t, deskId, buildEmail({ from: "bill@initech.com", to: "help@initech.com", subject: "TPS reports" }));
+    await page.reload();
+    const desk = page.locator("tr", { hasText: "Initech desk" });
+    await desk.waitFor();
+    expect(await desk.locator("td").nth(1).textContent()).toBe("Company mailbox: Initech");
+    expect(await desk.locator("td").nth(3).locator(".small").textContent()).toBe("1 ticket");
     const row = page.locator("tr", { hasText: "Support (Gmail)" });
     await row.getByRole("button", { name: "Re-authorize" }).waitFor();
     expect(await row.locator(".badge").first().textContent()).toBe("connected");

@@ -42,7 +42,6 @@ describeInBrowser(
       await page.getByLabel("Port").fill(String(dovecot.port));
       await page.getByLabel("Security").selectOption("none");
       await page.getByLabel("Password", { exact: true }).fill("not-the-password");
-      await screenshot(page, "add-imap-source");
       await page.getByRole("button", { name: "Save and Test Connection" }).click();
       const result = page.locator("form .outcome");
       await expect.poll(() => result.textContent(), { timeout: 15_000 }).toContain("Connection failed: IMAP login failed");
@@ -50,6 +49,7 @@ describeInBrowser(
       await page.getByLabel("Password", { exact: true }).fill(account.password);
       await page.getByRole("button", { name: "Save and Test Connection" }).click();
       await expect.poll(() => result.textContent(), { timeout: 15_000 }).toContain("Connection OK: folder INBOX holds 1 message.");
+      await screenshot(page, "add-imap-source");
       const { body } = await server.t.api.get("/api/sources").expect(200);
       expect(body.items).toHaveLength(1);
       expect(body.items[0]).toMatchObject({ kind: "imap", address: account.user, imap: { host: "127.0.0.1", port: dovecot.port, security: "none", hasPassword: true } });
@@ -62,7 +62,6 @@ describeInBrowser(
       await expect.poll(() => row.locator(".outcome").textContent(), { timeout: 15_000 }).toBe("Connection OK: folder INBOX holds 1 message.");
       await row.getByRole("button", { name: "Process Now Support inbox" }).click();
       await expect.poll(() => row.locator(".outcome").textContent()).toContain("Processing started");
-      await screenshot(page, "email-sources");
       await page.close();
     });
   },

@@ -2,7 +2,7 @@
 // (Page expressions are strings: the tests compile without the DOM library.)
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeInBrowser, launchChromium, type Browser } from "./chromium.js";
-import { signIn, startConsoleServer, type ConsoleServer } from "./console-server.js";
+import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.js";
 import { TEST_TOKEN } from "../helpers/test-context.js";
 
 describeInBrowser("console sign-in", () => {
@@ -25,6 +25,7 @@ describeInBrowser("console sign-in", () => {
     const answer = await server.t.anonymous.get("/api/settings").set("Authorization", "Bearer not-the-token-at-all");
     await expect.poll(() => page.getByRole("alert").textContent()).toBe(answer.body.error.message);
     expect(await page.evaluate<number>("sessionStorage.length")).toBe(0);
+    await screenshot(page, "sign-in");
     await page.close();
   });
 
