@@ -5,10 +5,10 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Context } from "../../context.js";
 import type { Runtime } from "../../runtime.js";
+import { acquireLease, releaseLease } from "../../scheduler/leases.js";
 import { startWorkLoop } from "../../scheduler/work-loop.js";
 import { createRenewalBackoff, renewDueSubscriptions } from "../renew-subscriptions.js";
 import { createGraphWorker } from "./graph-work.js";
-import { holdLease, releaseLease } from "./supervisor-lease.js";
 import { hasProcessNowRequest, newSupervisorState, superviseGraphSources } from "./supervise-sources.js";
 
 export type GraphRuntimeOptions = {
@@ -57,7 +57,7 @@ function startSupervisor(ctx: Context, opts: GraphRuntimeOptions): Runtime {
 
   const pass = async () => {
     const now = ctx.clock.now();
-    if (!(await holdLease(ctx.db, { name: LEASE_NAME, holder, now, ttlMs: everyMs * 3 }))) {
+    if (!(await acquireLease(ctx.db, LEASE_NAME, holder, now, everyMs * 3))) {
       // Another instance supervises; if it dies, its lease lapses and this one takes over with a fresh start.
       state.started.clear();
       return;
