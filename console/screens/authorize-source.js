@@ -13,6 +13,8 @@ export async function authorizeInPopup(btn, source, result, onClosed) {
       outcome(result, "warn", "The browser blocked the popup: ", h("a", { href: authorizationUrl, target: "_blank", rel: "noopener" }, "open the sign-in page"), ".");
       return () => {};
     }
+    // The provider's pages get no handle on the console; the reference kept here still sees `closed`.
+    popup.opener = null;
     popup.location.href = authorizationUrl;
     outcome(result, "info", "Complete the sign-in in the popup window; the status here refreshes when it closes.");
     const timer = setInterval(() => {

@@ -55,6 +55,7 @@ describeInBrowser("console: a Gmail source", () => {
     const [popup] = await Promise.all([page.waitForEvent("popup"), page.getByRole("button", { name: "Authorize" }).click()]);
     await popup.getByRole("heading", { name: "Gmail connected" }).waitFor();
     expect(popup.url().startsWith(`${server.origin}/admin/oauth/google/callback?`)).toBe(true);
+    expect(await popup.evaluate<boolean>("window.opener === null")).toBe(true);
     await popup.close();
 
     await page.getByRole("heading", { level: 1, name: "Email sources" }).waitFor();
