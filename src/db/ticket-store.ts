@@ -1,7 +1,7 @@
 // The write side of tickets: a new ticket, a message on it (initial or note) with its
 // attachments (bytes content-addressed by SHA-256), reopening, participants.
 import { randomUUID } from "node:crypto";
-import { eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Executor } from "./client.js";
 import { attachmentBlobs, attachments, ticketMessages, tickets } from "./schema.js";
 import { queryRows } from "./client.js";
