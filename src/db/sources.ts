@@ -1,8 +1,9 @@
 // Mail sources as rows: create, read, change, delete, and "Process Now" requests.
 // Secrets stay sealed here; callers open them with ctx.secrets when they need them.
-import { eq } from "drizzle-orm";
+import { asc, eq, inArray } from "drizzle-orm";
 import type { Executor } from "./client.js";
-import { companies, mailSources } from "./schema.js";
+import { companies, mailSources, pushSubscriptions } from "./schema.js";
+import type { SourceSubscription } from "../sources/source-view.js";
 import type { Page } from "../http/pagination.js";
 import { pageOrder, pageWhere } from "../http/pagination.js";
 
@@ -63,4 +64,22 @@ export async function requestSync(executor: Executor, id: string, at: Date): Pro
 export async function companyExists(executor: Executor, id: string): Promise<boolean> {
   const [row] = await executor.select({ id: companies.id }).from(companies).where(eq(companies.id, id));
   return row !== undefined;
+}
+
+/** The newest push subscription of each source (Gmail watch, Graph subscription), in one query. */
+export async function subscriptionsBySource(executor: Executor, sourceIds: string[]) {
+  if (sourceIds.length === 0) return new Map<string, SourceSubscription>();
+  const rows = await executor
+    .select({
+      id: pushSubscriptions.id,
+      sourceId: pushSubscriptions.sourceId,
+      provider: pushSubscriptions.provider,
+      status: pushSubscriptions.status,
+      expiresAt: pushSubscriptions.expiresAt,
+      lastRenewedAt: pushSubscriptions.lastRenewedAt,
+    })
+    .from(pushSubscriptions)
+    .where(inArray(pushSubscriptions.sourceId, sourceIds))
+    .orderBy(asc(pushSubscriptions.createdAt));
+  return new Map<string, SourceSubscription>(rows.map(({ sourceId, ...sub }) => [sourceId, sub]));
 }

@@ -26,6 +26,8 @@ export type SourceView = {
   gmail?: Record<string, unknown>;
   graph?: Record<string, unknown>;
   messageCounts: MessageCounts;
+  /** Push sources: the Gmail watch or Graph subscription and when it expires. */
+  subscription: SourceSubscription | null;
 };
 
 const present = (value: unknown) => typeof value === "string" && value.length > 0;
@@ -43,7 +45,14 @@ function kindBlock(kind: SourceKind, config: Record<string, unknown>, secrets: O
   }
 }
 
-export function toSourceView(row: SourceRecord, secrets: OpenedSecrets, messageCounts: MessageCounts): SourceView {
+export type SourceSubscription = { id: string; provider: string; status: string; expiresAt: Date | null; lastRenewedAt: Date | null };
+
+export function toSourceView(
+  row: SourceRecord,
+  secrets: OpenedSecrets,
+  messageCounts: MessageCounts,
+  subscription: SourceSubscription | null = null,
+): SourceView {
   return {
     id: row.id,
     kind: row.kind,
@@ -62,5 +71,6 @@ export function toSourceView(row: SourceRecord, secrets: OpenedSecrets, messageC
     updatedAt: row.updatedAt,
     ...kindBlock(row.kind as SourceKind, (row.config ?? {}) as Record<string, unknown>, secrets),
     messageCounts,
+    subscription,
   };
 }

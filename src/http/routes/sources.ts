@@ -3,7 +3,7 @@
 import { Router } from "express";
 import type { Context } from "../../context.js";
 import { notFound, unprocessable, validationError } from "../../errors.js";
-import { companyExists, deleteSource, findSource, insertSource, listSources, requestSync, updateSource, type SourceRecord } from "../../db/sources.js";
+import { companyExists, deleteSource, findSource, insertSource, listSources, requestSync, subscriptionsBySource, updateSource, type SourceRecord } from "../../db/sources.js";
 import { countMessagesBySource, emptyMessageCounts } from "../../db/inbound-messages.js";
 import { initialSourceStatus, planSourcePatch } from "../../sources/plan-source-patch.js";
 import type { SourceKind } from "../../sources/source-config.js";
@@ -32,8 +32,8 @@ export function sourceRoutes(ctx: Context): Router {
   };
 
   const view = async (row: SourceRecord) => {
-    const counts = await countMessagesBySource(ctx.db, [row.id]);
-    return toSourceView(row, openSecrets(row), counts.get(row.id) ?? emptyMessageCounts());
+    const [counts, subscriptions] = await Promise.all([countMessagesBySource(ctx.db, [row.id]), subscriptionsBySource(ctx.db, [row.id])]);
+    return toSourceView(row, openSecrets(row), counts.get(row.id) ?? emptyMessageCounts(), subscriptions.get(row.id) ?? null);
   };
 
   const load = async (rawId: string | string[] | undefined) => {
@@ -73,8 +73,13 @@ export function sourceRoutes(ctx: Context): Router {
   router.get("/sources", async (req, res) => {
     const page = parsePage(req.query);
     const rows = await listSources(ctx.db, page);
-    const counts = await countMessagesBySource(ctx.db, rows.map((r) => r.id));
-    res.json(toPage(rows, page, (row) => toSourceView(row, openSecrets(row), counts.get(row.id) ?? emptyMessageCounts())));
+    const ids = rows.map((r) => r.id);
+    const [counts, subscriptions] = await Promise.all([countMessagesBySource(ctx.db, ids), subscriptionsBySource(ctx.db, ids)]);
+    res.json(
+      toPage(rows, page, (row) =>
+        toSourceView(row, openSecrets(row), counts.get(row.id) ?? emptyMessageCounts(), subscriptions.get(row.id) ?? null),
+      ),
+    );
   });
 
   router.get("/sources/:id", async (req, res) => {

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { companies, inboundMessages, mailSources } from "../../../src/db/schema.js";
+import { companies, inboundMessages, mailSources, pushSubscriptions } from "../../../src/db/schema.js";
 import { createTestContext, type TestContext } from "../../helpers/test-context.js";
 
 let t: TestContext;
@@ -53,6 +53,19 @@ async function insertCompany(name = "Acme") {
 }
 
 const fields = (res: { body: { error: { details: { field: string }[] } } }) => res.body.error.details.map((d) => d.field);
+
+describe("source status", () => {
+  it("When a push source has a subscription, then the source shows when it expires (list and one)", async () => {
+    const created = await t.api.post("/api/sources").send({ kind: "api", name: "Push", address: "push@mailgate.test", role: "system" }).expect(201);
+    expect(created.body.subscription).toBeNull();
+    const expiresAt = new Date("2030-01-02T03:04:05.000Z");
+    await t.ctx.db.insert(pushSubscriptions).values({ sourceId: created.body.id, provider: "graph", externalId: "sub-1", expiresAt });
+    const one = (await t.api.get(`/api/sources/${created.body.id}`).expect(200)).body;
+    expect(one.subscription).toMatchObject({ provider: "graph", status: "active", expiresAt: expiresAt.toISOString() });
+    const listed = (await t.api.get("/api/sources?limit=500").expect(200)).body.items.find((s: { id: string }) => s.id === created.body.id);
+    expect(listed.subscription.expiresAt).toBe(expiresAt.toISOString());
+  });
+});
 
 describe("POST /api/sources", () => {
   it("creates an IMAP source with the guide's defaults, a lower-cased address and status connecting", async () => {
