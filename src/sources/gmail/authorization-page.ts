@@ -1,5 +1,6 @@
 // The page the administrator's browser lands on after Google's consent screen.
 import type { AuthorizationOutcome } from "./complete-authorization.js";
+import { oauthResultPage as page } from "../oauth-result-page.js";
 
 export function authorizationPage(outcome: AuthorizationOutcome): { status: number; html: string } {
   switch (outcome.kind) {
@@ -21,12 +22,3 @@ export function authorizationPage(outcome: AuthorizationOutcome): { status: numb
       return { status: 502, html: page("Authorization failed", outcome.message, "") };
   }
 }
-
-function page(title: string, lead: string, detail: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)} · mailgate</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto; line-height: 1.5">
-<h1>${escape(title)}</h1><p>${escape(lead)}</p>${detail ? `<p>${escape(detail)}</p>` : ""}<p>You can close this window.</p>
-</body></html>`;
-}
-
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
