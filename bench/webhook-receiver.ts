@@ -18,6 +18,9 @@ server.listen(0, "127.0.0.1", () => {
 });
 process.on("message", (msg: { cmd: string }) => {
   if (msg.cmd === "count") process.send?.({ count });
-  if (msg.cmd === "reset") count = 0;
+  if (msg.cmd === "reset") {
+    count = 0;
+    process.send?.({ reset: true });
+  }
   if (msg.cmd === "stop") server.close(() => process.exit(0));
 });
