@@ -91,7 +91,15 @@ describeWithDovecot("IMAP reconnect and UIDVALIDITY", () => {
     if (pipeline) await waitFor("3 tickets", async () => (await ticketCount(sourceId)) === 3);
 
     await admin.mailboxDelete("Support");
-    await admin.mailboxCreate("Support");
+    // Dovecot's UIDVALIDITY is a timestamp in seconds: a folder recreated within the same second as
+    // the first one gets the same value, and then nothing was reset. Recreate until it differs.
+    for (let tries = 0; ; tries++) {
+      await admin.mailboxCreate("Support");
+      const status = await admin.status("Support", { uidValidity: true });
+      if ((status && String(status.uidValidity) !== before.uidValidity) || tries >= 5) break;
+      await admin.mailboxDelete("Support");
+      await new Promise((r) => setTimeout(r, 1100));
+    }
     for (const raw of emails) await admin.append("Support", raw);
     await admin.append("Support", buildTestEmail({ subject: "Ticket d", messageId: "<uidv-d@acme.com>" }));
     await admin.logout();
