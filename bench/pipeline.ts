@@ -6,6 +6,7 @@ import { sql } from "drizzle-orm";
 import { simpleParser } from "mailparser";
 import { queryRows } from "../src/db/client.js";
 import { companies, companyDomains, inboundMessages, mailSources } from "../src/db/schema.js";
+import { headerMessageId } from "../src/pipeline/message-id.js";
 import { startPipelineWorkers } from "../src/pipeline/worker.js";
 import { buildEmail } from "../tests/helpers/build-email.js";
 import { benchContext, fmt } from "./bench-database.js";
@@ -30,7 +31,8 @@ function mixedMessages(n: number): Buffer[] {
     if (kind < 6 || sent.length === 0) {
       out.push(buildEmail({ from, subject: `Problem ${i}`, messageId, text: body(i) }));
     } else if (kind < 8) {
-      const parent = sent[(i * 7919) % sent.length]!;
+      // A reply to any earlier mail, spread over all of them (a multiplicative hash of i).
+      const parent = sent[(Math.imul(i, 2654435761) >>> 0) % sent.length]!;
       out.push(buildEmail({ from, subject: `Re: Problem ${i}`, messageId, inReplyTo: parent, references: [parent], text: body(i) }));
     } else if (kind === 8) {
       out.push(buildEmail({ from, subject: `Out of office: Problem ${i}`, messageId, headers: { "Auto-Submitted": "auto-replied" }, text: "I am away." }));
@@ -48,7 +50,8 @@ function mixedMessages(n: number): Buffer[] {
         }),
       );
     }
-    sent.push(messageId);
+    // Replies answer people, not out-of-office notices: every reply then has a ticket to join.
+    if (kind !== 8) sent.push(messageId);
   }
   return out;
 }
@@ -80,6 +83,7 @@ async function main() {
           raw,
           rawSize: raw.length,
           rawSha256: "-",
+          messageId: headerMessageId(raw), // as intake stores it
         })),
       );
     }

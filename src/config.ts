@@ -40,6 +40,7 @@ const envSchema = z.object({
   MAX_MESSAGE_BYTES: int(1024, 1024 * 1024 * 1024).default(50 * 1024 * 1024),
   MESSAGE_ID_DOMAIN: z.string().min(1).default("mailgate.local"),
   WORKER_CONCURRENCY: int(1, 64).default(4),
+  WORKER_BATCH_SIZE: int(1, 500).default(32),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   WEBHOOK_RETRY_SCHEDULE: z
     .string()
@@ -83,6 +84,7 @@ export type Config = {
   maxMessageBytes: number;
   messageIdDomain: string;
   workerConcurrency: number;
+  workerBatchSize: number;
   shutdownTimeoutMs: number;
   webhook: {
     retryScheduleSeconds: number[];
@@ -140,6 +142,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     maxMessageBytes: e.MAX_MESSAGE_BYTES,
     messageIdDomain: e.MESSAGE_ID_DOMAIN,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    workerBatchSize: e.WORKER_BATCH_SIZE,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     webhook: {
       retryScheduleSeconds: e.WEBHOOK_RETRY_SCHEDULE,

@@ -74,7 +74,8 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const client = postgres(url, { max: poolSize, onnotice: () => {}, idle_timeout: 60, connect_timeout: 10 });
+  const { url: serverUrl, socketDir } = unixSocketOf(url);
+  const client = postgres(serverUrl, { max: poolSize, onnotice: () => {}, idle_timeout: 60, connect_timeout: 10, ...(socketDir ? { host: socketDir } : {}) });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   const signals = new EventEmitter();
   signals.setMaxListeners(0);
@@ -107,7 +108,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       await client.end({ timeout: 5 });
     },
     withSession: async (fn) => {
-      const single = postgres(url, { max: 1, onnotice: () => {} });
+      const single = postgres(serverUrl, { max: 1, onnotice: () => {}, ...(socketDir ? { host: socketDir } : {}) });
       try {
         return await fn(drizzlePostgres(single, { schema }) as unknown as Db);
       } finally {
@@ -115,6 +116,19 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       }
     },
   };
+}
+
+/**
+ * libpq's way to name a Unix-domain socket, `postgres://user@/db?host=/var/run/postgresql`: the
+ * `host` parameter is a directory. postgres.js takes it as an option, not in the URL.
+ */
+export function unixSocketOf(url: string): { url: string; socketDir: string | null } {
+  if (!/[?&]host=(\/|%2f)/i.test(url)) return { url, socketDir: null };
+  // An empty host (`user@/db`) is what libpq users write; a URL needs one, so it gets a stand-in.
+  const parsed = new URL(url.replace(/^([a-z]+:\/\/)([^/@]*@)?\//i, "$1$2localhost/"));
+  const socketDir = parsed.searchParams.get("host")!;
+  parsed.searchParams.delete("host");
+  return { url: parsed.toString(), socketDir };
 }
 
 /** Rows of a raw `execute`, whichever driver ran it (postgres.js: an array; PGlite: `{rows}`). */

@@ -12,9 +12,12 @@ export type ClaimedMessage = {
   source: { id: string; name: string; kind: string; address: string; role: string; companyId: string | null; schedule: unknown } | null;
 };
 
-/** Locks the next due `received` message; other workers skip it (FOR UPDATE SKIP LOCKED). */
-export async function claimNextInbound(executor: Executor, now: Date): Promise<ClaimedMessage | null> {
-  const [row] = await executor
+/**
+ * Locks up to `limit` due `received` messages, oldest first; other workers skip them (FOR UPDATE
+ * SKIP LOCKED). With `id`, only that message, if it is still waiting.
+ */
+export async function claimDueInbound(executor: Executor, now: Date, opts: { limit: number; id?: string }): Promise<ClaimedMessage[]> {
+  return executor
     .select({
       id: inboundMessages.id,
       sourceId: inboundMessages.sourceId,
@@ -33,11 +36,16 @@ export async function claimNextInbound(executor: Executor, now: Date): Promise<C
     })
     .from(inboundMessages)
     .leftJoin(mailSources, eq(mailSources.id, inboundMessages.sourceId))
-    .where(and(eq(inboundMessages.status, "received"), lte(inboundMessages.nextAttemptAt, now)))
+    .where(
+      and(
+        eq(inboundMessages.status, "received"),
+        lte(inboundMessages.nextAttemptAt, now),
+        opts.id === undefined ? undefined : eq(inboundMessages.id, opts.id),
+      ),
+    )
     .orderBy(asc(inboundMessages.nextAttemptAt))
-    .limit(1)
+    .limit(opts.limit)
     .for("update", { of: inboundMessages, skipLocked: true });
-  return row ?? null;
 }
 
 export type Settlement = {
@@ -78,19 +86,24 @@ export async function deferInbound(executor: Executor, id: string, error: string
 }
 
 /**
- * "Last Processed" on the source. Written at most once a second: every worker of a busy mailbox
- * would otherwise queue on this one row's lock until its transaction commits.
+ * "Last Processed" on the source. Written at most once a second, and skipped while another
+ * transaction holds the row: every worker of a busy mailbox would otherwise queue on this one
+ * row's lock until that transaction commits, and the other one writes nearly the same time.
  */
 export async function markSourceProcessed(executor: Executor, sourceId: string, now: Date): Promise<void> {
-  await executor
-    .update(mailSources)
-    .set({ lastProcessedAt: now })
+  const due = executor
+    .select({ id: mailSources.id })
+    .from(mailSources)
     .where(
       and(
         eq(mailSources.id, sourceId),
         sql`(${mailSources.lastProcessedAt} is null or ${mailSources.lastProcessedAt} < ${new Date(now.getTime() - 1000).toISOString()}::timestamptz)`,
       ),
-    );
+    )
+    // NO KEY UPDATE, like the update itself: a plain FOR UPDATE would block the foreign-key
+    // checks of every ticket other workers insert for this source.
+    .for("no key update", { skipLocked: true });
+  await executor.update(mailSources).set({ lastProcessedAt: now }).where(inArray(mailSources.id, due));
 }
 
 /** Statuses that had no lasting effect, so running the pipeline again cannot act twice. */

@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import type { Executor } from "./client.js";
+import { headerMessageId } from "../pipeline/message-id.js";
 import { inboundMessages } from "./schema.js";
 
 export type StoreInbound = { sourceId: string; providerMessageId: string; raw: Buffer };
@@ -16,6 +17,8 @@ export async function storeInbound(executor: Executor, input: StoreInbound): Pro
       raw: input.raw,
       rawSize: input.raw.length,
       rawSha256: createHash("sha256").update(input.raw).digest("hex"),
+      // Known before parsing, so a reply can wait for the mail it answers (see routing-facts).
+      messageId: headerMessageId(input.raw),
     })
     .onConflictDoNothing({ target: [inboundMessages.sourceId, inboundMessages.providerMessageId] })
     .returning({ id: inboundMessages.id });

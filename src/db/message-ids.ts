@@ -1,6 +1,6 @@
 // message_ids: every normalised Message-ID seen, once. Claiming one is the dedupe step; the
 // routing facts look them up for the header half of thread matching.
-import { eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { Executor } from "./client.js";
 import { messageIds } from "./schema.js";
 
@@ -24,4 +24,11 @@ export async function claimMessageId(executor: Executor, messageId: string, inbo
 
 export async function linkMessageIdToTicket(executor: Executor, messageId: string, ticketId: string): Promise<void> {
   await executor.update(messageIds).set({ ticketId }).where(eq(messageIds.messageId, messageId));
+}
+
+/** Undoes a claim that led nowhere yet (the message was deferred). */
+export async function releaseMessageId(executor: Executor, messageId: string, inboundMessageId: string): Promise<void> {
+  await executor
+    .delete(messageIds)
+    .where(and(eq(messageIds.messageId, messageId), eq(messageIds.inboundMessageId, inboundMessageId), isNull(messageIds.ticketId)));
 }

@@ -1,7 +1,7 @@
 // Everything the routing steps read, in ONE round trip: the ticket rules, the default company,
 // company mailboxes among the recipients, domain mappings of the sender's domains, tickets named
-// in the subject, tickets of the referenced Message-IDs, the default job type's priority and the
-// active techs. The pipeline's decisions then run on these plain values.
+// in the subject, tickets of the referenced Message-IDs, the default job type's priority, the
+// active techs, and whether a referenced mail is still waiting to be processed. The pipeline's decisions then run on these plain values.
 import { sql } from "drizzle-orm";
 import { queryRows, type Executor } from "./client.js";
 import { mergeTicketRules } from "../settings/merge-ticket-rules.js";
@@ -29,6 +29,12 @@ export type RoutingFacts = {
   headerTickets: Map<string, string>;
   jobTypePriority: Priority | null;
   activeTechs: { id: string; name: string; email: string }[];
+  /**
+   * A referenced mail is itself still waiting in the queue and due within a minute (another worker
+   * may hold it in an uncommitted transaction, or it waits for its own parent): threading now
+   * would miss its ticket. One held for a processing window or a long retry is not waited for.
+   */
+  awaitingReferenced: boolean;
 };
 
 export type RoutingQuery = {
@@ -37,6 +43,9 @@ export type RoutingQuery = {
   ticketNumbers: number[];
   referencedIds: string[];
   sourceCompanyId: string | null;
+  /** The message being processed, left out of the awaiting check, and now. */
+  inboundMessageId: string;
+  now: Date;
 };
 
 /** A Postgres array literal: arrays travel as one text parameter, the same on both drivers. */
@@ -54,6 +63,7 @@ type Row = {
   header_tickets: { messageId: string; ticketId: string }[] | string;
   job_type_priority: string | null;
   techs: { id: string; name: string; email: string }[] | string;
+  awaiting_referenced: boolean;
 };
 
 const json = <T>(v: T | string): T => (typeof v === "string" ? (JSON.parse(v) as T) : v);
@@ -91,7 +101,10 @@ export async function loadRoutingFacts(executor: Executor, q: RoutingQuery): Pro
         (select j.default_priority from job_types j
           where j.name = coalesce((select value->>'defaultJobType' from rules), ${DEFAULT_TICKET_RULES.defaultJobType})) as job_type_priority,
         coalesce((select json_agg(json_build_object('id', t.id, 'name', t.name, 'email', t.email) order by t.id)
-                    from techs t where t.active), '[]'::json) as techs`,
+                    from techs t where t.active), '[]'::json) as techs,
+        exists(select 1 from inbound_messages w
+                where w.status = 'received' and w.message_id = any(${referenced}::text[])
+                  and w.id <> ${q.inboundMessageId}::uuid and w.next_attempt_at <= ${q.now.toISOString()}::timestamptz + interval '1 minute') as awaiting_referenced`,
   );
   if (!row) throw new Error("routing facts query returned no row");
   return {
@@ -104,5 +117,6 @@ export async function loadRoutingFacts(executor: Executor, q: RoutingQuery): Pro
     headerTickets: new Map(json(row.header_tickets).map((h) => [h.messageId, h.ticketId])),
     jobTypePriority: (row.job_type_priority as Priority | null) ?? null,
     activeTechs: json(row.techs),
+    awaitingReferenced: row.awaiting_referenced === true,
   };
 }

@@ -197,7 +197,7 @@ export const inboundMessages = pgTable(
     error: text("error"),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
-    messageId: text("message_id"), // normalised, once parsed
+    messageId: text("message_id"), // normalised: the header's at intake, the parsed one after
     fromAddress: text("from_address"),
     subject: text("subject"),
     ticketId: uuid("ticket_id").references(() => tickets.id, { onDelete: "set null" }),
@@ -210,6 +210,7 @@ export const inboundMessages = pgTable(
   (t) => [
     uniqueIndex("inbound_messages_provider").on(t.sourceId, t.providerMessageId),
     index("inbound_messages_claim").on(t.nextAttemptAt).where(sql`${t.status} = 'received'`),
+    index("inbound_messages_waiting_message_id").on(t.messageId).where(sql`${t.status} = 'received'`),
     index("inbound_messages_status").on(t.status, t.createdAt),
   ],
 );

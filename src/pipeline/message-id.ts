@@ -103,6 +103,16 @@ export function generatedMessageId(rawHeaderBlock: Buffer): string {
   return `${hash.digest("hex")}@${GENERATED_ID_DOMAIN}`;
 }
 
+/**
+ * The Message-ID the sender wrote, read from the header block alone (cheap, at intake): null when
+ * there is none. Parsing later reads the same field and finds the same normal form.
+ */
+export function headerMessageId(raw: Buffer): string | null {
+  // A header block is a few KB; the cap keeps a huge message with no empty line cheap.
+  const field = parseHeaderFields(headerBlockOf(raw.subarray(0, 256 * 1024))).find((f) => f.name === "message-id");
+  return field ? normaliseMessageId(field.value) : null;
+}
+
 /** The part after the last "@", lower case; null for an id without one. */
 export function messageIdDomain(id: string): string | null {
   const normal = normaliseMessageId(id);

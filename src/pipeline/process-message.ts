@@ -3,7 +3,7 @@
 // Reads happen in one round trip (routing facts); writes that do not depend on each other are
 // issued together, so a message costs a handful of round trips, not one per step.
 import type { Tx } from "../db/client.js";
-import { claimMessageId, linkMessageIdToTicket } from "../db/message-ids.js";
+import { claimMessageId, linkMessageIdToTicket, releaseMessageId } from "../db/message-ids.js";
 import { loadRoutingFacts, type RoutingFacts } from "../db/routing-facts.js";
 import { contactFor, insertTicket, insertTicketMessage, nextRoundRobin, touchTicket, type StoredAttachment } from "../db/ticket-store.js";
 import { insertLead } from "../db/leads.js";
@@ -35,7 +35,8 @@ export type Outcome =
   | { kind: "lead_created"; leadId: string; eventIds: string[] }
   | { kind: "duplicate"; duplicateOf: string | null; ticketId: string | null }
   | { kind: "ignored"; reason: string }
-  | { kind: "unrouted"; reason: string };
+  | { kind: "unrouted"; reason: string }
+  | { kind: "deferred"; reason: string };
 
 export type ProcessDeps = { ownMessageIdDomain: string; publicUrl: string; now: Date };
 
@@ -55,9 +56,17 @@ export async function processMessage(tx: Tx, input: MessageInput, deps: ProcessD
       ticketNumbers: bracketedNumbers(email.subject),
       referencedIds: referencedIds(email, classification),
       sourceCompanyId: source?.companyId ?? null,
+      inboundMessageId: input.inboundMessageId,
+      now: deps.now,
     }),
   ]);
   if (claim.kind === "taken") return { kind: "duplicate", duplicateOf: claim.inboundMessageId, ticketId: claim.ticketId };
+  if (facts.awaitingReferenced) {
+    // The mail this one answers is being processed right now: wait for its ticket, and give the
+    // Message-ID back so a copy arriving meanwhile is not a duplicate of nothing.
+    await releaseMessageId(tx, email.messageId, input.inboundMessageId);
+    return { kind: "deferred", reason: "a mail it answers is still being processed" };
+  }
 
   const threadTicketId = matchThread(email, classification, sender, facts);
   if (classification.kind === "auto_reply" || classification.kind === "bounce") {
@@ -70,7 +79,7 @@ export async function processMessage(tx: Tx, input: MessageInput, deps: ProcessD
 
 // A bounce names the original mail inside its report; a reply names it in its headers, the
 // direct parent first, then the thread from the newest reference back.
-function referencedIds(email: ParsedEmail, classification: Classification): string[] {
+export function referencedIds(email: ParsedEmail, classification: Classification): string[] {
   return classification.kind === "bounce"
     ? [...email.embeddedMessageIds, ...email.inReplyTo, ...email.references]
     : [...email.inReplyTo, ...[...email.references].reverse()];

@@ -1,11 +1,12 @@
-// Pipeline workers: claim a `received` message, run the whole pipeline on it in ONE transaction,
-// settle its status. A transient failure (the database away, a serialization conflict) retries
+// Pipeline workers: claim the waiting `received` messages, run the whole pipeline on them in ONE
+// transaction, settle each one's status. A transient failure (the database away, a serialization conflict) retries
 // with backoff; anything else leaves it `failed` with the error, raw bytes kept for reprocess.
 import type { Context } from "../context.js";
-import { claimNextInbound, deferInbound, holdInbound, markSourceProcessed, settleInbound, type Settlement } from "../db/inbound-claims.js";
+import { eq } from "drizzle-orm";
+import { claimDueInbound, deferInbound, holdInbound, markSourceProcessed, settleInbound, type ClaimedMessage, type Settlement } from "../db/inbound-claims.js";
 import { nextProcessingTime } from "../scheduler/processing-window.js";
 import type { Schedule } from "../sources/source-config.js";
-import { errorLog } from "../db/schema.js";
+import { errorLog, inboundMessages } from "../db/schema.js";
 import type { Tx } from "../db/client.js";
 import { startWorkLoop } from "../scheduler/work-loop.js";
 import type { Runtime } from "../runtime.js";
@@ -27,65 +28,137 @@ export function startPipelineWorkers(ctx: Context, opts: { concurrency?: number;
   return { stop: () => loop.stop() };
 }
 
-/** Processes one due message; false when none was waiting. */
-export async function processNextMessage(ctx: Context): Promise<boolean> {
-  let claimedId: string | null = null;
-  let attempts = 0;
-  let events = false;
-  let receivedAt: Date | null = null;
+/**
+ * Processes the due messages a worker can take at once (up to WORKER_BATCH_SIZE) in ONE
+ * transaction; false when none was waiting. Batching shares the round trips to the database among
+ * the messages: their statements travel together, so the cost per message is mostly parsing.
+ * A batch that fails rolls back whole and each of its messages is then run alone, so one bad
+ * email ends `failed` by itself and never holds up the others.
+ */
+export async function processNextMessage(ctx: Context, opts: { batchSize?: number } = {}): Promise<boolean> {
+  const limit = opts.batchSize ?? ctx.config.workerBatchSize;
+  let claimedIds: string[] = [];
+  let settled: Settled[] = [];
   try {
     const handled = await ctx.db.transaction(async (tx) => {
       const now = ctx.clock.now();
-      const row = await claimNextInbound(tx, now);
-      if (!row) return false;
-      claimedId = row.id;
-      attempts = row.attempts;
-      const holdUntil = nextProcessingTime(row.source?.schedule as Schedule | null, now);
-      if (holdUntil) {
-        await holdInbound(tx, row.id, holdUntil);
-        return true;
-      }
-      // Latency is observed for mail that reached an outcome, not for mail held for its window.
-      receivedAt = row.receivedAt;
-      if (!row.raw) {
-        await fail(tx, row.id, row.sourceId, "The raw message was purged by retention; it cannot be processed.", now);
-        return true;
-      }
-      let email: ParsedEmail;
-      try {
-        email = await parseEmail(row.raw);
-      } catch (err) {
-        await fail(tx, row.id, row.sourceId, `The message cannot be parsed: ${(err as Error).message}`, now);
-        return true;
-      }
-      const source: SourceInfo | null = row.source
-        ? { id: row.source.id, name: row.source.name, kind: row.source.kind, address: row.source.address, companyId: row.source.companyId, role: row.source.role === "company" ? "company" : "system" }
-        : null;
-      const outcome = await processMessage(
-        tx,
-        { inboundMessageId: row.id, receivedAt: row.receivedAt, email, source },
-        { ownMessageIdDomain: ctx.config.messageIdDomain, publicUrl: ctx.config.publicUrl, now },
-      );
-      await Promise.all([
-        settleInbound(tx, row.id, settlementOf(outcome, email), now),
-        row.sourceId ? markSourceProcessed(tx, row.sourceId, now) : null,
-      ]);
-      events = "eventIds" in outcome && outcome.eventIds.length > 0;
-      return true;
+      const rows = await claimDueInbound(tx, now, { limit });
+      claimedIds = rows.map((r) => r.id);
+      settled = await processClaimed(ctx, tx, rows, now);
+      return rows.length > 0;
     });
-    if (events) ctx.database.wake("deliveries");
-    if (receivedAt) ctx.metrics.observePipelineLatency(receivedAt, ctx.clock.now());
+    afterCommit(ctx, settled);
     return handled;
   } catch (err) {
-    if (!claimedId) throw err; // nothing claimed: the database itself failed; the loop backs off
-    await recordFailure(ctx, claimedId, attempts, err);
+    if (claimedIds.length === 0) throw err; // nothing claimed: the database itself failed; the loop backs off
+    if (claimedIds.length > 1) {
+      ctx.log.warn({ err, messages: claimedIds.length }, "a batch failed; processing its messages one at a time");
+      for (const id of claimedIds) await processOne(ctx, id);
+      return true;
+    }
+    await recordFailure(ctx, claimedIds[0]!, err);
     return true;
   }
 }
 
-async function recordFailure(ctx: Context, id: string, attempts: number, err: unknown): Promise<void> {
+/** One message alone, in its own transaction: the path a failed batch falls back to. */
+async function processOne(ctx: Context, id: string): Promise<void> {
+  let settled: Settled[] = [];
+  try {
+    await ctx.db.transaction(async (tx) => {
+      const now = ctx.clock.now();
+      settled = await processClaimed(ctx, tx, await claimDueInbound(tx, now, { limit: 1, id }), now);
+    });
+    afterCommit(ctx, settled);
+  } catch (err) {
+    await recordFailure(ctx, id, err);
+  }
+}
+
+/** How long a reply waits when the mail it answers is in another worker's transaction. */
+const DEFER_MS = 250;
+
+/**
+ * Positions of mails that answer (In-Reply-To, References, a bounce's embedded id) another mail
+ * of the same batch: they wait for the next claim, when its ticket is committed. Of two mails
+ * that name each other, the first goes ahead.
+ */
+export function answersInBatch(emails: Pick<ParsedEmail, "messageId" | "inReplyTo" | "references" | "embeddedMessageIds">[]): Set<number> {
+  const refs = emails.map((e) => new Set([...e.inReplyTo, ...e.references, ...e.embeddedMessageIds]));
+  const waiting = new Set<number>();
+  emails.forEach((email, i) => {
+    const answers = emails.some(
+      (other, j) => j !== i && other.messageId !== email.messageId && refs[i]!.has(other.messageId) && (j < i || !refs[j]!.has(email.messageId)),
+    );
+    if (answers) waiting.add(i);
+  });
+  return waiting;
+}
+
+/** What a processed message leaves for after the commit: webhooks to wake, latency to observe. */
+type Settled = { receivedAt: Date | null; events: boolean };
+
+function afterCommit(ctx: Context, settled: Settled[]): void {
+  if (settled.some((s) => s.events)) ctx.database.wake("deliveries");
   const now = ctx.clock.now();
-  const message = err instanceof Error ? err.message : String(err);
+  for (const s of settled) if (s.receivedAt) ctx.metrics.observePipelineLatency(s.receivedAt, now);
+}
+
+/**
+ * Runs the pipeline on claimed messages inside the caller's transaction, all at once. A message
+ * that answers another of the same batch (In-Reply-To, References) is left waiting for the next
+ * claim, when the ticket it threads to is committed and visible.
+ */
+async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now: Date): Promise<Settled[]> {
+  const ready: Array<{ row: ClaimedMessage; email: ParsedEmail; source: SourceInfo | null }> = [];
+  const work: Array<Promise<Settled | null>> = [];
+  for (const row of rows) {
+    const holdUntil = nextProcessingTime(row.source?.schedule as Schedule | null, now);
+    if (holdUntil) {
+      work.push(holdInbound(tx, row.id, holdUntil).then(() => null));
+      continue;
+    }
+    if (!row.raw) {
+      work.push(fail(tx, row.id, row.sourceId, "The raw message was purged by retention; it cannot be processed.", now).then(() => ({ receivedAt: row.receivedAt, events: false })));
+      continue;
+    }
+    try {
+      const email = await parseEmail(row.raw);
+      const source: SourceInfo | null = row.source
+        ? { id: row.source.id, name: row.source.name, kind: row.source.kind, address: row.source.address, companyId: row.source.companyId, role: row.source.role === "company" ? "company" : "system" }
+        : null;
+      ready.push({ row, email, source });
+    } catch (err) {
+      work.push(fail(tx, row.id, row.sourceId, `The message cannot be parsed: ${(err as Error).message}`, now).then(() => ({ receivedAt: row.receivedAt, events: false })));
+    }
+  }
+
+  const deps = { ownMessageIdDomain: ctx.config.messageIdDomain, publicUrl: ctx.config.publicUrl, now };
+  const touchedSources = new Set<string>();
+  const waiting = answersInBatch(ready.map((r) => r.email));
+  ready.forEach(({ row, email, source }, i) => {
+    if (waiting.has(i)) return; // stays `received`; the next claim takes it
+    if (row.sourceId) touchedSources.add(row.sourceId);
+    work.push(
+      processMessage(tx, { inboundMessageId: row.id, receivedAt: row.receivedAt, email, source }, deps).then(async (outcome) => {
+        if (outcome.kind === "deferred") {
+          await holdInbound(tx, row.id, new Date(now.getTime() + DEFER_MS));
+          return null;
+        }
+        await settleInbound(tx, row.id, settlementOf(outcome, email), now);
+        return { receivedAt: row.receivedAt, events: "eventIds" in outcome && outcome.eventIds.length > 0 };
+      }),
+    );
+  });
+  for (const sourceId of touchedSources) work.push(markSourceProcessed(tx, sourceId, now).then(() => null));
+  return (await Promise.all(work)).filter((s): s is Settled => s !== null);
+}
+
+async function recordFailure(ctx: Context, id: string, err: unknown): Promise<void> {
+  const now = ctx.clock.now();
+  const [row] = await ctx.db.select({ attempts: inboundMessages.attempts }).from(inboundMessages).where(eq(inboundMessages.id, id));
+  const attempts = row?.attempts ?? 0;
+  const message = reasonOf(err);
   if (isTransientError(err) && attempts < 8) {
     ctx.log.warn({ err, inboundMessageId: id, attempts }, "transient failure; will retry");
     await deferInbound(ctx.db, id, message, new Date(now.getTime() + retryDelayMs(attempts + 1, Math.random)));
@@ -95,6 +168,16 @@ async function recordFailure(ctx: Context, id: string, attempts: number, err: un
   await ctx.db.transaction(async (tx) => {
     await fail(tx, id, null, `Processing failed: ${message}`, now, err);
   });
+}
+
+/**
+ * What went wrong, in words an operator can act on: the database's own message rather than the
+ * query wrapper's "Failed query: <statement> params: <values>" (the statement is in the error log).
+ */
+function reasonOf(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? err.cause : null;
+  return cause && err.message.startsWith("Failed query:") ? cause.message : err.message;
 }
 
 async function fail(tx: Tx, id: string, sourceId: string | null, error: string, now: Date, cause?: unknown): Promise<void> {
@@ -123,5 +206,7 @@ function settlementOf(outcome: Outcome, email: ParsedEmail): Settlement {
       return { ...parsed, status: "ignored", reason: outcome.reason };
     case "unrouted":
       return { ...parsed, status: "unrouted", reason: outcome.reason };
+    case "deferred":
+      throw new Error("a deferred message is not settled");
   }
 }

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { generatedMessageId, messageIdDomain, normaliseMessageId, parseMessageIdList } from "../../../src/pipeline/message-id.js";
+import { generatedMessageId, headerMessageId, messageIdDomain, normaliseMessageId, parseMessageIdList } from "../../../src/pipeline/message-id.js";
+import { parseEmail } from "../../../src/pipeline/parse-email.js";
 
 // Ids as they appear in real headers: no whitespace, brackets or parentheses inside.
 const idChar = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_$%+=!#&*/?^{}|~".split(""));
@@ -150,5 +151,22 @@ describe("generatedMessageId without headers", () => {
 
   it("When the same header-less message arrives twice, then it gets the same id", () => {
     expect(generatedMessageId(Buffer.from("no headers here"))).toBe(generatedMessageId(Buffer.from("no headers here")));
+  });
+});
+
+describe("headerMessageId", () => {
+  it("When a message has a folded, mixed-case Message-ID, then intake reads the same id parsing finds", async () => {
+    const raw = Buffer.from("From: a@b.example\r\nMessage-ID:\r\n <Abc.123@Mail.Example>\r\nSubject: x\r\n\r\nbody\r\n");
+    expect(headerMessageId(raw)).toBe("abc.123@mail.example");
+    expect((await parseEmail(raw)).messageId).toBe(headerMessageId(raw));
+  });
+
+  it("When a message has no Message-ID or no headers, then there is none to know early", () => {
+    expect(headerMessageId(Buffer.from("From: a@b.example\r\n\r\nbody"))).toBeNull();
+    expect(headerMessageId(Buffer.from([0, 1, 2, 255]))).toBeNull();
+  });
+
+  it("When a body line looks like a Message-ID header, then it is not taken for one", () => {
+    expect(headerMessageId(Buffer.from("From: a@b.example\r\n\r\nMessage-ID: <not-me@x>\r\n"))).toBeNull();
   });
 });

@@ -1,0 +1,96 @@
+// Workers take waiting messages in batches, one transaction each: a bad email in a batch fails
+// alone, and a reply never overtakes the mail it answers (same batch or another worker's).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq, sql } from "drizzle-orm";
+import { inboundMessages, tickets } from "../../../src/db/schema.js";
+import { processNextMessage } from "../../../src/pipeline/worker.js";
+import { buildEmail } from "../../helpers/build-email.js";
+import { createCompany, createSource, drainPipeline, postRaw } from "../../helpers/pipeline.js";
+import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+
+let t: TestContext;
+let sourceId: string;
+
+beforeAll(async () => {
+  t = await createTestContext();
+  sourceId = await createSource(t);
+  await createCompany(t, "Acme Corporation", ["acme.com"]);
+});
+afterAll(async () => t.close());
+
+const statusOf = async (id: string) => (await t.api.get(`/api/inbound-messages/${id}`).expect(200)).body as { status: string; ticketId: string | null; error: string | null };
+
+describe("batches", () => {
+  it("When ten messages wait, then one step processes them all in one transaction", async () => {
+    const ids = [];
+    for (let i = 0; i < 10; i++) ids.push(await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: `batch ${i}` })));
+    expect(await processNextMessage(t.ctx)).toBe(true);
+    for (const id of ids) expect((await statusOf(id)).status).toBe("ticket_created");
+  });
+
+  it("When one message of a batch fails in the database, then the others still become tickets and only it is failed", async () => {
+    // A real failure inside the transaction, from the database itself: a trigger refusing one subject.
+    await t.ctx.db.execute(sql`create or replace function refuse_boom() returns trigger language plpgsql as $$
+      begin if new.subject = 'boom' then raise exception 'refused by the test trigger'; end if; return new; end $$`);
+    await t.ctx.db.execute(sql`create trigger refuse_boom before insert on tickets for each row execute function refuse_boom()`);
+    try {
+      const good1 = await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "fine 1" }));
+      const bad = await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "boom" }));
+      const good2 = await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "fine 2" }));
+      await drainPipeline(t);
+      expect((await statusOf(good1)).status).toBe("ticket_created");
+      expect((await statusOf(good2)).status).toBe("ticket_created");
+      const failed = await statusOf(bad);
+      expect(failed.status).toBe("failed");
+      expect(failed.error).toContain("refused by the test trigger");
+    } finally {
+      await t.ctx.db.execute(sql`drop trigger refuse_boom on tickets`);
+    }
+  });
+
+  it("When a reply waits in the same batch as the mail it answers, then it becomes a note on that mail's ticket", async () => {
+    const original = buildEmail({ from: "john@acme.com", subject: "printer", messageId: "<same-batch-1@acme.com>" });
+    const reply = buildEmail({ from: "john@acme.com", subject: "Re: printer", messageId: "<same-batch-2@acme.com>", inReplyTo: "<same-batch-1@acme.com>" });
+    // The reply first in the queue: the batch must not let it overtake.
+    const replyId = await postRaw(t, sourceId, reply);
+    const originalId = await postRaw(t, sourceId, original);
+    await drainPipeline(t);
+    const first = await statusOf(originalId);
+    const second = await statusOf(replyId);
+    expect(first.status).toBe("ticket_created");
+    expect(second.status).toBe("note_added");
+    expect(second.ticketId).toBe(first.ticketId);
+  });
+
+  it("When a reply is claimed while the mail it answers still waits, then it is deferred and becomes a note after it", async () => {
+    const originalId = await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "scanner", messageId: "<other-worker-1@acme.com>" }));
+    const replyId = await postRaw(
+      t,
+      sourceId,
+      buildEmail({ from: "john@acme.com", subject: "Re: scanner", messageId: "<other-worker-2@acme.com>", references: ["<other-worker-1@acme.com>"] }),
+    );
+    // The reply is due first and taken alone, as a worker would while another holds the original.
+    await t.ctx.db.update(inboundMessages).set({ nextAttemptAt: sql`next_attempt_at - interval '1 second'` }).where(eq(inboundMessages.id, replyId));
+    expect(await processNextMessage(t.ctx, { batchSize: 1 })).toBe(true);
+    expect((await statusOf(replyId)).status).toBe("received");
+    expect((await statusOf(originalId)).status).toBe("received");
+
+    await drainPipeline(t);
+    await new Promise((r) => setTimeout(r, 300)); // the deferral is short
+    await drainPipeline(t);
+    const first = await statusOf(originalId);
+    const second = await statusOf(replyId);
+    expect(first.status).toBe("ticket_created");
+    expect(second.status).toBe("note_added");
+    expect(second.ticketId).toBe(first.ticketId);
+    const made = await t.ctx.db.select().from(tickets).where(eq(tickets.subject, "Re: scanner"));
+    expect(made).toHaveLength(0);
+  });
+
+  it("When intake stores a message, then its Message-ID is known before it is parsed", async () => {
+    const id = await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", messageId: "<Known-Early@Acme.com>" }));
+    const [row] = await t.ctx.db.select({ messageId: inboundMessages.messageId, status: inboundMessages.status }).from(inboundMessages).where(eq(inboundMessages.id, id));
+    expect(row).toEqual({ messageId: "known-early@acme.com", status: "received" });
+    await drainPipeline(t);
+  });
+});
