@@ -30,3 +30,26 @@ export async function storeInbound(executor: Executor, input: StoreInbound): Pro
   if (!existing) throw new Error("inbound message vanished between insert and lookup");
   return { id: existing.id, created: false };
 }
+
+/**
+ * Many raw messages of one source in ONE statement (a fetched batch of a mailbox sync): a burst
+ * costs a round trip per batch, not per message. Answers how many were new.
+ */
+export async function storeInboundMany(executor: Executor, sourceId: string, items: { providerMessageId: string; raw: Buffer }[]): Promise<{ created: number }> {
+  if (items.length === 0) return { created: 0 };
+  const inserted = await executor
+    .insert(inboundMessages)
+    .values(
+      items.map((item) => ({
+        sourceId,
+        providerMessageId: item.providerMessageId,
+        raw: item.raw,
+        rawSize: item.raw.length,
+        rawSha256: createHash("sha256").update(item.raw).digest("hex"),
+        messageId: headerMessageId(item.raw),
+      })),
+    )
+    .onConflictDoNothing({ target: [inboundMessages.sourceId, inboundMessages.providerMessageId] })
+    .returning({ id: inboundMessages.id });
+  return { created: inserted.length };
+}

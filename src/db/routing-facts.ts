@@ -1,4 +1,4 @@
-// Everything the routing steps read, in ONE round trip: the ticket rules, the default company,
+// The dedupe claim on the Message-ID and everything the routing steps read, in ONE statement: the ticket rules, the default company,
 // company mailboxes among the recipients, domain mappings of the sender's domains, tickets named
 // in the subject, tickets of the referenced Message-IDs, the default job type's priority, the
 // active techs, and whether a referenced mail is still waiting to be processed. The pipeline's decisions then run on these plain values.
@@ -35,6 +35,12 @@ export type RoutingFacts = {
    * would miss its ticket. One held for a processing window or a long retry is not waited for.
    */
   awaitingReferenced: boolean;
+  /**
+   * The dedupe claim on the Message-ID: `claimed` when this statement inserted it, else who holds
+   * it, as seen when the statement began (null when a concurrent transaction inserted it since:
+   * the caller then looks again).
+   */
+  claim: { claimed: true } | { claimed: false; owner: { inboundMessageId: string | null; ticketId: string | null } | null };
 };
 
 export type RoutingQuery = {
@@ -46,6 +52,8 @@ export type RoutingQuery = {
   /** The message being processed, left out of the awaiting check, and now. */
   inboundMessageId: string;
   now: Date;
+  /** Its normalised Message-ID, claimed in the same statement (the dedupe step). */
+  messageId: string;
 };
 
 /** A Postgres array literal: arrays travel as one text parameter, the same on both drivers. */
@@ -64,6 +72,8 @@ type Row = {
   job_type_priority: string | null;
   techs: { id: string; name: string; email: string }[] | string;
   awaiting_referenced: boolean;
+  claimed: boolean;
+  owner: { inboundMessageId: string | null; ticketId: string | null } | string | null;
 };
 
 const json = <T>(v: T | string): T => (typeof v === "string" ? (JSON.parse(v) as T) : v);
@@ -75,8 +85,13 @@ export async function loadRoutingFacts(executor: Executor, q: RoutingQuery): Pro
   const referenced = pgArray(q.referencedIds.slice(0, 200));
   const [row] = await queryRows<Row>(
     executor,
-    sql`with rules as (select value from settings where key = 'ticket_rules')
+    sql`with rules as (select value from settings where key = 'ticket_rules'),
+           claim as (insert into message_ids (message_id, inbound_message_id) values (${q.messageId}, ${q.inboundMessageId}::uuid)
+                     on conflict do nothing returning message_id)
       select
+        exists(select 1 from claim) as claimed,
+        (select json_build_object('inboundMessageId', m.inbound_message_id, 'ticketId', m.ticket_id)
+           from message_ids m where m.message_id = ${q.messageId}) as owner,
         (select value from rules) as rules,
         (select id from companies where is_default limit 1) as default_company_id,
         coalesce((select json_agg(json_build_object('address', s.address, 'companyId', s.company_id))
@@ -118,5 +133,6 @@ export async function loadRoutingFacts(executor: Executor, q: RoutingQuery): Pro
     jobTypePriority: (row.job_type_priority as Priority | null) ?? null,
     activeTechs: json(row.techs),
     awaitingReferenced: row.awaiting_referenced === true,
+    claim: row.claimed ? { claimed: true } : { claimed: false, owner: row.owner === null ? null : json(row.owner) },
   };
 }

@@ -1,10 +1,10 @@
 // The write side of tickets: a new ticket, a message on it (initial or note) with its
-// attachments (bytes content-addressed by SHA-256), reopening, participants.
+// attachments (bytes content-addressed by SHA-256, staged for the batch's write), reopening,
+// participants.
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
-import type { Executor } from "./client.js";
-import { attachmentBlobs, attachments, ticketMessages, tickets } from "./schema.js";
-import { queryRows } from "./client.js";
+import { queryRows, type Executor } from "./client.js";
+import type { PendingWrites } from "./pending-writes.js";
 import type { Address, ParsedAttachment } from "../pipeline/parse-email.js";
 import type { Priority } from "../settings/ticket-rules.js";
 
@@ -13,7 +13,6 @@ export type NewTicket = {
   priority: Priority;
   jobType: string;
   companyId: string;
-  contactId: string | null;
   assigneeId: string | null;
   sourceId: string | null;
   unmapped: boolean;
@@ -21,13 +20,48 @@ export type NewTicket = {
   at: Date;
 };
 
-export async function insertTicket(executor: Executor, t: NewTicket): Promise<{ id: string; number: number }> {
-  const [row] = await executor
-    .insert(tickets)
-    .values({ ...t, createdAt: t.at, updatedAt: t.at })
-    .returning({ id: tickets.id, number: tickets.number });
+type Contact = { id: string; email: string; name: string | null };
+
+/**
+ * A new ticket with the sender as its contact: the contact found (or created when the rules say
+ * so) and the ticket inserted in ONE statement. A second statement runs only when another worker
+ * created the same contact a moment ago.
+ */
+export async function insertTicket(
+  executor: Executor,
+  t: NewTicket,
+  sender: { companyId: string; email: string; name: string; create: boolean } | null,
+): Promise<{ id: string; number: number; contact: Contact | null }> {
+  const at = t.at.toISOString();
+  const contactOf = sender
+    ? sql`with found as (select id, email, name from contacts where company_id = ${sender.companyId} and email = ${sender.email} limit 1),
+               created as (insert into contacts (company_id, email, name)
+                           select ${sender.companyId}, ${sender.email}, ${sender.name || null} where ${sender.create} and not exists (select 1 from found)
+                           on conflict (company_id, email) do nothing
+                           returning id, email, name),
+               contact as (select * from found union all select * from created limit 1)`
+    : sql`with contact as (select null::uuid as id, null::text as email, null::text as name where false)`;
+  const [row] = await queryRows<{ id: string; number: string | number; contact_id: string | null; contact_email: string | null; contact_name: string | null }>(
+    executor,
+    sql`${contactOf},
+        t as (insert into tickets (subject, priority, job_type, company_id, contact_id, assignee_id, source_id, unmapped, participants, created_at, updated_at)
+              values (${t.subject}, ${t.priority}, ${t.jobType}, ${t.companyId}::uuid, (select id from contact), ${t.assigneeId}::uuid, ${t.sourceId}::uuid,
+                      ${t.unmapped}, ${JSON.stringify(t.participants)}::jsonb, ${at}::timestamptz, ${at}::timestamptz)
+              returning id, number)
+        select t.id, t.number, c.id as contact_id, c.email as contact_email, c.name as contact_name from t left join contact c on true`,
+  );
   if (!row) throw new Error("ticket insert returned nothing");
-  return row;
+  let contact: Contact | null = row.contact_id ? { id: row.contact_id, email: row.contact_email!, name: row.contact_name } : null;
+  if (!contact && sender?.create) {
+    // Created by a concurrent transaction after this statement began: it is there now.
+    [contact = null] = await queryRows<Contact>(
+      executor,
+      sql`update tickets set contact_id = c.id from contacts c
+           where tickets.id = ${row.id}::uuid and c.company_id = ${sender.companyId}::uuid and c.email = ${sender.email}
+       returning c.id, c.email, c.name`,
+    );
+  }
+  return { id: row.id, number: Number(row.number), contact };
 }
 
 export type NewTicketMessage = {
@@ -49,13 +83,10 @@ export type NewTicketMessage = {
 export type StoredAttachment = { id: string; filename: string; contentType: string; size: number; sha256: string; contentId: string | null; inline: boolean };
 
 /**
- * Inserts a message and its attachments. Ids are made here, so the statements do not wait for
- * each other: postgres.js pipelines them in one network round trip.
+ * Stages a message and its attachments for the batch's write (see pending-writes.ts). Ids are
+ * made here, so events can name them before anything is written.
  */
-export function insertTicketMessage(
-  executor: Executor,
-  m: NewTicketMessage,
-): { id: string; attachments: StoredAttachment[]; written: Promise<unknown> } {
+export function stageTicketMessage(writes: PendingWrites, m: NewTicketMessage): { id: string; attachments: StoredAttachment[] } {
   const id = randomUUID();
   const stored: StoredAttachment[] = m.saved.map((a) => ({
     id: randomUUID(),
@@ -66,36 +97,26 @@ export function insertTicketMessage(
     contentId: a.contentId,
     inline: a.inline,
   }));
-  const writes: Promise<unknown>[] = [
-    executor.insert(ticketMessages).values({
-      id,
-      ticketId: m.ticketId,
-      inboundMessageId: m.inboundMessageId,
-      kind: m.kind,
-      fromAddress: m.from.address,
-      fromName: m.from.name || null,
-      to: m.to,
-      cc: m.cc,
-      subject: m.subject,
-      text: m.text,
-      html: m.html,
-      messageId: m.messageId,
-      receivedAt: m.receivedAt,
-      skippedAttachments: m.skipped,
-    }),
-  ];
-  if (m.saved.length > 0) {
-    // One blob per distinct content, however many messages carry it.
-    const blobs = new Map(m.saved.map((a) => [a.sha256, a]));
-    writes.push(
-      executor
-        .insert(attachmentBlobs)
-        .values([...blobs.values()].map((a) => ({ sha256: a.sha256, size: a.size, content: a.content })))
-        .onConflictDoNothing(),
-      executor.insert(attachments).values(stored.map((a) => ({ ...a, ticketMessageId: id }))),
-    );
-  }
-  return { id, attachments: stored, written: Promise.all(writes) };
+  writes.messages.push({
+    id,
+    ticketId: m.ticketId,
+    inboundMessageId: m.inboundMessageId,
+    kind: m.kind,
+    fromAddress: m.from.address,
+    fromName: m.from.name || null,
+    to: m.to,
+    cc: m.cc,
+    subject: m.subject,
+    text: m.text,
+    html: m.html,
+    messageId: m.messageId,
+    receivedAt: m.receivedAt,
+    skippedAttachments: m.skipped,
+  });
+  // One blob per distinct content, however many messages carry it.
+  for (const a of m.saved) writes.blobs.set(a.sha256, { sha256: a.sha256, size: a.size, content: a.content });
+  writes.attachments.push(...stored.map((a) => ({ ...a, ticketMessageId: id })));
+  return { id, attachments: stored };
 }
 
 export type TouchedTicket = { id: string; number: number; subject: string; status: string; companyId: string | null; reopened: boolean };
@@ -129,29 +150,6 @@ export async function touchTicket(
     companyId: row.company_id,
     reopened: opts.reopen && row.was_closed,
   };
-}
-
-/**
- * The sender as a contact of the company: found, or created when the rules say so. One round trip
- * in the usual case; a second only when another worker created the same contact a moment ago.
- */
-export async function contactFor(
-  executor: Executor,
-  input: { companyId: string; email: string; name: string; create: boolean },
-): Promise<{ id: string; email: string; name: string | null } | null> {
-  type Contact = { id: string; email: string; name: string | null };
-  const find = sql`select id, email, name from contacts where company_id = ${input.companyId} and email = ${input.email} limit 1`;
-  if (!input.create) return (await queryRows<Contact>(executor, find))[0] ?? null;
-  const [row] = await queryRows<Contact>(
-    executor,
-    sql`with found as (${find}),
-             created as (insert into contacts (company_id, email, name)
-                         select ${input.companyId}, ${input.email}, ${input.name || null} where not exists (select 1 from found)
-                         on conflict (company_id, email) do nothing
-                         returning id, email, name)
-        select * from found union all select * from created`,
-  );
-  return row ?? (await queryRows<Contact>(executor, find))[0] ?? null;
 }
 
 /** A shared counter: fair round robin across concurrent workers and instances. */

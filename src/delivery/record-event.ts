@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { events, webhookDeliveries } from "../db/schema.js";
+import type { PendingWrites } from "../db/pending-writes.js";
 
 export type NewEvent = { type: string; companyId: string | null; data: unknown; at: Date };
 
@@ -28,6 +29,13 @@ export async function recordEvent(executor: Executor, event: NewEvent): Promise<
        and (e.events is null or ${event.type} = any(e.events))
        and (e.company_id is null or e.company_id = ${event.companyId}::uuid)
     on conflict do nothing`);
+  return id;
+}
+
+/** Stages an event (and its fan-out) for the pipeline batch's write; returns its id. */
+export function stageEvent(writes: PendingWrites, event: NewEvent): string {
+  const id = newEventId();
+  writes.events.push({ id, type: event.type, companyId: event.companyId, payload: JSON.stringify({ type: event.type, timestamp: event.at.toISOString(), data: event.data }), at: event.at });
   return id;
 }
 

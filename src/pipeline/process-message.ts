@@ -1,13 +1,14 @@
 // The story of one email, inside ONE transaction owned by the caller: classify → dedupe → thread
 // → route → contact → rules → attachments → persist (ticket or note, Message-ID, event).
-// Reads happen in one round trip (routing facts); writes that do not depend on each other are
-// issued together, so a message costs a handful of round trips, not one per step.
+// Reads happen in one round trip (routing facts); writes nobody reads back in the batch (message,
+// attachments, event, Message-ID link) are staged and written for the whole batch at its end.
 import type { Tx } from "../db/client.js";
-import { claimMessageId, linkMessageIdToTicket, releaseMessageId } from "../db/message-ids.js";
+import { releaseMessageId, settleClaim } from "../db/message-ids.js";
+import type { PendingWrites } from "../db/pending-writes.js";
 import { loadRoutingFacts, type RoutingFacts } from "../db/routing-facts.js";
-import { contactFor, insertTicket, insertTicketMessage, nextRoundRobin, touchTicket, type StoredAttachment } from "../db/ticket-store.js";
+import { insertTicket, nextRoundRobin, stageTicketMessage, touchTicket, type StoredAttachment } from "../db/ticket-store.js";
 import { insertLead } from "../db/leads.js";
-import { recordEvent } from "../delivery/record-event.js";
+import { stageEvent } from "../delivery/record-event.js";
 import { decideAttachment } from "./attachment-policy.js";
 import { classify, type Classification } from "./classify.js";
 import { decideThread } from "./match-thread.js";
@@ -38,7 +39,8 @@ export type Outcome =
   | { kind: "unrouted"; reason: string }
   | { kind: "deferred"; reason: string };
 
-export type ProcessDeps = { ownMessageIdDomain: string; publicUrl: string; now: Date };
+/** `writes` collects what the batch writes at its end (pending-writes.ts), in the same transaction. */
+export type ProcessDeps = { ownMessageIdDomain: string; publicUrl: string; now: Date; writes: PendingWrites };
 
 type NoteKind = "reply" | "auto_reply" | "bounce";
 
@@ -48,18 +50,17 @@ export async function processMessage(tx: Tx, input: MessageInput, deps: ProcessD
   if (classification.kind === "own_loop") return { kind: "ignored", reason: classification.reason };
 
   const sender = email.from?.address ?? "";
-  const [claim, facts] = await Promise.all([
-    claimMessageId(tx, email.messageId, input.inboundMessageId),
-    loadRoutingFacts(tx, {
-      recipients: [...email.to, ...email.cc].map((a) => a.address).filter((a) => a !== source?.address),
-      senderDomains: senderDomainCandidates(sender),
-      ticketNumbers: bracketedNumbers(email.subject),
-      referencedIds: referencedIds(email, classification),
-      sourceCompanyId: source?.companyId ?? null,
-      inboundMessageId: input.inboundMessageId,
-      now: deps.now,
-    }),
-  ]);
+  const facts = await loadRoutingFacts(tx, {
+    recipients: [...email.to, ...email.cc].map((a) => a.address).filter((a) => a !== source?.address),
+    senderDomains: senderDomainCandidates(sender),
+    ticketNumbers: bracketedNumbers(email.subject),
+    referencedIds: referencedIds(email, classification),
+    sourceCompanyId: source?.companyId ?? null,
+    inboundMessageId: input.inboundMessageId,
+    now: deps.now,
+    messageId: email.messageId,
+  });
+  const claim = await settleClaim(tx, email.messageId, input.inboundMessageId, facts.claim);
   if (claim.kind === "taken") return { kind: "duplicate", duplicateOf: claim.inboundMessageId, ticketId: claim.ticketId };
   if (facts.awaitingReferenced) {
     // The mail this one answers is being processed right now: wait for its ticket, and give the
@@ -102,8 +103,8 @@ async function addNote(tx: Tx, input: MessageInput, ticketId: string, kind: Note
     at: deps.now,
   });
   if (!ticket) throw new Error(`ticket ${ticketId} vanished while a note was added`);
-  const [, eventId] = await persistMessage(tx, input, ticketId, kind, facts, (message) =>
-    recordEvent(tx, {
+  const [, eventId] = persistMessage(input, ticketId, kind, facts, deps.writes, (message) =>
+    stageEvent(deps.writes, {
       type: "ticket.reply_received",
       companyId: ticket.companyId,
       data: replyReceivedData({ ticket, message, publicUrl: deps.publicUrl }),
@@ -141,15 +142,12 @@ async function createTicketOrLead(tx: Tx, input: MessageInput, facts: RoutingFac
         inboundMessageId: input.inboundMessageId,
         at: deps.now,
       });
-      const eventId = await recordEvent(tx, { type: "lead.created", companyId: null, data: leadCreatedData(lead, input), at: deps.now });
+      const eventId = stageEvent(deps.writes, { type: "lead.created", companyId: null, data: leadCreatedData(lead, input), at: deps.now });
       return { kind: "lead_created", leadId: lead.id, eventIds: [eventId] };
     }
     case "company": {
       const jobType = pickJobType(rules);
-      const [contact, counter] = await Promise.all([
-        sender ? contactFor(tx, { companyId: route.companyId, email: sender, name: email.from?.name ?? "", create: rules.createContacts }) : null,
-        rules.autoAssign.mode === "round_robin" ? nextRoundRobin(tx) : 0,
-      ]);
+      const counter = rules.autoAssign.mode === "round_robin" ? await nextRoundRobin(tx) : 0;
       const assigneeId =
         rules.autoAssign.mode === "none" ? null : pickAssignee(rules.autoAssign, facts.activeTechs.map((t) => t.id), counter);
       const ticket = {
@@ -157,16 +155,20 @@ async function createTicketOrLead(tx: Tx, input: MessageInput, facts: RoutingFac
         priority: pickPriority(facts.jobTypePriority, rules),
         jobType,
         companyId: route.companyId,
-        contactId: contact?.id ?? null,
         assigneeId,
         sourceId: source?.id ?? null,
         unmapped: route.unmapped,
         participants: sender ? [sender] : [],
         at: deps.now,
       };
-      const created = await insertTicket(tx, ticket);
-      const [, eventId] = await persistMessage(tx, input, created.id, "initial", facts, (message) =>
-        recordEvent(tx, {
+      const created = await insertTicket(
+        tx,
+        ticket,
+        sender ? { companyId: route.companyId, email: sender, name: email.from?.name ?? "", create: rules.createContacts } : null,
+      );
+      const { contact } = created;
+      const [, eventId] = persistMessage(input, created.id, "initial", facts, deps.writes, (message) =>
+        stageEvent(deps.writes, {
           type: "ticket.created",
           companyId: route.companyId,
           data: ticketCreatedData({
@@ -188,15 +190,15 @@ async function createTicketOrLead(tx: Tx, input: MessageInput, facts: RoutingFac
 
 export type PersistedMessage = { id: string; email: ParsedEmail; receivedAt: Date; attachments: StoredAttachment[] };
 
-/** The message, its attachments, its Message-ID link and its event, issued together. */
-async function persistMessage(
-  tx: Tx,
+/** Stages the message, its attachments, its Message-ID link and its event for the batch's write. */
+function persistMessage(
   input: MessageInput,
   ticketId: string,
   kind: "initial" | NoteKind,
   facts: RoutingFacts,
-  event: (message: PersistedMessage) => Promise<string>,
-): Promise<[PersistedMessage, string]> {
+  writes: PendingWrites,
+  event: (message: PersistedMessage) => string,
+): [PersistedMessage, string] {
   const { email } = input;
   const saved = [];
   const skipped = [];
@@ -205,7 +207,7 @@ async function persistMessage(
     if (decision.save) saved.push(att);
     else skipped.push({ filename: att.filename, contentType: att.contentType, size: att.size, reason: decision.reason });
   }
-  const stored = insertTicketMessage(tx, {
+  const stored = stageTicketMessage(writes, {
     ticketId,
     inboundMessageId: input.inboundMessageId,
     kind,
@@ -220,9 +222,9 @@ async function persistMessage(
     saved,
     skipped,
   });
+  writes.links.push({ messageId: email.messageId, ticketId });
   const message = { id: stored.id, email, receivedAt: input.receivedAt, attachments: stored.attachments };
-  const [eventId] = await Promise.all([event(message), stored.written, linkMessageIdToTicket(tx, email.messageId, ticketId)]);
-  return [message, eventId];
+  return [message, event(message)];
 }
 
 const uniq = <T>(list: T[]) => [...new Set(list)];

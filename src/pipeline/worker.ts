@@ -3,7 +3,8 @@
 // with backoff; anything else leaves it `failed` with the error, raw bytes kept for reprocess.
 import type { Context } from "../context.js";
 import { eq } from "drizzle-orm";
-import { claimDueInbound, deferInbound, holdInbound, markSourceProcessed, settleInbound, type ClaimedMessage, type Settlement } from "../db/inbound-claims.js";
+import { claimDueInbound, deferInbound, holdInbound, markSourceProcessed, settleInbound, type ClaimedMessage } from "../db/inbound-claims.js";
+import { flushPendingWrites, pendingWrites, type StagedSettlement } from "../db/pending-writes.js";
 import { nextProcessingTime } from "../scheduler/processing-window.js";
 import type { Schedule } from "../sources/source-config.js";
 import { errorLog, inboundMessages } from "../db/schema.js";
@@ -133,7 +134,8 @@ async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now:
     }
   }
 
-  const deps = { ownMessageIdDomain: ctx.config.messageIdDomain, publicUrl: ctx.config.publicUrl, now };
+  const writes = pendingWrites();
+  const deps = { ownMessageIdDomain: ctx.config.messageIdDomain, publicUrl: ctx.config.publicUrl, now, writes };
   const touchedSources = new Set<string>();
   const waiting = answersInBatch(ready.map((r) => r.email));
   ready.forEach(({ row, email, source }, i) => {
@@ -145,13 +147,26 @@ async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now:
           await holdInbound(tx, row.id, new Date(now.getTime() + DEFER_MS));
           return null;
         }
-        await settleInbound(tx, row.id, settlementOf(outcome, email), now);
+        writes.settlements.push({ id: row.id, ...settlementOf(outcome, email) });
         return { receivedAt: row.receivedAt, events: "eventIds" in outcome && outcome.eventIds.length > 0 };
       }),
     );
   });
-  for (const sourceId of touchedSources) work.push(markSourceProcessed(tx, sourceId, now).then(() => null));
-  return (await Promise.all(work)).filter((s): s is Settled => s !== null);
+  const settled = (await Promise.all(work)).filter((s): s is Settled => s !== null);
+  linkDuplicatesWithinBatch(writes.settlements);
+  await Promise.all([flushPendingWrites(tx, writes, now), ...[...touchedSources].map((sourceId) => markSourceProcessed(tx, sourceId, now))]);
+  return settled;
+}
+
+/**
+ * A copy of a mail processed in the same batch found its Message-ID claimed before the first
+ * one's ticket was linked (that link is written at the batch's end): take the ticket from there.
+ */
+function linkDuplicatesWithinBatch(settlements: StagedSettlement[]): void {
+  const ticketOf = new Map(settlements.map((s) => [s.id, s.ticketId]));
+  for (const s of settlements) {
+    if (s.status === "duplicate" && !s.ticketId && s.duplicateOf) s.ticketId = ticketOf.get(s.duplicateOf) ?? null;
+  }
 }
 
 async function recordFailure(ctx: Context, id: string, err: unknown): Promise<void> {
@@ -191,8 +206,8 @@ async function fail(tx: Tx, id: string, sourceId: string | null, error: string, 
   });
 }
 
-function settlementOf(outcome: Outcome, email: ParsedEmail): Settlement {
-  const parsed = { messageId: email.messageId, fromAddress: email.from?.address ?? null, subject: email.subject };
+function settlementOf(outcome: Outcome, email: ParsedEmail): Omit<StagedSettlement, "id"> {
+  const parsed = { messageId: email.messageId, fromAddress: email.from?.address ?? null, subject: email.subject, reason: null, error: null, ticketId: null, duplicateOf: null };
   switch (outcome.kind) {
     case "ticket_created":
       return { ...parsed, status: "ticket_created", ticketId: outcome.ticketId };

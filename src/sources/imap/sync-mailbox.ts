@@ -1,9 +1,9 @@
 // One sync of a source's folder over an open connection: list what is above the cursor, fetch
-// it in batches, store each raw message, post-process the batch, then move the cursor past it.
+// it in batches, store each batch's raw messages, post-process the batch, then move the cursor past it.
 // Every step is idempotent, so a sync cut short anywhere is simply run again.
 import type { FetchMessageObject, ImapFlow } from "imapflow";
 import type { Context } from "../../context.js";
-import { storeInbound } from "../../db/inbound-store.js";
+import { storeInboundMany } from "../../db/inbound-store.js";
 import { errorLog } from "../../db/schema.js";
 import { markSynced } from "../source-status.js";
 import { loadCursor, saveCursor } from "./imap-cursor-store.js";
@@ -34,23 +34,18 @@ export async function syncMailbox(ctx: Context, source: ImapSource, client: Imap
     let stored = 0;
     let created = 0;
     for (const batch of work.batches) {
-      const fetched: number[] = [];
+      const fetched: { uid: number; providerMessageId: string; raw: Buffer }[] = [];
       for await (const message of client.fetch(toSequenceSet(batch.uids), { uid: true, source: true }, { uid: true })) {
         // A UID that vanished between listing and fetching was expunged: nothing to store.
         if (!message.source || message.uid <= plan.afterUid) continue;
-        const result = await storeInbound(ctx.db, {
-          sourceId: source.id,
-          providerMessageId: providerMessageId(plan.uidValidity, message.uid),
-          raw: message.source,
-        });
-        fetched.push(message.uid);
-        stored++;
-        if (result.created) {
-          created++;
-          ctx.database.wake("inbound");
-        }
+        fetched.push({ uid: message.uid, providerMessageId: providerMessageId(plan.uidValidity, message.uid), raw: message.source });
       }
-      await postProcessBatch(ctx, source, client, fetched);
+      // The whole batch in one statement, before post-processing and before the cursor moves.
+      const result = await storeInboundMany(ctx.db, source.id, fetched);
+      stored += fetched.length;
+      created += result.created;
+      if (result.created > 0) ctx.database.wake("inbound");
+      await postProcessBatch(ctx, source, client, fetched.map((m) => m.uid));
       await saveCursor(ctx.db, source.id, batch.cursorAfter, ctx.clock.now());
     }
     const moved = cursor?.uidValidity !== work.finalCursor.uidValidity || cursor.lastUid !== work.finalCursor.lastUid;
