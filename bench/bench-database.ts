@@ -1,12 +1,12 @@
 // Benchmarks run against a real Postgres: a fresh database on BENCH_DATABASE_URL (or the local
 // CI server), dropped afterwards.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import postgres from "postgres";
 import { buildContext } from "../src/boot.js";
-import { unixSocketOf } from "../src/db/client.js";
+import { queryRows, sql, unixSocketOf } from "../src/db/client.js";
 import { parseConfig } from "../src/config.js";
 import type { Context } from "../src/context.js";
 
@@ -43,3 +43,28 @@ export async function benchContext(env: Record<string, string> = {}): Promise<{ 
 }
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/**
+ * CPU seconds the database server's backends for this database have used so far, by process id
+ * (Linux, server on this machine; empty otherwise). Two readings bracket a phase: with the
+ * process's own `process.cpuUsage()`, they tell where a pipeline's CPU went on a shared machine.
+ */
+export async function databaseCpuSeconds(ctx: Context): Promise<Map<number, number>> {
+  const rows = await queryRows<{ pid: number }>(ctx.db, sql`select pid from pg_stat_activity where datname = current_database()`);
+  const out = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) / 100); // utime + stime, in clock ticks
+    } catch {
+      // Not on this machine, or not Linux: no reading.
+    }
+  }
+  return out;
+}
+
+export function cpuSpent(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+  return total;
+}

@@ -17,7 +17,10 @@ server.listen(0, "127.0.0.1", () => {
   process.send?.({ port: typeof address === "object" && address ? address.port : 0 });
 });
 process.on("message", (msg: { cmd: string }) => {
-  if (msg.cmd === "count") process.send?.({ count });
+  if (msg.cmd === "count") {
+    const cpu = process.cpuUsage();
+    process.send?.({ count, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+  }
   if (msg.cmd === "reset") {
     count = 0;
     process.send?.({ reset: true });

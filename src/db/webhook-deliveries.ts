@@ -12,7 +12,8 @@ export type ClaimedDelivery = {
   secret: Buffer;
   previousSecret: Buffer | null;
   previousSecretExpiresAt: Date | null;
-  payload: unknown;
+  /** The event as stored (`{"type", "timestamp", "data"}`), sent as it is: the signed body. */
+  body: string;
 };
 
 const toBuffer = (v: unknown): Buffer | null =>
@@ -21,40 +22,39 @@ const toBuffer = (v: unknown): Buffer | null =>
 /**
  * Claims up to `batch` due deliveries, at most `perEndpoint` per endpoint and none for endpoints
  * already saturated in this process, and leases them until `leaseUntil`: a crashed instance's
- * deliveries become due again when the lease runs out (at-least-once).
+ * deliveries become due again when the lease runs out (at-least-once). Each enabled endpoint is
+ * read from its own index range (endpoint, due time), so the cost follows what is claimed, not
+ * the size of the backlog, and one endpoint's backlog cannot hide another's due deliveries; the
+ * endpoints take turns in a random order when the batch cannot hold all of them.
  */
 export async function claimDueDeliveries(
   executor: Executor,
   opts: { now: Date; leaseUntil: Date; batch: number; perEndpoint: number; saturated: string[] },
 ): Promise<ClaimedDelivery[]> {
   const saturated = `{${opts.saturated.join(",")}}`;
+  const now = opts.now.toISOString();
   const rows = await queryRows<Record<string, unknown>>(
     executor,
-    sql`with due as (
-          select d.id, d.endpoint_id, d.next_attempt_at
-            from webhook_deliveries d
-           where d.status = 'pending' and d.next_attempt_at <= ${opts.now.toISOString()}::timestamptz
-             and not (d.endpoint_id = any(${saturated}::uuid[]))
-           order by d.next_attempt_at
-           limit ${opts.batch * 20}
-        ), ranked as (
-          select due.id, row_number() over (partition by due.endpoint_id order by due.next_attempt_at) as rn
-            from due join webhook_endpoints e on e.id = due.endpoint_id and e.enabled
-        ), locked as (
-          -- Checked again on the row as locked: another instance may have claimed it (moved
-          -- next_attempt_at to its lease) and committed after this statement's snapshot.
-          select d.id from webhook_deliveries d
-           where d.id in (select id from ranked where rn <= ${opts.perEndpoint})
-             and d.status = 'pending' and d.next_attempt_at <= ${opts.now.toISOString()}::timestamptz
+    sql`with picked as (
+          select d.id
+            from (select id from webhook_endpoints where enabled and not (id = any(${saturated}::uuid[])) order by random()) e
+            cross join lateral (
+              -- Locked row by row: another instance may hold some (skipped) or have claimed them
+              -- already (their due time moved to its lease, so they no longer match).
+              select d.id from webhook_deliveries d
+               where d.endpoint_id = e.id and d.status = 'pending' and d.next_attempt_at <= ${now}::timestamptz
+               order by d.next_attempt_at
+               limit ${opts.perEndpoint}
+               for update of d skip locked
+            ) d
            limit ${opts.batch}
-           for update of d skip locked
         )
         update webhook_deliveries d
            set next_attempt_at = ${opts.leaseUntil.toISOString()}::timestamptz
-          from locked, webhook_endpoints e, events ev
-         where d.id = locked.id and e.id = d.endpoint_id and ev.id = d.event_id
+          from picked, webhook_endpoints e, events ev
+         where d.id = picked.id and e.id = d.endpoint_id and ev.id = d.event_id
      returning d.id, d.event_id, d.endpoint_id, d.attempts, e.url, e.secret, e.previous_secret,
-               e.previous_secret_expires_at, ev.payload`,
+               e.previous_secret_expires_at, ev.payload::text as payload`,
   );
   return rows.map((r) => ({
     id: r.id as string,
@@ -65,7 +65,7 @@ export async function claimDueDeliveries(
     secret: toBuffer(r.secret)!,
     previousSecret: toBuffer(r.previous_secret),
     previousSecretExpiresAt: r.previous_secret_expires_at ? new Date(r.previous_secret_expires_at as string) : null,
-    payload: typeof r.payload === "string" ? JSON.parse(r.payload) : r.payload,
+    body: r.payload as string,
   }));
 }
 

@@ -63,7 +63,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
     if (problem) {
       sent = { statusCode: null, retryAfter: null, responseBody: null, error: `refused: ${problem}`, durationMs: 0 };
     } else {
-      const body = JSON.stringify(d.payload);
+      const body = d.body;
       const keys = [open(d.secret)];
       if (d.previousSecret && d.previousSecretExpiresAt && d.previousSecretExpiresAt > attemptedAt) keys.push(open(d.previousSecret));
       const headers = signWebhook({ id: d.eventId, timestamp: attemptedAt, body, secrets: keys });

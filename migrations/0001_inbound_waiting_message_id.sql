@@ -1,1 +1,0 @@
-CREATE INDEX "inbound_messages_waiting_message_id" ON "inbound_messages" USING btree ("message_id") WHERE "inbound_messages"."status" = 'received';
