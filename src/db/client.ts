@@ -76,7 +76,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const { url: serverUrl, socketDir } = unixSocketOf(url);
   const client = postgres(serverUrl, { max: poolSize, onnotice: () => {}, idle_timeout: 60, connect_timeout: 10, ...(socketDir ? { host: socketDir } : {}) });
-  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const db = drizzlePostgres(alwaysPrepared(client), { schema }) as unknown as Db;
   const signals = new EventEmitter();
   signals.setMaxListeners(0);
   const listening = new Map<Channel, Promise<unknown>>();
@@ -116,6 +116,35 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       }
     },
   };
+}
+
+type PgClient = postgres.Sql | postgres.TransactionSql;
+
+/**
+ * drizzle asks postgres.js for an unnamed statement every time (`prepare: false` unless a query
+ * is given a name), and postgres.js then sends each one as Parse + Describe, waits for the
+ * parameter types, and only then binds it: two round trips, and Postgres parses and plans the
+ * same text on every call. Prepared, a statement is parsed once per connection and sent in one
+ * round trip. Connections are recycled (postgres.js `max_lifetime`), which bounds the cache.
+ */
+export function alwaysPrepared<T extends PgClient>(client: T): T {
+  return new Proxy(client, {
+    get(target, prop) {
+      if (prop === "unsafe") {
+        return (query: string, params?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
+          target.unsafe(query, params, { ...options, prepare: true });
+      }
+      if (prop === "begin" || prop === "savepoint") {
+        return (...args: unknown[]) => {
+          const fn = args.pop() as (tx: postgres.TransactionSql) => unknown;
+          const open = Reflect.get(target, prop) as (...a: unknown[]) => unknown;
+          return open.apply(target, [...args, (tx: postgres.TransactionSql) => fn(alwaysPrepared(tx))]);
+        };
+      }
+      const value: unknown = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 /**

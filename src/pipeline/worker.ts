@@ -2,7 +2,7 @@
 // transaction, settle each one's status. A transient failure (the database away, a serialization conflict) retries
 // with backoff; anything else leaves it `failed` with the error, raw bytes kept for reprocess.
 import type { Context } from "../context.js";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { claimDueInbound, deferInbound, holdInbound, markSourceProcessed, settleInbound, type ClaimedMessage } from "../db/inbound-claims.js";
 import { flushPendingWrites, pendingWrites, type StagedSettlement } from "../db/pending-writes.js";
 import { nextProcessingTime } from "../scheduler/processing-window.js";
@@ -111,6 +111,12 @@ function afterCommit(ctx: Context, settled: Settled[]): void {
  * claim, when the ticket it threads to is committed and visible.
  */
 async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now: Date): Promise<Settled[]> {
+  if (rows.length === 0) return [];
+  // What follows runs the same few statements with other values, message after message: plan
+  // them once (a generic plan) instead of anew each time. The routing-facts statement alone took
+  // a quarter of the database's time being re-planned. The claim above keeps its custom plan,
+  // which its partial index needs.
+  await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
   const ready: Array<{ row: ClaimedMessage; email: ParsedEmail; source: SourceInfo | null }> = [];
   const work: Array<Promise<Settled | null>> = [];
   for (const row of rows) {

@@ -1,0 +1,32 @@
+// On Postgres every statement is prepared once per connection (alwaysPrepared in src/db/client.ts):
+// drizzle would otherwise have each one parsed, described and planned anew, at two round trips.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryRows, sql } from "../../../src/db/client.js";
+import { createTestContext, type TestContext, usingPostgres } from "../../helpers/test-context.js";
+
+let t: TestContext;
+beforeAll(async () => {
+  t = await createTestContext();
+});
+afterAll(async () => t.close());
+
+describe.runIf(usingPostgres())("prepared statements", () => {
+  it("When a query runs twice on a connection, then it is prepared once and reused", async () => {
+    await t.ctx.db.transaction(async (tx) => {
+      for (const n of [1, 2]) await tx.execute(sql`select ${n}::int + 0 as prepared_probe`);
+      const rows = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from pg_prepared_statements where statement like '%prepared_probe%' and statement not like '%pg_prepared_statements%'`);
+      expect(rows[0]?.n).toBe(1);
+    });
+  });
+
+  it("When a nested transaction (savepoint) runs, then its statements are prepared too and it commits", async () => {
+    const value = await t.ctx.db.transaction(async (tx) =>
+      tx.transaction(async (inner) => {
+        await inner.execute(sql`select ${3}::int as nested_probe`);
+        const rows = await queryRows<{ n: number }>(inner, sql`select count(*)::int as n from pg_prepared_statements where statement like '%nested_probe%' and statement not like '%pg_prepared_statements%'`);
+        return rows[0]?.n;
+      }),
+    );
+    expect(value).toBe(1);
+  });
+});
