@@ -66,7 +66,10 @@ async function main() {
   for (const raw of messages) await simpleParser(raw);
   const parseRate = COUNT / ((performance.now() - t0) / 1000);
 
-  const { ctx, close } = await benchContext({ WORKER_CONCURRENCY: String(WORKERS) });
+  const { ctx, close } = await benchContext({
+    WORKER_CONCURRENCY: String(WORKERS),
+    ...(process.env.WORKER_BATCH_SIZE ? { WORKER_BATCH_SIZE: process.env.WORKER_BATCH_SIZE } : {}),
+  });
   try {
     const [source] = await ctx.db
       .insert(mailSources)
@@ -107,7 +110,9 @@ async function main() {
     const pipelineRate = COUNT / seconds;
     const statuses = await queryRows<{ status: string; n: string }>(ctx.db, sql`select status, count(*) as n from inbound_messages group by status order by status`);
 
-    console.log(`bench:pipeline  messages=${fmt(COUNT)} (${fmt(bytes / 1024 / 1024, 1)} MiB) workers=${WORKERS} database=postgres`);
+    console.log(
+      `bench:pipeline  messages=${fmt(COUNT)} (${fmt(bytes / 1024 / 1024, 1)} MiB) workers=${WORKERS} batch=${ctx.config.workerBatchSize} database=postgres`,
+    );
     console.log(`  mailparser parse-only      ${fmt(parseRate)} msg/s`);
     console.log(`  mailgate pipeline          ${fmt(pipelineRate)} msg/s  (${fmt(seconds, 2)} s, parse to committed ticket/note/status)`);
     console.log(`  ratio pipeline / parse     ${fmt(pipelineRate / parseRate, 2)}   (goal >= 0.6)`);

@@ -8,18 +8,20 @@ import { inboundMessages } from "./schema.js";
 
 export type StoreInbound = { sourceId: string; providerMessageId: string; raw: Buffer };
 
+const inboundRow = (sourceId: string, item: { providerMessageId: string; raw: Buffer }) => ({
+  sourceId,
+  providerMessageId: item.providerMessageId,
+  raw: item.raw,
+  rawSize: item.raw.length,
+  rawSha256: createHash("sha256").update(item.raw).digest("hex"),
+  // Known before parsing, so a reply can wait for the mail it answers (see routing-facts).
+  messageId: headerMessageId(item.raw),
+});
+
 export async function storeInbound(executor: Executor, input: StoreInbound): Promise<{ id: string; created: boolean }> {
   const inserted = await executor
     .insert(inboundMessages)
-    .values({
-      sourceId: input.sourceId,
-      providerMessageId: input.providerMessageId,
-      raw: input.raw,
-      rawSize: input.raw.length,
-      rawSha256: createHash("sha256").update(input.raw).digest("hex"),
-      // Known before parsing, so a reply can wait for the mail it answers (see routing-facts).
-      messageId: headerMessageId(input.raw),
-    })
+    .values(inboundRow(input.sourceId, input))
     .onConflictDoNothing({ target: [inboundMessages.sourceId, inboundMessages.providerMessageId] })
     .returning({ id: inboundMessages.id });
   if (inserted[0]) return { id: inserted[0].id, created: true };
@@ -39,16 +41,7 @@ export async function storeInboundMany(executor: Executor, sourceId: string, ite
   if (items.length === 0) return { created: 0 };
   const inserted = await executor
     .insert(inboundMessages)
-    .values(
-      items.map((item) => ({
-        sourceId,
-        providerMessageId: item.providerMessageId,
-        raw: item.raw,
-        rawSize: item.raw.length,
-        rawSha256: createHash("sha256").update(item.raw).digest("hex"),
-        messageId: headerMessageId(item.raw),
-      })),
-    )
+    .values(items.map((item) => inboundRow(sourceId, item)))
     .onConflictDoNothing({ target: [inboundMessages.sourceId, inboundMessages.providerMessageId] })
     .returning({ id: inboundMessages.id });
   return { created: inserted.length };

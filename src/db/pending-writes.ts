@@ -5,13 +5,13 @@
 // from a dozen to the few whose answers it needs (dedupe claim, routing facts, contact, ticket).
 import { sql } from "drizzle-orm";
 import type { Executor } from "./client.js";
-import { attachmentBlobs, attachments, ticketMessages } from "./schema.js";
+import { attachmentBlobs, type attachments, type ticketMessages } from "./schema.js";
 
 type MessageRow = typeof ticketMessages.$inferInsert;
 type AttachmentRow = typeof attachments.$inferInsert;
 type BlobRow = { sha256: string; size: number; content: Buffer };
 
-export type StagedEvent = { id: string; type: string; companyId: string | null; payload: string; at: Date };
+export type StagedEvent = { id: string; type: string; companyId: string | null; payload: unknown; at: Date };
 
 export type StagedSettlement = {
   id: string;
@@ -39,17 +39,16 @@ export const pendingWrites = (): PendingWrites => ({ messages: [], blobs: new Ma
 /** Writes everything staged, in an order the foreign keys accept, in one round trip. */
 export async function flushPendingWrites(executor: Executor, w: PendingWrites, now: Date): Promise<void> {
   const statements: Promise<unknown>[] = [];
-  if (w.messages.length > 0) statements.push(executor.insert(ticketMessages).values(w.messages));
+  if (w.messages.length > 0) statements.push(insertMessages(executor, w.messages));
   if (w.blobs.size > 0) statements.push(executor.insert(attachmentBlobs).values([...w.blobs.values()]).onConflictDoNothing());
-  if (w.attachments.length > 0) statements.push(executor.insert(attachments).values(w.attachments));
+  if (w.attachments.length > 0) statements.push(insertAttachments(executor, w.attachments));
   if (w.events.length > 0) statements.push(insertEvents(executor, w.events));
   if (w.links.length > 0) {
     statements.push(
       executor.execute(sql`
-        update message_ids m set ticket_id = l.ticket_id
-          from jsonb_to_recordset(${JSON.stringify(w.links.map((l) => ({ message_id: l.messageId, ticket_id: l.ticketId })))}::jsonb)
-               as l(message_id text, ticket_id uuid)
-         where m.message_id = l.message_id`),
+        update message_ids m set ticket_id = l."ticketId"
+          from jsonb_to_recordset(${JSON.stringify(w.links)}::jsonb) as l("messageId" text, "ticketId" uuid)
+         where m.message_id = l."messageId"`),
     );
   }
   if (w.settlements.length > 0) statements.push(settle(executor, w.settlements, now));
@@ -57,14 +56,34 @@ export async function flushPendingWrites(executor: Executor, w: PendingWrites, n
   await Promise.all(statements);
 }
 
+// Rows travel as one JSON parameter, with the keys they have in the process (quoted names in the
+// record definition): the statement text is the same for any number of rows, so it is prepared
+// once, and no per-value query building happens in the process.
+
+function insertMessages(executor: Executor, rows: MessageRow[]): Promise<unknown> {
+  return executor.execute(sql`
+    insert into ticket_messages (id, ticket_id, inbound_message_id, kind, from_address, from_name, "to", cc, subject, text, html, message_id, received_at, skipped_attachments)
+    select id, "ticketId", "inboundMessageId", kind, "fromAddress", "fromName", "to", cc, subject, text, html, "messageId", "receivedAt", "skippedAttachments"
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as x(id uuid, "ticketId" uuid, "inboundMessageId" uuid, kind text, "fromAddress" text, "fromName" text, "to" jsonb, cc jsonb, subject text,
+             text text, html text, "messageId" text, "receivedAt" timestamptz, "skippedAttachments" jsonb)`);
+}
+
+function insertAttachments(executor: Executor, rows: AttachmentRow[]): Promise<unknown> {
+  return executor.execute(sql`
+    insert into attachments (id, ticket_message_id, filename, content_type, size, sha256, content_id, inline)
+    select id, "ticketMessageId", filename, "contentType", size, sha256, "contentId", inline
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as x(id uuid, "ticketMessageId" uuid, filename text, "contentType" text, size integer, sha256 text, "contentId" text, inline boolean)`);
+}
+
 /** The events and, in the same statement, one delivery per matching enabled endpoint. */
 function insertEvents(executor: Executor, events: StagedEvent[]): Promise<unknown> {
-  const rows = JSON.stringify(events.map((e) => ({ id: e.id, type: e.type, company_id: e.companyId, payload: e.payload, created_at: e.at.toISOString() })));
   return executor.execute(sql`
     with ev as (
       insert into events (id, type, company_id, payload, created_at)
-      select id, type, company_id, payload::jsonb, created_at
-        from jsonb_to_recordset(${rows}::jsonb) as x(id text, type text, company_id uuid, payload text, created_at timestamptz)
+      select id, type, "companyId", payload, at
+        from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as x(id text, type text, "companyId" uuid, payload jsonb, at timestamptz)
       returning id, type, company_id, created_at
     )
     insert into webhook_deliveries (event_id, endpoint_id, next_attempt_at)
@@ -77,25 +96,12 @@ function insertEvents(executor: Executor, events: StagedEvent[]): Promise<unknow
 }
 
 function settle(executor: Executor, settlements: StagedSettlement[], now: Date): Promise<unknown> {
-  const rows = JSON.stringify(
-    settlements.map((s) => ({
-      id: s.id,
-      status: s.status,
-      reason: s.reason,
-      error: s.error,
-      ticket_id: s.ticketId,
-      duplicate_of: s.duplicateOf,
-      message_id: s.messageId,
-      from_address: s.fromAddress,
-      subject: s.subject,
-    })),
-  );
   return executor.execute(sql`
     update inbound_messages m
-       set status = s.status, reason = s.reason, error = s.error, ticket_id = s.ticket_id, duplicate_of = s.duplicate_of,
-           message_id = s.message_id, from_address = s.from_address, subject = s.subject,
+       set status = s.status, reason = s.reason, error = s.error, ticket_id = s."ticketId", duplicate_of = s."duplicateOf",
+           message_id = s."messageId", from_address = s."fromAddress", subject = s.subject,
            attempts = m.attempts + 1, processed_at = ${now.toISOString()}::timestamptz
-      from jsonb_to_recordset(${rows}::jsonb)
-           as s(id uuid, status text, reason text, error text, ticket_id uuid, duplicate_of uuid, message_id text, from_address text, subject text)
+      from jsonb_to_recordset(${JSON.stringify(settlements)}::jsonb)
+           as s(id uuid, status text, reason text, error text, "ticketId" uuid, "duplicateOf" uuid, "messageId" text, "fromAddress" text, subject text)
      where m.id = s.id`);
 }

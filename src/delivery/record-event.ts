@@ -35,7 +35,7 @@ export async function recordEvent(executor: Executor, event: NewEvent): Promise<
 /** Stages an event (and its fan-out) for the pipeline batch's write; returns its id. */
 export function stageEvent(writes: PendingWrites, event: NewEvent): string {
   const id = newEventId();
-  writes.events.push({ id, type: event.type, companyId: event.companyId, payload: JSON.stringify({ type: event.type, timestamp: event.at.toISOString(), data: event.data }), at: event.at });
+  writes.events.push({ id, type: event.type, companyId: event.companyId, payload: { type: event.type, timestamp: event.at.toISOString(), data: event.data }, at: event.at });
   return id;
 }
 

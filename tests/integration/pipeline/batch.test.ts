@@ -20,6 +20,15 @@ afterAll(async () => t.close());
 
 const statusOf = async (id: string) => (await t.api.get(`/api/inbound-messages/${id}`).expect(200)).body as { status: string; ticketId: string | null; error: string | null };
 
+/** The original opened a ticket and the reply became a note on it. */
+async function expectNoteOnTicketOf(replyId: string, originalId: string) {
+  const first = await statusOf(originalId);
+  const second = await statusOf(replyId);
+  expect(first.status).toBe("ticket_created");
+  expect(second.status).toBe("note_added");
+  expect(second.ticketId).toBe(first.ticketId);
+}
+
 describe("batches", () => {
   it("When ten messages wait, then one step processes them all in one transaction", async () => {
     const ids = [];
@@ -55,11 +64,7 @@ describe("batches", () => {
     const replyId = await postRaw(t, sourceId, reply);
     const originalId = await postRaw(t, sourceId, original);
     await drainPipeline(t);
-    const first = await statusOf(originalId);
-    const second = await statusOf(replyId);
-    expect(first.status).toBe("ticket_created");
-    expect(second.status).toBe("note_added");
-    expect(second.ticketId).toBe(first.ticketId);
+    await expectNoteOnTicketOf(replyId, originalId);
   });
 
   it("When a reply is claimed while the mail it answers still waits, then it is deferred and becomes a note after it", async () => {
@@ -78,11 +83,7 @@ describe("batches", () => {
     await drainPipeline(t);
     await new Promise((r) => setTimeout(r, 300)); // the deferral is short
     await drainPipeline(t);
-    const first = await statusOf(originalId);
-    const second = await statusOf(replyId);
-    expect(first.status).toBe("ticket_created");
-    expect(second.status).toBe("note_added");
-    expect(second.ticketId).toBe(first.ticketId);
+    await expectNoteOnTicketOf(replyId, originalId);
     const made = await t.ctx.db.select().from(tickets).where(eq(tickets.subject, "Re: scanner"));
     expect(made).toHaveLength(0);
   });
