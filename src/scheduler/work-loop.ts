@@ -24,9 +24,14 @@ export function startWorkLoop(opts: WorkLoopOptions): WorkLoop {
   };
   // A signal wakes one sleeper; a loop that found work wakes the next. A single new message then
   // costs one claim, not one per idle loop, and a burst still spreads over every loop.
+  // A signal that finds every loop busy is kept: the next loop about to sleep claims again
+  // instead (a loop whose claim came up empty just before the signal would otherwise sleep
+  // through it, a whole poll interval).
+  let missed = false;
   const wakeOne = () => {
     const [first] = sleepers;
-    first?.();
+    if (first) first();
+    else missed = true;
   };
   const unsubscribe = opts.database.onWake(opts.channel, wakeOne);
 
@@ -34,6 +39,10 @@ export function startWorkLoop(opts: WorkLoopOptions): WorkLoop {
     new Promise<void>((resolve) => {
       // stop() may have run while this loop was busy: nobody would wake it then.
       if (!running) return resolve();
+      if (missed) {
+        missed = false;
+        return resolve();
+      }
       const done = () => {
         clearTimeout(timer);
         sleepers.delete(done);

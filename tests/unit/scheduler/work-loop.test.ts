@@ -1,0 +1,61 @@
+import { EventEmitter } from "node:events";
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import type { Database } from "../../../src/db/client.js";
+import { startWorkLoop } from "../../../src/scheduler/work-loop.js";
+
+// Only the wake channel of a database is used by the loop: an in-process one, as on PGlite.
+function wakeChannel() {
+  const signals = new EventEmitter();
+  const database = {
+    onWake: (_channel: string, listener: () => void) => {
+      signals.on("wake", listener);
+      return () => void signals.off("wake", listener);
+    },
+  } as unknown as Database;
+  return { database, wake: () => signals.emit("wake") };
+}
+
+describe("startWorkLoop", () => {
+  it("When work is signalled while the only loop is busy finding none, then it looks again at once instead of sleeping a poll interval", async () => {
+    const { database, wake } = wakeChannel();
+    const calls: number[] = [];
+    let queued = 0;
+    const started = performance.now();
+    const loop = startWorkLoop({
+      name: "test",
+      database,
+      channel: "inbound",
+      concurrency: 1,
+      pollMs: 60_000,
+      log: pino({ level: "silent" }),
+      step: async () => {
+        calls.push(performance.now() - started);
+        if (calls.length === 1) {
+          // The claim came up empty; the message lands and is signalled before the loop sleeps.
+          queued = 1;
+          wake();
+          return false;
+        }
+        if (queued > 0) {
+          queued--;
+          return true;
+        }
+        return false;
+      },
+    });
+    await expect.poll(() => queued, { timeout: 2_000 }).toBe(0);
+    await loop.stop();
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("When a loop sleeps and work is signalled, then one loop wakes for it", async () => {
+    const { database, wake } = wakeChannel();
+    let steps = 0;
+    const loop = startWorkLoop({ name: "test", database, channel: "inbound", concurrency: 2, pollMs: 60_000, log: pino({ level: "silent" }), step: async () => (steps++, false) });
+    await expect.poll(() => steps).toBe(2);
+    wake();
+    await expect.poll(() => steps).toBe(3);
+    await loop.stop();
+  });
+});
