@@ -7,6 +7,7 @@ import os from "node:os";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../src/db/client.js";
 import { companies, companyDomains, inboundMessages, mailSources } from "../src/db/schema.js";
+import { headerMessageId } from "../src/pipeline/message-id.js";
 import { buildEmail } from "../tests/helpers/build-email.js";
 import { startMailgateProcess, type MailgateProcess } from "../tests/helpers/mailgate-process.js";
 import { benchContext, fmt } from "./bench-database.js";
@@ -27,8 +28,9 @@ function backlog(n: number): Buffer[] {
     const messageId = `<scale-${i}-${randomBytes(4).toString("hex")}@${domain}>`;
     const text = `Hello,\r\n\r\nticket body number ${i}: the printer on the second floor shows error E-${i % 97}.\r\n`.repeat(4);
     const kind = i % 10;
-    const parent = sent.length > 0 ? sent[(i * 7919) % sent.length]! : null;
-    sent.push(messageId);
+    // A reply to any earlier mail that is not an out-of-office notice (a multiplicative hash of i).
+    const parent = sent.length > 0 ? sent[(Math.imul(i, 2654435761) >>> 0) % sent.length]! : null;
+    if (kind !== 9) sent.push(messageId);
     if (kind < 7 || !parent) return buildEmail({ from, subject: `Problem ${i}`, messageId, text });
     if (kind < 9) return buildEmail({ from, subject: `Re: Problem ${i}`, messageId, inReplyTo: parent, references: [parent], text });
     return buildEmail({ from, subject: `Out of office: Problem ${i}`, messageId, headers: { "Auto-Submitted": "auto-replied" }, text: "I am away." });
@@ -57,6 +59,7 @@ async function measure(run: Run, messages: Buffer[]): Promise<Result> {
           raw,
           rawSize: raw.length,
           rawSha256: "-",
+          messageId: headerMessageId(raw), // as intake stores it
           nextAttemptAt: held,
         })),
       );
