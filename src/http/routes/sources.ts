@@ -10,6 +10,7 @@ import type { SourceKind } from "../../sources/source-config.js";
 import { createSourceInput, patchSourceInput, storedBlockOf, type SourceRole } from "../../sources/source-input.js";
 import { toSourceView, type OpenedSecrets } from "../../sources/source-view.js";
 import { testConnection } from "../../sources/test-connection.js";
+import { releasePushSubscriptions } from "../../sources/release-push.js";
 import { releaseHeldMessages } from "../../db/inbound-claims.js";
 import { authorizeGmail } from "../../sources/gmail/authorize.js";
 import { authorizeGraph } from "../../sources/graph/authorize.js";
@@ -125,8 +126,9 @@ export function sourceRoutes(ctx: Context): Router {
   });
 
   router.delete("/sources/:id", async (req, res) => {
-    const id = parseId(req.params.id, "Mail source");
-    if (!(await deleteSource(ctx.db, id))) throw notFound("Mail source", id);
+    const source = await load(req.params.id);
+    await releasePushSubscriptions(ctx, source);
+    if (!(await deleteSource(ctx.db, source.id))) throw notFound("Mail source", source.id);
     ctx.database.wake("sync");
     res.status(204).end();
   });

@@ -49,4 +49,14 @@ describe("the renewal scheduler", () => {
     await waitFor(async () => (await h.subscriptionOf(sourceId)) === undefined, "the subscription to be given up");
     expect(h.fake.subscriptions.all.has(row.externalId)).toBe(false);
   });
+
+  it("When a source is deleted, then its subscription is deleted at Graph before the answer", async () => {
+    const other = await h.createGraphSource();
+    await h.authorize(other);
+    await waitFor(async () => (await h.subscriptionOf(other)) !== undefined, "the new source's subscription");
+    const row = (await h.subscriptionOf(other))!;
+    expect(h.fake.subscriptions.all.has(row.externalId)).toBe(true);
+    await h.t.api.delete(`/api/sources/${other}`).expect(204);
+    expect(h.fake.subscriptions.all.has(row.externalId)).toBe(false);
+  });
 });
