@@ -118,6 +118,8 @@ export const mailSources = pgTable(
     status: text("status").notNull().default("connecting"),
     lastError: text("last_error"),
     lastErrorAt: ts("last_error_at"),
+    /** Since when the source has been failing (error or needs_reauth) without connecting again. */
+    failingSince: ts("failing_since"),
     lastSyncAt: ts("last_sync_at"),
     lastProcessedAt: ts("last_processed_at"),
     syncRequestedAt: ts("sync_requested_at"), // "Process Now": the source's owner runs a sync and clears it

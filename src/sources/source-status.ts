@@ -18,7 +18,14 @@ export async function setSourceStatus(ctx: Context, sourceId: string, change: St
   const now = ctx.clock.now();
   const transitioned = await ctx.db.transaction(async (tx) => {
     const [before] = await tx
-      .select({ status: mailSources.status, name: mailSources.name, kind: mailSources.kind, address: mailSources.address, companyId: mailSources.companyId })
+      .select({
+        status: mailSources.status,
+        failingSince: mailSources.failingSince,
+        name: mailSources.name,
+        kind: mailSources.kind,
+        address: mailSources.address,
+        companyId: mailSources.companyId,
+      })
       .from(mailSources)
       .where(eq(mailSources.id, sourceId))
       .for("update");
@@ -28,7 +35,11 @@ export async function setSourceStatus(ctx: Context, sourceId: string, change: St
       .update(mailSources)
       .set({
         status: change.status,
-        ...(error ? { lastError: error.message, lastErrorAt: now } : change.status === "connected" ? { lastError: null } : {}),
+        ...(error
+          ? { lastError: error.message, lastErrorAt: now, failingSince: before.failingSince ?? now }
+          : change.status === "connected"
+            ? { lastError: null, failingSince: null }
+            : {}),
         updatedAt: now,
       })
       .where(and(eq(mailSources.id, sourceId), ne(mailSources.status, "disabled")));
@@ -42,7 +53,8 @@ export async function setSourceStatus(ctx: Context, sourceId: string, change: St
         ? "source.failed"
         : change.status === "needs_reauth"
           ? "source.needs_reauth"
-          : change.status === "connected" && (before.status === "error" || before.status === "needs_reauth")
+          : // Failing since: also after an edit put it back to connecting on the way (a fixed password).
+            change.status === "connected" && (before.status === "error" || before.status === "needs_reauth" || before.failingSince !== null)
             ? "source.recovered"
             : null;
     if (!type) return true;

@@ -69,4 +69,18 @@ describeWithDovecot("IMAP authentication failure", () => {
     expect(await eventsOf("source.recovered", sourceId)).toHaveLength(1);
     expect(await eventsOf("source.failed", sourceId)).toHaveLength(1);
   });
+
+  it("When an administrator fixes the password through the API (the source shows connecting meanwhile), then source.recovered is emitted once", async () => {
+    const account = newMailboxUser(dovecot);
+    const sourceId = await insertImapSource(t.ctx, dovecot, account, { password: "wrong-again" });
+    t.ctx.database.wake("sync");
+    await waitFor("status error", async () => (await sourceRow(t.ctx, sourceId)).status === "error");
+
+    const patched = await t.api.patch(`/api/sources/${sourceId}`).send({ imap: { password: account.password } }).expect(200);
+    expect(patched.body.status).toBe("connecting");
+    await waitFor("status connected", async () => (await sourceRow(t.ctx, sourceId)).status === "connected");
+    expect(await eventsOf("source.failed", sourceId)).toHaveLength(1);
+    expect(await eventsOf("source.recovered", sourceId)).toHaveLength(1);
+    expect((await sourceRow(t.ctx, sourceId)).failingSince).toBeNull();
+  });
 });

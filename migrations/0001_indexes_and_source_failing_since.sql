@@ -1,2 +1,3 @@
+ALTER TABLE "mail_sources" ADD COLUMN "failing_since" timestamp (3) with time zone;--> statement-breakpoint
 CREATE INDEX "inbound_messages_waiting_message_id" ON "inbound_messages" USING btree ("message_id") WHERE "inbound_messages"."status" = 'received';--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_endpoint_due" ON "webhook_deliveries" USING btree ("endpoint_id","next_attempt_at") WHERE "webhook_deliveries"."status" = 'pending';
