@@ -160,7 +160,11 @@ function report(label: string, samples: Sample[], existsAt: Map<number, number>)
 
 async function main() {
   const dovecot = await startDovecot({ accounts: 1 });
-  const { ctx, close } = await benchContext({ LOG_LEVEL: "error" });
+  const { ctx, close } = await benchContext({
+    LOG_LEVEL: "error",
+    ...(process.env.WORKER_CONCURRENCY ? { WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY } : {}),
+    ...(process.env.WORKER_BATCH_SIZE ? { WORKER_BATCH_SIZE: process.env.WORKER_BATCH_SIZE } : {}),
+  });
   const account = dovecot.takeAccount();
   const [company] = await ctx.db.insert(companies).values({ name: "Acme" }).returning({ id: companies.id });
   await ctx.db.insert(companyDomains).values({ domain: "acme.example", companyId: company!.id });
@@ -179,7 +183,7 @@ async function main() {
   const listener = await existsListener(dovecot, account, existsAt);
   const appender = await dovecot.connect(account.user, account.password);
   console.log(
-    `bench:imap — Dovecot ${dovecot.host}:${dovecot.port} (Maildir), ${ctx.database.kind}, ${ctx.config.workerConcurrency} pipeline workers, ${os.cpus().length} CPUs shared by all of them`,
+    `bench:imap — Dovecot ${dovecot.host}:${dovecot.port} (Maildir), ${ctx.database.kind}, ${ctx.config.workerConcurrency} pipeline workers (batches of ${ctx.config.workerBatchSize}), ${os.cpus().length} CPUs shared by all of them`,
   );
   const done = (i: number) => {
     const s = samples.get(i);
