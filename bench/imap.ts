@@ -56,7 +56,10 @@ function observe(ctx: Context, sourceId: string, samples: Map<number, Sample>, b
   const pendingSince = (key: "storedAt" | "ticketAt") => {
     let min = Infinity;
     for (const s of samples.values()) if (s[key] === undefined && s.appendedAt !== undefined) min = Math.min(min, s.appendedAt);
-    return Number.isFinite(min) ? new Date(min - 2_000) : null;
+    // Samples hold performance.now() times: back to wall-clock time for the database's created_at.
+    // (Comparing them as they were asked for everything since 1970: every scan read every row,
+    // and those scans competed with the pipeline for the CPU they were measuring.)
+    return Number.isFinite(min) ? new Date(performance.timeOrigin + min - 2_000) : null;
   };
   const stored = watch(ctx, "inbound", async () => {
     const since = pendingSince("storedAt");
