@@ -99,12 +99,15 @@ export async function loadRoutingFacts(executor: Executor, q: RoutingQuery): Pro
                      and s.address = any(${recipients}::text[])), '[]'::json) as mailboxes,
         coalesce((select json_agg(json_build_object('domain', d.domain, 'companyId', d.company_id))
                     from company_domains d where d.domain = any(${domains}::text[])), '[]'::json) as domains,
+        -- Each arm is an index lookup (the ids as arrays, the default by its partial index), so
+        -- this reads a handful of rows however many companies there are.
         coalesce((select json_agg(json_build_object('id', c.id, 'name', c.name)) from companies c
                    where c.is_default
                       or c.id = ${q.sourceCompanyId}::uuid
-                      or c.id::text = (select value->'unmappedDomains'->>'defaultCompanyId' from rules)
-                      or c.id in (select company_id from company_domains where domain = any(${domains}::text[]))
-                      or c.id in (select company_id from mail_sources where role = 'company' and address = any(${recipients}::text[]))),
+                      or c.id = (select case when value->'unmappedDomains'->>'defaultCompanyId' ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
+                                             then (value->'unmappedDomains'->>'defaultCompanyId')::uuid end from rules)
+                      or c.id = any(array(select company_id from company_domains where domain = any(${domains}::text[])))
+                      or c.id = any(array(select company_id from mail_sources where role = 'company' and address = any(${recipients}::text[])))),
                  '[]'::json) as names,
         coalesce((select json_agg(json_build_object(
                     'number', t.number, 'ticketId', t.id, 'contactEmail', ct.email, 'participants', t.participants,
