@@ -1,6 +1,7 @@
 // Pipeline workers: claim the waiting `received` messages, run the whole pipeline on them in ONE
-// transaction, settle each one's status. A transient failure (the database away, a serialization conflict) retries
-// with backoff; anything else leaves it `failed` with the error, raw bytes kept for reprocess.
+// transaction, settle each one's status. A transient failure (the database away, a serialization
+// conflict) retries with backoff; anything else leaves it `failed` with the error, raw bytes kept
+// for reprocess.
 import type { Context } from "../context.js";
 import { eq, sql } from "drizzle-orm";
 import { claimDueInbound, deferInbound, holdInbound, markSourceProcessed, settleInbound, type ClaimedMessage } from "../db/inbound-claims.js";
