@@ -9,6 +9,9 @@ export type Claim = { kind: "claimed" } | { kind: "taken"; inboundMessageId: str
 
 type Owner = { inboundMessageId: string | null; ticketId: string | null };
 
+/** What the routing-facts statement's insert found: claimed by it, or who held the id then. */
+export type FactsClaim = { claimed: true } | { claimed: false; owner: Owner | null };
+
 /**
  * The dedupe decision from the claim the routing-facts statement made (an insert on the primary
  * key: a second worker with the same id waits for the first transaction, then conflicts). When
@@ -18,7 +21,7 @@ export async function settleClaim(
   executor: Executor,
   messageId: string,
   inboundMessageId: string,
-  claim: { claimed: true } | { claimed: false; owner: Owner | null },
+  claim: FactsClaim,
 ): Promise<Claim> {
   if (claim.claimed) return { kind: "claimed" };
   const owner = claim.owner ?? (await executor.select().from(messageIds).where(eq(messageIds.messageId, messageId)))[0];

@@ -5,6 +5,7 @@
 // from a dozen to the few whose answers it needs (dedupe claim, routing facts, contact, ticket).
 import { sql } from "drizzle-orm";
 import type { Executor } from "./client.js";
+import type { Settlement } from "./inbound-claims.js";
 import { attachmentBlobs, type attachments, type ticketMessages } from "./schema.js";
 
 type MessageRow = typeof ticketMessages.$inferInsert;
@@ -13,17 +14,8 @@ type BlobRow = { sha256: string; size: number; content: Buffer };
 
 export type StagedEvent = { id: string; type: string; companyId: string | null; payload: unknown; at: Date };
 
-export type StagedSettlement = {
-  id: string;
-  status: string;
-  reason: string | null;
-  error: string | null;
-  ticketId: string | null;
-  duplicateOf: string | null;
-  messageId: string | null;
-  fromAddress: string | null;
-  subject: string | null;
-};
+/** An inbound message's outcome, every field given (null where it has none). */
+export type StagedSettlement = { id: string } & Required<Settlement>;
 
 export type PendingWrites = {
   messages: MessageRow[];

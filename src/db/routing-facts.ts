@@ -4,6 +4,7 @@
 // active techs, and whether a referenced mail is still waiting to be processed. The pipeline's decisions then run on these plain values.
 import { sql } from "drizzle-orm";
 import { queryRows, type Executor } from "./client.js";
+import type { FactsClaim } from "./message-ids.js";
 import { mergeTicketRules } from "../settings/merge-ticket-rules.js";
 import { DEFAULT_TICKET_RULES, type Priority, type TicketRules } from "../settings/ticket-rules.js";
 
@@ -40,7 +41,7 @@ export type RoutingFacts = {
    * it, as seen when the statement began (null when a concurrent transaction inserted it since:
    * the caller then looks again).
    */
-  claim: { claimed: true } | { claimed: false; owner: { inboundMessageId: string | null; ticketId: string | null } | null };
+  claim: FactsClaim;
 };
 
 export type RoutingQuery = {

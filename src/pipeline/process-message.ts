@@ -80,7 +80,7 @@ export async function processMessage(tx: Tx, input: MessageInput, deps: ProcessD
 
 // A bounce names the original mail inside its report; a reply names it in its headers, the
 // direct parent first, then the thread from the newest reference back.
-export function referencedIds(email: ParsedEmail, classification: Classification): string[] {
+function referencedIds(email: ParsedEmail, classification: Classification): string[] {
   return classification.kind === "bounce"
     ? [...email.embeddedMessageIds, ...email.inReplyTo, ...email.references]
     : [...email.inReplyTo, ...[...email.references].reverse()];
