@@ -14,9 +14,26 @@ export type ClaimedMessage = {
 
 /**
  * Locks up to `limit` due `received` messages, oldest first; other workers skip them (FOR UPDATE
- * SKIP LOCKED). With `id`, only that message, if it is still waiting.
+ * SKIP LOCKED). With `id`, only that message, if it is still waiting. Call it in a transaction.
+ *
+ * The claim reads the waiting messages in the order of their partial index and stops at `limit`.
+ * Left to itself, the planner does that only when the table's statistics are fresh: after a
+ * burst (a backlog after downtime, a mailbox's first sync) they are not, it expects a handful of
+ * waiting rows, and it fetches, joins and sorts all of them, raw bytes included, to keep 32:
+ * 48 ms instead of 0.6 ms for a backlog of 5,000, paid again by every claim. Sorting and bitmap
+ * scans are therefore off for this one statement. The three statements travel together (started
+ * in order on the transaction's connection, answered in one round trip).
  */
 export async function claimDueInbound(executor: Executor, now: Date, opts: { limit: number; id?: string }): Promise<ClaimedMessage[]> {
+  // `.then` sends a query at once: the three are queued on the connection in this order.
+  const off = executor.execute(sql`select set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`).then(() => undefined);
+  const claimed = claimQuery(executor, now, opts).then((rows) => rows);
+  const on = executor.execute(sql`select set_config('enable_sort', 'on', true), set_config('enable_bitmapscan', 'on', true)`).then(() => undefined);
+  const [, rows] = await Promise.all([off, claimed, on]);
+  return rows;
+}
+
+function claimQuery(executor: Executor, now: Date, opts: { limit: number; id?: string }) {
   return executor
     .select({
       id: inboundMessages.id,

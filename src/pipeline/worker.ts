@@ -117,29 +117,38 @@ async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now:
   // them once (a generic plan) instead of anew each time. The routing-facts statement alone took
   // a quarter of the database's time being re-planned. The claim above keeps its custom plan,
   // which its partial index needs.
-  await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
+  // Sent now (`.then` starts it), ahead of every statement below, and awaited with the parsing.
+  const generic = tx.execute(sql`set local plan_cache_mode = force_generic_plan`).then(() => null);
   const ready: Array<{ row: ClaimedMessage; email: ParsedEmail; source: SourceInfo | null }> = [];
   const work: Array<Promise<Settled | null>> = [];
-  for (const row of rows) {
-    const holdUntil = nextProcessingTime(row.source?.schedule as Schedule | null, now);
+  // Parsed side by side: mailparser streams, so each parse takes several turns of the event
+  // loop, and one after the other a busy process (an IMAP burst arriving) paid those turns 32
+  // times over: 200-550 ms before the batch's first statement.
+  const holds = rows.map((row) => nextProcessingTime(row.source?.schedule as Schedule | null, now));
+  const [, ...parsed] = await Promise.all([
+    generic,
+    ...rows.map((row, i) => (holds[i] || !row.raw ? null : parseEmail(row.raw).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))))),
+  ]);
+  rows.forEach((row, i) => {
+    const holdUntil = holds[i];
     if (holdUntil) {
       work.push(holdInbound(tx, row.id, holdUntil).then(() => null));
-      continue;
+      return;
     }
     if (!row.raw) {
       work.push(fail(tx, row.id, row.sourceId, "The raw message was purged by retention; it cannot be processed.", now).then(() => ({ receivedAt: row.receivedAt, events: false })));
-      continue;
+      return;
     }
-    try {
-      const email = await parseEmail(row.raw);
-      const source: SourceInfo | null = row.source
-        ? { id: row.source.id, name: row.source.name, kind: row.source.kind, address: row.source.address, companyId: row.source.companyId, role: row.source.role === "company" ? "company" : "system" }
-        : null;
-      ready.push({ row, email, source });
-    } catch (err) {
-      work.push(fail(tx, row.id, row.sourceId, `The message cannot be parsed: ${(err as Error).message}`, now).then(() => ({ receivedAt: row.receivedAt, events: false })));
+    const email = parsed[i]!;
+    if (email instanceof Error) {
+      work.push(fail(tx, row.id, row.sourceId, `The message cannot be parsed: ${email.message}`, now).then(() => ({ receivedAt: row.receivedAt, events: false })));
+      return;
     }
-  }
+    const source: SourceInfo | null = row.source
+      ? { id: row.source.id, name: row.source.name, kind: row.source.kind, address: row.source.address, companyId: row.source.companyId, role: row.source.role === "company" ? "company" : "system" }
+      : null;
+    ready.push({ row, email, source });
+  });
 
   const writes = pendingWrites();
   const deps = { ownMessageIdDomain: ctx.config.messageIdDomain, publicUrl: ctx.config.publicUrl, now, writes };
