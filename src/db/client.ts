@@ -75,7 +75,15 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const { url: serverUrl, socketDir } = unixSocketOf(url);
-  const client = postgres(serverUrl, { max: poolSize, onnotice: () => {}, idle_timeout: 60, connect_timeout: 10, ...(socketDir ? { host: socketDir } : {}) });
+  // The pool is opened at start, in the background, and kept open (no idle timeout; postgres.js
+  // still replaces each connection after its max_lifetime). Opened on demand, the connections
+  // came up in the middle of the first burst of mail, each paying its start-up (and every
+  // statement's first Parse/Describe round trip) while messages waited: a second of the IMAP
+  // burst's p99.
+  const client = postgres(serverUrl, { max: poolSize, onnotice: () => {}, idle_timeout: 0, connect_timeout: 10, ...(socketDir ? { host: socketDir } : {}) });
+  void Promise.all(Array.from({ length: poolSize }, () => client`select 1`)).catch(() => {
+    // Best effort: a database not there yet fails the migrations with a clearer message.
+  });
   const db = drizzlePostgres(alwaysPrepared(client), { schema }) as unknown as Db;
   const signals = new EventEmitter();
   signals.setMaxListeners(0);

@@ -1,5 +1,6 @@
 // On Postgres every statement is prepared once per connection (alwaysPrepared in src/db/client.ts):
 // drizzle would otherwise have each one parsed, described and planned anew, at two round trips.
+// The pool's connections are opened at start, not in the middle of the first burst of mail.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows, sql } from "../../../src/db/client.js";
 import { createTestContext, type TestContext, usingPostgres } from "../../helpers/test-context.js";
@@ -10,13 +11,20 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-describe.runIf(usingPostgres())("prepared statements", () => {
+describe.runIf(usingPostgres())("prepared statements and the pool", () => {
   it("When a query runs twice on a connection, then it is prepared once and reused", async () => {
     await t.ctx.db.transaction(async (tx) => {
       for (const n of [1, 2]) await tx.execute(sql`select ${n}::int + 0 as prepared_probe`);
       const rows = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from pg_prepared_statements where statement like '%prepared_probe%' and statement not like '%pg_prepared_statements%'`);
       expect(rows[0]?.n).toBe(1);
     });
+  });
+
+  it("When the database is opened, then the whole pool connects without waiting for demand", async () => {
+    const count = async () =>
+      (await queryRows<{ n: number }>(t.ctx.db, sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and backend_type = 'client backend'`))[0]?.n ?? 0;
+    // Nothing here has asked for more than one connection at a time.
+    await expect.poll(count, { timeout: 10_000, interval: 50 }).toBeGreaterThanOrEqual(t.ctx.config.databasePoolSize);
   });
 
   it("When a nested transaction (savepoint) runs, then its statements are prepared too and it commits", async () => {
