@@ -5,6 +5,7 @@
 // from a dozen to the few whose answers it needs (dedupe claim, routing facts, contact, ticket).
 import { sql } from "drizzle-orm";
 import type { Executor } from "./client.js";
+import { pgArray } from "./routing-facts.js";
 import type { Settlement } from "./inbound-claims.js";
 import { attachmentBlobs, type attachments, type ticketMessages } from "./schema.js";
 
@@ -40,7 +41,7 @@ export async function flushPendingWrites(executor: Executor, w: PendingWrites, n
       executor.execute(sql`
         update message_ids m set ticket_id = l."ticketId"
           from jsonb_to_recordset(${JSON.stringify(w.links)}::jsonb) as l("messageId" text, "ticketId" uuid)
-         where m.message_id = l."messageId"`),
+         where m.message_id = l."messageId" and m.message_id = any(${pgArray(w.links.map((l) => l.messageId))}::text[])`),
     );
   }
   if (w.settlements.length > 0) statements.push(settle(executor, w.settlements, now));
@@ -51,6 +52,11 @@ export async function flushPendingWrites(executor: Executor, w: PendingWrites, n
 // Rows travel as one JSON parameter, with the keys they have in the process (quoted names in the
 // record definition): the statement text is the same for any number of rows, so it is prepared
 // once, and no per-value query building happens in the process.
+//
+// An update joined to such rows also names its keys as an array (`= any(...)`): the planner
+// cannot see how many rows the JSON holds, and without statistics on the table (a young install,
+// a burst before autovacuum) it read the whole table into a hash join for every batch; with the
+// array it looks the rows up by their index.
 
 function insertMessages(executor: Executor, rows: MessageRow[]): Promise<unknown> {
   return executor.execute(sql`
@@ -95,5 +101,5 @@ function settle(executor: Executor, settlements: StagedSettlement[], now: Date):
            attempts = m.attempts + 1, processed_at = ${now.toISOString()}::timestamptz
       from jsonb_to_recordset(${JSON.stringify(settlements)}::jsonb)
            as s(id uuid, status text, reason text, error text, "ticketId" uuid, "duplicateOf" uuid, "messageId" text, "fromAddress" text, subject text)
-     where m.id = s.id`);
+     where m.id = s.id and m.id = any(${pgArray(settlements.map((x) => x.id))}::uuid[])`);
 }

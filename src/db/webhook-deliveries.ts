@@ -2,6 +2,7 @@
 // recording the outcome of attempts in batches, so a backlog drains at HTTP speed.
 import { sql } from "drizzle-orm";
 import { queryRows, type Executor } from "./client.js";
+import { pgArray } from "./routing-facts.js";
 
 export type ClaimedDelivery = {
   id: string;
@@ -81,7 +82,12 @@ export type AttemptResult = {
   nextAttemptAt: Date | null;
 };
 
-/** Writes many attempts and their deliveries' new state in one statement. */
+/**
+ * Writes many attempts and their deliveries' new state in one statement. The deliveries are also
+ * named as an array, so they are found by their primary key: joined to the JSON rows alone, the
+ * planner (blind to how many rows the JSON holds, and without statistics on a young table) read
+ * every delivery into a hash join for each batch, 111 µs per recorded attempt at 20,000.
+ */
 export async function recordAttempts(executor: Executor, results: AttemptResult[]): Promise<void> {
   if (results.length === 0) return;
   const json = JSON.stringify(
@@ -113,7 +119,7 @@ export async function recordAttempts(executor: Executor, results: AttemptResult[
            updated_at = r.attempted_at,
            completed_at = case when r.status in ('succeeded', 'exhausted') then r.attempted_at else null end
       from r
-     where d.id = r.id`);
+     where d.id = r.id and d.id = any(${pgArray(results.map((r) => r.deliveryId))}::uuid[])`);
 }
 
 /** Sends a delivery again with the same event id (webhook-id); works on finished ones too. */
