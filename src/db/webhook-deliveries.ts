@@ -133,10 +133,24 @@ export async function redeliver(executor: Executor, id: string, now: Date): Prom
   return rows.length > 0;
 }
 
+/**
+ * When the next delivery the dispatcher may claim comes due: the earliest pending delivery of an
+ * enabled endpoint (each endpoint's own index range). A disabled endpoint's deliveries wait,
+ * pending, for it to be re-enabled; counting them made an idle dispatcher poll every 5 ms for as
+ * long as such a delivery was overdue.
+ */
 export async function nextDueAt(executor: Executor): Promise<Date | null> {
   const rows = await queryRows<{ at: string | Date | null }>(
     executor,
-    sql`select min(next_attempt_at) as at from webhook_deliveries where status = 'pending'`,
+    sql`select min(d.next_attempt_at) as at
+          from webhook_endpoints e
+          cross join lateral (
+            select next_attempt_at from webhook_deliveries d
+             where d.endpoint_id = e.id and d.status = 'pending'
+             order by d.next_attempt_at
+             limit 1
+          ) d
+         where e.enabled`,
   );
   const at = rows[0]?.at;
   return at ? new Date(at) : null;

@@ -1,0 +1,41 @@
+// When an idle dispatcher should look again: only deliveries it may claim count. A disabled
+// endpoint's deliveries wait, pending, until it is re-enabled.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { sql } from "../../../src/db/client.js";
+import { webhookEndpoints } from "../../../src/db/schema.js";
+import { nextDueAt } from "../../../src/db/webhook-deliveries.js";
+import { generateWebhookSecret } from "../../../src/delivery/sign-webhook.js";
+import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+
+let t: TestContext;
+let endpointId: string;
+const overdue = new Date(Date.now() - 60_000);
+
+beforeAll(async () => {
+  t = await createTestContext();
+  const [endpoint] = await t.ctx.db
+    .insert(webhookEndpoints)
+    .values({ url: "http://127.0.0.1:9/hooks", secret: t.ctx.secrets.seal(generateWebhookSecret()) })
+    .returning({ id: webhookEndpoints.id });
+  endpointId = endpoint!.id;
+  await t.ctx.db.execute(sql`insert into events (id, type, payload) values ('evt_next_due', 'ticket.created', '{}'::jsonb)`);
+  await t.ctx.db.execute(
+    sql`insert into webhook_deliveries (event_id, endpoint_id, next_attempt_at) values ('evt_next_due', ${endpointId}::uuid, ${overdue.toISOString()}::timestamptz)`,
+  );
+});
+afterAll(async () => t.close());
+
+describe("the next due delivery", () => {
+  it("When an enabled endpoint has an overdue delivery, then it is the next due", async () => {
+    expect((await nextDueAt(t.ctx.db))?.getTime()).toBe(overdue.getTime());
+  });
+
+  it("When that endpoint is disabled (a 410, or by hand), then nothing is due and the idle dispatcher sleeps its poll interval", async () => {
+    await t.ctx.db.update(webhookEndpoints).set({ enabled: false }).where(eq(webhookEndpoints.id, endpointId));
+    // Counted, it was always overdue: the dispatcher looked again every 5 ms, for as long as the endpoint stayed disabled.
+    expect(await nextDueAt(t.ctx.db)).toBeNull();
+    await t.ctx.db.update(webhookEndpoints).set({ enabled: true }).where(eq(webhookEndpoints.id, endpointId));
+    expect((await nextDueAt(t.ctx.db))?.getTime()).toBe(overdue.getTime());
+  });
+});
