@@ -1,10 +1,9 @@
 // Batched updates (rows sent as one JSON parameter) find their rows by key, not by reading the
 // whole table, even when the table has no statistics yet (a young install, a burst).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryRows, sql, type Tx } from "../../../src/db/client.js";
-import { webhookEndpoints } from "../../../src/db/schema.js";
+import { queryRows, sql } from "../../../src/db/client.js";
 import { recordAttempts } from "../../../src/db/webhook-deliveries.js";
-import { generateWebhookSecret } from "../../../src/delivery/sign-webhook.js";
+import { insertWebhookEndpoint, rowsRead } from "../../helpers/db-tables.js";
 import { createTestContext, type TestContext } from "../../helpers/test-context.js";
 
 let t: TestContext;
@@ -12,25 +11,13 @@ const DELIVERIES = 20000;
 
 beforeAll(async () => {
   t = await createTestContext();
-  const [endpoint] = await t.ctx.db
-    .insert(webhookEndpoints)
-    .values({ url: "http://127.0.0.1:9/hooks", secret: t.ctx.secrets.seal(generateWebhookSecret()) })
-    .returning({ id: webhookEndpoints.id });
+  const endpointId = await insertWebhookEndpoint(t);
   await t.ctx.db.execute(sql`insert into events (id, type, payload) select 'evt_batch_' || g, 'ticket.created', '{}'::jsonb from generate_series(1, ${DELIVERIES}) g`);
   await t.ctx.db.execute(
-    sql`insert into webhook_deliveries (event_id, endpoint_id) select 'evt_batch_' || g, ${endpoint!.id}::uuid from generate_series(1, ${DELIVERIES}) g`,
+    sql`insert into webhook_deliveries (event_id, endpoint_id) select 'evt_batch_' || g, ${endpointId}::uuid from generate_series(1, ${DELIVERIES}) g`,
   );
 });
 afterAll(async () => t.close());
-
-/** Rows of a table this transaction has read so far (its own statistics counters). */
-async function rowsRead(tx: Tx, table: string): Promise<number> {
-  const [row] = await queryRows<{ n: string | number }>(
-    tx,
-    sql`select coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0) as n from pg_stat_xact_user_tables where relname = ${table}`,
-  );
-  return Number(row?.n ?? 0);
-}
 
 describe("batched updates", () => {
   it("When 32 webhook attempts are recorded among 20,000 deliveries, then about 32 deliveries are read, not all of them", async () => {

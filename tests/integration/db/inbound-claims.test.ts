@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimDueInbound } from "../../../src/db/inbound-claims.js";
 import { queryRows, sql } from "../../../src/db/client.js";
 import { inboundMessages, mailSources } from "../../../src/db/schema.js";
+import { rowsRead } from "../../helpers/db-tables.js";
 import { createTestContext, type TestContext } from "../../helpers/test-context.js";
 
 let t: TestContext;
@@ -35,21 +36,12 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-/** Rows of inbound_messages this transaction has read so far (its own statistics counters). */
-async function rowsRead(tx: Parameters<Parameters<TestContext["ctx"]["db"]["transaction"]>[0]>[0]): Promise<number> {
-  const [row] = await queryRows<{ n: string | number }>(
-    tx,
-    sql`select coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0) as n from pg_stat_xact_user_tables where relname = 'inbound_messages'`,
-  );
-  return Number(row?.n ?? 0);
-}
-
 describe("claiming waiting messages", () => {
   it("When 5,000 messages wait and the table was never analysed, then a claim of 32 takes the oldest 32 and reads about as many rows", async () => {
     await t.ctx.db.transaction(async (tx) => {
-      const before = await rowsRead(tx);
+      const before = await rowsRead(tx, "inbound_messages");
       const claimed = await claimDueInbound(tx, new Date(), { limit: 32 });
-      const read = (await rowsRead(tx)) - before;
+      const read = (await rowsRead(tx, "inbound_messages")) - before;
       expect(claimed.map((c) => c.raw?.toString().split("\r\n")[0])).toEqual(Array.from({ length: 32 }, (_, i) => `Subject: ${i}`));
       // Without the index order it fetched, joined and sorted all 5,000 to keep 32.
       expect(read).toBeLessThan(100);

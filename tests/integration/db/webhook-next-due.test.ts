@@ -5,7 +5,7 @@ import { eq } from "drizzle-orm";
 import { sql } from "../../../src/db/client.js";
 import { webhookEndpoints } from "../../../src/db/schema.js";
 import { nextDueAt } from "../../../src/db/webhook-deliveries.js";
-import { generateWebhookSecret } from "../../../src/delivery/sign-webhook.js";
+import { insertWebhookEndpoint } from "../../helpers/db-tables.js";
 import { createTestContext, type TestContext } from "../../helpers/test-context.js";
 
 let t: TestContext;
@@ -14,11 +14,7 @@ const overdue = new Date(Date.now() - 60_000);
 
 beforeAll(async () => {
   t = await createTestContext();
-  const [endpoint] = await t.ctx.db
-    .insert(webhookEndpoints)
-    .values({ url: "http://127.0.0.1:9/hooks", secret: t.ctx.secrets.seal(generateWebhookSecret()) })
-    .returning({ id: webhookEndpoints.id });
-  endpointId = endpoint!.id;
+  endpointId = await insertWebhookEndpoint(t);
   await t.ctx.db.execute(sql`insert into events (id, type, payload) values ('evt_next_due', 'ticket.created', '{}'::jsonb)`);
   await t.ctx.db.execute(
     sql`insert into webhook_deliveries (event_id, endpoint_id, next_attempt_at) values ('evt_next_due', ${endpointId}::uuid, ${overdue.toISOString()}::timestamptz)`,
