@@ -27,6 +27,13 @@ export type Database = {
   wake(channel: Channel): void;
   onWake(channel: Channel, listener: () => void): () => void;
   ping(): Promise<void>;
+  /**
+   * Opens every connection of the pool now, in the background (Postgres; nothing to do on
+   * PGlite), and they stay open. Opened on demand, they came up in the middle of the first burst
+   * of mail, each paying its start-up (and every statement's first Parse/Describe round trip)
+   * while messages waited. The pipeline workers call it when they start.
+   */
+  warm(): void;
   close(): Promise<void>;
   /** Only for migrate.ts: a way to run statements on one dedicated session. */
   withSession<T>(fn: (db: Db) => Promise<T>): Promise<T>;
@@ -64,6 +71,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
       return () => void signals.off(channel, listener);
     },
     ping: async () => void (await client.query("select 1")),
+    warm: () => undefined,
     close: async () => {
       signals.removeAllListeners();
       await client.close();
@@ -75,15 +83,9 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const { url: serverUrl, socketDir } = unixSocketOf(url);
-  // The pool is opened at start, in the background, and kept open (no idle timeout; postgres.js
-  // still replaces each connection after its max_lifetime). Opened on demand, the connections
-  // came up in the middle of the first burst of mail, each paying its start-up (and every
-  // statement's first Parse/Describe round trip) while messages waited: a second of the IMAP
-  // burst's p99.
+  // Connections are kept open once made (no idle timeout; postgres.js still replaces each one
+  // after its max_lifetime), so the pool warm() opens stays ready for the next burst.
   const client = postgres(serverUrl, { max: poolSize, onnotice: () => {}, idle_timeout: 0, connect_timeout: 10, ...(socketDir ? { host: socketDir } : {}) });
-  void Promise.all(Array.from({ length: poolSize }, () => client`select 1`)).catch(() => {
-    // Best effort: a database not there yet fails the migrations with a clearer message.
-  });
   const db = drizzlePostgres(alwaysPrepared(client), { schema }) as unknown as Db;
   const signals = new EventEmitter();
   signals.setMaxListeners(0);
@@ -111,6 +113,10 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       return () => void signals.off(channel, listener);
     },
     ping: async () => void (await client`select 1`),
+    warm: () =>
+      void Promise.all(Array.from({ length: poolSize }, () => client`select 1`)).catch(() => {
+        // Best effort: the first query that needs the database reports it missing.
+      }),
     close: async () => {
       signals.removeAllListeners();
       await client.end({ timeout: 5 });

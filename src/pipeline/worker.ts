@@ -17,6 +17,8 @@ import { processMessage, type Outcome, type SourceInfo } from "./process-message
 import { isTransientError, retryDelayMs } from "./failure-policy.js";
 
 export function startPipelineWorkers(ctx: Context, opts: { concurrency?: number; pollMs?: number } = {}): Runtime {
+  // A burst of mail should find the connections open (a second of the IMAP burst's p99 otherwise).
+  ctx.database.warm();
   const loop = startWorkLoop({
     name: "pipeline",
     database: ctx.database,

@@ -1,8 +1,10 @@
 // On Postgres every statement is prepared once per connection (alwaysPrepared in src/db/client.ts):
 // drizzle would otherwise have each one parsed, described and planned anew, at two round trips.
-// The pool's connections are opened at start, not in the middle of the first burst of mail.
+// The pool's connections are opened when the pipeline starts, not in the middle of the first
+// burst of mail.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows, sql } from "../../../src/db/client.js";
+import { startPipelineWorkers } from "../../../src/pipeline/worker.js";
 import { createTestContext, type TestContext, usingPostgres } from "../../helpers/test-context.js";
 
 let t: TestContext;
@@ -20,11 +22,17 @@ describe.runIf(usingPostgres())("prepared statements and the pool", () => {
     });
   });
 
-  it("When the database is opened, then the whole pool connects without waiting for demand", async () => {
+  it("When the pipeline workers start, then the whole pool connects without waiting for demand", async () => {
     const count = async () =>
       (await queryRows<{ n: number }>(t.ctx.db, sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and backend_type = 'client backend'`))[0]?.n ?? 0;
-    // Nothing here has asked for more than one connection at a time.
-    await expect.poll(count, { timeout: 10_000, interval: 50 }).toBeGreaterThanOrEqual(t.ctx.config.databasePoolSize);
+    // Nothing here has asked for more than one connection at a time, and there is no mail.
+    expect(await count()).toBeLessThan(t.ctx.config.databasePoolSize);
+    const workers = startPipelineWorkers(t.ctx);
+    try {
+      await expect.poll(count, { timeout: 10_000, interval: 50 }).toBeGreaterThanOrEqual(t.ctx.config.databasePoolSize);
+    } finally {
+      await workers.stop();
+    }
   });
 
   it("When a nested transaction (savepoint) runs, then its statements are prepared too and it commits", async () => {
