@@ -122,14 +122,6 @@ export async function recordAttempts(executor: Executor, results: AttemptResult[
      where d.id = r.id and d.id = any(${pgArray(results.map((r) => r.deliveryId))}::uuid[])`);
 }
 
-/** Claimed but never sent (the dispatcher stopped): due again now, its lease given back. */
-export async function releaseDeliveries(executor: Executor, ids: string[], now: Date): Promise<void> {
-  await executor.execute(
-    sql`update webhook_deliveries set next_attempt_at = ${now.toISOString()}::timestamptz
-         where id = any(${pgArray(ids)}::uuid[]) and status = 'pending'`,
-  );
-}
-
 /** Sends a delivery again with the same event id (webhook-id); works on finished ones too. */
 export async function redeliver(executor: Executor, id: string, now: Date): Promise<boolean> {
   const rows = await queryRows<{ id: string }>(

@@ -2,7 +2,7 @@
 // per-endpoint concurrency limit (one slow endpoint cannot starve the others), and records every
 // attempt. Woken at once for new events; polls for retries that come due.
 import type { Context } from "../context.js";
-import { claimDueDeliveries, nextDueAt, recordAttempts, releaseDeliveries, type AttemptResult, type ClaimedDelivery } from "../db/webhook-deliveries.js";
+import { claimDueDeliveries, nextDueAt, recordAttempts, type AttemptResult, type ClaimedDelivery } from "../db/webhook-deliveries.js";
 import { disableEndpoint, markEndpointHealth } from "../db/webhook-endpoints.js";
 import { errorLog } from "../db/schema.js";
 import { nextAttempt, classifyResponse, shouldDisableForFailing } from "./retry-policy.js";
@@ -31,18 +31,6 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
   let wakeLoop: (() => void) | null = null;
   const wake = () => wakeLoop?.();
   const unsubscribe = ctx.database.onWake("deliveries", wake);
-
-  // Claimed ahead of the free slots: a slot that frees is refilled from here at once, and the
-  // claim's round trip happens while the queue still holds work. (It used to stand between every
-  // completion and the next send: a quarter of the dispatcher's time was spent waiting on it.)
-  // At most perEndpointConcurrency wait per endpoint; what is still queued at stop is released.
-  let queue: { delivery: ClaimedDelivery; leaseUntil: number }[] = [];
-  const queuedPer = new Map<string, number>();
-  const unqueue = (endpointId: string) => {
-    const left = (queuedPer.get(endpointId) ?? 1) - 1;
-    if (left === 0) queuedPer.delete(endpointId);
-    else queuedPer.set(endpointId, left);
-  };
 
   let pending: Outcome[] = [];
   let flushing: Promise<void> = Promise.resolve();
@@ -184,29 +172,8 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
         const left = (perEndpoint.get(d.endpointId) ?? 1) - 1;
         if (left === 0) perEndpoint.delete(d.endpointId);
         else perEndpoint.set(d.endpointId, left);
-        drain();
         wake();
       });
-  };
-
-  /** Sends what the queue holds, as far as the global and per-endpoint limits allow. */
-  const drain = () => {
-    if (!running || queue.length === 0) return;
-    const now = Date.now();
-    const rest: typeof queue = [];
-    for (const item of queue) {
-      const { endpointId } = item.delivery;
-      if (inflight >= cfg.concurrency || (perEndpoint.get(endpointId) ?? 0) >= cfg.perEndpointConcurrency) {
-        rest.push(item);
-        continue;
-      }
-      unqueue(endpointId);
-      // Too close to the end of its lease to finish before another claim may take it: leave it
-      // to that claim.
-      if (item.leaseUntil - now < cfg.timeoutMs + 5_000) continue;
-      launch(item.delivery);
-    }
-    queue = rest;
   };
 
   const sleep = (ms: number) =>
@@ -226,31 +193,24 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
   const loop = async () => {
     let failures = 0;
     while (running) {
-      drain();
-      // Claim when the queue runs low, enough for a full set of slots in flight and one queued.
-      const room = 2 * cfg.concurrency - inflight - queue.length;
-      if (queue.length > cfg.concurrency / 2 || room <= 0) {
+      const free = cfg.concurrency - inflight;
+      if (free <= 0) {
         await sleep(pollMs);
         continue;
       }
       try {
         const now = ctx.clock.now();
-        const saturated = [...queuedPer].filter(([, n]) => n >= cfg.perEndpointConcurrency).map(([id]) => id);
-        const leaseUntil = new Date(now.getTime() + cfg.timeoutMs + 60_000);
+        const saturated = [...perEndpoint].filter(([, n]) => n >= cfg.perEndpointConcurrency).map(([id]) => id);
         const claimed = await claimDueDeliveries(ctx.db, {
           now,
-          leaseUntil,
-          batch: Math.min(room, 500),
+          leaseUntil: new Date(now.getTime() + cfg.timeoutMs + 60_000),
+          batch: Math.min(free, 500),
           perEndpoint: cfg.perEndpointConcurrency,
           saturated,
         });
         failures = 0;
-        for (const d of claimed) {
-          queue.push({ delivery: d, leaseUntil: leaseUntil.getTime() });
-          queuedPer.set(d.endpointId, (queuedPer.get(d.endpointId) ?? 0) + 1);
-        }
-        drain();
-        if (claimed.length === 0 && queue.length === 0) {
+        for (const d of claimed) launch(d);
+        if (claimed.length === 0) {
           const due = inflight === 0 ? await nextDueAt(ctx.db) : null;
           const untilDue = due ? due.getTime() - ctx.clock.now().getTime() : pollMs;
           await sleep(Math.max(5, Math.min(pollMs, untilDue)));
@@ -265,7 +225,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
   const looping = loop();
 
   const idle = async () => {
-    while (inflight > 0 || queue.length > 0 || pending.length > 0 || flushTimer) {
+    while (inflight > 0 || pending.length > 0 || flushTimer) {
       await new Promise((r) => setTimeout(r, 5));
     }
     await flushing;
@@ -279,11 +239,6 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
       unsubscribe();
       wake();
       await looping;
-      // Never sent: due again at once, for this instance after a restart or for another one.
-      const unsent = queue.map((q) => q.delivery.id);
-      queue = [];
-      queuedPer.clear();
-      if (unsent.length > 0) await releaseDeliveries(ctx.db, unsent, ctx.clock.now()).catch((err: unknown) => ctx.log.warn({ err }, "releasing unsent webhook deliveries failed; their leases run out instead"));
       await idle();
       sender.close();
     },

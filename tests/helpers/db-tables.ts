@@ -14,11 +14,11 @@ export async function rowsRead(tx: Executor, table: string): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** An enabled endpoint; by default one nobody listens on (for tests that send nothing). */
-export async function insertWebhookEndpoint(t: TestContext, url = "http://127.0.0.1:9/hooks"): Promise<string> {
+/** An enabled endpoint nobody listens on (nothing is sent in these tests). */
+export async function insertWebhookEndpoint(t: TestContext): Promise<string> {
   const [endpoint] = await t.ctx.db
     .insert(webhookEndpoints)
-    .values({ url, secret: t.ctx.secrets.seal(generateWebhookSecret()) })
+    .values({ url: "http://127.0.0.1:9/hooks", secret: t.ctx.secrets.seal(generateWebhookSecret()) })
     .returning({ id: webhookEndpoints.id });
   return endpoint!.id;
 }
