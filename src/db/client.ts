@@ -181,4 +181,9 @@ export async function queryRows<T>(executor: Executor, query: SQL): Promise<T[]>
   return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
+/** A Postgres array literal: arrays travel as one text parameter, the same on both drivers. */
+export function pgArray(values: readonly (string | number)[]): string {
+  return `{${values.map((v) => (typeof v === "number" ? String(v) : `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`)).join(",")}}`;
+}
+
 export { sql };

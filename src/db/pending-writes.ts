@@ -4,8 +4,7 @@
 // table for the whole batch, still inside its transaction: the statements a message costs drop
 // from a dozen to the few whose answers it needs (dedupe claim, routing facts, contact, ticket).
 import { sql } from "drizzle-orm";
-import type { Executor } from "./client.js";
-import { pgArray } from "./routing-facts.js";
+import { pgArray, type Executor } from "./client.js";
 import type { Settlement } from "./inbound-claims.js";
 import { attachmentBlobs, type attachments, type ticketMessages } from "./schema.js";
 

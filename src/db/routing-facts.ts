@@ -3,7 +3,7 @@
 // in the subject, tickets of the referenced Message-IDs, the default job type's priority, the
 // active techs, and whether a referenced mail is still waiting to be processed. The pipeline's decisions then run on these plain values.
 import { sql } from "drizzle-orm";
-import { queryRows, type Executor } from "./client.js";
+import { pgArray, queryRows, type Executor } from "./client.js";
 import type { FactsClaim } from "./message-ids.js";
 import { mergeTicketRules } from "../settings/merge-ticket-rules.js";
 import { DEFAULT_TICKET_RULES, type Priority, type TicketRules } from "../settings/ticket-rules.js";
@@ -56,11 +56,6 @@ export type RoutingQuery = {
   /** Its normalised Message-ID, claimed in the same statement (the dedupe step). */
   messageId: string;
 };
-
-/** A Postgres array literal: arrays travel as one text parameter, the same on both drivers. */
-export function pgArray(values: readonly (string | number)[]): string {
-  return `{${values.map((v) => (typeof v === "number" ? String(v) : `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`)).join(",")}}`;
-}
 
 type Row = {
   rules: unknown;

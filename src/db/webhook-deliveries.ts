@@ -1,8 +1,7 @@
 // webhook_deliveries: claiming due deliveries in batches (leased, FOR UPDATE SKIP LOCKED) and
 // recording the outcome of attempts in batches, so a backlog drains at HTTP speed.
 import { sql } from "drizzle-orm";
-import { queryRows, type Executor } from "./client.js";
-import { pgArray } from "./routing-facts.js";
+import { pgArray, queryRows, type Executor } from "./client.js";
 
 export type ClaimedDelivery = {
   id: string;
@@ -32,13 +31,12 @@ export async function claimDueDeliveries(
   executor: Executor,
   opts: { now: Date; leaseUntil: Date; batch: number; perEndpoint: number; saturated: string[] },
 ): Promise<ClaimedDelivery[]> {
-  const saturated = `{${opts.saturated.join(",")}}`;
   const now = opts.now.toISOString();
   const rows = await queryRows<Record<string, unknown>>(
     executor,
     sql`with picked as (
           select d.id
-            from (select id from webhook_endpoints where enabled and not (id = any(${saturated}::uuid[])) order by random()) e
+            from (select id from webhook_endpoints where enabled and not (id = any(${pgArray(opts.saturated)}::uuid[])) order by random()) e
             cross join lateral (
               -- Locked row by row: another instance may hold some (skipped) or have claimed them
               -- already (their due time moved to its lease, so they no longer match).
