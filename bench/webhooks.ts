@@ -36,6 +36,7 @@ async function main() {
       req.end(body);
     });
   let sent = 0;
+  const generatorCpuBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -46,6 +47,7 @@ async function main() {
     }),
   );
   const ceiling = EVENTS / ((performance.now() - started) / 1000);
+  const generatorCpu = process.cpuUsage(generatorCpuBefore);
   agent.destroy();
   await ask("reset");
 
@@ -78,7 +80,7 @@ async function main() {
     const { count, cpuSeconds: receiverAfter } = await ask<{ count: number; cpuSeconds: number }>("count");
     const rate = EVENTS / seconds;
     console.log(`bench:webhooks  events=${fmt(EVENTS)} concurrency=${CONCURRENCY}`);
-    console.log(`  receiver ceiling (plain POSTs)   ${fmt(ceiling)} req/s`);
+    console.log(`  receiver ceiling (plain POSTs)   ${fmt(ceiling)} req/s  (load generator CPU ${fmt((generatorCpu.user + generatorCpu.system) / EVENTS)} µs per request)`);
     console.log(`  mailgate deliveries             ${fmt(rate)} deliveries/s  (${fmt(seconds, 2)} s, receiver counted ${fmt(count)})`);
     console.log(`  ratio deliveries / ceiling       ${fmt(rate / ceiling, 2)}   (goal >= 2,000/s and >= 0.5)`);
     const perDelivery = (cpuSeconds: number) => `${fmt((cpuSeconds * 1e6) / EVENTS)} µs`;

@@ -49,10 +49,11 @@ export async function disableEndpoint(executor: Executor, id: string, reason: st
     .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.enabled, true)));
 }
 
-export async function markEndpointHealth(executor: Executor, id: string, ok: boolean, now: Date): Promise<Date | null> {
+/** Marks an endpoint as failing from `now` unless it already is; returns since when it fails. */
+export async function markEndpointFailing(executor: Executor, id: string, now: Date): Promise<Date | null> {
   const [row] = await executor
     .update(webhookEndpoints)
-    .set({ failingSince: ok ? null : sql`coalesce(${webhookEndpoints.failingSince}, ${now.toISOString()}::timestamptz)` })
+    .set({ failingSince: sql`coalesce(${webhookEndpoints.failingSince}, ${now.toISOString()}::timestamptz)` })
     .where(eq(webhookEndpoints.id, id))
     .returning({ failingSince: webhookEndpoints.failingSince });
   return row?.failingSince ?? null;

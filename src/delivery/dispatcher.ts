@@ -3,7 +3,7 @@
 // attempt. Woken at once for new events; polls for retries that come due.
 import type { Context } from "../context.js";
 import { claimDueDeliveries, nextDueAt, recordAttempts, type AttemptResult, type ClaimedDelivery } from "../db/webhook-deliveries.js";
-import { disableEndpoint, markEndpointHealth } from "../db/webhook-endpoints.js";
+import { disableEndpoint, markEndpointFailing } from "../db/webhook-endpoints.js";
 import { errorLog } from "../db/schema.js";
 import { nextAttempt, classifyResponse, shouldDisableForFailing } from "./retry-policy.js";
 import { signWebhook } from "./sign-webhook.js";
@@ -96,20 +96,32 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
   const flush = async (batch: Outcome[]) => {
     if (batch.length === 0) return;
     const now = ctx.clock.now();
+    const byEndpoint = new Map<string, Outcome[]>();
+    for (const o of batch) {
+      const list = byEndpoint.get(o.delivery.endpointId);
+      if (list) list.push(o);
+      else byEndpoint.set(o.delivery.endpointId, [o]);
+    }
+    const healthy = [...byEndpoint].filter(([, outcomes]) => outcomes.some((o) => o.verdict === "success")).map(([id]) => id);
+    const exhausted = batch.filter((o) => o.result.status === "exhausted" && o.verdict !== "success");
+    const results = batch.map((o) => o.result);
     try {
+      // Every endpoint answered at least once and nothing gave up: one statement, no transaction.
+      if (healthy.length === byEndpoint.size && exhausted.length === 0 && !batch.some((o) => o.verdict === "disable_endpoint")) {
+        await recordAttempts(ctx.db, results, healthy);
+        return;
+      }
       await ctx.db.transaction(async (tx) => {
-        await recordAttempts(tx, batch.map((o) => o.result));
-        const byEndpoint = new Map<string, Outcome[]>();
-        for (const o of batch) byEndpoint.set(o.delivery.endpointId, [...(byEndpoint.get(o.delivery.endpointId) ?? []), o]);
+        await recordAttempts(tx, results, healthy);
         for (const [endpointId, outcomes] of byEndpoint) {
           const gone = outcomes.find((o) => o.verdict === "disable_endpoint");
           if (gone) {
             await disableEndpoint(tx, endpointId, `The endpoint answered 410 Gone at ${now.toISOString()}; re-enable it when it accepts events again.`, now);
             continue;
           }
-          const ok = outcomes.some((o) => o.verdict === "success");
-          const failingSince = await markEndpointHealth(tx, endpointId, ok, now);
-          if (!ok && shouldDisableForFailing(failingSince, now, cfg.disableAfterDays)) {
+          if (healthy.includes(endpointId)) continue;
+          const failingSince = await markEndpointFailing(tx, endpointId, now);
+          if (shouldDisableForFailing(failingSince, now, cfg.disableAfterDays)) {
             await disableEndpoint(
               tx,
               endpointId,
@@ -118,7 +130,6 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
             );
           }
         }
-        const exhausted = batch.filter((o) => o.result.status === "exhausted" && o.verdict !== "success");
         if (exhausted.length > 0) {
           await tx.insert(errorLog).values(
             exhausted.map((o) => ({

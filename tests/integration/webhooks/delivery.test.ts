@@ -109,6 +109,25 @@ describe("webhook delivery", () => {
     }
   });
 
+  it("When a failing receiver recovers, then the endpoint's failing-since mark (the 5-day rule's clock) is cleared", async () => {
+    // Four failures (three immediate retries, then 2 s to wait), then 200.
+    const receiver = await startReceiver([500, 500, 500, 500]);
+    const endpoint = (await t.api.post("/api/webhooks").send({ url: receiver.url }).expect(201)).body;
+    try {
+      await withDispatcher(async () => {
+        await t.api.post(`/api/webhooks/${endpoint.id}/test`).expect(202);
+        await waitFor(async () => (await t.api.get(`/api/webhooks/${endpoint.id}`)).body.failingSince !== null);
+        await waitFor(async () => (await t.api.get(`/api/webhooks/${endpoint.id}`)).body.failingSince === null);
+      });
+      expect(receiver.received).toHaveLength(5);
+      const [delivery] = (await t.api.get(`/api/webhooks/${endpoint.id}/deliveries`).expect(200)).body.items;
+      expect(delivery.status).toBe("succeeded");
+    } finally {
+      await t.api.delete(`/api/webhooks/${endpoint.id}`).expect(204);
+      await receiver.close();
+    }
+  });
+
   it("When the receiver answers 410 Gone, then the endpoint is disabled with the reason", async () => {
     const receiver = await startReceiver([410]);
     const endpoint = (await t.api.post("/api/webhooks").send({ url: receiver.url }).expect(201)).body;
