@@ -5,7 +5,7 @@
 import type { Tx } from "../db/client.js";
 import { releaseMessageId, settleClaim } from "../db/message-ids.js";
 import type { PendingWrites } from "../db/pending-writes.js";
-import { loadRoutingFacts, type RoutingFacts } from "../db/routing-facts.js";
+import { loadRoutingFacts, type RoutingFacts, type RoutingFactsLoader } from "../db/routing-facts.js";
 import { insertTicket, nextRoundRobin, stageTicketMessage, touchTicket, type StoredAttachment } from "../db/ticket-store.js";
 import { insertLead } from "../db/leads.js";
 import { stageEvent } from "../delivery/record-event.js";
@@ -39,8 +39,11 @@ export type Outcome =
   | { kind: "unrouted"; reason: string }
   | { kind: "deferred"; reason: string };
 
-/** `writes` collects what the batch writes at its end (pending-writes.ts), in the same transaction. */
-export type ProcessDeps = { ownMessageIdDomain: string; publicUrl: string; now: Date; writes: PendingWrites };
+/**
+ * `writes` collects what the batch writes at its end (pending-writes.ts), in the same transaction;
+ * `facts` reads the routing facts, for a batch all messages' in one statement (batchedRoutingFacts).
+ */
+export type ProcessDeps = { ownMessageIdDomain: string; publicUrl: string; now: Date; writes: PendingWrites; facts?: RoutingFactsLoader };
 
 type NoteKind = "reply" | "auto_reply" | "bounce";
 
@@ -50,7 +53,7 @@ export async function processMessage(tx: Tx, input: MessageInput, deps: ProcessD
   if (classification.kind === "own_loop") return { kind: "ignored", reason: classification.reason };
 
   const sender = email.from?.address ?? "";
-  const facts = await loadRoutingFacts(tx, {
+  const facts = await (deps.facts ?? ((q) => loadRoutingFacts(tx, q)))({
     recipients: [...email.to, ...email.cc].map((a) => a.address).filter((a) => a !== source?.address),
     senderDomains: senderDomainCandidates(sender),
     ticketNumbers: bracketedNumbers(email.subject),

@@ -14,6 +14,7 @@ import { startWorkLoop } from "../scheduler/work-loop.js";
 import type { Runtime } from "../runtime.js";
 import { parseEmail, type ParsedEmail } from "./parse-email.js";
 import { processMessage, type Outcome, type SourceInfo } from "./process-message.js";
+import { batchedRoutingFacts } from "../db/routing-facts.js";
 import { isTransientError, retryDelayMs } from "./failure-policy.js";
 
 export function startPipelineWorkers(ctx: Context, opts: { concurrency?: number; pollMs?: number } = {}): Runtime {
@@ -153,7 +154,7 @@ async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now:
   });
 
   const writes = pendingWrites();
-  const deps = { ownMessageIdDomain: ctx.config.messageIdDomain, publicUrl: ctx.config.publicUrl, now, writes };
+  const deps = { ownMessageIdDomain: ctx.config.messageIdDomain, publicUrl: ctx.config.publicUrl, now, writes, facts: batchedRoutingFacts(tx) };
   const touchedSources = new Set<string>();
   const waiting = answersInBatch(ready.map((r) => r.email));
   ready.forEach(({ row, email, source }, i) => {
