@@ -208,6 +208,13 @@ async function main() {
     await until(() => sender.burstMs() !== null && burst.every(done), "the burst's tickets", 300_000, sender.failed);
     console.log(`\nburst: ${BURST} APPENDs over ${BURST_CONNECTIONS} connections took ${fmt(sender.burstMs()!)} ms`);
     report("Burst", burst.map((i) => samples.get(i)!), existsAt);
+    if (process.env.BENCH_TRACE) {
+      const list = burst.map((i) => samples.get(i)!);
+      const t0 = Math.min(...list.map((s) => s.appendedAt!));
+      const slow = [...list].sort((a, b) => b.ticketAt! - b.storedAt! - (a.ticketAt! - a.storedAt!)).slice(0, 15);
+      console.log(`  trace burst t0 ${Math.round(t0)}`);
+      for (const s of slow) console.log(`  trace uid ${s.uid} append +${fmt(s.appendedAt! - t0)} exists +${fmt(existsAt.get(s.uid!)! - s.appendedAt!)} stored +${fmt(s.storedAt! - s.appendedAt!)} ticket +${fmt(s.ticketAt! - s.appendedAt!)}`);
+    }
   } finally {
     observer.stop();
     sender.stop();

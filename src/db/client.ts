@@ -176,7 +176,11 @@ export function unixSocketOf(url: string): { url: string; socketDir: string | nu
 
 /** Rows of a raw `execute`, whichever driver ran it (postgres.js: an array; PGlite: `{rows}`). */
 export async function queryRows<T>(executor: Executor, query: SQL): Promise<T[]> {
-  const result = (await executor.execute(query)) as unknown;
+  return rowsOf<T>(await executor.execute(query));
+}
+
+/** The rows of an execute() result: postgres.js gives an array, PGlite an object with `rows`. */
+export function rowsOf<T>(result: unknown): T[] {
   if (Array.isArray(result)) return result as T[];
   return ((result as { rows?: T[] }).rows ?? []) as T[];
 }

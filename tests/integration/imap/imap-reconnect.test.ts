@@ -108,9 +108,12 @@ describeWithDovecot("IMAP reconnect and UIDVALIDITY", () => {
     const lastUidOnServer = Number(folder.uidNext) - 1;
     await admin.logout();
 
+    // The sync stores a batch, then moves the cursor: wait for both (read between the two, the
+    // cursor was still the old folder's).
     const rows = await waitFor("the rescan", async () => {
       const r = await inboundOf(t.ctx, sourceId);
-      return r.length >= 7 && r;
+      const cursor = (await sourceRow(t.ctx, sourceId)).cursor as { uidValidity: string } | null;
+      return r.length >= 7 && cursor?.uidValidity !== before.uidValidity && r;
     }, 30_000);
     const after = (await sourceRow(t.ctx, sourceId)).cursor as { uidValidity: string; lastUid: number };
     expect(after.uidValidity).not.toBe(before.uidValidity);
