@@ -14,8 +14,6 @@ import { planBatches, planSync, providerMessageId, type ListedMessage } from "./
 
 /** Bounds what one UID FETCH holds in memory before it is stored. */
 export const FETCH_BATCH = { batchSize: 50, batchBytes: 32 * 1024 * 1024 };
-/** Fetched mails are stored this many at a time while the batch still streams in. */
-const STORE_CHUNK = 8;
 
 export type SyncResult = { reason: "incremental" | "first_sync" | "uidvalidity_changed"; listed: number; stored: number; created: number };
 
@@ -37,36 +35,16 @@ export async function syncMailbox(ctx: Context, source: ImapSource, client: Imap
     let created = 0;
     for (const batch of work.batches) {
       const fetched: { uid: number; providerMessageId: string; raw: Buffer }[] = [];
-      // Stored in chunks while the rest of the batch is still arriving, so the pipeline starts on
-      // the first mails of a burst at once; every chunk is stored before post-processing and
-      // before the cursor moves (storing is idempotent: a chunk stored twice is stored once).
-      const chunks: Promise<void>[] = [];
-      let failed: { err: unknown } | null = null;
-      let next = 0;
-      const storeChunk = () => {
-        const chunk = fetched.slice(next);
-        next = fetched.length;
-        chunks.push(
-          storeInboundMany(ctx.db, source.id, chunk).then(
-            (result) => {
-              created += result.created;
-              if (result.created > 0) ctx.database.wake("inbound");
-            },
-            // Handled at once (the fetch goes on meanwhile), thrown once every chunk has settled.
-            (err: unknown) => void (failed ??= { err }),
-          ),
-        );
-      };
       for await (const message of client.fetch(toSequenceSet(batch.uids), { uid: true, source: true }, { uid: true })) {
         // A UID that vanished between listing and fetching was expunged: nothing to store.
         if (!message.source || message.uid <= plan.afterUid) continue;
         fetched.push({ uid: message.uid, providerMessageId: providerMessageId(plan.uidValidity, message.uid), raw: message.source });
-        if (fetched.length - next >= STORE_CHUNK) storeChunk();
       }
-      if (fetched.length > next) storeChunk();
-      await Promise.all(chunks);
-      if (failed) throw (failed as { err: unknown }).err;
+      // The whole batch in one statement, before post-processing and before the cursor moves.
+      const result = await storeInboundMany(ctx.db, source.id, fetched);
       stored += fetched.length;
+      created += result.created;
+      if (result.created > 0) ctx.database.wake("inbound");
       await postProcessBatch(ctx, source, client, fetched.map((m) => m.uid));
       await saveCursor(ctx.db, source.id, batch.cursorAfter, ctx.clock.now());
     }
