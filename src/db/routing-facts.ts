@@ -57,15 +57,12 @@ export type RoutingQuery = {
   messageId: string;
 };
 
-type SharedRow = {
+type Row = {
+  /** These four are the batch's, on the first row only. */
   rules: unknown;
   default_company_id: string | null;
   job_type_priority: string | null;
   techs: { id: string; name: string; email: string }[] | string;
-};
-
-type Row = SharedRow & {
-  ord: number;
   mailboxes: { address: string; companyId: string }[] | string;
   domains: { domain: string; companyId: string }[] | string;
   names: { id: string; name: string }[] | string;
@@ -88,9 +85,10 @@ export async function loadRoutingFacts(executor: Executor, q: RoutingQuery): Pro
 
 /**
  * A loader for one batch's transaction: the queries asked in the same turn of the event loop
- * (every message of a batch asks at once) go to the database together, as one statement. One
- * statement per message spent most of its time (0.5 ms of the database's, each) setting up a dozen
- * subplans and computing what is the same for the whole batch (rules, default company, techs).
+ * (every message of a batch asks at once) go to the database together, as one statement, and
+ * what is the same for the whole batch (rules, default company, techs) is computed once. In
+ * alternating bench:pipeline runs: Postgres 0.75–0.81 ms a message batched, 0.94–0.97 with one
+ * statement each.
  */
 export function batchedRoutingFacts(executor: Executor): RoutingFactsLoader {
   let waiting: Array<{ q: RoutingQuery; resolve: (f: RoutingFacts) => void; reject: (err: unknown) => void }> = [];
@@ -153,7 +151,6 @@ export async function loadRoutingFactsOfMany(executor: Executor, queries: Routin
                     coalesce((select json_agg(json_build_object('id', t.id, 'name', t.name, 'email', t.email) order by t.id)
                                 from techs t where t.active), '[]'::json) as techs)
       select
-        q.ord,
         -- What is the same for every message travels once, on the first row.
         case when q.ord = 0 then shared.rules end as rules,
         case when q.ord = 0 then shared.default_company_id end as default_company_id,
