@@ -6,7 +6,7 @@ import { claimDueDeliveries, nextDueAt, recordAttempts, type AttemptResult, type
 import { disableEndpoint, markEndpointFailing } from "../db/webhook-endpoints.js";
 import { errorLog } from "../db/schema.js";
 import { nextAttempt, classifyResponse, shouldDisableForFailing } from "./retry-policy.js";
-import { signWebhook } from "./sign-webhook.js";
+import { signingKey, signWebhook } from "./sign-webhook.js";
 import { checkWebhookUrl } from "./url-safety.js";
 import { createSender, type SendResult, type Sender } from "./send-webhook.js";
 import { deliveryOutcome } from "../metrics/registry.js";
@@ -24,8 +24,9 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
   const pollMs = opts.pollMs ?? 1000;
   const sender: Sender = createSender({ timeoutMs: cfg.timeoutMs, maxSockets: cfg.perEndpointConcurrency });
   const perEndpoint = new Map<string, number>();
-  const secrets = new Map<string, string>(); // sealed (hex) → plaintext, so each secret is opened once
-  const urlChecks = new Map<string, { at: number; problem: string | null }>();
+  // Each secret is opened and decoded once: endpoint id → the sealed bytes and their signing key.
+  const keys = new Map<string, { sealed: Buffer; key: Buffer }>();
+  const urlChecks = new Map<string, { at: number; problem: string | null; parsed: URL | null }>();
   let inflight = 0;
   let running = true;
   let wakeLoop: (() => void) | null = null;
@@ -36,38 +37,36 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
   let flushing: Promise<void> = Promise.resolve();
   let flushTimer: NodeJS.Timeout | null = null;
 
-  const open = (sealed: Buffer) => {
-    const key = sealed.toString("hex");
-    let plain = secrets.get(key);
-    if (plain === undefined) {
-      plain = ctx.secrets.open(sealed);
-      secrets.set(key, plain);
-    }
-    return plain;
+  const keyOf = (slot: string, sealed: Buffer) => {
+    const cached = keys.get(slot);
+    if (cached?.sealed.equals(sealed)) return cached.key;
+    const key = signingKey(ctx.secrets.open(sealed));
+    keys.set(slot, { sealed, key });
+    return key;
   };
 
   // Checked again at send time, not only at creation: a name can be re-pointed (DNS rebinding).
-  const urlProblem = async (url: string): Promise<string | null> => {
+  const checkUrl = async (url: string): Promise<{ problem: string | null; parsed: URL | null }> => {
     const cached = urlChecks.get(url);
-    if (cached && Date.now() - cached.at < SAFETY_CACHE_MS) return cached.problem;
+    if (cached && Date.now() - cached.at < SAFETY_CACHE_MS) return cached;
     const check = await checkWebhookUrl(url, { allowHttp: cfg.allowHttp, allowPrivateNetworks: cfg.allowPrivateNetworks });
-    const problem = check.ok ? null : check.message;
-    urlChecks.set(url, { at: Date.now(), problem });
-    return problem;
+    const entry = { at: Date.now(), problem: check.ok ? null : check.message, parsed: check.ok ? new URL(url) : null };
+    urlChecks.set(url, entry);
+    return entry;
   };
 
   const attempt = async (d: ClaimedDelivery): Promise<Outcome> => {
     const attemptedAt = ctx.clock.now();
     let sent: SendResult;
-    const problem = await urlProblem(d.url);
-    if (problem) {
-      sent = { statusCode: null, retryAfter: null, responseBody: null, error: `refused: ${problem}`, durationMs: 0 };
+    const { problem, parsed } = await checkUrl(d.url);
+    if (problem || !parsed) {
+      sent = { statusCode: null, retryAfter: null, responseBody: null, error: `refused: ${problem ?? "not a URL"}`, durationMs: 0 };
     } else {
       const body = d.body;
-      const keys = [open(d.secret)];
-      if (d.previousSecret && d.previousSecretExpiresAt && d.previousSecretExpiresAt > attemptedAt) keys.push(open(d.previousSecret));
-      const headers = signWebhook({ id: d.eventId, timestamp: attemptedAt, body, secrets: keys });
-      sent = await sender.send(new URL(d.url), headers, body);
+      const secrets = [keyOf(d.endpointId, d.secret)];
+      if (d.previousSecret && d.previousSecretExpiresAt && d.previousSecretExpiresAt > attemptedAt) secrets.push(keyOf(`${d.endpointId} previous`, d.previousSecret));
+      const headers = signWebhook({ id: d.eventId, timestamp: attemptedAt, body, secrets });
+      sent = await sender.send(parsed, headers, body);
     }
     const verdict = classifyResponse(sent.statusCode, sent.error ?? undefined);
     const base = {
@@ -251,7 +250,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
       wake();
       await looping;
       await idle();
-      sender.close();
+      await sender.close();
     },
   };
 }

@@ -9,11 +9,14 @@ export type WebhookHeaders = Record<"webhook-id" | "webhook-timestamp" | "webhoo
 const PREFIX = "whsec_";
 const SECRET_BYTES = 32;
 
-export function signWebhook(input: { id: string; timestamp: Date; body: string; secrets: string[] }): WebhookHeaders {
+/** `secrets`: "whsec_…" texts, or their key bytes from `signingKey` (decoded once, for a sender). */
+export function signWebhook(input: { id: string; timestamp: Date; body: string; secrets: (string | Buffer)[] }): WebhookHeaders {
   if (input.secrets.length === 0) throw new Error("signWebhook needs at least one secret");
   const seconds = Math.floor(input.timestamp.getTime() / 1000).toString();
   const signed = `${input.id}.${seconds}.${input.body}`;
-  const signatures = input.secrets.map((secret) => "v1," + createHmac("sha256", secretKey(secret)).update(signed).digest("base64"));
+  const signatures = input.secrets.map(
+    (secret) => "v1," + createHmac("sha256", typeof secret === "string" ? signingKey(secret) : secret).update(signed).digest("base64"),
+  );
   return { "webhook-id": input.id, "webhook-timestamp": seconds, "webhook-signature": signatures.join(" ") };
 }
 
@@ -24,7 +27,7 @@ export function generateWebhookSecret(random: (n: number) => Buffer = randomByte
 
 // The HMAC key is the decoded bytes, not the text: that is what every Standard Webhooks
 // verifier does with a "whsec_" secret.
-function secretKey(secret: string): Buffer {
+export function signingKey(secret: string): Buffer {
   const key = Buffer.from(secret.startsWith(PREFIX) ? secret.slice(PREFIX.length) : secret, "base64");
   if (key.length === 0) throw new Error("a webhook secret decoded to no bytes; expected whsec_ followed by base64");
   return key;
