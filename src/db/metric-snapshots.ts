@@ -11,12 +11,13 @@ export async function countMessagesBySourceAndStatus(executor: Executor): Promis
     .groupBy(inboundMessages.sourceId, inboundMessages.status);
 }
 
-/** Pending deliveries that already failed at least once, and those whose next attempt is due but not yet sent. */
+/** Pending deliveries that already failed at least once, and those whose next attempt is due but not yet sent (not leased by a dispatcher). */
 export async function deliveryBacklog(executor: Executor, now: Date): Promise<{ retrying: number; due: number }> {
   const [row] = await executor
     .select({
       retrying: sql<number>`(count(*) filter (where ${webhookDeliveries.attempts} > 0))::int`,
-      due: sql<number>`(count(*) filter (where ${webhookDeliveries.nextAttemptAt} <= ${now.toISOString()}::timestamptz))::int`,
+      due: sql<number>`(count(*) filter (where ${webhookDeliveries.nextAttemptAt} <= ${now.toISOString()}::timestamptz
+                                        and (${webhookDeliveries.leasedUntil} is null or ${webhookDeliveries.leasedUntil} <= ${now.toISOString()}::timestamptz)))::int`,
     })
     .from(webhookDeliveries)
     .where(eq(webhookDeliveries.status, "pending"));

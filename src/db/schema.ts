@@ -360,6 +360,9 @@ export const webhookDeliveries = pgTable(
     status: text("status").notNull().default("pending"), // pending | succeeded | exhausted | cancelled
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
+    // In flight until then (a dispatcher's claim): a column no index reads, so the claim rewrites
+    // the row in place (a HOT update) instead of adding an entry to each of its indexes.
+    leasedUntil: ts("leased_until"),
     lastStatusCode: integer("last_status_code"),
     lastError: text("last_error"),
     createdAt: createdAt(),

@@ -26,6 +26,11 @@ const toBuffer = (v: unknown): Buffer | null =>
  * read from its own index range (endpoint, due time), so the cost follows what is claimed, not
  * the size of the backlog, and one endpoint's backlog cannot hide another's due deliveries; the
  * endpoints take turns in a random order when the batch cannot hold all of them.
+ *
+ * The lease is its own column, which no index reads: the claim rewrites each row in place (a
+ * HOT update, with the table's fillfactor leaving room on the page) instead of adding a new
+ * entry to each of its three indexes, as moving the due time did. Leased rows stay at the front
+ * of their endpoint's range and are stepped over: at most the deliveries in flight.
  */
 export async function claimDueDeliveries(
   executor: Executor,
@@ -38,10 +43,11 @@ export async function claimDueDeliveries(
           select d.id
             from (select id from webhook_endpoints where enabled and not (id = any(${pgArray(opts.saturated)}::uuid[])) order by random()) e
             cross join lateral (
-              -- Locked row by row: another instance may hold some (skipped) or have claimed them
-              -- already (their due time moved to its lease, so they no longer match).
+              -- Locked row by row: another instance may hold some (skipped) or have leased them
+              -- already (stepped over until the lease runs out).
               select d.id from webhook_deliveries d
                where d.endpoint_id = e.id and d.status = 'pending' and d.next_attempt_at <= ${now}::timestamptz
+                 and (d.leased_until is null or d.leased_until <= ${now}::timestamptz)
                order by d.next_attempt_at
                limit ${opts.perEndpoint}
                for update of d skip locked
@@ -49,7 +55,7 @@ export async function claimDueDeliveries(
            limit ${opts.batch}
         )
         update webhook_deliveries d
-           set next_attempt_at = ${opts.leaseUntil.toISOString()}::timestamptz
+           set leased_until = ${opts.leaseUntil.toISOString()}::timestamptz
           from picked, webhook_endpoints e, events ev
          where d.id = picked.id and e.id = d.endpoint_id and ev.id = d.event_id
      returning d.id, d.event_id, d.endpoint_id, d.attempts, e.url, e.secret, e.previous_secret,
@@ -117,6 +123,7 @@ export async function recordAttempts(executor: Executor, results: AttemptResult[
        set status = r.status,
            attempts = d.attempts + 1,
            next_attempt_at = coalesce(r.next_at, d.next_attempt_at),
+           leased_until = null,
            last_status_code = r.status_code,
            last_error = r.error,
            updated_at = r.attempted_at,
@@ -130,7 +137,7 @@ export async function redeliver(executor: Executor, id: string, now: Date): Prom
   const rows = await queryRows<{ id: string }>(
     executor,
     sql`update webhook_deliveries set status = 'pending', next_attempt_at = ${now.toISOString()}::timestamptz,
-               completed_at = null, updated_at = ${now.toISOString()}::timestamptz
+               leased_until = null, completed_at = null, updated_at = ${now.toISOString()}::timestamptz
          where id = ${id} returning id`,
   );
   return rows.length > 0;
@@ -138,20 +145,22 @@ export async function redeliver(executor: Executor, id: string, now: Date): Prom
 
 /**
  * When the next delivery the dispatcher may claim comes due: the earliest pending delivery of an
- * enabled endpoint (each endpoint's own index range). A disabled endpoint's deliveries wait,
- * pending, for it to be re-enabled; counting them made an idle dispatcher poll every 5 ms for as
- * long as such a delivery was overdue.
+ * enabled endpoint (each endpoint's own index range), or the end of its lease when another
+ * instance holds it. A disabled endpoint's deliveries wait, pending, for it to be re-enabled;
+ * counting them made an idle dispatcher poll every 5 ms for as long as such a delivery was
+ * overdue. Only the first deliveries of each range are looked at; the caller sleeps no longer
+ * than its poll interval anyway.
  */
 export async function nextDueAt(executor: Executor): Promise<Date | null> {
   const rows = await queryRows<{ at: string | Date | null }>(
     executor,
-    sql`select min(d.next_attempt_at) as at
+    sql`select min(d.at) as at
           from webhook_endpoints e
           cross join lateral (
-            select next_attempt_at from webhook_deliveries d
+            select greatest(next_attempt_at, leased_until) as at from webhook_deliveries d
              where d.endpoint_id = e.id and d.status = 'pending'
              order by d.next_attempt_at
-             limit 1
+             limit 100
           ) d
          where e.enabled`,
   );

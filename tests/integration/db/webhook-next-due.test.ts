@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { sql } from "../../../src/db/client.js";
 import { webhookEndpoints } from "../../../src/db/schema.js";
-import { nextDueAt } from "../../../src/db/webhook-deliveries.js";
+import { claimDueDeliveries, nextDueAt } from "../../../src/db/webhook-deliveries.js";
 import { insertWebhookEndpoint } from "../../helpers/db-tables.js";
 import { createTestContext, type TestContext } from "../../helpers/test-context.js";
 
@@ -33,5 +33,18 @@ describe("the next due delivery", () => {
     expect(await nextDueAt(t.ctx.db)).toBeNull();
     await t.ctx.db.update(webhookEndpoints).set({ enabled: true }).where(eq(webhookEndpoints.id, endpointId));
     expect((await nextDueAt(t.ctx.db))?.getTime()).toBe(overdue.getTime());
+  });
+
+  it("When another dispatcher holds the delivery's lease, then it is not claimed again and is next due when the lease runs out", async () => {
+    const now = new Date();
+    const leaseUntil = new Date(now.getTime() + 30_000);
+    const claim = (at: Date) => claimDueDeliveries(t.ctx.db, { now: at, leaseUntil: new Date(at.getTime() + 30_000), batch: 10, perEndpoint: 10, saturated: [] });
+    const first = await claimDueDeliveries(t.ctx.db, { now, leaseUntil, batch: 10, perEndpoint: 10, saturated: [] });
+    expect(first.map((d) => d.eventId)).toEqual(["evt_next_due"]);
+    expect(await claim(now)).toEqual([]);
+    expect((await nextDueAt(t.ctx.db))?.getTime()).toBe(leaseUntil.getTime());
+    // The holder crashed: once the lease has run out, the delivery is due again (at-least-once).
+    const later = new Date(leaseUntil.getTime() + 1);
+    expect((await claim(later)).map((d) => d.id)).toEqual(first.map((d) => d.id));
   });
 });
