@@ -132,6 +132,11 @@ export async function recordAttempts(executor: Executor, results: AttemptResult[
      where d.id = r.id and d.id = any(${pgArray(results.map((r) => r.deliveryId))}::uuid[])`);
 }
 
+/** Gives claimed deliveries back unsent (a dispatcher stopping): due again at once for any instance. */
+export async function releaseLeases(executor: Executor, ids: string[]): Promise<void> {
+  await executor.execute(sql`update webhook_deliveries set leased_until = null where id = any(${pgArray(ids)}::uuid[]) and status = 'pending'`);
+}
+
 /** Sends a delivery again with the same event id (webhook-id); works on finished ones too. */
 export async function redeliver(executor: Executor, id: string, now: Date): Promise<boolean> {
   const rows = await queryRows<{ id: string }>(

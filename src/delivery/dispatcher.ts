@@ -2,7 +2,7 @@
 // per-endpoint concurrency limit (one slow endpoint cannot starve the others), and records every
 // attempt. Woken at once for new events; polls for retries that come due.
 import type { Context } from "../context.js";
-import { claimDueDeliveries, nextDueAt, recordAttempts, type AttemptResult, type ClaimedDelivery } from "../db/webhook-deliveries.js";
+import { claimDueDeliveries, nextDueAt, recordAttempts, releaseLeases, type AttemptResult, type ClaimedDelivery } from "../db/webhook-deliveries.js";
 import { disableEndpoint, markEndpointFailing } from "../db/webhook-endpoints.js";
 import { errorLog } from "../db/schema.js";
 import { nextAttempt, classifyResponse, shouldDisableForFailing } from "./retry-policy.js";
@@ -161,9 +161,31 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
     }
   };
 
+  // Claimed ahead: leased deliveries waiting for a free slot, so a finished send is followed at
+  // once by the next one instead of by a claim's round trip (with the claims ~30 deliveries apart,
+  // a third of the slots stood empty at any time). At most half the concurrency waits here, and
+  // at most half an endpoint's own limit per endpoint.
+  const ready: ClaimedDelivery[] = [];
+  const readyPerEndpoint = new Map<string, number>();
+  const prefetch = Math.ceil(cfg.concurrency / 2);
+  const endpointCap = cfg.perEndpointConcurrency + Math.ceil(cfg.perEndpointConcurrency / 2);
+
+  const startReady = () => {
+    for (let i = 0; i < ready.length && inflight < cfg.concurrency; ) {
+      const d = ready[i]!;
+      if ((perEndpoint.get(d.endpointId) ?? 0) >= cfg.perEndpointConcurrency) {
+        i++;
+        continue;
+      }
+      ready.splice(i, 1);
+      adjust(readyPerEndpoint, d.endpointId, -1);
+      launch(d);
+    }
+  };
+
   const launch = (d: ClaimedDelivery) => {
     inflight++;
-    perEndpoint.set(d.endpointId, (perEndpoint.get(d.endpointId) ?? 0) + 1);
+    adjust(perEndpoint, d.endpointId, 1);
     attempt(d)
       .catch((err: unknown): Outcome => {
         ctx.log.error({ err, deliveryId: d.id }, "webhook attempt crashed");
@@ -179,9 +201,8 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
         pending.push(outcome);
         scheduleFlush();
         inflight--;
-        const left = (perEndpoint.get(d.endpointId) ?? 1) - 1;
-        if (left === 0) perEndpoint.delete(d.endpointId);
-        else perEndpoint.set(d.endpointId, left);
+        adjust(perEndpoint, d.endpointId, -1);
+        startReady();
         wake();
       });
   };
@@ -203,25 +224,32 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
   const loop = async () => {
     let failures = 0;
     while (running) {
-      const free = cfg.concurrency - inflight;
-      if (free <= 0) {
+      startReady();
+      const room = cfg.concurrency + prefetch - inflight - ready.length;
+      if (room <= 0) {
         await sleep(pollMs);
         continue;
       }
       try {
         const now = ctx.clock.now();
-        const saturated = [...perEndpoint].filter(([, n]) => n >= cfg.perEndpointConcurrency).map(([id]) => id);
+        const saturated = [...perEndpoint.keys(), ...readyPerEndpoint.keys()].filter(
+          (id) => (perEndpoint.get(id) ?? 0) + (readyPerEndpoint.get(id) ?? 0) >= endpointCap,
+        );
         const claimed = await claimDueDeliveries(ctx.db, {
           now,
           leaseUntil: new Date(now.getTime() + cfg.timeoutMs + 60_000),
-          batch: Math.min(free, 500),
+          batch: Math.min(room, 500),
           perEndpoint: cfg.perEndpointConcurrency,
           saturated,
         });
         failures = 0;
-        for (const d of claimed) launch(d);
+        for (const d of claimed) {
+          ready.push(d);
+          adjust(readyPerEndpoint, d.endpointId, 1);
+        }
+        startReady();
         if (claimed.length === 0) {
-          const due = inflight === 0 ? await nextDueAt(ctx.db) : null;
+          const due = inflight === 0 && ready.length === 0 ? await nextDueAt(ctx.db) : null;
           const untilDue = due ? due.getTime() - ctx.clock.now().getTime() : pollMs;
           await sleep(Math.max(5, Math.min(pollMs, untilDue)));
         }
@@ -231,11 +259,19 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
         await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)));
       }
     }
+    // Stopping: what was claimed ahead and not started goes back at once, not when its lease ends.
+    const unsent = ready.splice(0).map((d) => d.id);
+    readyPerEndpoint.clear();
+    if (unsent.length > 0) {
+      await releaseLeases(ctx.db, unsent).catch((err: unknown) =>
+        ctx.log.warn({ err, count: unsent.length }, "releasing unsent webhook deliveries failed; they are sent when their lease ends"),
+      );
+    }
   };
   const looping = loop();
 
   const idle = async () => {
-    while (inflight > 0 || pending.length > 0 || flushTimer) {
+    while (inflight > 0 || (running && ready.length > 0) || pending.length > 0 || flushTimer) {
       await new Promise((r) => setTimeout(r, 5));
     }
     await flushing;
@@ -253,4 +289,11 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
       await sender.close();
     },
   };
+}
+
+/** Adds `by` to a count in `counts`, dropping it at zero. */
+function adjust(counts: Map<string, number>, key: string, by: number): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n <= 0) counts.delete(key);
+  else counts.set(key, n);
 }
