@@ -20,6 +20,8 @@ export type Sender = { send(url: URL, headers: Record<string, string>, body: str
 
 export function createSender(opts: { timeoutMs: number; maxSockets: number }): Sender {
   // undici does not follow redirects unless asked to (a 3xx is an answer, recorded as a failure).
+  // Its timeouts count silence (connecting, waiting for the headers, between body chunks), as
+  // the socket timeout of http.request did.
   const agent = new Agent({
     connections: opts.maxSockets,
     connect: { timeout: opts.timeoutMs },
@@ -46,7 +48,7 @@ export function createSender(opts: { timeoutMs: number; maxSockets: number }): S
         durationMs: performance.now() - started,
       };
     } catch (err) {
-      return { statusCode: null, retryAfter: null, responseBody: null, error: describe(err, opts.timeoutMs), durationMs: performance.now() - started };
+      return { statusCode: null, retryAfter: null, responseBody: null, error: describeFailure(err, opts.timeoutMs), durationMs: performance.now() - started };
     }
   };
   return { send, close: () => agent.close() };
@@ -68,7 +70,8 @@ function firstBytes(body: Dispatcher.ResponseData["body"], keep: number): Promis
   });
 }
 
-function describe(err: unknown, timeoutMs: number): string {
+/** The attempt log's error: a timeout says so; a socket error keeps its code (ECONNREFUSED: …). */
+function describeFailure(err: unknown, timeoutMs: number): string {
   if (err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError || err instanceof errors.ConnectTimeoutError) {
     return `timed out after ${timeoutMs} ms`;
   }
