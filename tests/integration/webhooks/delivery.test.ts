@@ -7,6 +7,7 @@ import { startDispatcher, type Dispatcher } from "../../../src/delivery/dispatch
 import { buildEmail } from "../../helpers/build-email.js";
 import { createCompany, createSource, deliver } from "../../helpers/pipeline.js";
 import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { waitFor } from "../../helpers/wait-for.js";
 
 type Received = { headers: http.IncomingHttpHeaders; body: string };
 
@@ -31,15 +32,6 @@ async function startReceiver(script: number[] = []) {
     received,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
-}
-
-async function waitFor(cond: () => boolean | Promise<boolean>, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error("condition not met in time");
 }
 
 let t: TestContext;

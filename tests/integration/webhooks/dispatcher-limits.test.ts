@@ -10,6 +10,7 @@ import { generateWebhookSecret } from "../../../src/delivery/sign-webhook.js";
 import { queryRows, sql } from "../../../src/db/client.js";
 import { webhookEndpoints } from "../../../src/db/schema.js";
 import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { waitFor } from "../../helpers/wait-for.js";
 
 /** Answers 200 after `delayMs`; counts requests and the most it had open at once. */
 async function startReceiver(delayMs: number) {
@@ -39,15 +40,6 @@ async function startReceiver(delayMs: number) {
   };
 }
 
-async function waitFor(cond: () => boolean | Promise<boolean>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error("condition not met in time");
-}
-
 let t: TestContext;
 beforeAll(async () => {
   t = await createTestContext({ env: { WEBHOOK_CONCURRENCY: "6", WEBHOOK_PER_ENDPOINT_CONCURRENCY: "2" } });
@@ -70,7 +62,7 @@ describe("dispatcher limits", () => {
     for (let i = 0; i < 30; i++) await recordEvent(t.ctx.db, { type: "webhook.test", at: new Date(), companyId: null, data: { i } });
     const dispatcher = startDispatcher(t.ctx, { pollMs: 50 });
     try {
-      await waitFor(() => fast.state.received === 30);
+      await waitFor(() => fast.state.received === 30, 15_000);
       // The slow endpoint holds two of the six slots, 1.5 s each: the fast one is done before
       // the slow one's first answer (had the slow one taken every slot, it would wait for them).
       expect(slow.state.received).toBe(0);
