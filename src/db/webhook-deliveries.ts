@@ -30,7 +30,8 @@ const toBuffer = (v: unknown): Buffer | null =>
  * The lease is its own column, which no index reads: the claim rewrites each row in place (a
  * HOT update, with the table's fillfactor leaving room on the page) instead of adding a new
  * entry to each of its three indexes, as moving the due time did. Leased rows stay at the front
- * of their endpoint's range and are stepped over: at most the deliveries in flight.
+ * of their endpoint's range and are stepped over: at most the deliveries in flight or claimed
+ * ahead.
  */
 export async function claimDueDeliveries(
   executor: Executor,
