@@ -13,6 +13,9 @@ import { deliveryOutcome } from "../metrics/registry.js";
 
 export type Dispatcher = { stop(): Promise<void>; kick(): void; idle(): Promise<void> };
 
+/** A webhook URL checked at send time: parsed, or refused with the reason. */
+type UrlVerdict = { url: URL } | { problem: string };
+
 type Outcome = { delivery: ClaimedDelivery; result: AttemptResult; verdict: "success" | "retry" | "disable_endpoint" };
 
 const SAFETY_CACHE_MS = 30_000;
@@ -26,7 +29,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
   const perEndpoint = new Map<string, number>();
   // Each secret is opened and decoded once: endpoint id → the sealed bytes and their signing key.
   const keys = new Map<string, { sealed: Buffer; key: Buffer }>();
-  const urlChecks = new Map<string, { at: number; problem: string | null; parsed: URL | null }>();
+  const urlChecks = new Map<string, { at: number } & UrlVerdict>();
   let inflight = 0;
   let running = true;
   let wakeLoop: (() => void) | null = null;
@@ -46,11 +49,11 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
   };
 
   // Checked again at send time, not only at creation: a name can be re-pointed (DNS rebinding).
-  const checkUrl = async (url: string): Promise<{ problem: string | null; parsed: URL | null }> => {
+  const checkUrl = async (url: string): Promise<UrlVerdict> => {
     const cached = urlChecks.get(url);
     if (cached && Date.now() - cached.at < SAFETY_CACHE_MS) return cached;
     const check = await checkWebhookUrl(url, { allowHttp: cfg.allowHttp, allowPrivateNetworks: cfg.allowPrivateNetworks });
-    const entry = { at: Date.now(), problem: check.ok ? null : check.message, parsed: check.ok ? new URL(url) : null };
+    const entry = { at: Date.now(), ...(check.ok ? { url: new URL(url) } : { problem: check.message }) };
     urlChecks.set(url, entry);
     return entry;
   };
@@ -58,15 +61,15 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
   const attempt = async (d: ClaimedDelivery): Promise<Outcome> => {
     const attemptedAt = ctx.clock.now();
     let sent: SendResult;
-    const { problem, parsed } = await checkUrl(d.url);
-    if (problem || !parsed) {
-      sent = { statusCode: null, retryAfter: null, responseBody: null, error: `refused: ${problem ?? "not a URL"}`, durationMs: 0 };
+    const target = await checkUrl(d.url);
+    if ("problem" in target) {
+      sent = { statusCode: null, retryAfter: null, responseBody: null, error: `refused: ${target.problem}`, durationMs: 0 };
     } else {
       const body = d.body;
       const secrets = [keyOf(d.endpointId, d.secret)];
       if (d.previousSecret && d.previousSecretExpiresAt && d.previousSecretExpiresAt > attemptedAt) secrets.push(keyOf(`${d.endpointId} previous`, d.previousSecret));
       const headers = signWebhook({ id: d.eventId, timestamp: attemptedAt, body, secrets });
-      sent = await sender.send(parsed, headers, body);
+      sent = await sender.send(target.url, headers, body);
     }
     const verdict = classifyResponse(sent.statusCode, sent.error ?? undefined);
     const base = {
@@ -232,7 +235,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
       }
       try {
         const now = ctx.clock.now();
-        const saturated = [...perEndpoint.keys(), ...readyPerEndpoint.keys()].filter(
+        const saturated = [...new Set([...perEndpoint.keys(), ...readyPerEndpoint.keys()])].filter(
           (id) => (perEndpoint.get(id) ?? 0) + (readyPerEndpoint.get(id) ?? 0) >= endpointCap,
         );
         const claimed = await claimDueDeliveries(ctx.db, {

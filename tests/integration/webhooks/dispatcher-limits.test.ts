@@ -14,15 +14,13 @@ import { waitFor } from "../../helpers/wait-for.js";
 
 /** Answers 200 after `delayMs`; counts requests and the most it had open at once. */
 async function startReceiver(delayMs: number) {
-  const state = { received: 0, open: 0, mostOpen: 0, holding: new Set<http.ServerResponse>() };
+  const state = { received: 0, open: 0, mostOpen: 0 };
   const server = http.createServer((req, res) => {
     state.open++;
     state.mostOpen = Math.max(state.mostOpen, state.open);
     req.resume();
     req.on("end", () => {
-      state.holding.add(res);
       setTimeout(() => {
-        state.holding.delete(res);
         state.received++;
         state.open--;
         res.end("ok");
