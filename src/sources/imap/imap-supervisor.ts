@@ -17,7 +17,7 @@ import { ensureMoveTarget } from "./post-process.js";
 import { attemptAfterFailure, RECONNECT_BACKOFF, reconnectDelayMs, type BackoffPolicy } from "./reconnect-backoff.js";
 import { setSourceStatus } from "../source-status.js";
 import { CONNECTED, healthAfterFailure, healthChanged, healthFromRow, type Health } from "./health-transition.js";
-import { emptyExistsRetryDelayMs } from "./sync-plan.js";
+import { emptyExistsRetryDelayMs, FOLLOW_UP, followUpDelayMs } from "./sync-plan.js";
 import { syncMailbox } from "./sync-mailbox.js";
 import { createWakeableSleep } from "./wakeable-sleep.js";
 
@@ -37,7 +37,7 @@ export type ImapSupervisor = {
   stop(): Promise<void>;
 };
 
-type SyncReason = "connect" | "exists" | "retry" | "safety_net" | "process_now";
+type SyncReason = "connect" | "exists" | "retry" | "follow_up" | "safety_net" | "process_now";
 type SessionEnd = { ok: true } | { ok: false; error: unknown; connectedForMs: number | null };
 
 export function startImapSupervisor(ctx: Context, source: ImapSource, opts: SupervisorOptions = {}): ImapSupervisor {
@@ -121,12 +121,29 @@ export function startImapSupervisor(ctx: Context, source: ImapSource, opts: Supe
   /** Runs syncs while the connection lasts (live) or until the work asked for is done (manual). */
   async function serve(c: ImapFlow): Promise<void> {
     let emptyRetries = 0;
+    let mailFoundAt: number | null = null;
+    let pacedFrom: number | null = null;
+    let followUp: NodeJS.Timeout | null = null;
     let nextSafetyNet = Date.now() + safetyNetMs;
+    const later = (reason: SyncReason, delayMs: number) => {
+      const timer = setTimeout(() => {
+        retryTimers.delete(timer);
+        trigger(reason);
+      }, delayMs);
+      retryTimers.add(timer);
+      return timer;
+    };
     while (running && c.usable) {
       if (pending.size === 0 && processNowAt === null) {
         if (!live) return;
         await wakeup.sleep(nextSafetyNet - Date.now());
         if (running && c.usable && Date.now() >= nextSafetyNet) pending.add("safety_net");
+        continue;
+      }
+      // Paced while mail keeps coming (FOLLOW_UP): what arrived since the last sync began, at once.
+      const paced = pacedFrom === null ? 0 : pacedFrom + FOLLOW_UP.everyMs - Date.now();
+      if (paced > 0) {
+        await wakeup.sleep(paced);
         continue;
       }
       const reasons = [...pending];
@@ -136,6 +153,7 @@ export function startImapSupervisor(ctx: Context, source: ImapSource, opts: Supe
       // deleted and recreated: the periodic and requested syncs SELECT again to see the
       // folder's current UIDVALIDITY.
       if (reasons.includes("safety_net") || reasons.includes("process_now")) await c.mailboxOpen(source.config.folder);
+      const startedAt = Date.now();
       const result = await syncMailbox(ctx, source, c);
       nextSafetyNet = Date.now() + safetyNetMs;
       if (requestedAt !== null) {
@@ -145,17 +163,22 @@ export function startImapSupervisor(ctx: Context, source: ImapSource, opts: Supe
       if (result.created > 0 || result.reason !== "incremental") {
         log.debug({ reasons, ...result }, "IMAP sync done");
       }
-      if (result.listed > 0) emptyRetries = 0;
-      else if (reasons.includes("exists") || reasons.includes("retry")) {
+      pacedFrom = result.listed > 0 ? startedAt : null;
+      if (result.listed > 0) {
+        emptyRetries = 0;
+        mailFoundAt = Date.now();
+      } else if (reasons.includes("exists") || reasons.includes("retry")) {
         const delay = emptyExistsRetryDelayMs(emptyRetries++);
-        if (delay !== null) {
-          const timer = setTimeout(() => {
-            retryTimers.delete(timer);
-            trigger("retry");
-          }, delay);
-          retryTimers.add(timer);
-        }
+        if (delay !== null) later("retry", delay);
       }
+      const again = followUpDelayMs(mailFoundAt === null ? null : Date.now() - mailFoundAt);
+      if (followUp) {
+        clearTimeout(followUp);
+        retryTimers.delete(followUp);
+        followUp = null;
+      }
+      if (again !== null) followUp = later("follow_up", Math.max(0, (pacedFrom ?? Date.now()) + again - Date.now()));
+      else mailFoundAt = null;
     }
   }
 

@@ -12,8 +12,13 @@ import { isServerRefusal, postProcess } from "./post-process.js";
 import { toSequenceSet } from "./sequence-set.js";
 import { planBatches, planSync, providerMessageId, type ListedMessage } from "./sync-plan.js";
 
-/** Bounds what one UID FETCH holds in memory before it is stored. */
-export const FETCH_BATCH = { batchSize: 50, batchBytes: 32 * 1024 * 1024 };
+/**
+ * Bounds what one UID FETCH holds in memory before it is stored (the bytes are the bound that
+ * matters). A burst's first clump is a few hundred messages at once, and each batch costs round
+ * trips (FETCH, the store, the cursor) that wait on an event loop busy with the pipeline: in
+ * bench:imap a clump of ~310 took 375 ms to store in batches of 50 and ~130 ms in batches of 200.
+ */
+export const FETCH_BATCH = { batchSize: 200, batchBytes: 32 * 1024 * 1024 };
 
 export type SyncResult = { reason: "incremental" | "first_sync" | "uidvalidity_changed"; listed: number; stored: number; created: number };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { emptyExistsRetryDelayMs, planBatches, planSync, providerMessageId, SCAN_CLOCK_SKEW_MS, type ListedMessage } from "../../../src/sources/imap/sync-plan.js";
+import { emptyExistsRetryDelayMs, FOLLOW_UP, followUpDelayMs, planBatches, planSync, providerMessageId, SCAN_CLOCK_SKEW_MS, type ListedMessage } from "../../../src/sources/imap/sync-plan.js";
 
 const created = new Date("2025-03-14T12:00:00.000Z");
 const limits = { maxBytes: 1_000_000, batchSize: 50, batchBytes: 10_000_000 };
@@ -111,5 +111,14 @@ describe("providerMessageId", () => {
 describe("emptyExistsRetryDelayMs", () => {
   it("retries an EXISTS that brought nothing a few times, sooner first, then leaves it to the safety net", () => {
     expect([0, 1, 2, 3, 4].map(emptyExistsRetryDelayMs)).toEqual([250, 1_000, 3_000, 10_000, null]);
+  });
+});
+
+describe("followUpDelayMs", () => {
+  it("looks again shortly while mail was found recently, and stops once the folder has been quiet", () => {
+    expect(followUpDelayMs(0)).toBe(FOLLOW_UP.everyMs);
+    expect(followUpDelayMs(FOLLOW_UP.forMs - 1)).toBe(FOLLOW_UP.everyMs);
+    expect(followUpDelayMs(FOLLOW_UP.forMs)).toBeNull();
+    expect(followUpDelayMs(null)).toBeNull();
   });
 });
