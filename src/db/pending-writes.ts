@@ -48,7 +48,8 @@ export async function flushPendingWrites(executor: Executor, w: PendingWrites, n
 // An update joined to such rows also names its keys as an array (`= any(...)`): the planner
 // cannot see how many rows the JSON holds, and without statistics on the table (a young install,
 // a burst before autovacuum) it read the whole table into a hash join for every batch; with the
-// array it looks the rows up by their index.
+// array it can look the rows up by their index, but may still scan a table it believes small
+// (message_ids did: linkMessageIds is an upsert instead, which always goes through the key).
 
 /**
  * Points each Message-ID (claimed earlier in the batch) at its ticket. Written as an upsert, the
