@@ -18,7 +18,11 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 /** Anything a repository function can run on: the database or an open transaction. */
 export type Executor = Db | Tx;
 
-export type Channel = "inbound" | "deliveries" | "sync";
+/**
+ * inbound: messages to process; deliveries: webhooks due; sync: mailboxes to sync; endpoints: a
+ * webhook endpoint changed (URL, enabled, secret) or was deleted.
+ */
+export type Channel = "inbound" | "deliveries" | "sync" | "endpoints";
 
 export type Database = {
   kind: "pglite" | "postgres";

@@ -107,6 +107,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
     const healthy = [...byEndpoint].filter(([, outcomes]) => outcomes.some((o) => o.verdict === "success")).map(([id]) => id);
     const exhausted = batch.filter((o) => o.result.status === "exhausted" && o.verdict !== "success");
     const results = batch.map((o) => o.result);
+    let disabled = false;
     try {
       // Every endpoint answered at least once and nothing gave up: one statement, no transaction.
       if (healthy.length === byEndpoint.size && exhausted.length === 0 && !batch.some((o) => o.verdict === "disable_endpoint")) {
@@ -119,6 +120,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
           const gone = outcomes.find((o) => o.verdict === "disable_endpoint");
           if (gone) {
             await disableEndpoint(tx, endpointId, `The endpoint answered 410 Gone at ${now.toISOString()}; re-enable it when it accepts events again.`, now);
+            disabled = true;
             continue;
           }
           if (healthy.includes(endpointId)) continue;
@@ -130,6 +132,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
               `Every delivery failed for ${cfg.disableAfterDays} days (since ${failingSince?.toISOString()}); fix the receiver, then re-enable the endpoint.`,
               now,
             );
+            disabled = true;
           }
         }
         if (exhausted.length > 0) {
@@ -143,6 +146,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
           );
         }
       });
+      if (disabled) ctx.database.wake("endpoints");
     } catch (err) {
       // The leases run out and these deliveries are sent again: at-least-once, never lost.
       ctx.log.error({ err, count: batch.length }, "recording webhook attempts failed");
@@ -172,6 +176,24 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
   const readyPerEndpoint = new Map<string, number>();
   const prefetch = cfg.concurrency;
   const endpointCap = 2 * cfg.perEndpointConcurrency;
+
+  // An endpoint changed (URL, enabled, secret) or was deleted, here or in another instance: what
+  // was claimed ahead carries the endpoint as its claim read it. It goes back, unleased, and the
+  // next claim reads the endpoint anew (a disabled one's deliveries are not claimed). Sends
+  // already on the wire finish as they started.
+  let endpointChanges = 0;
+  const giveBackReady = async () => {
+    const unsent = ready.splice(0).map((d) => d.id);
+    readyPerEndpoint.clear();
+    if (unsent.length === 0) return;
+    await releaseLeases(ctx.db, unsent).catch((err: unknown) =>
+      ctx.log.warn({ err, count: unsent.length }, "releasing unsent webhook deliveries failed; they are sent when their lease ends"),
+    );
+  };
+  const unsubscribeEndpoints = ctx.database.onWake("endpoints", () => {
+    endpointChanges++;
+    void giveBackReady().then(wake);
+  });
 
   const startReady = () => {
     for (let i = 0; i < ready.length && inflight < cfg.concurrency; ) {
@@ -238,6 +260,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
         const saturated = [...new Set([...perEndpoint.keys(), ...readyPerEndpoint.keys()])].filter(
           (id) => (perEndpoint.get(id) ?? 0) + (readyPerEndpoint.get(id) ?? 0) >= endpointCap,
         );
+        const changesBefore = endpointChanges;
         const claimed = await claimDueDeliveries(ctx.db, {
           now,
           leaseUntil: new Date(now.getTime() + cfg.timeoutMs + 60_000),
@@ -250,6 +273,8 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
           ready.push(d);
           adjust(readyPerEndpoint, d.endpointId, 1);
         }
+        // The claim may have read an endpoint as it was before a change announced meanwhile.
+        if (endpointChanges !== changesBefore) await giveBackReady();
         startReady();
         if (claimed.length === 0) {
           const due = inflight === 0 && ready.length === 0 ? await nextDueAt(ctx.db) : null;
@@ -263,13 +288,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
       }
     }
     // Stopping: what was claimed ahead and not started goes back at once, not when its lease ends.
-    const unsent = ready.splice(0).map((d) => d.id);
-    readyPerEndpoint.clear();
-    if (unsent.length > 0) {
-      await releaseLeases(ctx.db, unsent).catch((err: unknown) =>
-        ctx.log.warn({ err, count: unsent.length }, "releasing unsent webhook deliveries failed; they are sent when their lease ends"),
-      );
-    }
+    await giveBackReady();
   };
   const looping = loop();
 
@@ -286,6 +305,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
     stop: async () => {
       running = false;
       unsubscribe();
+      unsubscribeEndpoints();
       wake();
       await looping;
       await idle();

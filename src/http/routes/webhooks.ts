@@ -109,12 +109,15 @@ export function webhookRoutes(ctx: Context): Router {
       .where(eq(webhookEndpoints.id, row.id))
       .returning();
     if (reenabled) ctx.database.wake("deliveries");
+    // Deliveries a dispatcher claimed ahead carry the URL and enabled flag as the claim read them.
+    if (body.url !== undefined || body.enabled !== undefined) ctx.database.wake("endpoints");
     res.json(endpointView(updated!));
   });
 
   router.delete("/webhooks/:id", async (req, res) => {
     const row = await load(req.params.id);
     await ctx.db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, row.id));
+    ctx.database.wake("endpoints");
     res.status(204).end();
   });
 
@@ -127,6 +130,7 @@ export function webhookRoutes(ctx: Context): Router {
       .update(webhookEndpoints)
       .set({ secret: ctx.secrets.seal(secret), previousSecret: row.secret, previousSecretExpiresAt, updatedAt: now })
       .where(eq(webhookEndpoints.id, row.id));
+    ctx.database.wake("endpoints");
     res.json({ id: row.id, secret, previousSecretExpiresAt: previousSecretExpiresAt.toISOString() });
   });
 
