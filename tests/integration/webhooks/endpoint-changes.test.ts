@@ -60,70 +60,61 @@ const statusesOf = async (endpointId: string) =>
     sql`select status, leased_until is not null as leased from webhook_deliveries where endpoint_id = ${endpointId}::uuid order by created_at`,
   );
 
-/** An endpoint with `n` webhook.test deliveries due, and a dispatcher that has one in flight and one claimed ahead. */
-async function endpointWithBacklog(url: string, n: number) {
-  const endpoint = (await t.api.post("/api/webhooks").send({ url }).expect(201)).body as { id: string; secret: string };
-  for (let i = 0; i < n; i++) await recordEvent(t.ctx.db, { type: "webhook.test", at: new Date(), companyId: null, data: { i } });
-  return endpoint;
-}
-
 async function disableAll() {
   await t.ctx.db.update(webhookEndpoints).set({ enabled: false });
 }
 
+type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+
+/**
+ * Runs `fn` while a dispatcher holds one of an endpoint's three deliveries on the wire (its
+ * receiver does not answer yet) and one claimed ahead for the endpoint's only slot.
+ */
+async function whileClaimedAhead(fn: (s: { receiver: Receiver; endpointId: string }) => Promise<void>, others: Receiver[] = []) {
+  const receiver = await startReceiver({ held: true });
+  const endpoint = (await t.api.post("/api/webhooks").send({ url: receiver.url }).expect(201)).body as { id: string };
+  for (let i = 0; i < 3; i++) await recordEvent(t.ctx.db, { type: "webhook.test", at: new Date(), companyId: null, data: { i } });
+  const dispatcher = startDispatcher(t.ctx, { pollMs: 50 });
+  try {
+    await waitFor(() => receiver.waiting() === 1);
+    await waitFor(async () => (await statusesOf(endpoint.id)).filter((d) => d.leased).length === 2);
+    await fn({ receiver, endpointId: endpoint.id });
+  } finally {
+    await dispatcher.stop();
+    await Promise.all([receiver, ...others].map((r) => r.close()));
+    await disableAll();
+  }
+}
+
 describe("endpoint changes while deliveries are claimed ahead", () => {
   it("When an endpoint's URL changes, then the deliveries not yet sent go to the new URL", async () => {
-    const old = await startReceiver({ held: true });
     const moved = await startReceiver({ held: false });
-    const endpoint = await endpointWithBacklog(old.url, 3);
-    const dispatcher = startDispatcher(t.ctx, { pollMs: 50 });
-    try {
-      await waitFor(() => old.waiting() === 1);
-      // Let the dispatcher claim ahead what it can (one more for this endpoint) before the change.
-      await new Promise((r) => setTimeout(r, 200));
-      await t.api.patch(`/api/webhooks/${endpoint.id}`).send({ url: moved.url }).expect(200);
+    await whileClaimedAhead(async ({ receiver: old, endpointId }) => {
+      await t.api.patch(`/api/webhooks/${endpointId}`).send({ url: moved.url }).expect(200);
       // The one on the wire finishes where it started; it held the endpoint's only slot.
       old.release();
-      await waitFor(async () => (await statusesOf(endpoint.id)).every((d) => d.status === "succeeded"));
+      await waitFor(async () => (await statusesOf(endpointId)).every((d) => d.status === "succeeded"));
       expect(old.received).toHaveLength(1);
       expect(moved.received).toHaveLength(2);
-    } finally {
-      await dispatcher.stop();
-      await Promise.all([old.close(), moved.close()]);
-      await disableAll();
-    }
+    }, [moved]);
   });
 
   it("When an endpoint is disabled, then no delivery claimed before is sent afterwards, and they wait pending, unleased", async () => {
-    const receiver = await startReceiver({ held: true });
-    const endpoint = await endpointWithBacklog(receiver.url, 3);
-    const dispatcher = startDispatcher(t.ctx, { pollMs: 50 });
-    try {
-      await waitFor(() => receiver.waiting() === 1);
-      await new Promise((r) => setTimeout(r, 200));
-      await t.api.patch(`/api/webhooks/${endpoint.id}`).send({ enabled: false }).expect(200);
-      await waitFor(async () => (await statusesOf(endpoint.id)).filter((d) => d.leased).length === 1);
+    await whileClaimedAhead(async ({ receiver, endpointId }) => {
+      await t.api.patch(`/api/webhooks/${endpointId}`).send({ enabled: false }).expect(200);
+      await waitFor(async () => (await statusesOf(endpointId)).filter((d) => d.leased).length === 1);
       receiver.release();
-      await waitFor(async () => (await statusesOf(endpoint.id)).filter((d) => d.status === "succeeded").length === 1);
+      await waitFor(async () => (await statusesOf(endpointId)).filter((d) => d.status === "succeeded").length === 1);
       await new Promise((r) => setTimeout(r, 300));
       expect(receiver.received).toHaveLength(1);
-      const rows = await statusesOf(endpoint.id);
+      const rows = await statusesOf(endpointId);
       expect(rows.filter((d) => d.status === "pending" && !d.leased)).toHaveLength(2);
-    } finally {
-      await dispatcher.stop();
-      await receiver.close();
-      await disableAll();
-    }
+    });
   });
 
   it("When an endpoint's secret is rotated, then the deliveries not yet sent are signed with the new secret too", async () => {
-    const receiver = await startReceiver({ held: true });
-    const endpoint = await endpointWithBacklog(receiver.url, 3);
-    const dispatcher = startDispatcher(t.ctx, { pollMs: 50 });
-    try {
-      await waitFor(() => receiver.waiting() === 1);
-      await new Promise((r) => setTimeout(r, 200));
-      const rotated = (await t.api.post(`/api/webhooks/${endpoint.id}/rotate-secret`).expect(200)).body as { secret: string };
+    await whileClaimedAhead(async ({ receiver, endpointId }) => {
+      const rotated = (await t.api.post(`/api/webhooks/${endpointId}/rotate-secret`).expect(200)).body as { secret: string };
       receiver.release();
       await waitFor(() => receiver.received.length === 3);
       const verifies = (r: Received, secret: string) => {
@@ -136,17 +127,13 @@ describe("endpoint changes while deliveries are claimed ahead", () => {
       };
       // The first was on the wire before the rotation; the two after it verify with the new secret.
       expect(receiver.received.slice(1).map((r) => verifies(r, rotated.secret))).toEqual([true, true]);
-    } finally {
-      await dispatcher.stop();
-      await receiver.close();
-      await disableAll();
-    }
+    });
   });
 
   it("When an endpoint is deleted while its delivery is on the wire, then another endpoint's outcomes in the same batch are still recorded", async () => {
     const doomed = await startReceiver({ held: true });
     const healthy = await startReceiver({ held: true });
-    const doomedEndpoint = await endpointWithBacklog(doomed.url, 0);
+    const doomedEndpoint = (await t.api.post("/api/webhooks").send({ url: doomed.url }).expect(201)).body as { id: string };
     const healthyEndpoint = (await t.api.post("/api/webhooks").send({ url: healthy.url }).expect(201)).body as { id: string };
     await recordEvent(t.ctx.db, { type: "webhook.test", at: new Date(), companyId: null, data: { i: 0 } });
     const dispatcher = startDispatcher(t.ctx, { pollMs: 50 });
