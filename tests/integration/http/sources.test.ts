@@ -201,6 +201,20 @@ describe("POST /api/sources", () => {
     expect(fields(move)).toEqual(["imap.postProcess.folder"]);
   });
 
+  it("says a missing field is required and what it takes, not that its value is wrong", async () => {
+    const res = await t.api.post("/api/sources").send({ kind: "api", imap: undefined }).expect(400);
+    expect(res.body.error.details).toEqual([
+      { field: "name", message: "required: a string" },
+      { field: "address", message: "required: a string" },
+      { field: "role", message: 'required: one of "system", "company"' },
+    ]);
+    const nested = await t.api.post("/api/sources").send(imapBody({}, { host: undefined })).expect(400);
+    expect(nested.body.error.details).toEqual([{ field: "imap.host", message: "required: a string" }]);
+    // A value that is there but wrong keeps its own message.
+    const wrong = await t.api.post("/api/sources").send(apiBody({ role: "sys" })).expect(400);
+    expect(wrong.body.error.details[0].message).not.toMatch(/^required/);
+  });
+
   it("requires a subscription for Gmail pull delivery", async () => {
     const res = await t.api.post("/api/sources").send(gmailBody({ delivery: "pull" })).expect(400);
     expect(fields(res)).toEqual(["gmail.subscriptionName"]);
