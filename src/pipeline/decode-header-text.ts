@@ -5,9 +5,10 @@
 /**
  * @param raw the header value as a binary (latin1) string, as mailparser's headerLines carry it:
  *   folds still in, 8-bit bytes not yet decoded
- * @param fallbackCharset used for raw 8-bit text that is not UTF-8 (the message's declared charset)
+ * @param fallbackCharset used for raw 8-bit text that is not UTF-8 (the message's declared charset);
+ *   a function is asked only when such text is there
  */
-export function decodeHeaderText(raw: string, fallbackCharset: string | null): string {
+export function decodeHeaderText(raw: string, fallbackCharset: Fallback): string {
   // RFC 5322 unfolding removes the line break only; the whitespace that follows it stays. Space
   // around the raw value is layout; a space inside an encoded word is text and is kept.
   const value = raw.replace(/\r?\n(?=[ \t])/g, "").trim();
@@ -53,21 +54,51 @@ function decodeWordBytes(encoding: string, text: string): Buffer {
   return Buffer.from(bytes);
 }
 
+/** A charset, or a function that finds one when it is needed (a scan of the message). */
+export type Fallback = string | null | (() => string | null);
+
+/**
+ * Raw 8-bit text (a header or a parameter sent without MIME encoding): UTF-8 when it is valid
+ * UTF-8, else in the message's charset, else windows-1252.
+ */
+export function decodeRawText(bytes: Buffer, fallbackCharset: Fallback): string {
+  return decodeBytes(bytes, null, fallbackCharset);
+}
+
 /**
  * Bytes in a named charset; without one (raw 8-bit header text), UTF-8 when they are valid UTF-8,
  * else the message's charset, else windows-1252. A charset the runtime does not know (UTF-7,
  * made-up names) is treated like no charset, so the text is kept rather than lost.
  */
-function decodeBytes(bytes: Buffer, charset: string | null, fallbackCharset: string | null): string {
+function decodeBytes(bytes: Buffer, charset: string | null, fallbackCharset: Fallback): string {
   if (bytes.length === 0) return "";
   const named = charset === null ? null : decoderFor(charset);
-  if (named) return named.decode(bytes);
+  if (named) return decodeWith(named, bytes);
   if (bytes.every((b) => b < 0x80)) return bytes.toString("latin1");
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    return (decoderFor(fallbackCharset ?? "") ?? new TextDecoder("windows-1252")).decode(bytes);
+    const fallback = typeof fallbackCharset === "function" ? fallbackCharset() : fallbackCharset;
+    return decodeWith(decoderFor(fallback ?? "") ?? new TextDecoder("windows-1252"), bytes);
   }
+}
+
+/**
+ * ISO-2022-JP is a 7-bit charset: 8-bit bytes under that label come from a mailer that wrote
+ * Shift_JIS (or EUC-JP) and named the charset Japanese mail is supposed to use. Read as
+ * ISO-2022-JP they are only replacement characters.
+ */
+function decodeWith(decoder: InstanceType<typeof TextDecoder>, bytes: Buffer): string {
+  if (decoder.encoding === "iso-2022-jp" && bytes.some((b) => b >= 0x80)) {
+    for (const actual of ["shift_jis", "euc-jp"]) {
+      try {
+        return new TextDecoder(actual, { fatal: true }).decode(bytes);
+      } catch {
+        // not this one
+      }
+    }
+  }
+  return decoder.decode(bytes);
 }
 
 function decoderFor(charset: string): InstanceType<typeof TextDecoder> | null {

@@ -12,7 +12,7 @@
 import { parseAddressHeader, simpleParser, type AddressObject, type Attachment, type EmailAddress, type ParsedMail, type SimpleParserOptions } from "mailparser";
 import { createHash } from "node:crypto";
 import { fallbackAttachmentFilename } from "./attachment-filename.js";
-import { decodeHeaderText } from "./decode-header-text.js";
+import { decodeHeaderText, decodeRawText, type Fallback } from "./decode-header-text.js";
 import { generatedMessageId, normaliseMessageId, parseMessageIdList } from "./message-id.js";
 import { headerBlockOf, parseHeaderFields } from "./raw-headers.js";
 import { uudecode } from "./uudecode.js";
@@ -98,8 +98,8 @@ export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
   const contentType = contentTypeHeader?.value.toLowerCase() || "text/plain";
   const rawSubject = rawHeaders.get("subject")?.[0];
   const text = typeof mail.text === "string" ? withoutNul(mail.text) : null;
-  const charset = contentTypeHeader?.params.charset ?? null;
-  const read = mail.attachments.map((att, i) => readAttachment(att, i, charset));
+  const charset = messageCharset(raw, contentTypeHeader?.params.charset ?? null);
+  const read = mail.attachments.map((att, i) => readAttachment(att, i, raw, charset));
 
   return {
     messageId,
@@ -213,7 +213,46 @@ function parseDate(value: string | undefined): Date | null {
 
 type ReadAttachment = { attachment: ParsedAttachment; embeddedIds: string[] };
 
-function readAttachment(att: Attachment, index: number, fallbackCharset: string | null): ReadAttachment {
+/**
+ * The charset raw 8-bit header text is read in when it is not UTF-8: the message's own, else the
+ * first one a part declares (a multipart message often names it on its parts only). UTF-8 and
+ * ASCII are passed over: the text has already failed as UTF-8. Looked for only when such text is
+ * there, in the first 256 KiB.
+ */
+function messageCharset(raw: Buffer, declared: string | null): () => string | null {
+  let found: string | null | undefined;
+  return () => {
+    if (found === undefined) {
+      const useful = (c: string | null | undefined) => (c && !/^(utf-?8|us-ascii|ascii)$/i.test(c) ? c : null);
+      found = useful(declared);
+      const head = found ? "" : raw.subarray(0, 256 * 1024).toString("latin1");
+      for (const header of head.matchAll(/^content-type:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*/gim)) {
+        found = useful(/charset\s*=\s*"?([^";\s]+)/i.exec(header[0])?.[1]);
+        if (found) break;
+      }
+    }
+    return found;
+  };
+}
+
+/**
+ * A file name sent as raw 8-bit bytes (no RFC 2047 or 2231 encoding) in a charset that is not
+ * UTF-8: mailparser hands them over one character per byte ("¼¨Ð§¹ÜÀí.xls" for GB2312's
+ * "绩效管理.xls"). When those bytes stand in a name parameter of the message as they are, they are
+ * read in the part's charset, else the message's. A name mailparser decoded from encoded words
+ * never appears there as such, and is kept.
+ */
+function rawFilenameDecoded(att: Attachment, raw: Buffer, fallbackCharset: Fallback): string | undefined {
+  const name = att.filename;
+  if (!name || !/[\u0080-\u00ff]/.test(name) || /[\u0100-\uffff]/.test(name)) return name;
+  const bytes = Buffer.from(name, "latin1");
+  const at = raw.indexOf(bytes);
+  if (at < 0 || !/name\*?\s*=\s*"?$/i.test(raw.subarray(Math.max(0, at - 16), at).toString("latin1"))) return name;
+  const partCharset = structuredValue(att.headers.get("content-type"))?.params.charset ?? null;
+  return decodeRawText(bytes, partCharset && !/^(utf-?8|us-ascii)$/i.test(partCharset) ? partCharset : fallbackCharset);
+}
+
+function readAttachment(att: Attachment, index: number, raw: Buffer, fallbackCharset: Fallback): ReadAttachment {
   const contentType = (att.contentType || "application/octet-stream").toLowerCase();
   const contentId = att.cid ? withoutNul(att.cid) : null;
   // An attached message or header block names the mail it carries: its Message-ID threads a
@@ -223,7 +262,7 @@ function readAttachment(att: Attachment, index: number, fallbackCharset: string 
   const description = att.headers.get("content-description");
   const content = /uuencode/i.test(String(att.headers.get("content-transfer-encoding") ?? "")) ? uudecode(att.content) : att.content;
   const filename =
-    withoutNul(att.filename?.trim() ?? "") ||
+    withoutNul(rawFilenameDecoded(att, raw, fallbackCharset)?.trim() ?? "") ||
     fallbackAttachmentFilename({
       contentType,
       position: index + 1,

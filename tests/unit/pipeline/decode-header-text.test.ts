@@ -30,6 +30,25 @@ describe("decodeHeaderText", () => {
     expect(decodeHeaderText(Buffer.from("Größe", "latin1").toString("latin1"), null)).toBe("Größe");
   });
 
+  it("When an ISO-2022-JP word holds 8-bit bytes, then they are read as the Shift_JIS or EUC-JP they are", () => {
+    expect(decodeHeaderText("=?ISO-2022-JP?B?g2OBW4OL?=", null)).toBe("ツール");
+    expect(decodeHeaderText("=?ISO-2022-JP?B?pcShvKXr?=", null)).toBe("ツール");
+    // Real ISO-2022-JP (7-bit escapes) is still read as such.
+    expect(decodeHeaderText("=?ISO-2022-JP?B?GyRCJUQhPCVrGyhC?=", null)).toBe("ツール");
+  });
+
+  it("When the fallback is a function, then it is asked only for raw 8-bit text that is not UTF-8", () => {
+    let asked = 0;
+    const fallback = () => {
+      asked++;
+      return "iso-8859-1";
+    };
+    expect(decodeHeaderText("plain =?UTF-8?Q?=C3=BC?=", fallback)).toBe("plain ü");
+    expect(asked).toBe(0);
+    expect(decodeHeaderText(Buffer.from("Größe", "latin1").toString("latin1"), fallback)).toBe("Größe");
+    expect(asked).toBe(1);
+  });
+
   it("When base64 in a word is broken, then what can be read is read and nothing throws", () => {
     expect(() => decodeHeaderText("=?x-unknown?B?!!!notbase64?=", null)).not.toThrow();
   });

@@ -19,8 +19,8 @@ const KNOWN_MISMATCHES: Record<string, string> = {
   "mail035.box from": "Zammad keeps the quotes of a quoted address",
   "mail071.box from": 'an address with spaces ("power quadrant system@example.com"): we keep the part that is an address',
   "mail087.box from": "Zammad joins the display name into the address",
-  "mail046.box subject": "raw 8-bit GB2312 with no charset declared for it: Zammad guesses the charset, we do not",
-  "mail093.box subject": "raw 8-bit Shift_JIS declared as iso-2022-jp: Zammad guesses the charset, we do not",
+  "mail046.box subject":
+    "raw 8-bit GB2312 in a spam report whose first part declares ISO-8859-1 (the GB2312 parts are in the attached original): Zammad guesses the charset, we read the first one declared",
   "mail062.box attachment document.html": "Zammad turns extra inline text/html parts into attachments; mailparser merges them into html",
   "mail062.box attachment document1.html": "as above",
   "mail085.box attachment document.html": "as above",

@@ -86,6 +86,55 @@ describe("parseEmail", () => {
     expect((await parseEmail(mail)).subject).toBe("Größe");
   });
 
+  it("When a multipart mail names its charset only on its parts, then raw 8-bit subject and file name are read in it", async () => {
+    const gb2312 = (hex: string) => Buffer.from(hex, "hex");
+    // 绩效管理 in GB2312, raw in the Subject and in the attachment's name parameters.
+    const name = gb2312("bca8d0a7b9dcc0ed");
+    const mail = Buffer.concat([
+      Buffer.from("From: a@b.example\r\nSubject: "),
+      name,
+      Buffer.from('\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain; charset="gb2312"\r\n\r\nhi\r\n'),
+      Buffer.from('--b\r\nContent-Type: application/octet-stream; name="'),
+      name,
+      Buffer.from('.xls"\r\nContent-Disposition: attachment; filename="'),
+      name,
+      Buffer.from('.xls"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--b--\r\n'),
+    ]);
+    const email = await parseEmail(mail);
+    expect(email.subject).toBe("绩效管理");
+    expect(email.attachments.map((a) => a.filename)).toEqual(["绩效管理.xls"]);
+  });
+
+  it("When a file name came MIME-encoded, then it is kept as decoded whatever charset the message names", async () => {
+    const mail = raw(
+      "From: a@b.example",
+      "Subject: x",
+      'Content-Type: multipart/mixed; boundary="b"; charset="gb2312"',
+      "",
+      "--b",
+      "Content-Type: text/plain",
+      "",
+      "hi",
+      "--b",
+      "Content-Type: application/octet-stream",
+      "Content-Disposition: attachment; filename*=iso-8859-1''Gr%FC%DFe.txt",
+      "Content-Transfer-Encoding: base64",
+      "",
+      "AAEC",
+      "--b--",
+    );
+    expect((await parseEmail(mail)).attachments.map((a) => a.filename)).toEqual(["Grüße.txt"]);
+  });
+
+  it("When Japanese mail labelled ISO-2022-JP carries 8-bit Shift_JIS, then it is read as Shift_JIS", async () => {
+    const mail = Buffer.concat([
+      Buffer.from("From: =?ISO-2022-JP?B?g2OBW4OLIEVYQU1QTEU=?= <bar@example.org>\r\nSubject: "),
+      Buffer.from("8363815b838b", "hex"),
+      Buffer.from("\r\nContent-Type: text/plain; charset=iso-2022-jp\r\n\r\nx"),
+    ]);
+    expect((await parseEmail(mail)).subject).toBe("ツール");
+  });
+
   it("When there is no subject, then it is empty", async () => {
     expect((await parseEmail(raw("From: a@b.example", "", "x"))).subject).toBe("");
   });
