@@ -93,12 +93,12 @@ export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
   const rawHeaders = rawHeaderValues(mail);
   const ownId = normaliseMessageId(unfold(rawHeaders.get("message-id")?.[0] ?? ""));
   const messageId = ownId ?? generatedMessageId(raw);
-  const from = senderOf(mail, rawHeaders);
   const contentTypeHeader = structuredValue(mail.headers.get("content-type"));
   const contentType = contentTypeHeader?.value.toLowerCase() || "text/plain";
   const rawSubject = rawHeaders.get("subject")?.[0];
   const text = typeof mail.text === "string" ? withoutNul(mail.text) : null;
   const charset = messageCharset(raw, contentTypeHeader?.params.charset ?? null);
+  const from = withSenderName(senderOf(mail, rawHeaders), rawHeaders.get("from")?.[0], charset);
   const read = mail.attachments.map((att, i) => readAttachment(att, i, raw, charset));
 
   return {
@@ -194,6 +194,21 @@ function senderOf(mail: ParsedMail, rawHeaders: Map<string, string[]>): Address 
   }
   const localOnly = /^\s*([a-z0-9._+-]+)\s*(\(.*\))?\s*$/i.exec(unfold(rawHeaders.get("from")?.[0] ?? ""));
   return localOnly?.[1] ? { address: localOnly[1].toLowerCase(), name: "" } : null;
+}
+
+/**
+ * mailparser reads a display name sent as raw 8-bit bytes as UTF-8 and an ISO-2022-JP word that
+ * holds Shift_JIS as 7-bit: a GB2312 name came out as "������", a Japanese one as "c[". Such a
+ * name, in a From of the usual `name <address>` form, is read again from the raw header as the
+ * subject is (and becomes the contact's name).
+ */
+function withSenderName(sender: Address | null, rawFrom: string | undefined, fallbackCharset: Fallback): Address | null {
+  if (!sender || rawFrom === undefined || !/[\u0080-\u00ff]|=\?iso-2022-jp\?/i.test(rawFrom)) return sender;
+  const parts = /^\s*(.*?)\s*<([^<>]*)>\s*$/s.exec(rawFrom.replace(/\r?\n(?=[ \t])/g, ""));
+  if (!parts || parts[2]!.trim().toLowerCase() !== sender.address) return sender;
+  const quoted = /^"(.*)"$/s.exec(parts[1]!);
+  const name = quoted ? quoted[1]!.replace(/\\(.)/g, "$1") : parts[1]!;
+  return { ...sender, name: withoutNul(decodeHeaderText(name, fallbackCharset)).trim() };
 }
 
 function unfold(value: string): string {

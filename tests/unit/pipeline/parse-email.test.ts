@@ -91,7 +91,9 @@ describe("parseEmail", () => {
     // 绩效管理 in GB2312, raw in the Subject and in the attachment's name parameters.
     const name = gb2312("bca8d0a7b9dcc0ed");
     const mail = Buffer.concat([
-      Buffer.from("From: a@b.example\r\nSubject: "),
+      Buffer.from("From: "),
+      name,
+      Buffer.from(" <a@b.example>\r\nSubject: "),
       name,
       Buffer.from('\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain; charset="gb2312"\r\n\r\nhi\r\n'),
       Buffer.from('--b\r\nContent-Type: application/octet-stream; name="'),
@@ -102,6 +104,7 @@ describe("parseEmail", () => {
     ]);
     const email = await parseEmail(mail);
     expect(email.subject).toBe("绩效管理");
+    expect(email.from).toEqual({ address: "a@b.example", name: "绩效管理" });
     expect(email.attachments.map((a) => a.filename)).toEqual(["绩效管理.xls"]);
   });
 
@@ -132,7 +135,18 @@ describe("parseEmail", () => {
       Buffer.from("8363815b838b", "hex"),
       Buffer.from("\r\nContent-Type: text/plain; charset=iso-2022-jp\r\n\r\nx"),
     ]);
-    expect((await parseEmail(mail)).subject).toBe("ツール");
+    const email = await parseEmail(mail);
+    expect(email.subject).toBe("ツール");
+    expect(email.from).toEqual({ address: "bar@example.org", name: "ツール EXAMPLE" });
+  });
+
+  it("When the sender's name is raw 8-bit text, then it is read like the subject, quotes and all", async () => {
+    const mail = Buffer.concat([
+      Buffer.from('From: "'),
+      Buffer.from("M\u00fcller, J\u00fcrgen", "latin1"),
+      Buffer.from('" <JM@b.example>\r\nSubject: x\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\nx'),
+    ]);
+    expect((await parseEmail(mail)).from).toEqual({ address: "jm@b.example", name: "Müller, Jürgen" });
   });
 
   it("When there is no subject, then it is empty", async () => {
