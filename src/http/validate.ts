@@ -26,7 +26,7 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what =
  * The issue in words that say what to send: a missing field is "required", with what it takes
  * (zod's own "Invalid input: expected string, received undefined" reads like a wrong value).
  */
-export function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.input !== undefined || issue.path.length === 0) return issue.message;
   if (issue.code === "invalid_value") return `required: one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
   if (issue.code === "invalid_type") return `required: ${EXPECTED[issue.expected] ?? issue.expected}`;
