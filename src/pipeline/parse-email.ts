@@ -238,7 +238,6 @@ function messageCharset(raw: Buffer, declared: string | null): () => string | nu
   let found: string | null | undefined;
   return () => {
     if (found === undefined) {
-      const useful = (c: string | null | undefined) => (c && !/^(utf-?8|us-ascii|ascii)$/i.test(c) ? c : null);
       found = useful(declared);
       const head = found ? "" : raw.subarray(0, 256 * 1024).toString("latin1");
       for (const header of head.matchAll(/^content-type:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*/gim)) {
@@ -264,7 +263,12 @@ function rawFilenameDecoded(att: Attachment, raw: Buffer, fallbackCharset: Fallb
   const at = raw.indexOf(bytes);
   if (at < 0 || !/name\*?\s*=\s*"?$/i.test(raw.subarray(Math.max(0, at - 16), at).toString("latin1"))) return name;
   const partCharset = structuredValue(att.headers.get("content-type"))?.params.charset ?? null;
-  return decodeRawText(bytes, partCharset && !/^(utf-?8|us-ascii)$/i.test(partCharset) ? partCharset : fallbackCharset);
+  return decodeRawText(bytes, useful(partCharset) ?? fallbackCharset);
+}
+
+/** A declared charset worth falling back to for bytes that already failed as UTF-8: not UTF-8 or ASCII. */
+function useful(charset: string | null | undefined): string | null {
+  return charset && !/^(utf-?8|us-ascii|ascii)$/i.test(charset) ? charset : null;
 }
 
 function readAttachment(att: Attachment, index: number, raw: Buffer, fallbackCharset: Fallback): ReadAttachment {
