@@ -22,46 +22,131 @@ export type NewTicket = {
 
 type Contact = { id: string; email: string; name: string | null };
 
+export type TicketSender = { companyId: string; email: string; name: string; create: boolean };
+
+export type InsertedTicket = { id: string; number: number; contact: Contact | null };
+
 /**
- * A new ticket with the sender as its contact: the contact found (or created when the rules say
- * so) and the ticket inserted in ONE statement. A second statement runs only when another worker
- * created the same contact a moment ago.
+ * New tickets, each with its sender as contact: the contacts found (or created when the rules
+ * say so) and the tickets inserted in ONE statement. A second statement runs only when another
+ * worker created one of the contacts a moment ago.
+ *
+ * New contacts are inserted in one order, whatever the order of the mails: by company, then
+ * address. A new contact stays locked until its batch commits, and another batch creating the
+ * same contact waits for that. Two batches that created the same two new contacts in opposite
+ * orders each waited for the other: a deadlock, which Postgres breaks after a second by failing
+ * one batch, whose mails were then processed again one by one (seen in bench:imap, up to three
+ * such seconds in a row in a burst from new senders). In one order, the second batch waits for
+ * the first and goes on.
  */
-export async function insertTicket(
-  executor: Executor,
-  t: NewTicket,
-  sender: { companyId: string; email: string; name: string; create: boolean } | null,
-): Promise<{ id: string; number: number; contact: Contact | null }> {
-  const at = t.at.toISOString();
-  const contactOf = sender
-    ? sql`with found as (select id, email, name from contacts where company_id = ${sender.companyId} and email = ${sender.email} limit 1),
-               created as (insert into contacts (company_id, email, name)
-                           select ${sender.companyId}, ${sender.email}, ${sender.name || null} where ${sender.create} and not exists (select 1 from found)
-                           on conflict (company_id, email) do nothing
-                           returning id, email, name),
-               contact as (select * from found union all select * from created limit 1)`
-    : sql`with contact as (select null::uuid as id, null::text as email, null::text as name where false)`;
-  const [row] = await queryRows<{ id: string; number: string | number; contact_id: string | null; contact_email: string | null; contact_name: string | null }>(
+export async function insertTickets(executor: Executor, requests: { ticket: NewTicket; sender: TicketSender | null }[]): Promise<InsertedTicket[]> {
+  if (requests.length === 0) return [];
+  const rows = requests.map(({ ticket: t, sender }, ord) => ({
+    id: randomUUID(),
+    ord,
+    subject: t.subject,
+    priority: t.priority,
+    job_type: t.jobType,
+    company_id: t.companyId,
+    assignee_id: t.assigneeId,
+    source_id: t.sourceId,
+    unmapped: t.unmapped,
+    participants: t.participants,
+    at: t.at.toISOString(),
+    contact_company_id: sender?.companyId ?? null,
+    contact_email: sender?.email ?? null,
+    contact_name: sender?.name || null,
+    create_contact: sender?.create ?? false,
+  }));
+  const inserted = await queryRows<{ id: string; number: string | number; contact_id: string | null; contact_email: string | null; contact_name: string | null }>(
     executor,
-    sql`${contactOf},
-        t as (insert into tickets (subject, priority, job_type, company_id, contact_id, assignee_id, source_id, unmapped, participants, created_at, updated_at)
-              values (${t.subject}, ${t.priority}, ${t.jobType}, ${t.companyId}::uuid, (select id from contact), ${t.assigneeId}::uuid, ${t.sourceId}::uuid,
-                      ${t.unmapped}, ${JSON.stringify(t.participants)}::jsonb, ${at}::timestamptz, ${at}::timestamptz)
-              returning id, number)
-        select t.id, t.number, c.id as contact_id, c.email as contact_email, c.name as contact_name from t left join contact c on true`,
+    sql`with q as (select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+                     as q(id uuid, ord int, subject text, priority text, job_type text, company_id uuid, assignee_id uuid, source_id uuid, unmapped boolean,
+                          participants jsonb, at timestamptz, contact_company_id uuid, contact_email text, contact_name text, create_contact boolean)),
+             found as (select q.id as ticket_id, c.id, c.email, c.name from q
+                        cross join lateral (select id, email, name from contacts c
+                                             where c.company_id = q.contact_company_id and c.email = q.contact_email limit 1) c),
+             created as (insert into contacts (company_id, email, name)
+                          select distinct on (q.contact_company_id, q.contact_email) q.contact_company_id, q.contact_email, q.contact_name
+                            from q
+                           where q.create_contact and q.contact_email is not null and not exists (select 1 from found f where f.ticket_id = q.id)
+                           order by q.contact_company_id, q.contact_email
+                          on conflict (company_id, email) do nothing
+                          returning id, company_id, email, name),
+             contact as (select q.id as ticket_id, coalesce(f.id, c.id) as id, coalesce(f.email, c.email) as email,
+                                case when f.id is not null then f.name else c.name end as name
+                           from q left join found f on f.ticket_id = q.id
+                                  left join created c on c.company_id = q.contact_company_id and c.email = q.contact_email),
+             t as (insert into tickets (id, subject, priority, job_type, company_id, contact_id, assignee_id, source_id, unmapped, participants, created_at, updated_at)
+                   select q.id, q.subject, q.priority, q.job_type, q.company_id, ct.id, q.assignee_id, q.source_id, q.unmapped, q.participants, q.at, q.at
+                     from q join contact ct on ct.ticket_id = q.id
+                    order by q.ord
+                   returning id, number)
+        select t.id, t.number, ct.id as contact_id, ct.email as contact_email, ct.name as contact_name from t join contact ct on ct.ticket_id = t.id`,
   );
-  if (!row) throw new Error("ticket insert returned nothing");
-  let contact: Contact | null = row.contact_id ? { id: row.contact_id, email: row.contact_email!, name: row.contact_name } : null;
-  if (!contact && sender?.create) {
-    // Created by a concurrent transaction after this statement began: it is there now.
-    [contact = null] = await queryRows<Contact>(
-      executor,
-      sql`update tickets set contact_id = c.id from contacts c
-           where tickets.id = ${row.id}::uuid and c.company_id = ${sender.companyId}::uuid and c.email = ${sender.email}
-       returning c.id, c.email, c.name`,
+  const byId = new Map(inserted.map((r) => [r.id, r]));
+  return Promise.all(
+    rows.map(async (r, i) => {
+      const row = byId.get(r.id);
+      if (!row) throw new Error("ticket insert returned nothing");
+      const sender = requests[i]!.sender;
+      let contact: Contact | null = row.contact_id ? { id: row.contact_id, email: row.contact_email!, name: row.contact_name } : null;
+      if (!contact && sender?.create) {
+        // Created by a concurrent transaction after this statement began: it is there now.
+        [contact = null] = await queryRows<Contact>(
+          executor,
+          sql`update tickets set contact_id = c.id from contacts c
+               where tickets.id = ${row.id}::uuid and c.company_id = ${sender.companyId}::uuid and c.email = ${sender.email}
+           returning c.id, c.email, c.name`,
+        );
+      }
+      return { id: row.id, number: Number(row.number), contact };
+    }),
+  );
+}
+
+/** One message's way to a batch's ticket insert: ask for its ticket, or say it needs none. */
+export type TicketSlot = { insert(ticket: NewTicket, sender: TicketSender | null): Promise<InsertedTicket>; pass(): void };
+
+/**
+ * The tickets of one batch's messages in one insert (insertTickets): it is sent when every
+ * message of the batch has asked for its ticket or passed (a note, a duplicate, a lead…), so
+ * the batch's new contacts are created in one statement and in one order. Each message passes
+ * at the latest when it is done; passing twice, or after asking, does nothing.
+ */
+export function batchedTicketInserts(executor: Executor, messages: number): { slot(): TicketSlot } {
+  let open = messages;
+  let asked: { ticket: NewTicket; sender: TicketSender | null; resolve: (t: InsertedTicket) => void; reject: (err: unknown) => void }[] = [];
+  const sendWhenAllIn = () => {
+    if (open > 0 || asked.length === 0) return;
+    const batch = asked;
+    asked = [];
+    insertTickets(executor, batch).then(
+      (inserted) => batch.forEach((a, i) => a.resolve(inserted[i]!)),
+      (err: unknown) => batch.forEach((a) => a.reject(err)),
     );
-  }
-  return { id: row.id, number: Number(row.number), contact };
+  };
+  return {
+    slot() {
+      let arrived = false;
+      const arrive = () => {
+        if (arrived) return;
+        arrived = true;
+        open--;
+        sendWhenAllIn();
+      };
+      return {
+        insert: (ticket, sender) =>
+          new Promise<InsertedTicket>((resolve, reject) => {
+            asked.push({ ticket, sender, resolve, reject });
+            arrive();
+            // Asked after passing: sent with the others' asks, or now if they are all in.
+            sendWhenAllIn();
+          }),
+        pass: arrive,
+      };
+    },
+  };
 }
 
 export type NewTicketMessage = {

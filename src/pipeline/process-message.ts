@@ -6,7 +6,7 @@ import type { Tx } from "../db/client.js";
 import { releaseMessageId, settleClaim } from "../db/message-ids.js";
 import type { PendingWrites } from "../db/pending-writes.js";
 import { loadRoutingFacts, type RoutingFacts, type RoutingFactsLoader } from "../db/routing-facts.js";
-import { insertTicket, nextRoundRobin, stageTicketMessage, touchTicket, type StoredAttachment } from "../db/ticket-store.js";
+import { insertTickets, nextRoundRobin, stageTicketMessage, touchTicket, type StoredAttachment, type TicketSlot } from "../db/ticket-store.js";
 import { insertLead } from "../db/leads.js";
 import { stageEvent } from "../delivery/record-event.js";
 import { decideAttachment } from "./attachment-policy.js";
@@ -41,9 +41,10 @@ export type Outcome =
 
 /**
  * `writes` collects what the batch writes at its end (pending-writes.ts), in the same transaction;
- * `facts` reads the routing facts, for a batch all messages' in one statement (batchedRoutingFacts).
+ * `facts` reads the routing facts, for a batch all messages' in one statement (batchedRoutingFacts);
+ * `tickets` is the message's place in the batch's one ticket insert (batchedTicketInserts).
  */
-export type ProcessDeps = { ownMessageIdDomain: string; publicUrl: string; now: Date; writes: PendingWrites; facts?: RoutingFactsLoader };
+export type ProcessDeps = { ownMessageIdDomain: string; publicUrl: string; now: Date; writes: PendingWrites; facts?: RoutingFactsLoader; tickets?: TicketSlot };
 
 type NoteKind = "reply" | "auto_reply" | "bounce";
 
@@ -99,6 +100,7 @@ function matchThread(email: ParsedEmail, classification: Classification, sender:
 
 async function addNote(tx: Tx, input: MessageInput, ticketId: string, kind: NoteKind, facts: RoutingFacts, deps: ProcessDeps): Promise<Outcome> {
   const { email } = input;
+  deps.tickets?.pass();
   // Machines answering do not reopen a ticket; people do.
   const ticket = await touchTicket(tx, ticketId, {
     participants: kind === "reply" && email.from ? [email.from.address] : [],
@@ -133,6 +135,7 @@ async function createTicketOrLead(tx: Tx, input: MessageInput, facts: RoutingFac
         : { mode: "default_company", defaultCompanyId: rules.unmappedDomains.defaultCompanyId ?? facts.flaggedDefaultCompanyId },
   });
 
+  if (route.kind !== "company") deps.tickets?.pass();
   switch (route.kind) {
     case "unrouted":
       return { kind: "unrouted", reason: route.reason };
@@ -164,11 +167,8 @@ async function createTicketOrLead(tx: Tx, input: MessageInput, facts: RoutingFac
         participants: sender ? [sender] : [],
         at: deps.now,
       };
-      const created = await insertTicket(
-        tx,
-        ticket,
-        sender ? { companyId: route.companyId, email: sender, name: email.from?.name ?? "", create: rules.createContacts } : null,
-      );
+      const contactOf = sender ? { companyId: route.companyId, email: sender, name: email.from?.name ?? "", create: rules.createContacts } : null;
+      const created = deps.tickets ? await deps.tickets.insert(ticket, contactOf) : (await insertTickets(tx, [{ ticket, sender: contactOf }]))[0]!;
       const { contact } = created;
       const [, eventId] = persistMessage(input, created.id, "initial", facts, deps.writes, (message) =>
         stageEvent(deps.writes, {

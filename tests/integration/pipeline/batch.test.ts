@@ -1,20 +1,25 @@
 // Workers take waiting messages in batches, one transaction each: a bad email in a batch fails
 // alone, and a reply never overtakes the mail it answers (same batch or another worker's).
+import { Writable } from "node:stream";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
-import { inboundMessages, tickets } from "../../../src/db/schema.js";
+import { contacts, inboundMessages, tickets } from "../../../src/db/schema.js";
+import { createLogger } from "../../../src/log.js";
 import { processNextMessage } from "../../../src/pipeline/worker.js";
 import { buildEmail } from "../../helpers/build-email.js";
 import { createCompany, createSource, drainPipeline, postRaw } from "../../helpers/pipeline.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { createTestContext, usingPostgres, type TestContext } from "../../helpers/test-context.js";
 
 let t: TestContext;
 let sourceId: string;
+let newcoId: string;
 
 beforeAll(async () => {
   t = await createTestContext();
   sourceId = await createSource(t);
   await createCompany(t, "Acme Corporation", ["acme.com"]);
+  newcoId = await createCompany(t, "Newco", ["newco.example"]);
 });
 afterAll(async () => t.close());
 
@@ -94,4 +99,48 @@ describe("batches", () => {
     expect(row).toEqual({ messageId: "known-early@acme.com", status: "received" });
     await drainPipeline(t);
   });
+
+  // Another worker's batch is played by a transaction of the test's own, which holds a new
+  // contact as such a batch does until it commits.
+  it.skipIf(!usingPostgres())(
+    "When another batch creates the same two new contacts in the other order, then this batch waits for it instead of deadlocking",
+    async () => {
+      const warnings: string[] = [];
+      const log = t.ctx.log;
+      t.ctx.log = createLogger("warn", new Writable({ write: (line, _enc, done) => (warnings.push(String(line)), done()) }));
+      const other = postgres(t.config.databaseUrl!, { max: 2, onnotice: () => {} });
+      try {
+        // This batch meets the senders as y, then x.
+        const fromY = await postRaw(t, sourceId, buildEmail({ from: "y@newco.example", subject: "from y" }));
+        const fromX = await postRaw(t, sourceId, buildEmail({ from: "x@newco.example", subject: "from x" }));
+        let batch: Promise<boolean> = Promise.resolve(false);
+        await other.begin(async (tx) => {
+          await tx`insert into contacts (company_id, email) values (${newcoId}, 'x@newco.example')`;
+          batch = processNextMessage(t.ctx);
+          // The batch is blocked on x, which the other transaction holds uncommitted.
+          await expect
+            .poll(async () => (await other`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)[0]!.n, { timeout: 10_000 })
+            .toBeGreaterThan(0);
+          // The other batch goes on to y. Had this batch locked y already, each would now wait for the other.
+          await tx`insert into contacts (company_id, email) values (${newcoId}, 'y@newco.example') on conflict do nothing`;
+        });
+        expect(await batch).toBe(true);
+        await drainPipeline(t);
+        expect(warnings.filter((w) => w.includes("a batch failed"))).toEqual([]);
+        for (const [id, email] of [
+          [fromY, "y@newco.example"],
+          [fromX, "x@newco.example"],
+        ] as const) {
+          const inbound = await statusOf(id);
+          expect(inbound.status).toBe("ticket_created");
+          const [ticket] = await t.ctx.db.select({ contactId: tickets.contactId }).from(tickets).where(eq(tickets.id, inbound.ticketId!));
+          const [contact] = await t.ctx.db.select().from(contacts).where(eq(contacts.email, email));
+          expect(ticket!.contactId).toBe(contact!.id);
+        }
+      } finally {
+        t.ctx.log = log;
+        await other.end();
+      }
+    },
+  );
 });
