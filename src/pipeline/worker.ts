@@ -29,19 +29,19 @@ export function startPipelineWorkers(ctx: Context, opts: { concurrency?: number;
     concurrency: ctx.database.kind === "pglite" ? 1 : (opts.concurrency ?? ctx.config.workerConcurrency),
     pollMs: opts.pollMs ?? 1000,
     log: ctx.log,
-    step: () => processNextMessage(ctx),
+    step: (more) => processNextMessage(ctx, { more }),
   });
   return { stop: () => loop.stop() };
 }
 
 /**
  * Processes the due messages a worker can take at once (up to WORKER_BATCH_SIZE) in ONE
- * transaction; false when none was waiting. Batching shares the round trips to the database among
+ * transaction; false when none was waiting. `more` is called when the claim came back full. Batching shares the round trips to the database among
  * the messages: their statements travel together, so the cost per message is mostly parsing.
  * A batch that fails rolls back whole and each of its messages is then run alone, so one bad
  * email ends `failed` by itself and never holds up the others.
  */
-export async function processNextMessage(ctx: Context, opts: { batchSize?: number } = {}): Promise<boolean> {
+export async function processNextMessage(ctx: Context, opts: { batchSize?: number; more?: () => void } = {}): Promise<boolean> {
   const limit = opts.batchSize ?? ctx.config.workerBatchSize;
   let claimedIds: string[] = [];
   let settled: Settled[] = [];
@@ -49,6 +49,8 @@ export async function processNextMessage(ctx: Context, opts: { batchSize?: numbe
     const handled = await ctx.db.transaction(async (tx) => {
       const now = ctx.clock.now();
       const rows = await claimDueInbound(tx, now, { limit });
+      // A full batch: more may be waiting. Another worker claims it now, beside this one.
+      if (rows.length === limit) opts.more?.();
       claimedIds = rows.map((r) => r.id);
       settled = await processClaimed(ctx, tx, rows, now);
       return rows.length > 0;

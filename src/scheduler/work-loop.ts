@@ -12,8 +12,12 @@ export type WorkLoopOptions = {
   concurrency: number;
   pollMs: number;
   log: Logger;
-  /** Does one unit of work; resolves false when there was nothing to do. */
-  step: () => Promise<boolean>;
+  /**
+   * Does one unit of work; resolves false when there was nothing to do. It calls `more()` as soon
+   * as it knows more work is waiting than it took (its claim came back full): the next loop then
+   * starts on it at once instead of when this step ends.
+   */
+  step: (more: () => void) => Promise<boolean>;
 };
 
 export function startWorkLoop(opts: WorkLoopOptions): WorkLoop {
@@ -23,7 +27,12 @@ export function startWorkLoop(opts: WorkLoopOptions): WorkLoop {
     for (const wake of [...sleepers]) wake();
   };
   // A signal wakes one sleeper; a loop that found work wakes the next. A single new message then
-  // costs one claim, not one per idle loop, and a burst still spreads over every loop.
+  // costs one claim, not one per idle loop, and a burst still spreads over every loop: a loop
+  // whose claim comes back full wakes the next one right away (`more`), so a clump of mail that
+  // arrives with one signal (an IMAP batch of 200 stored at once) has every loop on it within a
+  // claim's round trip. Woken only when a step ended, the loops joined one batch's processing
+  // after another: in bench:imap the second and third batches of a burst started ~120 ms after
+  // the first, with their mail already waiting.
   // A signal that finds every loop busy is kept: the next loop about to sleep claims again
   // instead (a loop whose claim came up empty just before the signal would otherwise sleep
   // through it, a whole poll interval).
@@ -56,7 +65,7 @@ export function startWorkLoop(opts: WorkLoopOptions): WorkLoop {
     let failures = 0;
     while (running) {
       try {
-        const didWork = await opts.step();
+        const didWork = await opts.step(wakeOne);
         failures = 0;
         if (didWork) wakeOne();
         else await sleep(opts.pollMs);
