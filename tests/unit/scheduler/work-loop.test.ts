@@ -58,4 +58,43 @@ describe("startWorkLoop", () => {
     await expect.poll(() => steps).toBe(3);
     await loop.stop();
   });
+
+  it("When a loop's step finds more work waiting than it took, then the next loop starts on it while the first is still busy", async () => {
+    const { database, wake } = wakeChannel();
+    let steps = 0;
+    let thirdBusy = false;
+    let joinedWhileBusy = false;
+    let release = () => {};
+    const busy = new Promise<void>((r) => (release = r));
+    const loop = startWorkLoop({
+      name: "test",
+      database,
+      channel: "inbound",
+      concurrency: 2,
+      pollMs: 60_000,
+      log: pino({ level: "silent" }),
+      step: async (more) => {
+        steps++;
+        if (steps === 4) joinedWhileBusy = thirdBusy;
+        if (steps === 3) {
+          // A full claim: more is waiting. This step then takes its time.
+          thirdBusy = true;
+          try {
+            more();
+            await busy;
+            return true;
+          } finally {
+            thirdBusy = false;
+          }
+        }
+        return false;
+      },
+    });
+    await expect.poll(() => steps).toBe(2); // both loops found nothing and sleep
+    wake();
+    await expect.poll(() => steps).toBe(4);
+    expect(joinedWhileBusy).toBe(true);
+    release();
+    await loop.stop();
+  });
 });
