@@ -112,7 +112,8 @@ export function batchedRoutingFacts(executor: Executor): RoutingFactsLoader {
 
 /**
  * The facts of several messages in one statement, in the order asked. Their Message-IDs are
- * claimed in that order: of two copies in one batch the first claims it, and the second sees no
+ * claimed in the order of the ids (the same for every batch, so batches never wait for each
+ * other in a circle); of two copies in one batch the first asked claims it, and the second sees no
  * owner yet (its row is not visible to the statement that inserted it), so settleClaim looks again
  * and finds the first, as it does for a claim a concurrent transaction made.
  */
@@ -137,8 +138,10 @@ export async function loadRoutingFactsOfMany(executor: Executor, queries: Routin
                      as q(ord int, message_id text, inbound_id uuid, recipients text[], domains text[], numbers bigint[],
                           referenced text[], source_company_id uuid, due_by timestamptz)),
            rules as (select value from settings where key = 'ticket_rules'),
+           -- Claimed in the order of the ids, not of the mails: two batches holding copies of the
+           -- same two mails (one email to two mailboxes) each wait for the other otherwise.
            claim as (insert into message_ids (message_id, inbound_message_id)
-                     select message_id, inbound_id from q order by ord
+                     select message_id, inbound_id from q order by message_id, ord
                      on conflict do nothing returning inbound_message_id),
            -- Computed once for the batch (inlined, each use of a column would compute it again).
            shared as materialized (

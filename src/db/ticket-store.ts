@@ -105,45 +105,62 @@ export async function insertTickets(executor: Executor, requests: { ticket: NewT
   );
 }
 
-/** One message's way to a batch's ticket insert: ask for its ticket, or say it needs none. */
-export type TicketSlot = { insert(ticket: NewTicket, sender: TicketSender | null): Promise<InsertedTicket>; pass(): void };
+/** One message's way to its batch's ticket writes: touch the ticket it adds to, ask for a new one, or say it needs neither. */
+export type TicketSlot = {
+  touch(request: TouchRequest): Promise<TouchedTicket | null>;
+  insert(ticket: NewTicket, sender: TicketSender | null): Promise<InsertedTicket>;
+  pass(): void;
+};
 
 /**
- * The tickets of one batch's messages in one insert (insertTickets): it is sent when every
- * message of the batch has asked for its ticket or passed (a note, a duplicate, a lead…), so
- * the batch's new contacts are created in one statement and in one order. Each message passes
- * at the latest when it is done; passing twice, or after asking, does nothing.
+ * The ticket writes of one batch's messages in two statements, sent together when every message
+ * of the batch has asked for its write or passed (a duplicate, a lead…): the tickets its notes
+ * touch (touchTickets), then its new tickets (insertTickets). Each locks its rows in one order,
+ * ticket ids, then companies and addresses: batches wait for each other but never in a circle,
+ * as they did when each message locked its rows in its own turn. A message passes at the latest
+ * when it is done; passing again, or after asking, does nothing.
  */
-export function batchedTicketInserts(executor: Executor, messages: number): { slot(): TicketSlot } {
+export function batchedTicketWrites(executor: Executor, messages: number): { slot(): TicketSlot } {
+  type Ask<Q, R> = Q & { resolve: (r: R) => void; reject: (err: unknown) => void };
   let open = messages;
-  let asked: { ticket: NewTicket; sender: TicketSender | null; resolve: (t: InsertedTicket) => void; reject: (err: unknown) => void }[] = [];
-  const sendWhenAllIn = () => {
-    if (open > 0 || asked.length === 0) return;
-    const batch = asked;
-    asked = [];
-    insertTickets(executor, batch).then(
-      (inserted) => batch.forEach((a, i) => a.resolve(inserted[i]!)),
-      (err: unknown) => batch.forEach((a) => a.reject(err)),
+  let touches: Ask<{ request: TouchRequest }, TouchedTicket | null>[] = [];
+  let inserts: Ask<{ ticket: NewTicket; sender: TicketSender | null }, InsertedTicket>[] = [];
+  const settle = <R>(asks: { resolve: (r: R) => void; reject: (err: unknown) => void }[], results: Promise<R[]>) =>
+    results.then(
+      (rs) => asks.forEach((a, i) => a.resolve(rs[i]!)),
+      (err: unknown) => asks.forEach((a) => a.reject(err)),
     );
+  const sendWhenAllIn = () => {
+    if (open > 0) return;
+    // Started in this order, they run in this order on the transaction's connection.
+    if (touches.length > 0) {
+      const batch = touches;
+      touches = [];
+      void settle(batch, touchTickets(executor, batch.map((a) => a.request)));
+    }
+    if (inserts.length > 0) {
+      const batch = inserts;
+      inserts = [];
+      void settle(batch, insertTickets(executor, batch));
+    }
   };
   return {
     slot() {
       let arrived = false;
       const arrive = () => {
-        if (arrived) return;
-        arrived = true;
-        open--;
+        if (!arrived) {
+          arrived = true;
+          open--;
+        }
+        // Asked after passing: sent with the others' asks, or now if they are all in.
         sendWhenAllIn();
       };
       return {
-        insert: (ticket, sender) =>
-          new Promise<InsertedTicket>((resolve, reject) => {
-            asked.push({ ticket, sender, resolve, reject });
-            arrive();
-            // Asked after passing: sent with the others' asks, or now if they are all in.
-            sendWhenAllIn();
-          }),
-        pass: arrive,
+        touch: (request) => new Promise((resolve, reject) => (touches.push({ request, resolve, reject }), arrive())),
+        insert: (ticket, sender) => new Promise((resolve, reject) => (inserts.push({ ticket, sender, resolve, reject }), arrive())),
+        pass: () => {
+          if (!arrived) arrive();
+        },
       };
     },
   };
@@ -206,35 +223,43 @@ export function stageTicketMessage(writes: PendingWrites, m: NewTicketMessage): 
 
 export type TouchedTicket = { id: string; number: number; subject: string; status: string; companyId: string | null; reopened: boolean };
 
-/** Adds participants and reopens a closed ticket when asked; answers the ticket as it is now. */
-export async function touchTicket(
-  executor: Executor,
-  ticketId: string,
-  opts: { participants: string[]; reopen: boolean; at: Date },
-): Promise<TouchedTicket | null> {
-  const rows = await queryRows<{ number: string | number; subject: string; status: string; company_id: string | null; was_closed: boolean }>(
+export type TouchRequest = { ticketId: string; participants: string[]; reopen: boolean; at: Date };
+
+/**
+ * Adds participants to tickets and reopens closed ones when asked, in one statement; answers each
+ * ticket as it is now (null: it is gone), in the order asked. The tickets are locked in the order
+ * of their ids. Of several asks that reopen one closed ticket, the first asked reopened it.
+ */
+export async function touchTickets(executor: Executor, requests: TouchRequest[]): Promise<(TouchedTicket | null)[]> {
+  if (requests.length === 0) return [];
+  const json = JSON.stringify(requests.map((r) => ({ ticket_id: r.ticketId, participants: r.participants, reopen: r.reopen, at: r.at.toISOString() })));
+  const rows = await queryRows<{ id: string; number: string | number; subject: string; status: string; company_id: string | null; was_closed: boolean }>(
     executor,
-    sql`with old as (select status from tickets where id = ${ticketId} for update)
+    sql`with q as (select * from jsonb_to_recordset(${json}::jsonb) as q(ticket_id uuid, participants jsonb, reopen boolean, at timestamptz)),
+             asked as (select q.ticket_id, bool_or(q.reopen) as reopen, max(q.at) as at,
+                              coalesce(jsonb_agg(p) filter (where p is not null), '[]'::jsonb) as participants
+                         from q left join lateral jsonb_array_elements(q.participants) p on true
+                        group by q.ticket_id),
+             old as (select t.id, t.status from tickets t where t.id in (select ticket_id from asked) order by t.id for update)
         update tickets t
            set participants = (select coalesce(jsonb_agg(distinct p), '[]'::jsonb)
-                                 from jsonb_array_elements_text(t.participants || ${JSON.stringify(opts.participants)}::jsonb) p),
-               status = case when ${opts.reopen} then 'open' else t.status end,
-               closed_at = case when ${opts.reopen} then null else t.closed_at end,
-               updated_at = ${opts.at.toISOString()}::timestamptz
-          from old
-         where t.id = ${ticketId}
-     returning t.number, t.subject, t.status, t.company_id, old.status = 'closed' as was_closed`,
+                                 from jsonb_array_elements_text(t.participants || asked.participants) p),
+               status = case when asked.reopen then 'open' else t.status end,
+               closed_at = case when asked.reopen then null else t.closed_at end,
+               updated_at = asked.at
+          from old, asked
+         where t.id = old.id and asked.ticket_id = old.id
+     returning t.id, t.number, t.subject, t.status, t.company_id, old.status = 'closed' as was_closed`,
   );
-  const row = rows[0];
-  if (!row) return null;
-  return {
-    id: ticketId,
-    number: Number(row.number),
-    subject: row.subject,
-    status: row.status,
-    companyId: row.company_id,
-    reopened: opts.reopen && row.was_closed,
-  };
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const reopenedBy = new Set<string>();
+  return requests.map((r) => {
+    const row = byId.get(r.ticketId);
+    if (!row) return null;
+    const reopened = r.reopen && row.was_closed && !reopenedBy.has(r.ticketId);
+    if (reopened) reopenedBy.add(r.ticketId);
+    return { id: r.ticketId, number: Number(row.number), subject: row.subject, status: row.status, companyId: row.company_id, reopened };
+  });
 }
 
 /** A shared counter: fair round robin across concurrent workers and instances. */

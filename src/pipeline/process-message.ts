@@ -6,7 +6,7 @@ import type { Tx } from "../db/client.js";
 import { releaseMessageId, settleClaim } from "../db/message-ids.js";
 import type { PendingWrites } from "../db/pending-writes.js";
 import { loadRoutingFacts, type RoutingFacts, type RoutingFactsLoader } from "../db/routing-facts.js";
-import { insertTickets, nextRoundRobin, stageTicketMessage, touchTicket, type StoredAttachment, type TicketSlot } from "../db/ticket-store.js";
+import { insertTickets, nextRoundRobin, stageTicketMessage, touchTickets, type StoredAttachment, type TicketSlot } from "../db/ticket-store.js";
 import { insertLead } from "../db/leads.js";
 import { stageEvent } from "../delivery/record-event.js";
 import { decideAttachment } from "./attachment-policy.js";
@@ -42,7 +42,7 @@ export type Outcome =
 /**
  * `writes` collects what the batch writes at its end (pending-writes.ts), in the same transaction;
  * `facts` reads the routing facts, for a batch all messages' in one statement (batchedRoutingFacts);
- * `tickets` is the message's place in the batch's one ticket insert (batchedTicketInserts).
+ * `tickets` is the message's place in the batch's ticket writes (batchedTicketWrites).
  */
 export type ProcessDeps = { ownMessageIdDomain: string; publicUrl: string; now: Date; writes: PendingWrites; facts?: RoutingFactsLoader; tickets?: TicketSlot };
 
@@ -100,13 +100,9 @@ function matchThread(email: ParsedEmail, classification: Classification, sender:
 
 async function addNote(tx: Tx, input: MessageInput, ticketId: string, kind: NoteKind, facts: RoutingFacts, deps: ProcessDeps): Promise<Outcome> {
   const { email } = input;
-  deps.tickets?.pass();
   // Machines answering do not reopen a ticket; people do.
-  const ticket = await touchTicket(tx, ticketId, {
-    participants: kind === "reply" && email.from ? [email.from.address] : [],
-    reopen: kind === "reply",
-    at: deps.now,
-  });
+  const touch = { ticketId, participants: kind === "reply" && email.from ? [email.from.address] : [], reopen: kind === "reply", at: deps.now };
+  const ticket = deps.tickets ? await deps.tickets.touch(touch) : (await touchTickets(tx, [touch]))[0];
   if (!ticket) throw new Error(`ticket ${ticketId} vanished while a note was added`);
   const [, eventId] = persistMessage(input, ticketId, kind, facts, deps.writes, (message) =>
     stageEvent(deps.writes, {

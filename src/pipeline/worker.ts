@@ -15,7 +15,7 @@ import type { Runtime } from "../runtime.js";
 import { parseEmail, type ParsedEmail } from "./parse-email.js";
 import { processMessage, type Outcome, type SourceInfo } from "./process-message.js";
 import { batchedRoutingFacts } from "../db/routing-facts.js";
-import { batchedTicketInserts } from "../db/ticket-store.js";
+import { batchedTicketWrites } from "../db/ticket-store.js";
 import { isTransientError, retryDelayMs } from "./failure-policy.js";
 
 export function startPipelineWorkers(ctx: Context, opts: { concurrency?: number; pollMs?: number } = {}): Runtime {
@@ -160,13 +160,13 @@ async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now:
   const deps = { ownMessageIdDomain: ctx.config.messageIdDomain, publicUrl: ctx.config.publicUrl, now, writes, facts: batchedRoutingFacts(tx) };
   const touchedSources = new Set<string>();
   const waiting = answersInBatch(ready.map((r) => r.email));
-  const tickets = batchedTicketInserts(tx, ready.length - waiting.size);
+  const tickets = batchedTicketWrites(tx, ready.length - waiting.size);
   ready.forEach(({ row, email, source }, i) => {
     if (waiting.has(i)) return; // stays `received`; the next claim takes it
     if (row.sourceId) touchedSources.add(row.sourceId);
     const slot = tickets.slot();
     const processed = processMessage(tx, { inboundMessageId: row.id, receivedAt: row.receivedAt, email, source }, { ...deps, tickets: slot });
-    // Done without a ticket (a duplicate, ignored, deferred, failed): the batch's insert need not wait for it.
+    // Done without a ticket write (a duplicate, ignored, deferred, failed): the batch's need not wait for it.
     void processed.then(slot.pass, slot.pass);
     work.push(
       processed.then(async (outcome) => {

@@ -143,4 +143,82 @@ describe("batches", () => {
       }
     },
   );
+
+  it.skipIf(!usingPostgres())(
+    "When another batch claims copies of the same two mails in the other order, then this batch waits for it instead of deadlocking",
+    async () => {
+      const warnings: string[] = [];
+      const log = t.ctx.log;
+      t.ctx.log = createLogger("warn", new Writable({ write: (line, _enc, done) => (warnings.push(String(line)), done()) }));
+      const other = postgres(t.config.databaseUrl!, { max: 2, onnotice: () => {} });
+      try {
+        // This batch has the mails as z, then a; the other batch holds a's Message-ID, then takes z's.
+        const z = await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "copy z", messageId: "<z-copy@acme.com>" }));
+        const a = await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "copy a", messageId: "<a-copy@acme.com>" }));
+        let batch: Promise<boolean> = Promise.resolve(false);
+        await other.begin(async (tx) => {
+          await tx`insert into message_ids (message_id) values ('a-copy@acme.com')`;
+          batch = processNextMessage(t.ctx);
+          await expect
+            .poll(async () => (await other`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)[0]!.n, { timeout: 10_000 })
+            .toBeGreaterThan(0);
+          await tx`insert into message_ids (message_id) values ('z-copy@acme.com') on conflict do nothing`;
+        });
+        expect(await batch).toBe(true);
+        await drainPipeline(t);
+        expect(warnings.filter((w) => w.includes("a batch failed"))).toEqual([]);
+        // The other batch had them first: here they are copies.
+        expect((await statusOf(z)).status).toBe("duplicate");
+        expect((await statusOf(a)).status).toBe("duplicate");
+      } finally {
+        t.ctx.log = log;
+        await other.end();
+      }
+    },
+  );
+
+  it.skipIf(!usingPostgres())(
+    "When another batch adds notes to the same two tickets in the other order, then this batch waits for it instead of deadlocking",
+    async () => {
+      const first = await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "thread one", messageId: "<thread-one@acme.com>" }));
+      const second = await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "thread two", messageId: "<thread-two@acme.com>" }));
+      await drainPipeline(t);
+      const ticketOf = async (id: string) => (await statusOf(id)).ticketId!;
+      const byId = [
+        { ticket: await ticketOf(first), messageId: "<thread-one@acme.com>" },
+        { ticket: await ticketOf(second), messageId: "<thread-two@acme.com>" },
+      ].sort((x, y) => (x.ticket < y.ticket ? -1 : 1));
+      const [low, high] = byId as [(typeof byId)[0], (typeof byId)[0]];
+
+      const warnings: string[] = [];
+      const log = t.ctx.log;
+      t.ctx.log = createLogger("warn", new Writable({ write: (line, _enc, done) => (warnings.push(String(line)), done()) }));
+      const other = postgres(t.config.databaseUrl!, { max: 2, onnotice: () => {} });
+      try {
+        // This batch answers the higher ticket id first; the other batch holds the lower one, then takes the higher.
+        const replies = [];
+        for (const target of [high, low]) {
+          replies.push(await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "Re: thread", inReplyTo: target.messageId })));
+        }
+        let batch: Promise<boolean> = Promise.resolve(false);
+        await other.begin(async (tx) => {
+          await tx`select 1 from tickets where id = ${low.ticket} for update`;
+          batch = processNextMessage(t.ctx);
+          await expect
+            .poll(async () => (await other`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)[0]!.n, { timeout: 10_000 })
+            .toBeGreaterThan(0);
+          await tx`select 1 from tickets where id = ${high.ticket} for update`;
+        });
+        expect(await batch).toBe(true);
+        await drainPipeline(t);
+        expect(warnings.filter((w) => w.includes("a batch failed"))).toEqual([]);
+        expect((await statusOf(replies[0]!)).ticketId).toBe(high.ticket);
+        expect((await statusOf(replies[1]!)).ticketId).toBe(low.ticket);
+        for (const id of replies) expect((await statusOf(id)).status).toBe("note_added");
+      } finally {
+        t.ctx.log = log;
+        await other.end();
+      }
+    },
+  );
 });
