@@ -34,6 +34,36 @@ async function expectNoteOnTicketOf(replyId: string, originalId: string) {
   expect(second.ticketId).toBe(first.ticketId);
 }
 
+/**
+ * Runs one batch while another worker's batch, played by a transaction of the test's own, holds
+ * what `first` locks (as such a batch holds its rows until it commits) and, once this batch waits
+ * for that, goes on to lock what `then` locks. Answers the batch's warnings: a deadlock fails a
+ * batch, which is then redone one message at a time, with a warning.
+ */
+async function batchBesideAnother(first: (tx: postgres.TransactionSql) => Promise<unknown>, then: (tx: postgres.TransactionSql) => Promise<unknown>) {
+  const warnings: string[] = [];
+  const log = t.ctx.log;
+  t.ctx.log = createLogger("warn", new Writable({ write: (line, _enc, done) => (warnings.push(String(line)), done()) }));
+  const other = postgres(t.config.databaseUrl!, { max: 2, onnotice: () => {} });
+  try {
+    let batch: Promise<boolean> = Promise.resolve(false);
+    await other.begin(async (tx) => {
+      await first(tx);
+      batch = processNextMessage(t.ctx);
+      await expect
+        .poll(async () => (await other`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)[0]!.n, { timeout: 10_000 })
+        .toBeGreaterThan(0);
+      await then(tx);
+    });
+    expect(await batch).toBe(true);
+    await drainPipeline(t);
+    return warnings.filter((w) => w.includes("a batch failed"));
+  } finally {
+    t.ctx.log = log;
+    await other.end();
+  }
+}
+
 describe("batches", () => {
   it("When ten messages wait, then one step processes them all in one transaction", async () => {
     const ids = [];
@@ -100,46 +130,26 @@ describe("batches", () => {
     await drainPipeline(t);
   });
 
-  // Another worker's batch is played by a transaction of the test's own, which holds a new
-  // contact as such a batch does until it commits.
   it.skipIf(!usingPostgres())(
     "When another batch creates the same two new contacts in the other order, then this batch waits for it instead of deadlocking",
     async () => {
-      const warnings: string[] = [];
-      const log = t.ctx.log;
-      t.ctx.log = createLogger("warn", new Writable({ write: (line, _enc, done) => (warnings.push(String(line)), done()) }));
-      const other = postgres(t.config.databaseUrl!, { max: 2, onnotice: () => {} });
-      try {
-        // This batch meets the senders as y, then x.
-        const fromY = await postRaw(t, sourceId, buildEmail({ from: "y@newco.example", subject: "from y" }));
-        const fromX = await postRaw(t, sourceId, buildEmail({ from: "x@newco.example", subject: "from x" }));
-        let batch: Promise<boolean> = Promise.resolve(false);
-        await other.begin(async (tx) => {
-          await tx`insert into contacts (company_id, email) values (${newcoId}, 'x@newco.example')`;
-          batch = processNextMessage(t.ctx);
-          // The batch is blocked on x, which the other transaction holds uncommitted.
-          await expect
-            .poll(async () => (await other`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)[0]!.n, { timeout: 10_000 })
-            .toBeGreaterThan(0);
-          // The other batch goes on to y. Had this batch locked y already, each would now wait for the other.
-          await tx`insert into contacts (company_id, email) values (${newcoId}, 'y@newco.example') on conflict do nothing`;
-        });
-        expect(await batch).toBe(true);
-        await drainPipeline(t);
-        expect(warnings.filter((w) => w.includes("a batch failed"))).toEqual([]);
-        for (const [id, email] of [
-          [fromY, "y@newco.example"],
-          [fromX, "x@newco.example"],
-        ] as const) {
-          const inbound = await statusOf(id);
-          expect(inbound.status).toBe("ticket_created");
-          const [ticket] = await t.ctx.db.select({ contactId: tickets.contactId }).from(tickets).where(eq(tickets.id, inbound.ticketId!));
-          const [contact] = await t.ctx.db.select().from(contacts).where(eq(contacts.email, email));
-          expect(ticket!.contactId).toBe(contact!.id);
-        }
-      } finally {
-        t.ctx.log = log;
-        await other.end();
+      // This batch meets the senders as y, then x; the other batch holds x, then goes on to y.
+      const fromY = await postRaw(t, sourceId, buildEmail({ from: "y@newco.example", subject: "from y" }));
+      const fromX = await postRaw(t, sourceId, buildEmail({ from: "x@newco.example", subject: "from x" }));
+      const failed = await batchBesideAnother(
+        (tx) => tx`insert into contacts (company_id, email) values (${newcoId}, 'x@newco.example')`,
+        (tx) => tx`insert into contacts (company_id, email) values (${newcoId}, 'y@newco.example') on conflict do nothing`,
+      );
+      expect(failed).toEqual([]);
+      for (const [id, email] of [
+        [fromY, "y@newco.example"],
+        [fromX, "x@newco.example"],
+      ] as const) {
+        const inbound = await statusOf(id);
+        expect(inbound.status).toBe("ticket_created");
+        const [ticket] = await t.ctx.db.select({ contactId: tickets.contactId }).from(tickets).where(eq(tickets.id, inbound.ticketId!));
+        const [contact] = await t.ctx.db.select().from(contacts).where(eq(contacts.email, email));
+        expect(ticket!.contactId).toBe(contact!.id);
       }
     },
   );
@@ -147,33 +157,17 @@ describe("batches", () => {
   it.skipIf(!usingPostgres())(
     "When another batch claims copies of the same two mails in the other order, then this batch waits for it instead of deadlocking",
     async () => {
-      const warnings: string[] = [];
-      const log = t.ctx.log;
-      t.ctx.log = createLogger("warn", new Writable({ write: (line, _enc, done) => (warnings.push(String(line)), done()) }));
-      const other = postgres(t.config.databaseUrl!, { max: 2, onnotice: () => {} });
-      try {
-        // This batch has the mails as z, then a; the other batch holds a's Message-ID, then takes z's.
-        const z = await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "copy z", messageId: "<z-copy@acme.com>" }));
-        const a = await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "copy a", messageId: "<a-copy@acme.com>" }));
-        let batch: Promise<boolean> = Promise.resolve(false);
-        await other.begin(async (tx) => {
-          await tx`insert into message_ids (message_id) values ('a-copy@acme.com')`;
-          batch = processNextMessage(t.ctx);
-          await expect
-            .poll(async () => (await other`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)[0]!.n, { timeout: 10_000 })
-            .toBeGreaterThan(0);
-          await tx`insert into message_ids (message_id) values ('z-copy@acme.com') on conflict do nothing`;
-        });
-        expect(await batch).toBe(true);
-        await drainPipeline(t);
-        expect(warnings.filter((w) => w.includes("a batch failed"))).toEqual([]);
-        // The other batch had them first: here they are copies.
-        expect((await statusOf(z)).status).toBe("duplicate");
-        expect((await statusOf(a)).status).toBe("duplicate");
-      } finally {
-        t.ctx.log = log;
-        await other.end();
-      }
+      // This batch has the mails as z, then a; the other batch holds a's Message-ID, then takes z's.
+      const z = await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "copy z", messageId: "<z-copy@acme.com>" }));
+      const a = await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "copy a", messageId: "<a-copy@acme.com>" }));
+      const failed = await batchBesideAnother(
+        (tx) => tx`insert into message_ids (message_id) values ('a-copy@acme.com')`,
+        (tx) => tx`insert into message_ids (message_id) values ('z-copy@acme.com') on conflict do nothing`,
+      );
+      expect(failed).toEqual([]);
+      // The other batch had them first: here they are copies.
+      expect((await statusOf(z)).status).toBe("duplicate");
+      expect((await statusOf(a)).status).toBe("duplicate");
     },
   );
 
@@ -184,41 +178,23 @@ describe("batches", () => {
       const second = await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "thread two", messageId: "<thread-two@acme.com>" }));
       await drainPipeline(t);
       const ticketOf = async (id: string) => (await statusOf(id)).ticketId!;
-      const byId = [
+      const [low, high] = [
         { ticket: await ticketOf(first), messageId: "<thread-one@acme.com>" },
         { ticket: await ticketOf(second), messageId: "<thread-two@acme.com>" },
-      ].sort((x, y) => (x.ticket < y.ticket ? -1 : 1));
-      const [low, high] = byId as [(typeof byId)[0], (typeof byId)[0]];
-
-      const warnings: string[] = [];
-      const log = t.ctx.log;
-      t.ctx.log = createLogger("warn", new Writable({ write: (line, _enc, done) => (warnings.push(String(line)), done()) }));
-      const other = postgres(t.config.databaseUrl!, { max: 2, onnotice: () => {} });
-      try {
-        // This batch answers the higher ticket id first; the other batch holds the lower one, then takes the higher.
-        const replies = [];
-        for (const target of [high, low]) {
-          replies.push(await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "Re: thread", inReplyTo: target.messageId })));
-        }
-        let batch: Promise<boolean> = Promise.resolve(false);
-        await other.begin(async (tx) => {
-          await tx`select 1 from tickets where id = ${low.ticket} for update`;
-          batch = processNextMessage(t.ctx);
-          await expect
-            .poll(async () => (await other`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)[0]!.n, { timeout: 10_000 })
-            .toBeGreaterThan(0);
-          await tx`select 1 from tickets where id = ${high.ticket} for update`;
-        });
-        expect(await batch).toBe(true);
-        await drainPipeline(t);
-        expect(warnings.filter((w) => w.includes("a batch failed"))).toEqual([]);
-        expect((await statusOf(replies[0]!)).ticketId).toBe(high.ticket);
-        expect((await statusOf(replies[1]!)).ticketId).toBe(low.ticket);
-        for (const id of replies) expect((await statusOf(id)).status).toBe("note_added");
-      } finally {
-        t.ctx.log = log;
-        await other.end();
+      ].sort((x, y) => (x.ticket < y.ticket ? -1 : 1)) as [{ ticket: string; messageId: string }, { ticket: string; messageId: string }];
+      // This batch answers the higher ticket id first; the other batch holds the lower one, then takes the higher.
+      const replies = [];
+      for (const target of [high, low]) {
+        replies.push(await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "Re: thread", inReplyTo: target.messageId })));
       }
+      const failed = await batchBesideAnother(
+        (tx) => tx`select 1 from tickets where id = ${low.ticket} for update`,
+        (tx) => tx`select 1 from tickets where id = ${high.ticket} for update`,
+      );
+      expect(failed).toEqual([]);
+      expect((await statusOf(replies[0]!)).ticketId).toBe(high.ticket);
+      expect((await statusOf(replies[1]!)).ticketId).toBe(low.ticket);
+      for (const id of replies) expect((await statusOf(id)).status).toBe("note_added");
     },
   );
 });
