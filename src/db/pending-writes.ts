@@ -32,7 +32,10 @@ export const pendingWrites = (): PendingWrites => ({ messages: [], blobs: new Ma
 export async function flushPendingWrites(executor: Executor, w: PendingWrites, now: Date): Promise<void> {
   const statements: Promise<unknown>[] = [];
   if (w.messages.length > 0) statements.push(insertMessages(executor, w.messages));
-  if (w.blobs.size > 0) statements.push(executor.insert(attachmentBlobs).values([...w.blobs.values()]).onConflictDoNothing());
+  // By hash, not in the order of the mails: two batches carrying the same two new files (a
+  // signature's logo) in opposite orders would each wait for the other's uncommitted insert.
+  const blobs = [...w.blobs.values()].sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
+  if (blobs.length > 0) statements.push(executor.insert(attachmentBlobs).values(blobs).onConflictDoNothing());
   if (w.attachments.length > 0) statements.push(insertAttachments(executor, w.attachments));
   if (w.events.length > 0) statements.push(insertEvents(executor, w.events));
   if (w.links.length > 0) statements.push(linkMessageIds(executor, w.links));

@@ -1,5 +1,6 @@
 // Workers take waiting messages in batches, one transaction each: a bad email in a batch fails
 // alone, and a reply never overtakes the mail it answers (same batch or another worker's).
+import { createHash } from "node:crypto";
 import { Writable } from "node:stream";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -195,6 +196,31 @@ describe("batches", () => {
       expect((await statusOf(replies[0]!)).ticketId).toBe(high.ticket);
       expect((await statusOf(replies[1]!)).ticketId).toBe(low.ticket);
       for (const id of replies) expect((await statusOf(id)).status).toBe("note_added");
+    },
+  );
+
+  it.skipIf(!usingPostgres())(
+    "When another batch stores the same two new attachments in the other order, then this batch waits for it instead of deadlocking",
+    async () => {
+      const files = ["logo of one", "logo of two"]
+        .map((text) => ({ content: Buffer.from(text), sha256: createHash("sha256").update(text).digest("hex") }))
+        .sort((x, y) => (x.sha256 < y.sha256 ? -1 : 1));
+      // This batch carries the file with the higher hash first; the other batch holds the lower one, then takes the higher.
+      const mails = [];
+      for (const file of [...files].reverse()) {
+        mails.push(
+          await postRaw(
+            t,
+            sourceId,
+            buildEmail({ from: "john@acme.com", subject: "with logo", attachments: [{ filename: "logo.png", contentType: "image/png", content: file.content }] }),
+          ),
+        );
+      }
+      const store = (file: (typeof files)[0]) => (tx: postgres.TransactionSql) =>
+        tx`insert into attachment_blobs (sha256, size, content) values (${file.sha256}, ${file.content.length}, ${file.content}) on conflict do nothing`;
+      const failed = await batchBesideAnother(store(files[0]!), store(files[1]!));
+      expect(failed).toEqual([]);
+      for (const id of mails) expect((await statusOf(id)).status).toBe("ticket_created");
     },
   );
 });
