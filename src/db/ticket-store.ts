@@ -158,9 +158,7 @@ export function batchedTicketWrites(executor: Executor, messages: number): { slo
       return {
         touch: (request) => new Promise((resolve, reject) => (touches.push({ request, resolve, reject }), arrive())),
         insert: (ticket, sender) => new Promise((resolve, reject) => (inserts.push({ ticket, sender, resolve, reject }), arrive())),
-        pass: () => {
-          if (!arrived) arrive();
-        },
+        pass: arrive,
       };
     },
   };

@@ -6,7 +6,7 @@ import type { Tx } from "../db/client.js";
 import { releaseMessageId, settleClaim } from "../db/message-ids.js";
 import type { PendingWrites } from "../db/pending-writes.js";
 import { loadRoutingFacts, type RoutingFacts, type RoutingFactsLoader } from "../db/routing-facts.js";
-import { insertTickets, nextRoundRobin, stageTicketMessage, touchTickets, type StoredAttachment, type TicketSlot } from "../db/ticket-store.js";
+import { nextRoundRobin, stageTicketMessage, type StoredAttachment, type TicketSlot } from "../db/ticket-store.js";
 import { insertLead } from "../db/leads.js";
 import { stageEvent } from "../delivery/record-event.js";
 import { decideAttachment } from "./attachment-policy.js";
@@ -44,7 +44,7 @@ export type Outcome =
  * `facts` reads the routing facts, for a batch all messages' in one statement (batchedRoutingFacts);
  * `tickets` is the message's place in the batch's ticket writes (batchedTicketWrites).
  */
-export type ProcessDeps = { ownMessageIdDomain: string; publicUrl: string; now: Date; writes: PendingWrites; facts?: RoutingFactsLoader; tickets?: TicketSlot };
+export type ProcessDeps = { ownMessageIdDomain: string; publicUrl: string; now: Date; writes: PendingWrites; facts?: RoutingFactsLoader; tickets: TicketSlot };
 
 type NoteKind = "reply" | "auto_reply" | "bounce";
 
@@ -76,9 +76,9 @@ export async function processMessage(tx: Tx, input: MessageInput, deps: ProcessD
   const threadTicketId = matchThread(email, classification, sender, facts);
   if (classification.kind === "auto_reply" || classification.kind === "bounce") {
     if (!threadTicketId) return { kind: "ignored", reason: classification.reason };
-    return addNote(tx, input, threadTicketId, classification.kind, facts, deps);
+    return addNote(input, threadTicketId, classification.kind, facts, deps);
   }
-  if (threadTicketId) return addNote(tx, input, threadTicketId, "reply", facts, deps);
+  if (threadTicketId) return addNote(input, threadTicketId, "reply", facts, deps);
   return createTicketOrLead(tx, input, facts, deps);
 }
 
@@ -98,11 +98,11 @@ function matchThread(email: ParsedEmail, classification: Classification, sender:
   return decision.kind === "reply" ? decision.ticketId : null;
 }
 
-async function addNote(tx: Tx, input: MessageInput, ticketId: string, kind: NoteKind, facts: RoutingFacts, deps: ProcessDeps): Promise<Outcome> {
+async function addNote(input: MessageInput, ticketId: string, kind: NoteKind, facts: RoutingFacts, deps: ProcessDeps): Promise<Outcome> {
   const { email } = input;
   // Machines answering do not reopen a ticket; people do.
   const touch = { ticketId, participants: kind === "reply" && email.from ? [email.from.address] : [], reopen: kind === "reply", at: deps.now };
-  const ticket = deps.tickets ? await deps.tickets.touch(touch) : (await touchTickets(tx, [touch]))[0];
+  const ticket = await deps.tickets.touch(touch);
   if (!ticket) throw new Error(`ticket ${ticketId} vanished while a note was added`);
   const [, eventId] = persistMessage(input, ticketId, kind, facts, deps.writes, (message) =>
     stageEvent(deps.writes, {
@@ -131,7 +131,7 @@ async function createTicketOrLead(tx: Tx, input: MessageInput, facts: RoutingFac
         : { mode: "default_company", defaultCompanyId: rules.unmappedDomains.defaultCompanyId ?? facts.flaggedDefaultCompanyId },
   });
 
-  if (route.kind !== "company") deps.tickets?.pass();
+  if (route.kind !== "company") deps.tickets.pass();
   switch (route.kind) {
     case "unrouted":
       return { kind: "unrouted", reason: route.reason };
@@ -164,7 +164,7 @@ async function createTicketOrLead(tx: Tx, input: MessageInput, facts: RoutingFac
         at: deps.now,
       };
       const contactOf = sender ? { companyId: route.companyId, email: sender, name: email.from?.name ?? "", create: rules.createContacts } : null;
-      const created = deps.tickets ? await deps.tickets.insert(ticket, contactOf) : (await insertTickets(tx, [{ ticket, sender: contactOf }]))[0]!;
+      const created = await deps.tickets.insert(ticket, contactOf);
       const { contact } = created;
       const [, eventId] = persistMessage(input, created.id, "initial", facts, deps.writes, (message) =>
         stageEvent(deps.writes, {

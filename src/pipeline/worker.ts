@@ -36,8 +36,9 @@ export function startPipelineWorkers(ctx: Context, opts: { concurrency?: number;
 
 /**
  * Processes the due messages a worker can take at once (up to WORKER_BATCH_SIZE) in ONE
- * transaction; false when none was waiting. `more` is called when the claim came back full. Batching shares the round trips to the database among
- * the messages: their statements travel together, so the cost per message is mostly parsing.
+ * transaction; false when none was waiting; `more` is called when the claim came back full.
+ * Batching shares the round trips to the database among the messages: their statements travel
+ * together, so the cost per message is mostly parsing.
  * A batch that fails rolls back whole and each of its messages is then run alone, so one bad
  * email ends `failed` by itself and never holds up the others.
  */
