@@ -24,6 +24,7 @@ import { benchContext, fmt } from "./bench-database.js";
 import { wallClock, type SenderCommand, type SenderReport } from "./imap-sender.js";
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 200);
+const QUIET_MS = Number(process.env.BENCH_QUIET_MS ?? 0);
 const BURST = Number(process.env.BENCH_BURST ?? 1000);
 const BURST_CONNECTIONS = 8;
 
@@ -203,6 +204,8 @@ async function main() {
     }
     report("One by one", [...samples.values()], existsAt);
 
+    // BENCH_QUIET_MS: the burst lands after a quiet spell (idle connections, cold caches).
+    if (QUIET_MS > 0) await new Promise((r) => setTimeout(r, QUIET_MS));
     const burst = Array.from({ length: BURST }, (_, k) => SEQUENTIAL + k);
     sender.command({ type: "burst", indices: burst, connections: BURST_CONNECTIONS });
     await until(() => sender.burstMs() !== null && burst.every(done), "the burst's tickets", 300_000, sender.failed);
