@@ -4,7 +4,7 @@
 // table for the whole batch, still inside its transaction: the statements a message costs drop
 // from a dozen to the few whose answers it needs (dedupe claim, routing facts, contact, ticket).
 import { sql } from "drizzle-orm";
-import { pgArray, type Executor } from "./client.js";
+import { pgArray, queryRows, type Executor } from "./client.js";
 import type { Settlement } from "./inbound-claims.js";
 import { attachmentBlobs, type attachments, type ticketMessages } from "./schema.js";
 
@@ -28,13 +28,13 @@ export type PendingWrites = {
 
 export const pendingWrites = (): PendingWrites => ({ messages: [], blobs: new Map(), attachments: [], events: [], links: [], settlements: [] });
 
-/** Writes everything staged, in an order the foreign keys accept, in one round trip. */
+/** Writes everything staged, in an order the foreign keys accept, in one round trip (two with new files). */
 export async function flushPendingWrites(executor: Executor, w: PendingWrites, now: Date): Promise<void> {
-  const statements: Promise<unknown>[] = [];
-  if (w.messages.length > 0) statements.push(insertMessages(executor, w.messages));
   // By hash, not in the order of the mails: two batches carrying the same two new files (a
   // signature's logo) in opposite orders would each wait for the other's uncommitted insert.
-  const blobs = [...w.blobs.values()].sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
+  const blobs = (await blobsNotStored(executor, [...w.blobs.values()])).sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
+  const statements: Promise<unknown>[] = [];
+  if (w.messages.length > 0) statements.push(insertMessages(executor, w.messages));
   if (blobs.length > 0) statements.push(executor.insert(attachmentBlobs).values(blobs).onConflictDoNothing());
   if (w.attachments.length > 0) statements.push(insertAttachments(executor, w.attachments));
   if (w.events.length > 0) statements.push(insertEvents(executor, w.events));
@@ -42,6 +42,24 @@ export async function flushPendingWrites(executor: Executor, w: PendingWrites, n
   if (w.settlements.length > 0) statements.push(settle(executor, w.settlements, now));
   // postgres.js sends them back to back on the transaction's connection; Postgres runs them in order.
   await Promise.all(statements);
+}
+
+/**
+ * The files the database does not hold yet. A file is stored once by its hash and never deleted,
+ * and a signature's logo or a forwarded PDF comes back in mail after mail: asking first costs a
+ * short round trip, where sending it again cost twice its size on the wire (bytea travels as hex)
+ * and its encoding in the process, only for the insert to skip it. Another batch may be storing
+ * the same new file right now: both send it, and the insert keeps one.
+ */
+export async function blobsNotStored(executor: Executor, blobs: BlobRow[]): Promise<BlobRow[]> {
+  if (blobs.length === 0) return blobs;
+  const stored = await queryRows<{ sha256: string }>(
+    executor,
+    sql`select sha256 from attachment_blobs where sha256 = any(${pgArray(blobs.map((b) => b.sha256))}::text[])`,
+  );
+  if (stored.length === 0) return blobs;
+  const have = new Set(stored.map((r) => r.sha256));
+  return blobs.filter((b) => !have.has(b.sha256));
 }
 
 // Rows travel as one JSON parameter, with the keys they have in the process (quoted names in the
