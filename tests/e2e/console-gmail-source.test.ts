@@ -43,6 +43,9 @@ describeInBrowser("console: a Gmail source", () => {
     await signIn(page, server);
     await page.getByRole("link", { name: "Add Email Source" }).first().click();
     await page.getByRole("link", { name: "Gmail (OAuth2)" }).click();
+    // The IMAP form stays until the Gmail one replaces it (hashchange comes after the click): its
+    // Name field, filled then, was gone with it.
+    await page.getByLabel("Client ID").waitFor();
     await page.getByLabel("Name", { exact: true }).fill("Support (Gmail)");
     await page.getByLabel("Email address").fill(google.mailbox.emailAddress);
     await page.getByLabel("Client ID").fill(google.client.clientId);
