@@ -233,8 +233,8 @@ export async function touchTickets(executor: Executor, requests: TouchRequest[])
   const json = JSON.stringify(requests.map((r) => ({ ticket_id: r.ticketId, participants: r.participants, reopen: r.reopen, at: r.at.toISOString() })));
   // The tickets are found by their key, named as an array, and planned without sequential scans:
   // the pipeline's plans are made once per connection (generic), and one made while the table was
-  // young read the whole tickets table twice a batch for as long as the connection lived (0.3 ms
-  // at 3,500 tickets, auto_explain over bench:pipeline; a sixth of the database's time there).
+  // young read the whole tickets table twice a batch until autovacuum next analysed it (0.3 ms at
+  // 3,500 tickets, auto_explain over bench:pipeline; a sixth of the database's time there).
   // The setting holds for this statement only; the three go out back to back, in one round trip.
   const ids = pgArray([...new Set(requests.map((r) => r.ticketId))]);
   // (A query starts when its `.then` is called: the three are started here, in this order.)
