@@ -258,7 +258,8 @@ export async function touchTickets(executor: Executor, requests: TouchRequest[])
      returning t.id, t.number, t.subject, t.status, t.company_id, old.status = 'closed' as was_closed`,
     )
     .then((result) => rowsOf<{ id: string; number: string | number; subject: string; status: string; company_id: string | null; was_closed: boolean }>(result));
-  const restore = executor.execute(sql`select set_config('enable_seqscan', 'on', true)`).then(() => null);
+  // Back to what the server and session say, not to a value of our own.
+  const restore = executor.execute(sql`reset enable_seqscan`).then(() => null);
   const [, rows] = await Promise.all([byKey, touched, restore]);
   const byId = new Map(rows.map((r) => [r.id, r]));
   const reopenedBy = new Set<string>();
