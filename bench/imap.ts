@@ -184,7 +184,7 @@ async function main() {
   sender.command({ type: "init", host: dovecot.host, port: dovecot.port, user: account.user, password: account.password });
   await until(sender.isReady, "the sender to connect", 30_000, sender.failed);
   console.log(
-    `bench:imap — Dovecot ${dovecot.host}:${dovecot.port} (Maildir), ${ctx.database.kind}, ${ctx.config.workerConcurrency} pipeline workers (batches of ${ctx.config.workerBatchSize}), ${os.cpus().length} CPUs shared by all of them`,
+    `bench:imap — Dovecot ${dovecot.host}:${dovecot.port} (Maildir), ${ctx.database.kind}, ${ctx.config.workerConcurrency} pipeline workers (batches of ${Math.min(32, ctx.config.workerBatchSize)} to ${ctx.config.workerBatchSize}), ${os.cpus().length} CPUs shared by all of them`,
   );
   const done = (i: number) => {
     const s = samples.get(i);

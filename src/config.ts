@@ -40,7 +40,7 @@ const envSchema = z.object({
   MAX_MESSAGE_BYTES: int(1024, 1024 * 1024 * 1024).default(50 * 1024 * 1024),
   MESSAGE_ID_DOMAIN: z.string().min(1).default("mailgate.local"),
   WORKER_CONCURRENCY: int(1, 64).default(4),
-  WORKER_BATCH_SIZE: int(1, 500).default(32),
+  WORKER_BATCH_SIZE: int(1, 500).default(128),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   WEBHOOK_RETRY_SCHEDULE: z
     .string()

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import { contacts, inboundMessages, tickets } from "../../../src/db/schema.js";
 import { createLogger } from "../../../src/log.js";
-import { processNextMessage } from "../../../src/pipeline/worker.js";
+import { processNextMessage, startPipelineWorkers } from "../../../src/pipeline/worker.js";
 import { buildEmail } from "../../helpers/build-email.js";
 import { createCompany, createSource, drainPipeline, postRaw } from "../../helpers/pipeline.js";
 import { createTestContext, usingPostgres, type TestContext } from "../../helpers/test-context.js";
@@ -122,6 +122,25 @@ describe("batches", () => {
     await expectNoteOnTicketOf(replyId, originalId);
     const made = await t.ctx.db.select().from(tickets).where(eq(tickets.subject, "Re: scanner"));
     expect(made).toHaveLength(0);
+  });
+
+  it("When running workers defer a reply, then they take it again when it is due, not at their next poll", async () => {
+    const originalId = await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "plotter", messageId: "<deferred-wake-1@acme.com>" }));
+    const replyId = await postRaw(
+      t,
+      sourceId,
+      buildEmail({ from: "john@acme.com", subject: "Re: plotter", messageId: "<deferred-wake-2@acme.com>", inReplyTo: "<deferred-wake-1@acme.com>" }),
+    );
+    // The original comes due a little later (as if another worker held it): the reply is deferred.
+    await t.ctx.db.update(inboundMessages).set({ nextAttemptAt: sql`now() + interval '300 milliseconds'` }).where(eq(inboundMessages.id, originalId));
+    // Workers that would poll only once a minute: nothing but the deferral's own wake-up brings the reply back.
+    const workers = startPipelineWorkers(t.ctx, { pollMs: 60_000 });
+    try {
+      await expect.poll(async () => (await statusOf(replyId)).status, { timeout: 5_000 }).toBe("note_added");
+    } finally {
+      await workers.stop();
+    }
+    await expectNoteOnTicketOf(replyId, originalId);
   });
 
   it("When intake stores a message, then its Message-ID is known before it is parsed", async () => {
