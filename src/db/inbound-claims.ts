@@ -24,16 +24,31 @@ export type ClaimedMessage = {
  * scans are therefore off for this one statement. The three statements travel together (started
  * in order on the transaction's connection, answered in one round trip).
  */
-export async function claimDueInbound(executor: Executor, now: Date, opts: { limit: number; id?: string }): Promise<ClaimedMessage[]> {
+export async function claimDueInbound(executor: Executor, now: Date, opts: { limit: number; id?: string; maxBytes?: number }): Promise<Claim> {
   // `.then` sends a query at once: the three are queued on the connection in this order.
   const off = executor.execute(sql`select set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`).then(() => undefined);
-  const claimed = claimQuery(executor, now, opts);
+  const claimed = claimQuery(executor, now, { maxBytes: CLAIM_BYTES, ...opts });
   const on = executor.execute(sql`select set_config('enable_sort', 'on', true), set_config('enable_bitmapscan', 'on', true)`).then(() => undefined);
-  const [, rows] = await Promise.all([off, claimed, on]);
-  return rows;
+  const [, claim] = await Promise.all([off, claimed, on]);
+  return claim;
 }
 
+/**
+ * The most raw bytes one claim takes: its mail is parsed side by side, so a batch of large mails
+ * (50 MB each at the largest) would otherwise hold gigabytes at once. The first mail is always
+ * taken, however large.
+ */
+export const CLAIM_BYTES = 32 * 1024 * 1024;
+
+/**
+ * What a claim took (oldest first), and how many due messages it found and locked: more than it
+ * took when their raw bytes went over the claim's budget. Those stay `received` and are taken by
+ * the next claim, once this transaction ends.
+ */
+export type Claim = { rows: ClaimedMessage[]; found: number };
+
 type ClaimRow = {
+  found: number | string;
   id: string;
   source_id: string | null;
   raw: Buffer | Uint8Array | null;
@@ -52,20 +67,34 @@ type ClaimRow = {
 // more of the process than the claim's own round trip during an IMAP burst.
 // It must be sent between the two settings: `.then` sends it at once, where `await` (queryRows)
 // would send it a turn later, after the statement that turns them back on.
-function claimQuery(executor: Executor, now: Date, opts: { limit: number; id?: string }): Promise<ClaimedMessage[]> {
+// The due rows are locked first, without their raw bytes; the bytes are read only for those that
+// fit the budget (a running sum of their sizes, oldest first).
+function claimQuery(executor: Executor, now: Date, opts: { limit: number; id?: string; maxBytes: number }): Promise<Claim> {
   return executor
     .execute(
-      sql`select m.id, m.source_id, m.raw, m.received_at, m.attempts,
-               s.id as s_id, s.name as s_name, s.kind as s_kind, s.address as s_address, s.role as s_role,
-               s.company_id as s_company_id, s.schedule as s_schedule
-          from inbound_messages m left join mail_sources s on s.id = m.source_id
-         where m.status = 'received' and m.next_attempt_at <= ${now.toISOString()}::timestamptz
-               ${opts.id === undefined ? sql`` : sql`and m.id = ${opts.id}::uuid`}
-         order by m.next_attempt_at
-         limit ${opts.limit}
-           for update of m skip locked`,
+      sql`with due as materialized (
+            select m.id, m.raw_size, m.next_attempt_at from inbound_messages m
+             where m.status = 'received' and m.next_attempt_at <= ${now.toISOString()}::timestamptz
+                   ${opts.id === undefined ? sql`` : sql`and m.id = ${opts.id}::uuid`}
+             order by m.next_attempt_at
+             limit ${opts.limit}
+               for update of m skip locked
+          ), sized as (
+            select id, next_attempt_at, count(*) over () as found,
+                   sum(raw_size) over (order by next_attempt_at, id rows unbounded preceding) - raw_size as before
+              from due
+          )
+          select d.found, m.id, m.source_id, m.raw, m.received_at, m.attempts,
+                 s.id as s_id, s.name as s_name, s.kind as s_kind, s.address as s_address, s.role as s_role,
+                 s.company_id as s_company_id, s.schedule as s_schedule
+            from sized d join inbound_messages m on m.id = d.id left join mail_sources s on s.id = m.source_id
+           where d.before = 0 or d.before + m.raw_size <= ${opts.maxBytes}
+           order by d.next_attempt_at, d.id`,
     )
-    .then((result) => rowsOf<ClaimRow>(result).map(toClaimed));
+    .then((result) => {
+      const rows = rowsOf<ClaimRow>(result);
+      return { rows: rows.map(toClaimed), found: rows.length > 0 ? Number(rows[0]!.found) : 0 };
+    });
 }
 
 function toClaimed(r: ClaimRow): ClaimedMessage {

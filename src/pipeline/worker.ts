@@ -25,8 +25,8 @@ export function startPipelineWorkers(ctx: Context, opts: { concurrency?: number;
   // queue runs dry (nextBatchSize).
   const max = ctx.config.workerBatchSize;
   let batchSize = firstBatchSize(max);
-  const onClaim = (claimed: number, bytes: number, limit: number) => {
-    batchSize = nextBatchSize({ limit, claimed, bytes, max });
+  const onClaim = (found: number, bytes: number, limit: number) => {
+    batchSize = nextBatchSize({ limit, found, bytes, max });
   };
   const loop = startWorkLoop({
     name: "pipeline",
@@ -51,13 +51,14 @@ export function firstBatchSize(max: number): number {
 }
 
 /**
- * The next claim's size, from the last claim. Full (a backlog waits): twice as many, up to
- * WORKER_BATCH_SIZE, unless its mail was large; short (the queue ran dry): back to the first size.
+ * The next claim's size, from the last claim: the messages it found due (`found`) and the raw
+ * bytes it took. Full (a backlog waits): twice as many, up to WORKER_BATCH_SIZE, unless its mail
+ * was large; short (the queue ran dry): back to the first size.
  * Each batch pays a dozen statements and a commit whatever its size: bench:pipeline's database
  * CPU per message was 0.50–0.58 ms in batches of 32 against 0.35–0.44 ms in batches of 96.
  */
-export function nextBatchSize(last: { limit: number; claimed: number; bytes: number; max: number }): number {
-  if (last.claimed < last.limit) return firstBatchSize(last.max);
+export function nextBatchSize(last: { limit: number; found: number; bytes: number; max: number }): number {
+  if (last.found < last.limit) return firstBatchSize(last.max);
   if (last.bytes > GROW_BYTES) return Math.min(last.limit, last.max);
   return Math.min(last.max, last.limit * 2);
 }
@@ -72,7 +73,7 @@ export function nextBatchSize(last: { limit: number; claimed: number; bytes: num
  */
 export async function processNextMessage(
   ctx: Context,
-  opts: { batchSize?: number; more?: () => void; onClaim?: (claimed: number, bytes: number, limit: number) => void } = {},
+  opts: { batchSize?: number; more?: () => void; onClaim?: (found: number, bytes: number, limit: number) => void } = {},
 ): Promise<boolean> {
   const limit = opts.batchSize ?? ctx.config.workerBatchSize;
   let claimedIds: string[] = [];
@@ -80,14 +81,14 @@ export async function processNextMessage(
   try {
     const handled = await ctx.db.transaction(async (tx) => {
       const now = ctx.clock.now();
-      const rows = await claimDueInbound(tx, now, { limit });
+      const { rows, found } = await claimDueInbound(tx, now, { limit });
       opts.onClaim?.(
-        rows.length,
+        found,
         rows.reduce((n, r) => n + (r.raw?.length ?? 0), 0),
         limit,
       );
-      // A full batch: more may be waiting. Another worker claims it now, beside this one.
-      if (rows.length === limit) opts.more?.();
+      // A full claim: more may be waiting. Another worker claims it now, beside this one.
+      if (found === limit) opts.more?.();
       claimedIds = rows.map((r) => r.id);
       settled = await processClaimed(ctx, tx, rows, now);
       return rows.length > 0;
@@ -112,7 +113,7 @@ async function processOne(ctx: Context, id: string): Promise<void> {
   try {
     await ctx.db.transaction(async (tx) => {
       const now = ctx.clock.now();
-      settled = await processClaimed(ctx, tx, await claimDueInbound(tx, now, { limit: 1, id }), now);
+      settled = await processClaimed(ctx, tx, (await claimDueInbound(tx, now, { limit: 1, id })).rows, now);
     });
     afterCommit(ctx, settled);
   } catch (err) {

@@ -42,7 +42,8 @@ describe("claiming waiting messages", () => {
       const before = await rowsRead(tx, "inbound_messages");
       const claimed = await claimDueInbound(tx, new Date(), { limit: 32 });
       const read = (await rowsRead(tx, "inbound_messages")) - before;
-      expect(claimed.map((c) => c.raw?.toString().split("\r\n")[0])).toEqual(Array.from({ length: 32 }, (_, i) => `Subject: ${i}`));
+      expect(claimed.found).toBe(32);
+      expect(claimed.rows.map((c) => c.raw?.toString().split("\r\n")[0])).toEqual(Array.from({ length: 32 }, (_, i) => `Subject: ${i}`));
       // Without the index order it fetched, joined and sorted all 5,000 to keep 32.
       expect(read).toBeLessThan(100);
       // The planner settings it needed are back for the rest of the transaction.
@@ -51,6 +52,28 @@ describe("claiming waiting messages", () => {
         sql`select current_setting('enable_sort') as sort, current_setting('enable_bitmapscan') as bitmap`,
       );
       expect(settings).toEqual({ sort: "on", bitmap: "on" });
+    });
+  });
+
+  it("When the due mail is larger than a claim's byte budget, then the claim takes the oldest that fit and the rest waits for the next claim", async () => {
+    // Each stored size is 4,096 bytes: a budget of ten of them.
+    await t.ctx.db.transaction(async (tx) => {
+      const claimed = await claimDueInbound(tx, new Date(), { limit: 32, maxBytes: 10 * 4096 });
+      expect(claimed.found).toBe(32);
+      expect(claimed.rows.map((c) => c.raw?.toString().split("\r\n")[0])).toEqual(Array.from({ length: 10 }, (_, i) => `Subject: ${i}`));
+    });
+    // Nothing was taken for good: the next claim starts again with the oldest.
+    await t.ctx.db.transaction(async (tx) => {
+      const claimed = await claimDueInbound(tx, new Date(), { limit: 3 });
+      expect(claimed.rows.map((c) => c.raw?.toString().split("\r\n")[0])).toEqual(["Subject: 0", "Subject: 1", "Subject: 2"]);
+    });
+  });
+
+  it("When the oldest due mail alone is over the byte budget, then the claim still takes it, alone", async () => {
+    await t.ctx.db.transaction(async (tx) => {
+      const claimed = await claimDueInbound(tx, new Date(), { limit: 32, maxBytes: 100 });
+      expect(claimed.found).toBe(32);
+      expect(claimed.rows.map((c) => c.raw?.toString().split("\r\n")[0])).toEqual(["Subject: 0"]);
     });
   });
 });
