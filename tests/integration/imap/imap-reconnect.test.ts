@@ -86,8 +86,13 @@ describeWithDovecot("IMAP reconnect and UIDVALIDITY", () => {
     await supervise(sourceId, 1_000);
     const emails = ["a", "b", "c"].map((x) => buildTestEmail({ subject: `Ticket ${x}`, messageId: `<uidv-${x}@acme.com>` }));
     for (const raw of emails) await admin.append("Support", raw);
-    await waitFor("3 inbound messages", async () => (await inboundOf(t.ctx, sourceId)).length === 3);
-    const before = (await sourceRow(t.ctx, sourceId)).cursor as { uidValidity: string };
+    // The sync stores a batch, then moves the cursor: wait for both (read between the two, the
+    // cursor was still null: seen once in CI).
+    const before = await waitFor("3 inbound messages and the cursor after them", async () => {
+      const stored = (await inboundOf(t.ctx, sourceId)).length === 3;
+      const cursor = (await sourceRow(t.ctx, sourceId)).cursor as { uidValidity: string; lastUid: number } | null;
+      return stored && cursor !== null && cursor.lastUid >= 3 && cursor;
+    });
     if (pipeline) await waitFor("3 tickets", async () => (await ticketCount(sourceId)) === 3);
 
     await admin.mailboxDelete("Support");
