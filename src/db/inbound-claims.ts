@@ -37,10 +37,7 @@ export async function claimDueInbound(executor: Executor, now: Date, opts: { lim
   const on = executor.execute(sql`select set_config('enable_sort', 'on', true), set_config('enable_bitmapscan', 'on', true)`).then(() => undefined);
   const [, rows] = await Promise.all([off, locked, on]);
   const taken = withinBudget(rows, opts.maxBytes ?? CLAIM_BYTES);
-  const raw = await rawOf(
-    executor,
-    taken.map((r) => r.id),
-  );
+  const raw = await rawOf(executor, taken.map((r) => r.id));
   return { rows: taken.map((r) => toClaimed(r, raw.get(r.id) ?? null)), found: rows.length };
 }
 

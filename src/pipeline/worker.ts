@@ -82,11 +82,7 @@ export async function processNextMessage(
     const handled = await ctx.db.transaction(async (tx) => {
       const now = ctx.clock.now();
       const { rows, found } = await claimDueInbound(tx, now, { limit });
-      opts.onClaim?.(
-        found,
-        rows.reduce((n, r) => n + (r.raw?.length ?? 0), 0),
-        limit,
-      );
+      opts.onClaim?.(found, rows.reduce((n, r) => n + (r.raw?.length ?? 0), 0), limit);
       // A full claim: more may be waiting. Another worker claims it now, beside this one.
       if (found === limit) opts.more?.();
       claimedIds = rows.map((r) => r.id);
