@@ -16,7 +16,7 @@ import type { Context } from "../src/context.js";
 import { companies, companyDomains, mailSources } from "../src/db/schema.js";
 import { pgArray, queryRows, sql, type Channel } from "../src/db/client.js";
 import { providerMessageId } from "../src/sources/imap/sync-plan.js";
-import { startPipelineWorkers } from "../src/pipeline/worker.js";
+import { firstBatchSize, startPipelineWorkers } from "../src/pipeline/worker.js";
 import { startImapSources } from "../src/sources/imap/imap-sources.js";
 import type { ImapConfig } from "../src/sources/source-config.js";
 import { startDovecot } from "../tests/fakes/dovecot/dovecot-server.js";
@@ -184,7 +184,7 @@ async function main() {
   sender.command({ type: "init", host: dovecot.host, port: dovecot.port, user: account.user, password: account.password });
   await until(sender.isReady, "the sender to connect", 30_000, sender.failed);
   console.log(
-    `bench:imap — Dovecot ${dovecot.host}:${dovecot.port} (Maildir), ${ctx.database.kind}, ${ctx.config.workerConcurrency} pipeline workers (batches of ${Math.min(32, ctx.config.workerBatchSize)} to ${ctx.config.workerBatchSize}), ${os.cpus().length} CPUs shared by all of them`,
+    `bench:imap — Dovecot ${dovecot.host}:${dovecot.port} (Maildir), ${ctx.database.kind}, ${ctx.config.workerConcurrency} pipeline workers (batches of ${firstBatchSize(ctx.config.workerBatchSize)} to ${ctx.config.workerBatchSize}), ${os.cpus().length} CPUs shared by all of them`,
   );
   const done = (i: number) => {
     const s = samples.get(i);

@@ -8,7 +8,7 @@ import { simpleParser } from "mailparser";
 import { queryRows } from "../src/db/client.js";
 import { companies, companyDomains, inboundMessages, mailSources } from "../src/db/schema.js";
 import { headerMessageId } from "../src/pipeline/message-id.js";
-import { startPipelineWorkers } from "../src/pipeline/worker.js";
+import { firstBatchSize, startPipelineWorkers } from "../src/pipeline/worker.js";
 import { buildEmail } from "../tests/helpers/build-email.js";
 import { benchContext, cpuSpent, databaseCpuSeconds, fmt } from "./bench-database.js";
 
@@ -113,7 +113,7 @@ async function main() {
     const statuses = await queryRows<{ status: string; n: string }>(ctx.db, sql`select status, count(*) as n from inbound_messages group by status order by status`);
 
     console.log(
-      `bench:pipeline  messages=${fmt(COUNT)} (${fmt(bytes / 1024 / 1024, 1)} MiB) workers=${WORKERS} batches=${Math.min(32, ctx.config.workerBatchSize)}..${ctx.config.workerBatchSize} companies=${fmt(COMPANIES)} database=postgres`,
+      `bench:pipeline  messages=${fmt(COUNT)} (${fmt(bytes / 1024 / 1024, 1)} MiB) workers=${WORKERS} batches=${firstBatchSize(ctx.config.workerBatchSize)}..${ctx.config.workerBatchSize} companies=${fmt(COMPANIES)} database=postgres`,
     );
     console.log(`  mailparser parse-only      ${fmt(parseRate)} msg/s`);
     console.log(`  mailgate pipeline          ${fmt(pipelineRate)} msg/s  (${fmt(seconds, 2)} s, parse to committed ticket/note/status)`);

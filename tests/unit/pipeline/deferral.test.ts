@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deferralMs, firstBatchSize, GROW_BYTES, nextBatchSize } from "../../../src/pipeline/worker.js";
+import { deferralMs, firstBatchSize, nextBatchSize } from "../../../src/pipeline/worker.js";
 
 const MiB = 1024 * 1024;
 
@@ -24,27 +24,23 @@ describe("nextBatchSize", () => {
   const max = 128;
   it("When a backlog waits, then the first claims are small and each full claim doubles the next, up to WORKER_BATCH_SIZE", () => {
     expect(firstBatchSize(max)).toBe(32);
-    expect(nextBatchSize({ limit: 32, found: 32, bytes: 200_000, max })).toBe(64);
-    expect(nextBatchSize({ limit: 64, found: 64, bytes: 400_000, max })).toBe(128);
-    expect(nextBatchSize({ limit: 128, found: 128, bytes: 800_000, max })).toBe(128);
+    expect(nextBatchSize({ limit: 32, found: 32, max })).toBe(64);
+    expect(nextBatchSize({ limit: 64, found: 64, max })).toBe(128);
+    expect(nextBatchSize({ limit: 128, found: 128, max })).toBe(128);
   });
 
   it("When a claim comes back short, then the queue ran dry and the next claim is small again", () => {
-    expect(nextBatchSize({ limit: 128, found: 5, bytes: 20_000, max })).toBe(32);
-    expect(nextBatchSize({ limit: 128, found: 0, bytes: 0, max })).toBe(32);
-  });
-
-  it("When a full claim's mail is large, then the next claim does not grow", () => {
-    expect(nextBatchSize({ limit: 64, found: 64, bytes: GROW_BYTES + 1, max })).toBe(64);
+    expect(nextBatchSize({ limit: 128, found: 5, max })).toBe(32);
+    expect(nextBatchSize({ limit: 128, found: 0, max })).toBe(32);
   });
 
   it("When WORKER_BATCH_SIZE is below the first size, then every claim takes at most that many", () => {
     expect(firstBatchSize(8)).toBe(8);
-    expect(nextBatchSize({ limit: 8, found: 8, bytes: 1_000, max: 8 })).toBe(8);
-    expect(nextBatchSize({ limit: 8, found: 2, bytes: 1_000, max: 8 })).toBe(8);
+    expect(nextBatchSize({ limit: 8, found: 8, max: 8 })).toBe(8);
+    expect(nextBatchSize({ limit: 8, found: 2, max: 8 })).toBe(8);
   });
 
   it("When WORKER_BATCH_SIZE is lowered below a claim already grown, then the next claim keeps to it", () => {
-    expect(nextBatchSize({ limit: 128, found: 128, bytes: GROW_BYTES + 1, max: 64 })).toBe(64);
+    expect(nextBatchSize({ limit: 128, found: 128, max: 64 })).toBe(64);
   });
 });
