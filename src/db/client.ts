@@ -89,7 +89,18 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const { url: serverUrl, socketDir } = unixSocketOf(url);
   // Connections are kept open once made (no idle timeout; postgres.js still replaces each one
   // after its max_lifetime), so the pool warm() opens stays ready for the next burst.
-  const client = postgres(serverUrl, { max: poolSize, onnotice: () => {}, idle_timeout: 0, connect_timeout: 10, ...(socketDir ? { host: socketDir } : {}) });
+  // JIT is off for mailgate's sessions. Its statements are short, and a few run with a planner
+  // method switched off (the claim, the ticket touch): a plan forced onto that method carries its
+  // "disable cost", which passes the server's JIT threshold, and each run is then compiled first.
+  // A claim costing 350 ms to 1.1 s instead of 3 ms was seen that way (bench:pipeline).
+  const client = postgres(serverUrl, {
+    max: poolSize,
+    onnotice: () => {},
+    idle_timeout: 0,
+    connect_timeout: 10,
+    connection: { jit: "off" },
+    ...(socketDir ? { host: socketDir } : {}),
+  });
   const db = drizzlePostgres(alwaysPrepared(client), { schema }) as unknown as Db;
   const signals = new EventEmitter();
   signals.setMaxListeners(0);

@@ -28,7 +28,8 @@ export type ClaimedMessage = {
  *
  * The raw bytes come in a second statement, once the sizes are known. Summing the sizes in the
  * claim itself needs a sort, and a sort where sorting is off costs the plan enough to be compiled
- * by the server's JIT: 350 ms a claim.
+ * by the server's JIT: 350 ms a claim (mailgate's sessions now run with JIT off, openPostgres, but
+ * the plan would still be priced as if sorting were impossible).
  */
 export async function claimDueInbound(executor: Executor, now: Date, opts: { limit: number; id?: string; maxBytes?: number }): Promise<Claim> {
   // `.then` sends a query at once: the three are queued on the connection in this order.

@@ -35,6 +35,21 @@ describe.runIf(usingPostgres())("prepared statements and the pool", () => {
     }
   });
 
+  it("When any of the pool's connections runs a statement, then the server's JIT is off for it", async () => {
+    // The claim and the ticket touch run with a planner method off; a plan that had to use it
+    // would be priced past the JIT threshold and compiled on every run (350 ms and more).
+    const settings = await Promise.all(
+      Array.from({ length: t.ctx.config.databasePoolSize }, () =>
+        t.ctx.db.transaction(async (tx) => {
+          const rows = await queryRows<{ jit: string; pid: number }>(tx, sql`select current_setting('jit') as jit, pg_backend_pid() as pid, pg_sleep(0.05)`);
+          return rows[0]!;
+        }),
+      ),
+    );
+    expect(new Set(settings.map((s) => s.pid)).size).toBeGreaterThan(1);
+    expect(settings.map((s) => s.jit)).toEqual(settings.map(() => "off"));
+  });
+
   it("When a nested transaction (savepoint) runs, then its statements are prepared too and it commits", async () => {
     const value = await t.ctx.db.transaction(async (tx) =>
       tx.transaction(async (inner) => {
