@@ -1,7 +1,7 @@
 // Benchmarks run against a real Postgres: a fresh database on BENCH_DATABASE_URL (or the local
 // CI server), dropped afterwards.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import postgres from "postgres";
@@ -67,4 +67,40 @@ export function cpuSpent(before: Map<number, number>, after: Map<number, number>
   let total = 0;
   for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
   return total;
+}
+
+/**
+ * This process's threads as the kernel's scheduler saw them (Linux; null elsewhere): seconds on a
+ * CPU and seconds runnable but waiting for one, for the main (JavaScript) thread and for all the
+ * others together (V8's optimising compiler and its GC helpers, libuv's pool). Two readings
+ * bracket a phase.
+ */
+export type ThreadTimes = { main: { run: number; wait: number }; others: { run: number; wait: number } };
+
+export function threadTimes(): ThreadTimes | null {
+  try {
+    const out: ThreadTimes = { main: { run: 0, wait: 0 }, others: { run: 0, wait: 0 } };
+    for (const tid of readdirSync("/proc/self/task")) {
+      let fields: number[];
+      try {
+        fields = readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").trim().split(" ").map(Number);
+      } catch {
+        continue; // the thread ended meanwhile
+      }
+      const into = tid === String(process.pid) ? out.main : out.others;
+      into.run += fields[0]! / 1e9;
+      into.wait += fields[1]! / 1e9;
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+export function threadTimesSpent(before: ThreadTimes | null, after: ThreadTimes | null): ThreadTimes | null {
+  if (!before || !after) return null;
+  return {
+    main: { run: after.main.run - before.main.run, wait: after.main.wait - before.main.wait },
+    others: { run: after.others.run - before.others.run, wait: after.others.wait - before.others.wait },
+  };
 }

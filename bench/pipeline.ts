@@ -10,7 +10,7 @@ import { companies, companyDomains, inboundMessages, mailSources } from "../src/
 import { headerMessageId } from "../src/pipeline/message-id.js";
 import { firstBatchSize, startPipelineWorkers } from "../src/pipeline/worker.js";
 import { buildEmail } from "../tests/helpers/build-email.js";
-import { benchContext, cpuSpent, databaseCpuSeconds, fmt } from "./bench-database.js";
+import { benchContext, cpuSpent, databaseCpuSeconds, fmt, threadTimes, threadTimesSpent } from "./bench-database.js";
 
 const COUNT = Number(process.env.BENCH_MESSAGES ?? 5000);
 const WORKERS = Number(process.env.WORKER_CONCURRENCY ?? 4);
@@ -96,6 +96,7 @@ async function main() {
 
     const dbCpuBefore = await databaseCpuSeconds(ctx);
     const cpuBefore = process.cpuUsage();
+    const threadsBefore = threadTimes();
     t0 = performance.now();
     const workers = startPipelineWorkers(ctx, { pollMs: 20 });
     ctx.database.wake("inbound");
@@ -107,6 +108,7 @@ async function main() {
     }
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
+    const threads = threadTimesSpent(threadsBefore, threadTimes());
     const dbCpu = cpuSpent(dbCpuBefore, await databaseCpuSeconds(ctx));
     await workers.stop();
     const pipelineRate = COUNT / seconds;
@@ -124,6 +126,19 @@ async function main() {
       `  CPU per message: mailgate ${perMessage((cpu.user + cpu.system) / 1e6)} (parse alone ${fmt(1000 / parseRate, 2)}), ` +
         `Postgres ${dbCpu > 0 ? perMessage(dbCpu) : "not readable here"}; ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`,
     );
+    if (threads) {
+      // Where mailgate's CPU went, and what the machine's CPUs allow: mailgate's and Postgres's CPU
+      // per message, spread perfectly over every CPU, is the most this run could have done.
+      console.log(
+        `  mailgate's threads: main ${perMessage(threads.main.run)} on a CPU and ${perMessage(threads.main.wait)} waiting for one; ` +
+          `V8's compiler and GC helpers ${perMessage(threads.others.run)}`,
+      );
+      if (dbCpu > 0) {
+        const cpuPerMessage = (cpu.user + cpu.system) / 1e6 / COUNT + dbCpu / COUNT;
+        const ceiling = os.cpus().length / cpuPerMessage;
+        console.log(`  CPU ceiling: ${fmt(cpuPerMessage * 1000, 2)} ms/msg over ${os.cpus().length} CPUs allows ${fmt(ceiling)} msg/s (ratio ${fmt(ceiling / parseRate, 2)})`);
+      }
+    }
   } finally {
     await close();
   }
