@@ -19,6 +19,8 @@ export type MailgateProcess = {
   /** The last 20 kB the process wrote to stdout and stderr. */
   output(): string;
   running(): boolean;
+  /** How the process ended ("exit code 1", "signal SIGKILL"), or null while it runs. */
+  exit(): string | null;
   /** Resolves once GET /readyz answers 200; fails when the process exits first or after timeoutMs. */
   waitReady(timeoutMs?: number): Promise<void>;
   /** Resolves once the output contains `text` (a log line, for processes without the api role). */
@@ -29,8 +31,16 @@ export type MailgateProcess = {
   stop(): Promise<void>;
 };
 
-export async function startMailgateProcess(name: string, env: Record<string, string>): Promise<MailgateProcess> {
-  const port = await freePort();
+/**
+ * `options.port` keeps a restarted process on its predecessor's port, as a supervisor would, so
+ * clients that retry reach the new process at the same address.
+ */
+export async function startMailgateProcess(
+  name: string,
+  env: Record<string, string>,
+  options: { port?: number } = {},
+): Promise<MailgateProcess> {
+  const port = options.port ?? (await freePort());
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `mailgate-${name}-`));
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: ROOT,
@@ -69,11 +79,13 @@ export async function startMailgateProcess(name: string, env: Record<string, str
     url,
     output: () => output,
     running,
+    exit: () => (running() ? null : child.signalCode ? `signal ${child.signalCode}` : `exit code ${child.exitCode}`),
     waitReady: async (timeoutMs = 60_000) => {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         if (!running()) throw new Error(`mailgate ${name} exited before it was ready:\n${output}`);
-        const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+        // A /readyz that hangs must not hang the wait past its deadline.
+        const ok = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
         if (ok) return;
         await new Promise((r) => setTimeout(r, 200));
       }
