@@ -28,7 +28,7 @@ export type LoadResult = {
   /** Message-IDs (without angle brackets) by the subject that carries them, accepted with 2xx. */
   accepted: Map<string, string>;
   abandoned: number;
-  /** Attempts answered, by status ("202", "503", "500") or "connection error". */
+  /** Attempts by outcome: the status ("202", "503", "500"), "connection error" or "no answer in time". */
   answers: Map<string, number>;
   /** Largest number of requests in flight at once. */
   peakInFlight: number;
@@ -85,8 +85,9 @@ export function startLoad(options: LoadOptions): Load {
         }
         const header = Number(res.headers.get("retry-after"));
         if (Number.isFinite(header) && header > 0) retryAfterMs = header * 1000;
-      } catch {
-        tally("connection error");
+      } catch (err) {
+        // A request that hangs and one refused say different things about the server.
+        tally((err as Error).name === "TimeoutError" ? "no answer in time" : "connection error");
       } finally {
         inFlight--;
       }
