@@ -119,7 +119,8 @@ export function scenarios({ pg, profile }: Env): Scenario[] {
           );
           terminated += rows.length;
           await sleep(1_500);
-          if (await trial.reviveIfDead(`after termination ${i + 1}`)) break;
+          // Revived as a supervisor would, so every round counts: a death is reported per round.
+          if (await trial.reviveIfDead(`after termination ${i + 1}`)) await trial.mailgate().waitReady(60_000).catch(() => {});
         }
         trial.note(`${terminated} backends terminated, ${load.inFlight()} requests in flight at the end`);
         return finishAfter(trial, load, Date.now(), profile);
