@@ -7,7 +7,7 @@ export function passed(o: Outcome): boolean {
   return o.lost === 0 && o.duplicateTickets === 0 && o.undelivered === 0 && o.problems.length === 0;
 }
 
-const HEADERS = ["fault", "messages sent", "ticketed", "lost", "duplicate tickets", "events undelivered", "recovery time", "result"];
+const HEADERS = ["fault", "messages sent", "ticketed", "lost", "duplicate tickets", "events undelivered", "recovery time", "took", "result"];
 
 export function formatTable(outcomes: Outcome[]): string {
   const rows = outcomes.map((o) => [
@@ -18,6 +18,7 @@ export function formatTable(outcomes: Outcome[]): string {
     String(o.duplicateTickets),
     String(o.undelivered),
     o.recoveryMs === null ? "none" : `${(o.recoveryMs / 1000).toFixed(1)} s`,
+    o.tookMs === undefined ? "" : `${Math.round(o.tookMs / 1000)} s`,
     passed(o) ? "ok" : "FAIL",
   ]);
   const widths = HEADERS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

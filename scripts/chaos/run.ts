@@ -56,7 +56,8 @@ async function main(): Promise<number> {
       outcome = { fault: scenario.fault, sent: 0, ticketed: 0, lost: 0, duplicateTickets: 0, undelivered: 0, recoveryMs: null, problems: [`the scenario could not run: ${(err as Error).message.split("\n")[0]}`], notes: [] };
       console.error(err);
     }
-    console.log(`chaos: ${scenario.fault}: ${passed(outcome) ? "ok" : "FAILED"} in ${Math.round((Date.now() - t0) / 1000)} s`);
+    outcome.tookMs = Date.now() - t0;
+    console.log(`chaos: ${scenario.fault}: ${passed(outcome) ? "ok" : "FAILED"} in ${Math.round(outcome.tookMs / 1000)} s`);
     outcomes.push(outcome);
   }
   await cleanUpAll();

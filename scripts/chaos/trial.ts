@@ -33,6 +33,8 @@ export type Outcome = {
   problems: string[];
   /** What else is worth knowing (answers seen, redeliveries). */
   notes: string[];
+  /** The scenario's wall time, set up and count included (set by the runner). */
+  tookMs?: number;
 };
 
 export type Trial = {
