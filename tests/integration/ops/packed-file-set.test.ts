@@ -3,7 +3,7 @@
 // on the embedded database. A file mailgate reads at run time but the list leaves out fails here
 // instead of in the image (the console was once missing from it).
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,8 +39,15 @@ const patchFiles = existsSync(path.join(ROOT, "patches"))
   ? readdirSync(path.join(ROOT, "patches")).filter((f) => f.endsWith(".patch")).map((f) => path.join(ROOT, "patches", f))
   : [];
 
+/** Every path under `dir` with its modification time, to tell what a run wrote there. */
+function snapshot(dir: string): Map<string, number> {
+  const entries = readdirSync(dir, { recursive: true, encoding: "utf8" });
+  return new Map(entries.map((entry) => [entry, statSync(path.join(dir, entry)).mtimeMs]));
+}
+
 let work: string;
 let app: string;
+let installed: Map<string, number>;
 let mailgate: MailgateProcess | undefined;
 const timings: Record<string, number> = {};
 
@@ -62,6 +69,7 @@ beforeAll(async () => {
   await run("tar", ["-xzf", path.join(work, filename), "-C", app, "--strip-components=1"]);
   copyFileSync(path.join(ROOT, "package-lock.json"), path.join(app, "package-lock.json"));
   await timed("npm ci --omit=dev", () => npm(["ci", "--omit=dev", "--prefer-offline", "--no-audit", "--no-fund"], app));
+  installed = snapshot(app);
   mailgate = await timed("start to /readyz", async () => {
     const started = await startMailgateProcess("packed", { ADMIN_API_TOKEN: TOKEN }, { cwd: app });
     await started.waitReady(SETUP_TIMEOUT_MS);
@@ -104,6 +112,13 @@ describe("The packed run-time file set", () => {
     const res = await fetch(`${mailgate!.url}/api/companies`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ items: expect.any(Array) });
+  });
+
+  // The systemd unit mounts the install read-only (ProtectSystem=strict); data belongs in DATA_DIR.
+  it("When it has started and served, then it has written nothing into its install directory", () => {
+    const now = snapshot(app);
+    const written = [...now].filter(([entry, mtime]) => installed.get(entry) !== mtime).map(([entry]) => entry);
+    expect(written).toEqual([]);
   });
 
   it.skipIf(patchFiles.length === 0)(
