@@ -1,6 +1,7 @@
 // The run-time file set (the `files` list in package.json) built the way the Dockerfile builds the
 // image: npm pack, extract, add the lock file, npm ci --omit=dev, then mailgate started from there
-// on the embedded database. A file mailgate reads at run time but the list leaves out fails here
+// on the embedded database (on a fresh Postgres database when DATABASE_URL is set, as the image
+// runs under docker compose). A file mailgate reads at run time but the list leaves out fails here
 // instead of in the image (the console was once missing from it).
 import { execFile } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -8,8 +9,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMailgateProcess, type MailgateProcess } from "../../helpers/mailgate-process.js";
+import { createTestDatabase, usingPostgres } from "../../helpers/test-context.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const TOKEN = "packed-admin-token-0123456789";
@@ -48,6 +51,7 @@ function snapshot(dir: string): Map<string, number> {
 let work: string;
 let app: string;
 let installed: Map<string, number>;
+let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
 let mailgate: MailgateProcess | undefined;
 const timings: Record<string, number> = {};
 
@@ -70,8 +74,10 @@ beforeAll(async () => {
   copyFileSync(path.join(ROOT, "package-lock.json"), path.join(app, "package-lock.json"));
   await timed("npm ci --omit=dev", () => npm(["ci", "--omit=dev", "--prefer-offline", "--no-audit", "--no-fund"], app));
   installed = snapshot(app);
+  database = await createTestDatabase();
+  const env = { ADMIN_API_TOKEN: TOKEN, ...(database.url ? { DATABASE_URL: database.url } : {}) };
   mailgate = await timed("start to /readyz", async () => {
-    const started = await startMailgateProcess("packed", { ADMIN_API_TOKEN: TOKEN }, { cwd: app });
+    const started = await startMailgateProcess("packed", env, { cwd: app });
     await started.waitReady(SETUP_TIMEOUT_MS);
     return started;
   });
@@ -80,6 +86,7 @@ beforeAll(async () => {
 afterAll(async () => {
   console.log(`packed file set: ${Object.entries(timings).map(([step, ms]) => `${step} ${(ms / 1000).toFixed(1)} s`).join(", ")}`);
   await mailgate?.stop();
+  await database?.drop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -93,7 +100,7 @@ describe("The packed run-time file set", () => {
     }
   });
 
-  it("When started on the embedded database, then /healthz answers", async () => {
+  it("When started, then /healthz answers", async () => {
     const res = await fetch(`${mailgate!.url}/healthz`);
     expect(res.status).toBe(200);
   });
@@ -112,6 +119,16 @@ describe("The packed run-time file set", () => {
     const res = await fetch(`${mailgate!.url}/api/companies`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ items: expect.any(Array) });
+  });
+
+  it.runIf(usingPostgres())("When DATABASE_URL is set, then it has migrated that Postgres database", async () => {
+    const sql = postgres(database!.url!, { max: 1, onnotice: () => {} });
+    try {
+      const [row] = await sql<{ table: string | null }[]>`select to_regclass('public.companies')::text as table`;
+      expect(row?.table).toBe("companies");
+    } finally {
+      await sql.end();
+    }
   });
 
   // The systemd unit mounts the install read-only (ProtectSystem=strict); data belongs in DATA_DIR.
