@@ -21,7 +21,9 @@ COPY package-lock.json ./
 COPY --from=files /files/patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=files /files ./
-RUN mkdir -p /data && chown node:node /data
+# 0700: raw mail, the secret key and the admin token are for mailgate's user only; a new named
+# volume takes this mode from the image.
+RUN install -d -o node -g node -m 0700 /data
 USER node
 ENV DATA_DIR=/data PORT=3000
 EXPOSE 3000
