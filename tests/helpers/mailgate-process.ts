@@ -29,11 +29,20 @@ export type MailgateProcess = {
   stop(): Promise<void>;
 };
 
-export async function startMailgateProcess(name: string, env: Record<string, string>): Promise<MailgateProcess> {
+export type MailgateProcessOptions = {
+  /** The directory mailgate runs from (its src/, node_modules/...): this checkout unless given. */
+  cwd?: string;
+};
+
+export async function startMailgateProcess(
+  name: string,
+  env: Record<string, string>,
+  options: MailgateProcessOptions = {},
+): Promise<MailgateProcess> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `mailgate-${name}-`));
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? os.tmpdir(),
