@@ -31,19 +31,22 @@ export type MailgateProcess = {
   stop(): Promise<void>;
 };
 
-/**
- * `options.port` keeps a restarted process on its predecessor's port, as a supervisor would, so
- * clients that retry reach the new process at the same address.
- */
+export type MailgateProcessOptions = {
+  /** The directory mailgate runs from (its src/, node_modules/...): this checkout unless given. */
+  cwd?: string;
+  /** Keeps a restarted process on its predecessor's port, as a supervisor would, so clients that retry reach the new process at the same address. */
+  port?: number;
+};
+
 export async function startMailgateProcess(
   name: string,
   env: Record<string, string>,
-  options: { port?: number } = {},
+  options: MailgateProcessOptions = {},
 ): Promise<MailgateProcess> {
   const port = options.port ?? (await freePort());
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `mailgate-${name}-`));
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? os.tmpdir(),

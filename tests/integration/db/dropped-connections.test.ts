@@ -1,0 +1,73 @@
+// A backend terminated under mailgate (a failover, a pgbouncer restart, idle_session_timeout,
+// pg_terminate_backend) must fail the statements it was running with an error their callers can
+// catch, and the pool must go on. postgres.js 3.4.9 threw from a setImmediate instead when a
+// transaction's ROLLBACK was written after its connection closed (patches/postgres+3.4.9.patch).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import postgres from "postgres";
+import { queryRows, sql } from "../../../src/db/client.js";
+import { createTestContext, type TestContext, usingPostgres } from "../../helpers/test-context.js";
+
+let t: TestContext;
+let admin: postgres.Sql;
+beforeAll(async () => {
+  t = await createTestContext({ env: { DATABASE_POOL_SIZE: "4" } });
+  admin = postgres(t.config.databaseUrl!, { max: 1, onnotice: () => {} });
+});
+afterAll(async () => {
+  await admin?.end();
+  await t.close();
+});
+
+const terminateBackendsRunning = async (marker: string) => {
+  // Wait until the statement is on the server, then end its backend the way an operator would.
+  await expect
+    .poll(async () => (await admin`select count(*)::int as n from pg_stat_activity where query like ${`%${marker}%`} and pid <> pg_backend_pid()`)[0]!.n, { timeout: 5_000, interval: 20 })
+    .toBeGreaterThan(0);
+  await admin`select pg_terminate_backend(pid) from pg_stat_activity where query like ${`%${marker}%`} and pid <> pg_backend_pid()`;
+};
+
+describe.runIf(usingPostgres())("dropped database connections", () => {
+  it("When the backend of an open transaction is terminated, then the transaction rejects with CONNECTION_CLOSED and the process goes on", async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => void uncaught.push(err);
+    process.on("uncaughtException", onUncaught);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const marker = `dropped_tx_probe_${round}`;
+        const running = t.ctx.db.transaction(async (tx) => {
+          await tx.execute(sql.raw(`select pg_sleep(5) as ${marker}`));
+        });
+        const settled = running.then(
+          () => "committed",
+          (err: unknown) => err,
+        );
+        await terminateBackendsRunning(marker);
+        const outcome = await settled;
+        expect(outcome).toBeInstanceOf(Error);
+        // The ROLLBACK that follows the failed statement is written on the closed connection.
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off("uncaughtException", onUncaught);
+    }
+  });
+
+  it("When backends were terminated mid-transaction, then every connection of the pool answers again", async () => {
+    // A connection whose socket died with a write still buffered kept a stale write timer and
+    // never flushed again: its next statement (even its start-up message) waited forever.
+    const marker = "dropped_pool_probe";
+    const inFlight = Array.from({ length: 4 }, (_, i) =>
+      t.ctx.db.transaction(async (tx) => void (await tx.execute(sql.raw(`select pg_sleep(5) as ${marker}_${i}`)))).catch((err: unknown) => err),
+    );
+    await terminateBackendsRunning(marker);
+    await Promise.all(inFlight);
+    const answers = await Promise.race([
+      Promise.all(
+        Array.from({ length: 8 }, () => t.ctx.db.transaction(async (tx) => (await queryRows<{ ok: number }>(tx, sql`select 1 as ok, pg_sleep(0.05)`))[0]!.ok)),
+      ),
+      new Promise<"timed out">((r) => setTimeout(() => r("timed out"), 15_000)),
+    ]);
+    expect(answers).toEqual(Array.from({ length: 8 }, () => 1));
+  });
+});
