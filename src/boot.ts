@@ -4,6 +4,7 @@ import { mkdirSync } from "node:fs";
 import type { Config } from "./config.js";
 import { systemClock, type Clock, type Context } from "./context.js";
 import { openDatabase } from "./db/client.js";
+import { watchDatabaseOutages } from "./db/database-outage.js";
 import { runMigrations } from "./db/migrate.js";
 import { seedDefaults } from "./db/settings.js";
 import { createLogger, type Logger } from "./log.js";
@@ -35,6 +36,7 @@ export async function buildContext(config: Config, opts: BootOptions = {}): Prom
   return {
     config,
     database,
+    databaseOutage: watchDatabaseOutages({ log, ping: () => database.ping() }),
     db: database.db,
     secrets: createSecretBox(key),
     log,

@@ -48,10 +48,20 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server?.closeAllConnections();
     await runtime.stop();
+    ctx.databaseOutage.stop();
     await ctx.database.close();
     log.info("stopped");
     process.exit(0);
   };
+  // An error nothing caught leaves mailgate in a state nobody knows: log it once and exit non-zero,
+  // so the supervisor (systemd, Docker, Kubernetes) starts a clean process. Database faults never
+  // come here; every part that uses the database catches them and waits.
+  const fatal = (kind: string) => (err: unknown) => {
+    log.fatal({ err, kind }, "mailgate hit an error it cannot recover from; exiting so its supervisor restarts it");
+    process.exit(70); // EX_SOFTWARE
+  };
+  process.once("uncaughtException", fatal("uncaught exception"));
+  process.once("unhandledRejection", fatal("unhandled rejection"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
 }

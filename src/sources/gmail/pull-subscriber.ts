@@ -31,7 +31,7 @@ export function startPullSubscriber(ctx: Context, subscriptionName: string): Pul
       }
       message.ack();
     } catch (err) {
-      ctx.log.error({ err, subscriptionName, messageId: message.id }, "recording a Gmail notification failed; Pub/Sub redelivers it");
+      if (!ctx.databaseOutage.report(err)) ctx.log.error({ err, subscriptionName, messageId: message.id }, "recording a Gmail notification failed; Pub/Sub redelivers it");
       message.nack();
     }
   };

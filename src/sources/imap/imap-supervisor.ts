@@ -189,7 +189,7 @@ export function startImapSupervisor(ctx: Context, source: ImapSource, opts: Supe
       await setSourceStatus(ctx, source.id, next);
       health = next;
     } catch (err) {
-      log.error({ err }, "writing the source status failed");
+      if (!ctx.databaseOutage.report(err)) log.error({ err }, "writing the source status failed");
     }
   }
 
