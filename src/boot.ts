@@ -14,7 +14,7 @@ import { createSecretBox } from "./secrets/secret-box.js";
 export type BootOptions = { log?: Logger; clock?: Clock; inMemory?: boolean };
 
 export async function buildContext(config: Config, opts: BootOptions = {}): Promise<Context & { adminTokenCreated: boolean }> {
-  const log = opts.log ?? createLogger(config.logLevel);
+  const log = opts.log ?? createLogger(config.logLevel, undefined, config.logFormat);
   mkdirSync(config.dataDir, { recursive: true });
   const key = loadOrCreateKey(config.secretKey, config.dataDir);
   const { token, created } = loadOrCreateAdminToken(config.adminApiToken, config.dataDir);
