@@ -1,11 +1,16 @@
 // Wiring only: parse config, open the database, migrate, start HTTP, workers and sources; stop cleanly.
 import type { Server } from "node:http";
+import { runCommandLine } from "./cli.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { buildContext } from "./boot.js";
-import { createApp } from "./http/app.js";
-import { startRuntime } from "./runtime.js";
 
 async function main(): Promise<void> {
+  runCommandLine(process.argv.slice(2));
+  // Loaded only now, so --help and --version answer without loading the server's modules.
+  const [{ buildContext }, { createApp }, { startRuntime }] = await Promise.all([
+    import("./boot.js"),
+    import("./http/app.js"),
+    import("./runtime.js"),
+  ]);
   let config;
   try {
     config = loadConfig();
