@@ -2,9 +2,11 @@
 import type { Server } from "node:http";
 import { runCommandLine } from "./cli.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { keepNewFilesPrivate } from "./private-data-dir.js";
 
 async function main(): Promise<void> {
   runCommandLine(process.argv.slice(2));
+  keepNewFilesPrivate();
   // Loaded only now, so --help and --version answer without loading the server's modules.
   const [{ buildContext }, { createApp }, { startRuntime }] = await Promise.all([
     import("./boot.js"),
