@@ -1,10 +1,11 @@
 // Builds a Context from a Config: opens the database, applies migrations, loads the keys.
 // Shared by main.ts and the tests, so both run exactly the same start-up.
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "./config.js";
 import { systemClock, type Clock, type Context } from "./context.js";
 import { openDatabase } from "./db/client.js";
-import { runMigrations } from "./db/migrate.js";
+import { pendingMigrations, runMigrations } from "./db/migrate.js";
 import { seedDefaults } from "./db/settings.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMetrics } from "./metrics/registry.js";
@@ -19,22 +20,44 @@ export async function buildContext(config: Config, opts: BootOptions = {}): Prom
   ensurePrivateDataDir(config.dataDir, log);
   const key = loadOrCreateKey(config.secretKey, config.dataDir);
   const { token, created } = loadOrCreateAdminToken(config.adminApiToken, config.dataDir);
+  const embedded = config.databaseUrl === undefined;
+  const pgdata = embedded && !opts.inMemory ? path.resolve(config.dataDir, "pgdata") : null;
+  // The first start of the embedded database takes several seconds in silence otherwise.
+  if (pgdata !== null) {
+    const first = !existsSync(path.join(pgdata, "PG_VERSION"));
+    log.info({ dataDir: config.dataDir }, first ? `creating the embedded database in ${config.dataDir} (first start only)…` : `opening the embedded database in ${config.dataDir}…`);
+  }
+  let since = performance.now();
   const opened = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.databasePoolSize,
     inMemory: opts.inMemory,
   });
-  const pgdata = opened.kind === "pglite" && !opts.inMemory ? path.resolve(config.dataDir, "pgdata") : null;
+  if (pgdata !== null) log.info({ ms: elapsed(since) }, "embedded database open");
   const database = pgdata === null ? opened : { ...opened, close: () => opened.close().finally(() => privatizeTree(pgdata)) };
   try {
-    await runMigrations(database);
+    since = performance.now();
+    const pending = await pendingMigrations(database);
+    if (pending > 0) {
+      log.info({ pending }, `applying ${pending} database migration${pending === 1 ? "" : "s"}…`);
+      await runMigrations(database);
+      log.info({ ms: elapsed(since), applied: pending }, "database migrations applied");
+    } else {
+      log.debug({ ms: elapsed(since) }, "database schema up to date");
+    }
+    since = performance.now();
     await seedDefaults(database.db);
+    log.debug({ ms: elapsed(since) }, "defaults seeded");
   } catch (cause) {
     await database.close().catch(() => undefined);
     throw new Error("Applying database migrations failed; see the cause below.", { cause });
   }
-  if (pgdata !== null) privatizeTree(pgdata);
+  if (pgdata !== null) {
+    since = performance.now();
+    privatizeTree(pgdata);
+    log.debug({ ms: elapsed(since) }, "embedded database files made private");
+  }
   const clock = opts.clock ?? systemClock;
   return {
     config,
@@ -48,3 +71,5 @@ export async function buildContext(config: Config, opts: BootOptions = {}): Prom
     metrics: createMetrics({ database, clock, log }),
   };
 }
+
+const elapsed = (since: number): number => Math.round(performance.now() - since);

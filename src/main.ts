@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     });
   }
   const runtime = startRuntime(ctx);
-  log.info({ port: config.port, database: ctx.database.kind, roles: config.roles, publicUrl: config.publicUrl }, "mailgate started");
+  log.info({ port: config.port, database: ctx.database.kind, roles: config.roles, publicUrl: config.publicUrl, startupMs: Math.round(performance.now()) }, "mailgate started");
 
   let stopping = false;
   const stop = async (signal: string) => {
