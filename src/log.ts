@@ -1,5 +1,6 @@
+import { createRequire } from "node:module";
 import { pino, type Logger } from "pino";
-import { PinoPretty } from "pino-pretty";
+import type { PinoPretty } from "pino-pretty";
 
 // Secrets never reach a log line: these paths are censored wherever they appear.
 const REDACT = [
@@ -35,8 +36,10 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream,
   };
   const pretty = format ?? (destination === undefined && process.stdout.isTTY ? "pretty" : "json");
   if (pretty === "pretty") {
-    // Synchronous, so the last lines before a process.exit are not lost.
-    const stream = PinoPretty({ destination: destination ?? 1, sync: true, ignore: "service,pid,hostname", translateTime: "SYS:yyyy-mm-dd HH:MM:ss.l o" });
+    // Loaded only for people (~0.1 s of every start otherwise); synchronous, so the last lines
+    // before a process.exit are not lost.
+    const prettyStream = createRequire(import.meta.url)("pino-pretty") as typeof PinoPretty;
+    const stream = prettyStream({ destination: destination ?? 1, sync: true, singleLine: true, ignore: "service,pid,hostname", translateTime: "SYS:yyyy-mm-dd HH:MM:ss.l o" });
     return pino(options, stream);
   }
   return pino(options, destination as never);
