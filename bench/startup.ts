@@ -106,7 +106,8 @@ async function startOnce(backend: string, start: Sample["start"], env: Record<st
   const at = (line: LogLine | undefined) => (line ? Date.parse(line.time) : NaN);
   const find = (re: RegExp) => lines.find((l) => re.test(l.msg));
   const first = lines[0];
-  const open = find(/^embedded database open$/);
+  const open = find(/^embedded database open$|^Postgres pool ready/);
+  // On Postgres the first statement of the migrations check also opens the first connection.
   const migrated = find(/^database migrations applied$|^database schema up to date$/);
   const started = find(/^mailgate started$/);
   if (!first || !started) throw new Error(`no start-up lines in mailgate's output:\n${stderr}`);

@@ -26,6 +26,10 @@ export async function buildContext(config: Config, opts: BootOptions = {}): Prom
   if (pgdata !== null) {
     const first = !existsSync(path.join(pgdata, "PG_VERSION"));
     log.info({ dataDir: config.dataDir }, first ? `creating the embedded database in ${config.dataDir} (first start only)…` : `opening the embedded database in ${config.dataDir}…`);
+  } else if (embedded) {
+    log.debug("opening an in-memory embedded database…");
+  } else {
+    log.info("connecting to Postgres…");
   }
   let since = performance.now();
   const opened = await openDatabase({
@@ -34,7 +38,7 @@ export async function buildContext(config: Config, opts: BootOptions = {}): Prom
     poolSize: config.databasePoolSize,
     inMemory: opts.inMemory,
   });
-  if (pgdata !== null) log.info({ ms: elapsed(since) }, "embedded database open");
+  log.info({ ms: elapsed(since) }, embedded ? "embedded database open" : "Postgres pool ready (connections open on first use)");
   const database = pgdata === null ? opened : { ...opened, close: () => opened.close().finally(() => privatizeTree(pgdata)) };
   try {
     since = performance.now();
