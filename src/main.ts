@@ -7,12 +7,6 @@ import { keepNewFilesPrivate } from "./private-data-dir.js";
 async function main(): Promise<void> {
   runCommandLine(process.argv.slice(2));
   keepNewFilesPrivate();
-  // Loaded only now, so --help and --version answer without loading the server's modules.
-  const [{ buildContext }, { createApp }, { startRuntime }] = await Promise.all([
-    import("./boot.js"),
-    import("./http/app.js"),
-    import("./runtime.js"),
-  ]);
   let config;
   try {
     config = loadConfig();
@@ -23,6 +17,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Loaded only now, so --help, --version and a configuration error answer without loading the server's modules.
+  const [{ buildContext }, { createApp }, { startRuntime }] = await Promise.all([
+    import("./boot.js"),
+    import("./http/app.js"),
+    import("./runtime.js"),
+  ]);
   const ctx = await buildContext(config);
   const { log } = ctx;
   if (ctx.adminTokenCreated) {
