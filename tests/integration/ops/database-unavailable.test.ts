@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(async () => outage.close());
 
-const postMail = (raw: string) => outage.t.api.post(`/api/inbound?sourceId=${sourceId}`).set("Content-Type", "message/rfc822").send(raw);
+const postMail = (raw: string | Buffer) => outage.t.api.post(`/api/inbound?sourceId=${sourceId}`).set("Content-Type", "message/rfc822").send(raw);
 
 describe("the API while the database is away", () => {
   it("When the database stops, then reads, writes and mail intake answer 503 database_unavailable with Retry-After", async () => {
