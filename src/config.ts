@@ -17,57 +17,58 @@ const ROLES = ["api", "worker", "sources"] as const;
 export type Role = (typeof ROLES)[number];
 
 const envSchema = z.object({
-  PORT: int(0, 65535).default(3000),
-  HOST: z.string().min(1).default("0.0.0.0"),
+  PORT: int(0, 65535).default(3000).describe("HTTP port"),
+  HOST: z.string().min(1).default("0.0.0.0").describe("address to bind"),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL, or leave it unset for the embedded database")
-    .optional(),
-  DATABASE_POOL_SIZE: int(1, 200).default(10),
-  DATA_DIR: z.string().min(1).default("./data"),
-  ADMIN_API_TOKEN: z.string().min(16, "expected at least 16 characters").optional(),
+    .optional().describe("postgres:// URL of the database; unset = the embedded database (PGlite) in DATA_DIR"),
+  DATABASE_POOL_SIZE: int(1, 200).default(10).describe("Postgres connections per instance, opened when the pipeline starts and kept open"),
+  DATA_DIR: z.string().min(1).default("./data").describe("embedded database, generated admin token and secret key (kept private: mode 0700)"),
+  ADMIN_API_TOKEN: z.string().min(16, "expected at least 16 characters").optional().describe("bearer token for /api (at least 16 characters); unset = generated into DATA_DIR/admin-token"),
   MAILGATE_SECRET_KEY: z
     .string()
     .refine((v) => decodeKey(v) !== null, "expected 32 bytes as 64 hex characters or base64")
-    .optional(),
-  PUBLIC_URL: z.url({ message: "expected an absolute URL such as https://mailgate.example.com" }).optional(),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    .optional().describe("32 bytes (64 hex characters or base64) encrypting stored secrets; unset = DATA_DIR/secret.key"),
+  PUBLIC_URL: z.url({ message: "expected an absolute URL such as https://mailgate.example.com" }).optional().describe("external base URL (OAuth redirects, push endpoints, links in webhooks); unset = http://localhost:$PORT"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info").describe("fatal, error, warn, info, debug, trace or silent"),
+  LOG_FORMAT: z.enum(["json", "pretty"], { message: "expected json or pretty" }).optional().describe("json (one object a line) or pretty (for people); unset = pretty on a terminal, else json"),
   MAILGATE_ROLES: z
     .string()
     .default(ROLES.join(","))
     .transform((v) => v.split(",").map((r) => r.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(ROLES, { message: `expected a comma-separated list of ${ROLES.join(", ")}` })).min(1)),
-  MAX_MESSAGE_BYTES: int(1024, 1024 * 1024 * 1024).default(50 * 1024 * 1024),
-  MESSAGE_ID_DOMAIN: z.string().min(1).default("mailgate.local"),
-  WORKER_CONCURRENCY: int(1, 64).default(4),
-  WORKER_BATCH_SIZE: int(1, 500).default(128),
-  SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+    .pipe(z.array(z.enum(ROLES, { message: `expected a comma-separated list of ${ROLES.join(", ")}` })).min(1)).describe("what this instance runs, comma-separated: api, worker, sources"),
+  MAX_MESSAGE_BYTES: int(1024, 1024 * 1024 * 1024).default(50 * 1024 * 1024).describe("largest raw email accepted"),
+  MESSAGE_ID_DOMAIN: z.string().min(1).default("mailgate.local").describe("domain of the Message-IDs mailgate generates"),
+  WORKER_CONCURRENCY: int(1, 64).default(4).describe("pipeline workers per instance (the embedded database uses one)"),
+  WORKER_BATCH_SIZE: int(1, 500).default(128).describe("most waiting messages one worker takes into one transaction"),
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000).describe("how long a graceful stop (SIGTERM/SIGINT) may take"),
   WEBHOOK_RETRY_SCHEDULE: z
     .string()
     .default("0,5,300,1800,7200,18000,36000,36000")
     .transform((v) => v.split(",").map((s) => Number(s.trim())))
-    .pipe(z.array(z.number().int().min(0)).min(1, "expected seconds, comma-separated, e.g. 0,5,300")),
-  WEBHOOK_ALLOW_HTTP: bool.default(false),
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
-  WEBHOOK_CONCURRENCY: int(1, 1000).default(64),
-  WEBHOOK_PER_ENDPOINT_CONCURRENCY: int(1, 1000).default(16),
-  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(15_000),
-  WEBHOOK_DISABLE_AFTER_DAYS: int(1, 365).default(5),
-  RETENTION_DAYS: int(1, 3650).default(30),
-  WEBHOOK_ATTEMPT_RETENTION_DAYS: int(1, 3650).default(30),
-  ERROR_LOG_RETENTION_DAYS: int(1, 3650).default(90),
+    .pipe(z.array(z.number().int().min(0)).min(1, "expected seconds, comma-separated, e.g. 0,5,300")).describe("seconds before each delivery attempt, comma-separated"),
+  WEBHOOK_ALLOW_HTTP: bool.optional().describe("allow http:// webhook endpoints; unset = true on the embedded database, false on Postgres"),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.optional().describe("allow endpoints on loopback, private or link-local addresses; unset = true embedded, false on Postgres"),
+  WEBHOOK_CONCURRENCY: int(1, 1000).default(64).describe("webhook deliveries in flight per instance"),
+  WEBHOOK_PER_ENDPOINT_CONCURRENCY: int(1, 1000).default(16).describe("webhook deliveries in flight per endpoint"),
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(15_000).describe("timeout of one delivery attempt"),
+  WEBHOOK_DISABLE_AFTER_DAYS: int(1, 365).default(5).describe("an endpoint failing every delivery this long is disabled"),
+  RETENTION_DAYS: int(1, 3650).default(30).describe("days the raw MIME of processed messages is kept"),
+  WEBHOOK_ATTEMPT_RETENTION_DAYS: int(1, 3650).default(30).describe("days the log of webhook delivery attempts is kept"),
+  ERROR_LOG_RETENTION_DAYS: int(1, 3650).default(90).describe("days error log entries are kept"),
   // Google (Gmail source). Every endpoint is configurable: that is how tests reach the fakes.
-  GOOGLE_OAUTH_AUTH_URL: z.url().default("https://accounts.google.com/o/oauth2/v2/auth"),
-  GOOGLE_OAUTH_TOKEN_URL: z.url().default("https://oauth2.googleapis.com/token"),
-  GOOGLE_OAUTH_CERTS_URL: z.url().default("https://www.googleapis.com/oauth2/v1/certs"),
-  GMAIL_API_ROOT_URL: z.url().default("https://gmail.googleapis.com/"),
-  PUBSUB_EMULATOR_HOST: z.string().min(1).optional(),
-  GMAIL_PUSH_AUDIENCE: z.string().min(1).optional(),
-  GMAIL_PUSH_SERVICE_ACCOUNT: z.string().min(1).optional(),
+  GOOGLE_OAUTH_AUTH_URL: z.url().default("https://accounts.google.com/o/oauth2/v2/auth").describe("Google's consent page"),
+  GOOGLE_OAUTH_TOKEN_URL: z.url().default("https://oauth2.googleapis.com/token").describe("Google's token endpoint"),
+  GOOGLE_OAUTH_CERTS_URL: z.url().default("https://www.googleapis.com/oauth2/v1/certs").describe("Google's signing certificates, for Pub/Sub push tokens"),
+  GMAIL_API_ROOT_URL: z.url().default("https://gmail.googleapis.com/").describe("Gmail API root"),
+  PUBSUB_EMULATOR_HOST: z.string().min(1).optional().describe("host:port of a Pub/Sub emulator for pull delivery; unset = Google Cloud Pub/Sub"),
+  GMAIL_PUSH_AUDIENCE: z.string().min(1).optional().describe("expected audience of Pub/Sub push tokens; unset = PUBLIC_URL/push/gmail"),
+  GMAIL_PUSH_SERVICE_ACCOUNT: z.string().min(1).optional().describe("service account Pub/Sub push tokens must be signed for"),
   // Microsoft 365 (Graph source).
-  GRAPH_API_URL: z.url().default("https://graph.microsoft.com/v1.0"),
-  MICROSOFT_LOGIN_URL: z.url().default("https://login.microsoftonline.com"),
-  GRAPH_SUBSCRIPTION_MINUTES: int(5, 10_070).default(10_070),
+  GRAPH_API_URL: z.url().default("https://graph.microsoft.com/v1.0").describe("Microsoft Graph root"),
+  MICROSOFT_LOGIN_URL: z.url().default("https://login.microsoftonline.com").describe("Microsoft identity platform, for sign-in and token refresh"),
+  GRAPH_SUBSCRIPTION_MINUTES: int(5, 10_070).default(10_070).describe("lifetime asked for each Graph subscription (5 to 10070)"),
 });
 
 export type Config = {
@@ -80,6 +81,8 @@ export type Config = {
   secretKey: Buffer | undefined;
   publicUrl: string;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
+  /** undefined: pretty when stdout is a terminal, JSON otherwise (decided in log.ts). */
+  logFormat: "json" | "pretty" | undefined;
   roles: Role[];
   maxMessageBytes: number;
   messageIdDomain: string;
@@ -138,6 +141,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     secretKey: e.MAILGATE_SECRET_KEY === undefined ? undefined : (decodeKey(e.MAILGATE_SECRET_KEY) ?? undefined),
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     roles: e.MAILGATE_ROLES,
     maxMessageBytes: e.MAX_MESSAGE_BYTES,
     messageIdDomain: e.MESSAGE_ID_DOMAIN,
@@ -147,9 +151,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     webhook: {
       retryScheduleSeconds: e.WEBHOOK_RETRY_SCHEDULE,
       // The embedded quick start delivers to receivers on the same machine over plain http.
-      allowHttp: cleaned.WEBHOOK_ALLOW_HTTP === undefined ? embedded : e.WEBHOOK_ALLOW_HTTP,
-      allowPrivateNetworks:
-        cleaned.WEBHOOK_ALLOW_PRIVATE_NETWORKS === undefined ? embedded : e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      allowHttp: e.WEBHOOK_ALLOW_HTTP ?? embedded,
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? embedded,
       concurrency: e.WEBHOOK_CONCURRENCY,
       perEndpointConcurrency: e.WEBHOOK_PER_ENDPOINT_CONCURRENCY,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
@@ -179,6 +182,33 @@ function decodeKey(value: string): Buffer | null {
   if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, "hex");
   const b = Buffer.from(value, "base64");
   return b.length === 32 ? b : null;
+}
+
+export type SettingHelp = { name: string; default: string | undefined; description: string };
+
+/**
+ * Every variable the schema reads, with its default and description, for `--help`: read from the
+ * schema itself so the help cannot drift from what is parsed.
+ */
+export function describeSettings(): SettingHelp[] {
+  return Object.entries(envSchema.shape).map(([name, field]) => ({
+    name,
+    default: defaultOf(field),
+    description: field.description ?? "",
+  }));
+}
+
+function defaultOf(field: z.ZodType): string | undefined {
+  // A default sits under the describe() wrapper, or at the input end of a transform pipe.
+  let node: z.ZodType = field;
+  for (;;) {
+    if (node instanceof z.ZodDefault) {
+      const value: unknown = node.def.defaultValue;
+      return String(value);
+    }
+    if (node instanceof z.ZodPipe) node = node.def.in as z.ZodType;
+    else return undefined;
+  }
 }
 
 /** The process's own configuration. */

@@ -43,3 +43,10 @@ export const unprocessable = (code: string, message: string, details?: unknown) 
   new AppError(code, 422, message, details);
 
 export const notReady = (message: string) => new AppError("not_ready", 503, message);
+
+export const databaseUnavailable = () =>
+  new AppError(
+    "database_unavailable",
+    503,
+    "The database cannot be reached right now; nothing was changed. Retry after the number of seconds in Retry-After: mailgate reconnects by itself.",
+  );

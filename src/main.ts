@@ -1,11 +1,12 @@
 // Wiring only: parse config, open the database, migrate, start HTTP, workers and sources; stop cleanly.
 import type { Server } from "node:http";
+import { runCommandLine } from "./cli.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { buildContext } from "./boot.js";
-import { createApp } from "./http/app.js";
-import { startRuntime } from "./runtime.js";
+import { keepNewFilesPrivate } from "./private-data-dir.js";
 
 async function main(): Promise<void> {
+  runCommandLine(process.argv.slice(2));
+  keepNewFilesPrivate();
   let config;
   try {
     config = loadConfig();
@@ -16,6 +17,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Loaded only now, so --help, --version and a configuration error answer without loading the server's modules.
+  const [{ buildContext }, { createApp }, { startRuntime }] = await Promise.all([
+    import("./boot.js"),
+    import("./http/app.js"),
+    import("./runtime.js"),
+  ]);
   const ctx = await buildContext(config);
   const { log } = ctx;
   if (ctx.adminTokenCreated) {
@@ -33,7 +40,7 @@ async function main(): Promise<void> {
     });
   }
   const runtime = startRuntime(ctx);
-  log.info({ port: config.port, database: ctx.database.kind, roles: config.roles, publicUrl: config.publicUrl }, "mailgate started");
+  log.info({ port: config.port, database: ctx.database.kind, roles: config.roles, publicUrl: config.publicUrl, startupMs: Math.round(performance.now()) }, "mailgate started");
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -48,10 +55,20 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server?.closeAllConnections();
     await runtime.stop();
+    ctx.databaseOutage.stop();
     await ctx.database.close();
     log.info("stopped");
     process.exit(0);
   };
+  // An error nothing caught leaves mailgate in a state nobody knows: log it once and exit non-zero,
+  // so the supervisor (systemd, Docker, Kubernetes) starts a clean process. Database faults never
+  // come here; every part that uses the database catches them and waits.
+  const fatal = (kind: string) => (err: unknown) => {
+    log.fatal({ err, kind }, "mailgate hit an error it cannot recover from; exiting so its supervisor restarts it");
+    process.exit(70); // EX_SOFTWARE
+  };
+  process.once("uncaughtException", fatal("uncaught exception"));
+  process.once("unhandledRejection", fatal("unhandled rejection"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
 }

@@ -30,7 +30,8 @@ export type Database = {
   /** Wake workers waiting on a channel, in this process and (on Postgres) in every other instance. Call after commit. */
   wake(channel: Channel): void;
   onWake(channel: Channel, listener: () => void): () => void;
-  ping(): Promise<void>;
+  /** Rejects when the database does not answer `select 1` within timeoutMs (default 1 s). */
+  ping(timeoutMs?: number): Promise<void>;
   /**
    * Opens every connection of the pool now, in the background (Postgres; nothing to do on
    * PGlite), and they stay open. Opened on demand, they came up in the middle of the first burst
@@ -74,7 +75,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
       signals.on(channel, listener);
       return () => void signals.off(channel, listener);
     },
-    ping: async () => void (await client.query("select 1")),
+    ping: (timeoutMs) => withinTime(client.query("select 1"), timeoutMs),
     warm: () => undefined,
     close: async () => {
       signals.removeAllListeners();
@@ -127,7 +128,9 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       signals.on(channel, listener);
       return () => void signals.off(channel, listener);
     },
-    ping: async () => void (await client`select 1`),
+    // A statement can wait forever for a server that stopped answering (a dropped network, a
+    // paused VM); readiness must answer within its own probe's timeout all the same.
+    ping: (timeoutMs) => withinTime(client`select 1`.execute(), timeoutMs),
     warm: () =>
       void Promise.all(Array.from({ length: poolSize }, () => client`select 1`)).catch(() => {
         // Best effort: the first query that needs the database reports it missing.
@@ -145,6 +148,18 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       }
     },
   };
+}
+
+async function withinTime(query: Promise<unknown>, timeoutMs = 1_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`the database did not answer within ${timeoutMs} ms`), { code: "ETIMEDOUT" })), timeoutMs);
+  });
+  try {
+    await Promise.race([query, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 type PgClient = postgres.Sql | postgres.TransactionSql;

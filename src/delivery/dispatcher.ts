@@ -149,7 +149,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
       if (disabled) ctx.database.wake("endpoints");
     } catch (err) {
       // The leases run out and these deliveries are sent again: at-least-once, never lost.
-      ctx.log.error({ err, count: batch.length }, "recording webhook attempts failed");
+      if (!ctx.databaseOutage.report(err)) ctx.log.error({ err, count: batch.length }, "recording webhook attempts failed");
     }
   };
 
@@ -186,9 +186,9 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
     const unsent = ready.splice(0).map((d) => d.id);
     readyPerEndpoint.clear();
     if (unsent.length === 0) return;
-    await releaseLeases(ctx.db, unsent).catch((err: unknown) =>
-      ctx.log.warn({ err, count: unsent.length }, "releasing unsent webhook deliveries failed; they are sent when their lease ends"),
-    );
+    await releaseLeases(ctx.db, unsent).catch((err: unknown) => {
+      if (!ctx.databaseOutage.report(err)) ctx.log.warn({ err, count: unsent.length }, "releasing unsent webhook deliveries failed; they are sent when their lease ends");
+    });
   };
   const unsubscribeEndpoints = ctx.database.onWake("endpoints", () => {
     endpointChanges++;
@@ -283,7 +283,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
         }
       } catch (err) {
         failures++;
-        ctx.log.error({ err }, "claiming webhook deliveries failed");
+        if (!ctx.databaseOutage.report(err)) ctx.log.error({ err }, "claiming webhook deliveries failed");
         await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)));
       }
     }

@@ -56,6 +56,6 @@ export function createApp(ctx: Context): Express {
   app.use("/api", api);
 
   app.use((req, _res, next) => next(notFound(`Route ${req.method} ${req.path}`)));
-  app.use(errorMiddleware(ctx.log));
+  app.use(errorMiddleware(ctx.log, ctx.databaseOutage));
   return app;
 }

@@ -1,14 +1,24 @@
 import type { ErrorRequestHandler } from "express";
-import { AppError } from "../errors.js";
+import { AppError, databaseUnavailable } from "../errors.js";
+import type { DatabaseOutage } from "../db/database-outage.js";
 import type { Logger } from "../log.js";
+
+/** Seconds a client is asked to wait before it retries while the database is away. */
+export const DATABASE_RETRY_AFTER_S = 5;
 
 type BodyParserError = Error & { type?: string; status?: number; limit?: number };
 
 /** The one place errors become HTTP answers: {"error": {code, message, details}}. */
-export function errorMiddleware(log: Logger): ErrorRequestHandler {
+export function errorMiddleware(log: Logger, databaseOutage: DatabaseOutage): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
+    // A request that met an unreachable database is the client's to retry, not a bug of ours; the
+    // outage itself is logged once, not per request.
+    if (!(err instanceof AppError) && databaseOutage.report(err)) {
+      res.set("Retry-After", String(DATABASE_RETRY_AFTER_S));
+      err = databaseUnavailable();
+    }
     const appError = toAppError(err);
-    if (appError.httpStatus >= 500) {
+    if (appError.httpStatus >= 500 && appError.code !== "database_unavailable") {
       log.error({ err, method: req.method, path: req.path }, "request failed");
     }
     res.status(appError.httpStatus).json({

@@ -2,6 +2,7 @@
 // transaction, settle each one's status. A transient failure (the database away, a serialization
 // conflict) retries with backoff; anything else leaves it `failed` with the error, raw bytes kept
 // for reprocess.
+import { isDatabaseUnavailable } from "../db/database-unavailable.js";
 import type { Context } from "../context.js";
 import { eq, sql } from "drizzle-orm";
 import { claimDueInbound, deferInbound, holdInbound, markSourceProcessed, settleInbound, type ClaimedMessage } from "../db/inbound-claims.js";
@@ -36,6 +37,7 @@ export function startPipelineWorkers(ctx: Context, opts: { concurrency?: number;
     concurrency: ctx.database.kind === "pglite" ? 1 : (opts.concurrency ?? ctx.config.workerConcurrency),
     pollMs: opts.pollMs ?? 1000,
     log: ctx.log,
+    databaseOutage: ctx.databaseOutage,
     step: (more) => processNextMessage(ctx, { more, batchSize, onClaim }),
   });
   return { stop: () => loop.stop() };
@@ -89,7 +91,10 @@ export async function processNextMessage(
     afterCommit(ctx, settled);
     return handled;
   } catch (err) {
-    if (claimedIds.length === 0) throw err; // nothing claimed: the database itself failed; the loop backs off
+    // Nothing claimed, or the database went away: the transaction rolled back and the mail is
+    // still due, untouched; the loop backs off. Counted against the mail, a long outage would
+    // have failed it.
+    if (claimedIds.length === 0 || isDatabaseUnavailable(err)) throw err;
     if (claimedIds.length > 1) {
       ctx.log.warn({ err, messages: claimedIds.length }, "a batch failed; processing its messages one at a time");
       for (const id of claimedIds) await processOne(ctx, id);
@@ -110,6 +115,7 @@ async function processOne(ctx: Context, id: string): Promise<void> {
     });
     afterCommit(ctx, settled);
   } catch (err) {
+    if (isDatabaseUnavailable(err)) throw err;
     await recordFailure(ctx, id, err);
   }
 }

@@ -28,7 +28,7 @@ export function runLeased(ctx: Context, opts: LeasedOptions): Runtime & { holdin
       held = await acquireLease(ctx.db, opts.name, opts.holder, ctx.clock.now(), ttlMs);
     } catch (err) {
       // Without the database we cannot prove we still own the lease: stop, as the others will take it.
-      ctx.log.warn({ err, lease: opts.name }, "lease renewal failed");
+      if (!ctx.databaseOutage.report(err)) ctx.log.warn({ err, lease: opts.name }, "lease renewal failed");
     }
     if (held && !part && !stopped) {
       ctx.log.info({ lease: opts.name, holder: opts.holder }, "lease taken; starting");
@@ -40,7 +40,9 @@ export function runLeased(ctx: Context, opts: LeasedOptions): Runtime & { holdin
   };
 
   const loop = () => {
-    busy = busy.then(tick).catch((err) => ctx.log.error({ err, lease: opts.name }, "leased part failed to start"));
+    busy = busy.then(tick).catch((err: unknown) => {
+      if (!ctx.databaseOutage.report(err)) ctx.log.error({ err, lease: opts.name }, "leased part failed to start");
+    });
     void busy.then(() => {
       if (!stopped) timer = setTimeout(loop, renewMs);
     });

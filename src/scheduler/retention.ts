@@ -46,6 +46,7 @@ export function startRetention(ctx: Context, opts: { intervalMs?: number } = {})
       const result = await runRetention(ctx, ctx.clock.now(), { signal: stopping.signal });
       ctx.log.info(result, "retention done");
     } catch (err) {
+      if (ctx.databaseOutage.report(err)) return; // nothing to record it in; it runs again within the hour
       ctx.log.error({ err }, "retention failed; it runs again within the hour");
       const message = `Retention failed: ${err instanceof Error ? err.message : String(err)}. Old raw MIME and logs are kept until a later run succeeds.`;
       await ctx.db

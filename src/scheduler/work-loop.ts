@@ -1,6 +1,7 @@
 // A pool of loops that each take one unit of work at a time: woken at once on a channel
 // (LISTEN/NOTIFY, or the in-process signal on PGlite), polling as a fallback for due retries.
 import type { Channel, Database } from "../db/client.js";
+import type { DatabaseOutage } from "../db/database-outage.js";
 import type { Logger } from "../log.js";
 
 export type WorkLoop = { stop(): Promise<void>; kick(): void };
@@ -12,6 +13,7 @@ export type WorkLoopOptions = {
   concurrency: number;
   pollMs: number;
   log: Logger;
+  databaseOutage: DatabaseOutage;
   /**
    * Does one unit of work; resolves false when there was nothing to do. It calls `more()` as soon
    * as it knows more work is waiting than it took (its claim came back full): the next loop then
@@ -71,9 +73,9 @@ export function startWorkLoop(opts: WorkLoopOptions): WorkLoop {
         else await sleep(opts.pollMs);
       } catch (err) {
         // The step records what belongs to a message itself; what reaches here is the database
-        // being away. Back off instead of spinning.
+        // being away (logged once for the whole outage) or a bug. Back off instead of spinning.
         failures++;
-        opts.log.error({ err, loop: opts.name, slot }, "work loop step failed");
+        if (!opts.databaseOutage.report(err)) opts.log.error({ err, loop: opts.name, slot }, "work loop step failed");
         await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)));
       }
     }

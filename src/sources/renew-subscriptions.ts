@@ -30,7 +30,7 @@ export async function renewSubscription(ctx: Context, row: SubscriptionRow): Pro
   try {
     result = await renewWithProvider(ctx, row);
   } catch (err) {
-    ctx.log.error({ err, subscriptionId: row.id }, "subscription renewal failed unexpectedly");
+    if (!ctx.databaseOutage.report(err)) ctx.log.error({ err, subscriptionId: row.id }, "subscription renewal failed unexpectedly");
     result = { ok: false, error: { code: "renewal_failed", message: err instanceof Error ? err.message : String(err) } };
   }
   await recordRenewal(ctx, row, result);

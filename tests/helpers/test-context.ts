@@ -75,6 +75,7 @@ export async function createTestContext(
     anonymous: supertest(app),
     app,
     close: async () => {
+      ctx.databaseOutage.stop();
       await ctx.database.close();
       await database.drop();
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -2,14 +2,17 @@
 // (@google-cloud/pubsub) on the configured subscription. Each message is acknowledged only after
 // the sync request it implies is committed; a database failure nacks it, so Pub/Sub redelivers.
 // PUBSUB_EMULATOR_HOST points the client at an emulator (the fake in tests), without credentials.
-import { PubSub, type Message } from "@google-cloud/pubsub";
+import type { Message } from "@google-cloud/pubsub";
 import type { Context } from "../../context.js";
 import { acceptGmailNotification } from "./accept-notification.js";
 import { decodeGmailNotification } from "./gmail-notification.js";
 
 export type PullSubscriber = { subscriptionName: string; isOpen(): boolean; close(): Promise<void> };
 
-export function startPullSubscriber(ctx: Context, subscriptionName: string): PullSubscriber {
+export async function startPullSubscriber(ctx: Context, subscriptionName: string): Promise<PullSubscriber> {
+  // Loaded by the first pull subscriber, not at start: the client and its gRPC stack take half a
+  // second to load (bench:startup), and most installations never use pull delivery.
+  const { PubSub } = await import("@google-cloud/pubsub");
   const projectId = /^projects\/([^/]+)\/subscriptions\/[^/]+$/.exec(subscriptionName)?.[1];
   const emulator = ctx.config.google.pubsubEmulatorHost;
   // With an emulator there are no credentials to look up: naming the universe keeps the auth
@@ -31,7 +34,7 @@ export function startPullSubscriber(ctx: Context, subscriptionName: string): Pul
       }
       message.ack();
     } catch (err) {
-      ctx.log.error({ err, subscriptionName, messageId: message.id }, "recording a Gmail notification failed; Pub/Sub redelivers it");
+      if (!ctx.databaseOutage.report(err)) ctx.log.error({ err, subscriptionName, messageId: message.id }, "recording a Gmail notification failed; Pub/Sub redelivers it");
       message.nack();
     }
   };

@@ -33,6 +33,7 @@ export function startGmailSources(ctx: Context, opts: GmailRuntimeOptions = {}):
     concurrency: opts.concurrency ?? 2,
     pollMs: opts.pollMs ?? 1000,
     log: ctx.log,
+    databaseOutage: ctx.databaseOutage,
     step: worker.step,
   });
   const supervisor = startSupervisor(ctx, opts);
@@ -51,7 +52,9 @@ function startSupervisor(ctx: Context, opts: GmailRuntimeOptions): Runtime {
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<unknown> = Promise.resolve();
   const serially = (what: string, fn: () => Promise<unknown>) => {
-    current = current.then(fn).catch((err) => ctx.log.error({ err }, `the Gmail ${what} failed; it runs again shortly`));
+    current = current.then(fn).catch((err: unknown) => {
+      if (!ctx.databaseOutage.report(err)) ctx.log.error({ err }, `the Gmail ${what} failed; it runs again shortly`);
+    });
     return current;
   };
 

@@ -106,7 +106,7 @@ async function reconcileSubscribers(ctx: Context, state: SupervisorState, wanted
     await subscriber.close();
   }
   for (const name of wanted) {
-    if (!state.subscribers.has(name)) state.subscribers.set(name, startPullSubscriber(ctx, name));
+    if (!state.subscribers.has(name)) state.subscribers.set(name, await startPullSubscriber(ctx, name));
   }
 }
 

@@ -30,7 +30,7 @@ export function createSyncWorker(ctx: Context, random: () => number = Math.rando
       syncing.add(claim.sourceId);
       // A long sync (a big resync) keeps its lease, so no other worker starts the same mailbox.
       const heartbeat = setInterval(() => {
-        extendGmailSyncLease(ctx.db, claim, ctx.clock.now()).catch((err) => ctx.log.warn({ err, sourceId: claim.sourceId }, "extending a Gmail sync lease failed"));
+        extendGmailSyncLease(ctx.db, claim, ctx.clock.now()).catch((err: unknown) => void (ctx.databaseOutage.report(err) || ctx.log.warn({ err, sourceId: claim.sourceId }, "extending a Gmail sync lease failed")));
       }, SYNC_LEASE_MS / 3);
       try {
         await runClaim(ctx, claim, sessions, random);

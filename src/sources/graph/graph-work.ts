@@ -60,7 +60,12 @@ export async function runGraphWork(ctx: Context, work: GraphWork): Promise<void>
 async function settleFailure(ctx: Context, work: GraphWork, failure: GraphFailure, err: unknown): Promise<void> {
   const now = ctx.clock.now();
   const delay = failure.kind === "throttled" ? failure.retryAfterMs : failure.kind === "reauth" ? 10 * 60_000 : backoffMs(work.attempts);
-  ctx.log.warn({ err, sourceId: work.sourceId, kind: work.kind, key: work.key, attempts: work.attempts, failure: failure.kind }, "Graph work failed; will retry");
+  // One line per attempt (each is a backoff step) in words; the stack only for whoever debugs.
+  ctx.log.debug({ err, sourceId: work.sourceId, kind: work.kind, attempts: work.attempts }, "Graph work attempt failed");
+  ctx.log.warn(
+    { sourceId: work.sourceId, kind: work.kind, key: work.key, attempts: work.attempts, failure: failure.kind, retryInMs: delay },
+    `Graph work failed: ${failure.message}; will retry`,
+  );
   await deferGraphWork(ctx.db, work, failure.message, new Date(now.getTime() + delay));
   if (work.kind === GRAPH_CATCH_UP && failure.kind !== "reauth" && failure.kind !== "throttled" && work.attempts >= FAILURES_BEFORE_SOURCE_ERROR) {
     await setSourceStatus(ctx, work.sourceId, {

@@ -35,6 +35,7 @@ export function startGraphSources(ctx: Context, opts: GraphRuntimeOptions = {}):
     concurrency: opts.concurrency ?? (ctx.database.kind === "pglite" ? 4 : 8),
     pollMs: opts.pollMs ?? 1000,
     log: ctx.log,
+    databaseOutage: ctx.databaseOutage,
     step: worker.step,
   });
   const supervisor = startSupervisor(ctx, opts);
@@ -72,7 +73,7 @@ function startSupervisor(ctx: Context, opts: GraphRuntimeOptions): Runtime {
     timer = setTimeout(() => {
       current = current
         .then(pass)
-        .catch((err) => ctx.log.error({ err }, "the Graph sources pass failed; it runs again shortly"))
+        .catch((err: unknown) => void (ctx.databaseOutage.report(err) || ctx.log.error({ err }, "the Graph sources pass failed; it runs again shortly")))
         .finally(() => schedule(everyMs));
     }, ms);
   };
@@ -86,7 +87,7 @@ function startSupervisor(ctx: Context, opts: GraphRuntimeOptions): Runtime {
       if (!running) return;
       hasProcessNowRequest(ctx)
         .then((pending) => pending && schedule(0))
-        .catch((err) => ctx.log.warn({ err }, "checking for Process Now failed"))
+        .catch((err: unknown) => void (ctx.databaseOutage.report(err) || ctx.log.warn({ err }, "checking for Process Now failed")))
         .finally(() => (wakePending = false));
     }, WAKE_DEBOUNCE_MS).unref();
   });

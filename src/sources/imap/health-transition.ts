@@ -38,3 +38,15 @@ export function healthFromRow(status: string, lastError: string | null): Health 
       return { status: "other" };
   }
 }
+
+/** What the log last said about a failing source: its status and the reason. */
+export type FailureState = { status: Health["status"]; message: string };
+
+/**
+ * Whether a failed attempt is news for the log: the first failure since the source was last
+ * connected, a different reason, or a change of status (connecting → error after FAILED_AFTER_MS).
+ * Anything else is the same failure again, worth one short line per retry at most.
+ */
+export function isNewFailureState(reported: FailureState | null, next: FailureState): boolean {
+  return reported === null || reported.status !== next.status || reported.message !== next.message;
+}

@@ -86,7 +86,7 @@ export function startImapSources(ctx: Context, opts: ImapSourcesOptions = {}): I
         try {
           await scan();
         } catch (err) {
-          log.error({ err }, "scanning IMAP sources failed; retrying on the next wake or rescan");
+          if (!ctx.databaseOutage.report(err)) log.error({ err }, "scanning IMAP sources failed; retrying on the next wake or rescan");
         }
       } while (again && !stopped);
     })().finally(() => {

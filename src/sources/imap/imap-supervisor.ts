@@ -16,7 +16,7 @@ import type { ImapSource } from "./imap-source.js";
 import { ensureMoveTarget } from "./post-process.js";
 import { attemptAfterFailure, RECONNECT_BACKOFF, reconnectDelayMs, type BackoffPolicy } from "./reconnect-backoff.js";
 import { setSourceStatus } from "../source-status.js";
-import { CONNECTED, healthAfterFailure, healthChanged, healthFromRow, type Health } from "./health-transition.js";
+import { CONNECTED, healthAfterFailure, healthChanged, healthFromRow, isNewFailureState, type FailureState, type Health } from "./health-transition.js";
 import { emptyExistsRetryDelayMs, FOLLOW_UP, followUpDelayMs } from "./sync-plan.js";
 import { syncMailbox } from "./sync-mailbox.js";
 import { createWakeableSleep } from "./wakeable-sleep.js";
@@ -63,6 +63,8 @@ export function startImapSupervisor(ctx: Context, source: ImapSource, opts: Supe
   async function run(): Promise<void> {
     let attempt = 0;
     let failingSince: number | null = null;
+    /** The failure last logged at warn; null once connected again. */
+    let reported: FailureState | null = null;
     while (running) {
       if (!live && processNowAt === null) {
         await wakeup.sleep(Infinity);
@@ -77,12 +79,20 @@ export function startImapSupervisor(ctx: Context, source: ImapSource, opts: Supe
       }
       const now = Date.now();
       if (failingSince === null || end.connectedForMs !== null) failingSince = now;
+      if (end.connectedForMs !== null) reported = null;
       const failure = describeImapError(end.error, target);
-      log.warn({ code: failure.code, err: end.error }, failure.message);
-      await writeHealth(healthAfterFailure(health, failure, now - failingSince));
+      const next = healthAfterFailure(health, failure, now - failingSince);
       attempt = attemptAfterFailure(attempt, end.connectedForMs, policy);
+      const retryInMs = reconnectDelayMs(attempt, random, policy);
+      // The stack is for whoever debugs; the operator gets one line in mailgate's words.
+      log.debug({ code: failure.code, attempt, err: end.error }, "IMAP attempt failed");
+      const state = { status: next.status, message: failure.message };
+      if (isNewFailureState(reported, state)) log.warn({ code: failure.code, status: next.status, retryInMs }, failure.message);
+      else log.info({ code: failure.code, attempt, retryInMs }, `IMAP still failing (${failure.code}); next attempt in ${Math.ceil(retryInMs / 1000)} s`);
+      reported = state;
+      await writeHealth(next);
       // Process Now and stop() cut the wait short.
-      await wakeup.sleep(reconnectDelayMs(attempt, random, policy));
+      await wakeup.sleep(retryInMs);
     }
   }
 
@@ -189,7 +199,7 @@ export function startImapSupervisor(ctx: Context, source: ImapSource, opts: Supe
       await setSourceStatus(ctx, source.id, next);
       health = next;
     } catch (err) {
-      log.error({ err }, "writing the source status failed");
+      if (!ctx.databaseOutage.report(err)) log.error({ err }, "writing the source status failed");
     }
   }
 
@@ -216,8 +226,14 @@ function closedError(c: ImapFlow): Error {
   return Object.assign(new Error(reason), { code: "EConnectionClosed" });
 }
 
-/** imapflow logs every command at debug; mailgate keeps its warnings and errors. */
+/**
+ * The supervisor reports every failed session itself, once and in mailgate's words, so imapflow's
+ * own warnings and errors (the same failure again, with its stack) are detail for debug level;
+ * its line per IMAP command is dropped.
+ */
 function imapLogger(log: Logger, sourceId: string): ImapLogger {
-  const level = log.isLevelEnabled("warn") ? "warn" : log.level;
-  return log.child({ component: "imapflow", sourceId }, { level });
+  const child = log.child({ component: "imapflow", sourceId });
+  const detail = (obj: unknown) => child.debug(obj as object);
+  const drop = () => undefined;
+  return { trace: drop, debug: drop, info: drop, warn: detail, error: detail, fatal: detail };
 }

@@ -16,6 +16,8 @@ export type Outage = {
   canRestart: boolean;
   stopDatabase(): Promise<void>;
   startDatabase(): Promise<void>;
+  /** Postgres only: connections stay open but nothing comes back, as from a host that vanished. */
+  silenceDatabase(): void;
   close(): Promise<void>;
 };
 
@@ -34,6 +36,9 @@ export async function createOutageContext(env: Record<string, string> = {}): Pro
         await t.ctx.database.close();
       },
       startDatabase: () => Promise.reject(new Error("an embedded PGlite database cannot be reopened once closed")),
+      silenceDatabase: () => {
+        throw new Error("an embedded PGlite database cannot be silenced");
+      },
       close: async () => {
         await t.close().catch((err: unknown) => {
           if (!stopped) throw err;
@@ -53,6 +58,7 @@ export async function createOutageContext(env: Record<string, string> = {}): Pro
     canRestart: true,
     stopDatabase: () => proxy.stop(),
     startDatabase: () => proxy.start(),
+    silenceDatabase: () => proxy.silence(),
     close: async () => {
       await proxy.start();
       await t.close();
@@ -66,6 +72,7 @@ async function startProxy(host: string, port: number) {
   const sockets = new Set<net.Socket>();
   let server: net.Server | null = null;
   let listenPort = 0;
+  let silent = false;
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       const s = net.createServer((client) => {
@@ -78,7 +85,8 @@ async function startProxy(host: string, port: number) {
             upstream.destroy();
           });
         }
-        client.pipe(upstream).pipe(client);
+        client.on("data", (chunk: Buffer) => void (silent || upstream.write(chunk)));
+        upstream.on("data", (chunk: Buffer) => void (silent || client.write(chunk)));
       });
       s.once("error", reject);
       s.listen(listenPort, "127.0.0.1", () => {
@@ -91,7 +99,11 @@ async function startProxy(host: string, port: number) {
   return {
     port: listenPort,
     start: async () => {
+      silent = false;
       if (!server) await listen();
+    },
+    silence: () => {
+      silent = true;
     },
     stop: async () => {
       const s = server;

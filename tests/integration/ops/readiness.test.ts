@@ -23,6 +23,18 @@ describe("GET /readyz", () => {
     await outage.t.anonymous.get("/healthz").expect(200);
   });
 
+  it("When the database stops answering without closing its connections, then /readyz still answers 503 within a second", async () => {
+    if (!outage.canRestart) return; // a silent network needs the proxy in front of Postgres
+    await outage.startDatabase();
+    await outage.t.anonymous.get("/readyz").expect(200);
+    outage.silenceDatabase();
+    const started = performance.now();
+    const res = await outage.t.anonymous.get("/readyz").expect(503);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(res.headers["retry-after"]).toBe("5");
+    await outage.stopDatabase(); // cuts the silenced connections; the next test starts it again
+  });
+
   it("When the database comes back, then /readyz is 200 again without a restart", async () => {
     if (!outage.canRestart) return; // an embedded PGlite closed for the previous test stays closed
     await outage.startDatabase();

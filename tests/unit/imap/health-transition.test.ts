@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FAILED_AFTER_MS, healthAfterFailure, healthChanged, healthFromRow, type Health } from "../../../src/sources/imap/health-transition.js";
+import { FAILED_AFTER_MS, healthAfterFailure, healthChanged, healthFromRow, isNewFailureState, type Health } from "../../../src/sources/imap/health-transition.js";
 
 const auth = { code: "auth" as const, message: "IMAP login failed …", settingsProblem: true };
 const refused = { code: "refused" as const, message: "127.0.0.1:993 refused the connection …", settingsProblem: false };
@@ -36,5 +36,15 @@ describe("healthFromRow", () => {
     expect(healthFromRow("error", "bad password")).toEqual({ status: "error", error: { code: "unknown", message: "bad password" } });
     expect(healthFromRow("connecting", null)).toEqual({ status: "connecting" });
     expect(healthFromRow("needs_reauth", null)).toEqual({ status: "other" });
+  });
+});
+
+describe("isNewFailureState", () => {
+  it("logs a warning for the first failure, a new reason or a new status, and not for the same failure again", () => {
+    const connecting = { status: "connecting" as const, message: refused.message };
+    expect(isNewFailureState(null, connecting)).toBe(true);
+    expect(isNewFailureState(connecting, connecting)).toBe(false);
+    expect(isNewFailureState(connecting, { status: "error", message: refused.message })).toBe(true);
+    expect(isNewFailureState(connecting, { status: "connecting", message: auth.message })).toBe(true);
   });
 });

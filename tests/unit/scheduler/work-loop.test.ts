@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import type { Database } from "../../../src/db/client.js";
+import { watchDatabaseOutages } from "../../../src/db/database-outage.js";
 import { startWorkLoop } from "../../../src/scheduler/work-loop.js";
 
 // Only the wake channel of a database is used by the loop: an in-process one, as on PGlite.
@@ -13,18 +14,20 @@ function wakeChannel() {
       return () => void signals.off("wake", listener);
     },
   } as unknown as Database;
-  return { database, wake: () => signals.emit("wake") };
+  const databaseOutage = watchDatabaseOutages({ log: pino({ level: "silent" }), ping: async () => {} });
+  return { database, databaseOutage, wake: () => signals.emit("wake") };
 }
 
 describe("startWorkLoop", () => {
   it("When work is signalled while the only loop is busy finding none, then it looks again at once instead of sleeping a poll interval", async () => {
-    const { database, wake } = wakeChannel();
+    const { database, databaseOutage, wake } = wakeChannel();
     const calls: number[] = [];
     let queued = 0;
     const started = performance.now();
     const loop = startWorkLoop({
       name: "test",
       database,
+      databaseOutage,
       channel: "inbound",
       concurrency: 1,
       pollMs: 60_000,
@@ -50,9 +53,9 @@ describe("startWorkLoop", () => {
   });
 
   it("When a loop sleeps and work is signalled, then one loop wakes for it", async () => {
-    const { database, wake } = wakeChannel();
+    const { database, databaseOutage, wake } = wakeChannel();
     let steps = 0;
-    const loop = startWorkLoop({ name: "test", database, channel: "inbound", concurrency: 2, pollMs: 60_000, log: pino({ level: "silent" }), step: async () => (steps++, false) });
+    const loop = startWorkLoop({ name: "test", database, databaseOutage, channel: "inbound", concurrency: 2, pollMs: 60_000, log: pino({ level: "silent" }), step: async () => (steps++, false) });
     await expect.poll(() => steps).toBe(2);
     wake();
     await expect.poll(() => steps).toBe(3);
@@ -60,7 +63,7 @@ describe("startWorkLoop", () => {
   });
 
   it("When a loop's step finds more work waiting than it took, then the next loop starts on it while the first is still busy", async () => {
-    const { database, wake } = wakeChannel();
+    const { database, databaseOutage, wake } = wakeChannel();
     let steps = 0;
     let thirdBusy = false;
     let joinedWhileBusy = false;
@@ -69,6 +72,7 @@ describe("startWorkLoop", () => {
     const loop = startWorkLoop({
       name: "test",
       database,
+      databaseOutage,
       channel: "inbound",
       concurrency: 2,
       pollMs: 60_000,
