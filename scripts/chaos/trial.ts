@@ -226,6 +226,9 @@ export async function openTrial(fault: string, pg: PrivatePostgres, tempRoot: st
       if (result.abandoned > 0) problems.push(`${result.abandoned} messages never accepted by their senders' deadline`);
       const fiveHundreds = result.answers.get("500") ?? 0;
       if (fiveHundreds > 0) problems.push(`${fiveHundreds} intake answers were 500 (a sender should get 503 and retry)`);
+      // A database fault must be answered (503 with Retry-After), not left hanging past a sender's timeout.
+      const hung = result.answers.get("no answer in time") ?? 0;
+      if (hung > 0) problems.push(`${hung} intake requests had no answer within the senders' timeout (they should get a prompt 503)`);
       if (recoveredAt === null) problems.push(`not recovered within ${Math.round(settleTimeoutMs / 1000)} s of the fault's end`);
       notes.push(`answers: ${[...result.answers].map(([k, v]) => `${k}×${v}`).join(", ")}; peak in flight ${result.peakInFlight}`);
       const repeats = receiver.requests();

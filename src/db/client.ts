@@ -99,6 +99,10 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     onnotice: () => {},
     idle_timeout: 0,
     connect_timeout: 10,
+    // Seconds before a connection tries again after failing to connect. postgres.js's default grows
+    // to 20 s during an outage, and statements queue behind the waiting connection meanwhile: intake
+    // got no answer within 10 s (not a prompt 503) and work resumed late once the server was back.
+    backoff: reconnectDelaySeconds,
     connection: { jit: "off" },
     ...(socketDir ? { host: socketDir } : {}),
   });
@@ -148,6 +152,11 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       }
     },
   };
+}
+
+/** 50 ms doubling to 1 s, ±25 %: gentle on a server that is starting, quick once it is up. */
+export function reconnectDelaySeconds(retries: number): number {
+  return Math.min(0.05 * 2 ** retries, 1) * (0.75 + Math.random() / 2);
 }
 
 async function withinTime(query: Promise<unknown>, timeoutMs = 1_000): Promise<void> {
