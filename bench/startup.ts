@@ -9,8 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
-import { unixSocketOf } from "../src/db/client.js";
-import { freePort } from "../tests/fakes/dovecot/dovecot-server.js";
+import { unixSocketOf } from "../src/db/client.ts";
+import { freePort } from "../tests/fakes/dovecot/dovecot-server.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);

@@ -9,11 +9,11 @@ import { fork } from "node:child_process";
 import http from "node:http";
 import os from "node:os";
 import { sql } from "drizzle-orm";
-import { startDispatcher } from "../src/delivery/dispatcher.js";
-import { generateWebhookSecret } from "../src/delivery/sign-webhook.js";
-import { webhookEndpoints } from "../src/db/schema.js";
-import { queryRows } from "../src/db/client.js";
-import { benchContext, cpuSpent, databaseCpuSeconds, fmt } from "./bench-database.js";
+import { startDispatcher } from "../src/delivery/dispatcher.ts";
+import { generateWebhookSecret } from "../src/delivery/sign-webhook.ts";
+import { webhookEndpoints } from "../src/db/schema.ts";
+import { queryRows } from "../src/db/client.ts";
+import { benchContext, cpuSpent, databaseCpuSeconds, fmt } from "./bench-database.ts";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const CONCURRENCY = Number(process.env.WEBHOOK_CONCURRENCY ?? 64);

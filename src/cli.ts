@@ -2,7 +2,7 @@
 // --help and --version. Both answer and exit before a database or a port is opened, so they work
 // beside a running instance.
 import { readFileSync } from "node:fs";
-import { describeSettings } from "./config.js";
+import { describeSettings } from "./config.ts";
 
 export type CommandLine = { kind: "start" } | { kind: "help" } | { kind: "version" } | { kind: "unknown"; arg: string };
 

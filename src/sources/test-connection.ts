@@ -2,11 +2,11 @@
 // an exception: {ok: true, details} or {ok: false, error: {code, message}}.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Context } from "../context.js";
-import type { SourceRecord } from "../db/sources.js";
-import type { SourceKind } from "./source-config.js";
-import { testGmailConnection } from "./gmail/test-connection.js";
-import { testGraphConnection } from "./graph/test-connection.js";
+import type { Context } from "../context.ts";
+import type { SourceRecord } from "../db/sources.ts";
+import type { SourceKind } from "./source-config.ts";
+import { testGmailConnection } from "./gmail/test-connection.ts";
+import { testGraphConnection } from "./graph/test-connection.ts";
 
 export type ConnectionTestResult =
   | { ok: true; details: Record<string, unknown> }

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../fakes/dovecot/dovecot-server.js";
+import { freePort } from "../fakes/dovecot/dovecot-server.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const OUTPUT_TAIL = 20_000;

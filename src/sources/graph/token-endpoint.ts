@@ -1,6 +1,6 @@
 // The identity platform's token endpoint: redeem an authorization code (with the PKCE verifier),
 // or a refresh token. Microsoft rotates refresh tokens: every answer carries the one to use next.
-import { GRAPH_SCOPES, tokenUrl } from "./graph-endpoints.js";
+import { GRAPH_SCOPES, tokenUrl } from "./graph-endpoints.ts";
 
 export type GraphTokens = {
   accessToken: string;

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { describeSettings } from "../../../src/config.js";
+import { describeSettings } from "../../../src/config.ts";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 let taken: Server;
