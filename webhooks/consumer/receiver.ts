@@ -88,8 +88,11 @@ export function createReceiver(opts: ReceiverOptions): Server {
 
 // Remembers the most recent ids; the oldest is forgotten first. A Map keeps insertion order.
 class RecentIds {
+  private readonly capacity: number;
   private readonly ids = new Map<string, true>();
-  constructor(private readonly capacity: number) {}
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
   has(id: string) {
     return this.ids.has(id);
   }

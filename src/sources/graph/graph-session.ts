@@ -77,14 +77,16 @@ function describeFailure(err: unknown, now: Date): GraphFailure {
 
 /** A non-2xx answer read through ResponseType.RAW (the client then leaves the response to us). */
 export class HttpFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string | null,
-    message: string,
-    readonly retryAfter: string | null,
-  ) {
+  readonly status: number;
+  readonly code: string | null;
+  readonly retryAfter: string | null;
+
+  constructor(status: number, code: string | null, message: string, retryAfter: string | null) {
     super(message);
     this.name = "HttpFailure";
+    this.status = status;
+    this.code = code;
+    this.retryAfter = retryAfter;
   }
 
   static async from(res: Response, what: string): Promise<HttpFailure> {

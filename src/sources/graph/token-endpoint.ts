@@ -12,13 +12,16 @@ export type GraphTokens = {
 
 /** The token endpoint said no: `error` is OAuth's code (invalid_grant, invalid_client, ...). */
 export class TokenEndpointError extends Error {
-  constructor(
-    readonly error: string,
-    readonly description: string,
-    readonly status: number,
-  ) {
+  readonly error: string;
+  readonly description: string;
+  readonly status: number;
+
+  constructor(error: string, description: string, status: number) {
     super(`Microsoft's token endpoint answered ${status} ${error}: ${description}`);
     this.name = "TokenEndpointError";
+    this.error = error;
+    this.description = description;
+    this.status = status;
   }
 }
 
