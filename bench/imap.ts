@@ -96,7 +96,7 @@ function observe(ctx: Context, sourceId: string) {
 
 /** The child process that appends mail and listens for EXISTS (bench/imap-sender.ts). */
 function startSender(samples: Map<number, Sample>, existsAt: Map<number, number>, observer: ReturnType<typeof observe>) {
-  const child = fork(fileURLToPath(new URL("./imap-sender.ts", import.meta.url)), [], { execArgv: ["--import", "tsx"] });
+  const child = fork(fileURLToPath(new URL("./imap-sender.ts", import.meta.url)));
   let burstMs: number | null = null;
   let ready = false;
   let failure: string | null = null;

@@ -20,7 +20,7 @@ const CONCURRENCY = Number(process.env.WEBHOOK_CONCURRENCY ?? 64);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2_000);
 
 async function main() {
-  const receiver = fork(new URL("./webhook-receiver.ts", import.meta.url).pathname, [], { execArgv: ["--import", "tsx"] });
+  const receiver = fork(new URL("./webhook-receiver.ts", import.meta.url).pathname);
   const port = await new Promise<number>((resolve) => receiver.once("message", (m: { port: number }) => resolve(m.port)));
   const ask = <T>(cmd: string) =>
     new Promise<T>((resolve) => {

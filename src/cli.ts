@@ -31,7 +31,7 @@ export function helpText(): string {
     `mailgate ${version()}: turns support email into tickets and tells downstream systems through signed webhooks.`,
     "",
     "Usage:",
-    "  npm start                          start mailgate (same as: node --import tsx src/main.ts)",
+    "  npm start                          start mailgate (same as: node src/main.ts)",
     "  npm start -- --help                this help",
     "  npm start -- --version             the version",
     "",

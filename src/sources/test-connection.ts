@@ -57,9 +57,8 @@ async function guarded(
 // The IMAP source lands in its own change; until then this module must load (and typecheck) without it.
 // A module path held in a variable keeps the compiler from resolving it.
 async function loadImapTester(): Promise<ImapTester | null> {
-  const modulePath = "./imap/test-connection.js";
-  const candidates = [modulePath, modulePath.replace(/\.js$/, ".ts")].map((p) => fileURLToPath(new URL(p, import.meta.url)));
-  if (!candidates.some((file) => existsSync(file))) return null;
+  const modulePath = "./imap/test-connection.ts";
+  if (!existsSync(fileURLToPath(new URL(modulePath, import.meta.url)))) return null;
   const loaded = (await import(modulePath)) as { testImapConnection?: unknown };
   return typeof loaded.testImapConnection === "function" ? (loaded.testImapConnection as ImapTester) : null;
 }

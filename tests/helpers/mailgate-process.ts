@@ -1,4 +1,4 @@
-// A real mailgate process (`node --import tsx src/main.ts`) for the tests and benchmarks that need
+// A real mailgate process (`node src/main.ts`) for the tests and benchmarks that need
 // several instances: its own PORT and DATA_DIR on loopback, the rest of its settings from `env`,
 // and the tail of its output kept so a failure can say what the process said.
 import { spawn } from "node:child_process";
@@ -41,7 +41,7 @@ export async function startMailgateProcess(
 ): Promise<MailgateProcess> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `mailgate-${name}-`));
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, ["src/main.ts"], {
     cwd: options.cwd ?? ROOT,
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",

@@ -27,7 +27,7 @@ afterAll(async () => {
 
 function run(...args: string[]) {
   const dataDir = path.join(tmp, "data");
-  const result = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+  const result = spawnSync(process.execPath, ["src/main.ts", ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: "127.0.0.1", PORT: String(port), DATA_DIR: dataDir },
     encoding: "utf8",
