@@ -1,4 +1,4 @@
-# mailgate: runs from source with tsx (no build step), as an unprivileged user.
+# mailgate: runs from its TypeScript sources (Node strips the types; no build step), as an unprivileged user.
 # What it runs from is the `files` list in package.json, the one list of its run-time files: the
 # first stage packs exactly that (npm pack), so the image holds what tests/integration/ops/
 # packed-file-set.test.ts packs, installs and serves.
@@ -28,5 +28,5 @@ USER node
 ENV DATA_DIR=/data PORT=3000
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/readyz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
-# node itself, not the tsx CLI, so there is one process and docker stop's SIGTERM reaches mailgate.
-CMD ["node", "--import", "tsx", "src/main.ts"]
+# node itself, not npm, so there is one process and docker stop's SIGTERM reaches mailgate.
+CMD ["node", "src/main.ts"]

@@ -5,10 +5,10 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import postgres from "postgres";
-import { buildContext } from "../src/boot.js";
-import { queryRows, sql, unixSocketOf } from "../src/db/client.js";
-import { parseConfig } from "../src/config.js";
-import type { Context } from "../src/context.js";
+import { buildContext } from "../src/boot.ts";
+import { queryRows, sql, unixSocketOf } from "../src/db/client.ts";
+import { parseConfig } from "../src/config.ts";
+import type { Context } from "../src/context.ts";
 
 export async function benchContext(env: Record<string, string> = {}): Promise<{ ctx: Context; close(): Promise<void> }> {
   const base = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";

@@ -6,13 +6,13 @@
 import type { AddressInfo } from "node:net";
 import { cpus, loadavg } from "node:os";
 import { eq } from "drizzle-orm";
-import { companies, companyDomains, inboundMessages } from "../src/db/schema.js";
-import { createApp } from "../src/http/app.js";
-import { startPipelineWorkers } from "../src/pipeline/worker.js";
-import { startGmailSources } from "../src/sources/gmail/runtime.js";
-import { PUSH_SERVICE_ACCOUNT, TOPIC, startFakeGoogle } from "../tests/fakes/google/fake-google.js";
-import { buildEmail } from "../tests/helpers/build-email.js";
-import { benchContext, fmt } from "./bench-database.js";
+import { companies, companyDomains, inboundMessages } from "../src/db/schema.ts";
+import { createApp } from "../src/http/app.ts";
+import { startPipelineWorkers } from "../src/pipeline/worker.ts";
+import { startGmailSources } from "../src/sources/gmail/runtime.ts";
+import { PUSH_SERVICE_ACCOUNT, TOPIC, startFakeGoogle } from "../tests/fakes/google/fake-google.ts";
+import { buildEmail } from "../tests/helpers/build-email.ts";
+import { benchContext, fmt } from "./bench-database.ts";
 
 const COUNT = Number(process.env.BENCH_NOTIFICATIONS ?? 500);
 const PIPELINE_WORKERS = Number(process.env.WORKER_CONCURRENCY ?? 2);

@@ -4,7 +4,7 @@
 // whenever mailgate was busy. Times are wall-clock milliseconds (performance.timeOrigin + now),
 // comparable with the parent's.
 import { ImapFlow } from "imapflow";
-import { buildEmail } from "../tests/helpers/build-email.js";
+import { buildEmail } from "../tests/helpers/build-email.ts";
 
 export type SenderCommand =
   | { type: "init"; host: string; port: number; user: string; password: string }

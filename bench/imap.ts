@@ -12,16 +12,16 @@ import { fork } from "node:child_process";
 import os from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import type { Context } from "../src/context.js";
-import { companies, companyDomains, mailSources } from "../src/db/schema.js";
-import { pgArray, queryRows, sql, type Channel } from "../src/db/client.js";
-import { providerMessageId } from "../src/sources/imap/sync-plan.js";
-import { firstBatchSize, startPipelineWorkers } from "../src/pipeline/worker.js";
-import { startImapSources } from "../src/sources/imap/imap-sources.js";
-import type { ImapConfig } from "../src/sources/source-config.js";
-import { startDovecot } from "../tests/fakes/dovecot/dovecot-server.js";
-import { benchContext, fmt } from "./bench-database.js";
-import { wallClock, type SenderCommand, type SenderReport } from "./imap-sender.js";
+import type { Context } from "../src/context.ts";
+import { companies, companyDomains, mailSources } from "../src/db/schema.ts";
+import { pgArray, queryRows, sql, type Channel } from "../src/db/client.ts";
+import { providerMessageId } from "../src/sources/imap/sync-plan.ts";
+import { firstBatchSize, startPipelineWorkers } from "../src/pipeline/worker.ts";
+import { startImapSources } from "../src/sources/imap/imap-sources.ts";
+import type { ImapConfig } from "../src/sources/source-config.ts";
+import { startDovecot } from "../tests/fakes/dovecot/dovecot-server.ts";
+import { benchContext, fmt } from "./bench-database.ts";
+import { wallClock, type SenderCommand, type SenderReport } from "./imap-sender.ts";
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 200);
 const QUIET_MS = Number(process.env.BENCH_QUIET_MS ?? 0);
@@ -96,7 +96,7 @@ function observe(ctx: Context, sourceId: string) {
 
 /** The child process that appends mail and listens for EXISTS (bench/imap-sender.ts). */
 function startSender(samples: Map<number, Sample>, existsAt: Map<number, number>, observer: ReturnType<typeof observe>) {
-  const child = fork(fileURLToPath(new URL("./imap-sender.ts", import.meta.url)), [], { execArgv: ["--import", "tsx"] });
+  const child = fork(fileURLToPath(new URL("./imap-sender.ts", import.meta.url)));
   let burstMs: number | null = null;
   let ready = false;
   let failure: string | null = null;

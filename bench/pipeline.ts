@@ -5,12 +5,12 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { sql } from "drizzle-orm";
 import { simpleParser } from "mailparser";
-import { queryRows } from "../src/db/client.js";
-import { companies, companyDomains, inboundMessages, mailSources } from "../src/db/schema.js";
-import { headerMessageId } from "../src/pipeline/message-id.js";
-import { firstBatchSize, startPipelineWorkers } from "../src/pipeline/worker.js";
-import { buildEmail } from "../tests/helpers/build-email.js";
-import { benchContext, cpuSpent, databaseCpuSeconds, fmt, threadTimes, threadTimesSpent } from "./bench-database.js";
+import { queryRows } from "../src/db/client.ts";
+import { companies, companyDomains, inboundMessages, mailSources } from "../src/db/schema.ts";
+import { headerMessageId } from "../src/pipeline/message-id.ts";
+import { firstBatchSize, startPipelineWorkers } from "../src/pipeline/worker.ts";
+import { buildEmail } from "../tests/helpers/build-email.ts";
+import { benchContext, cpuSpent, databaseCpuSeconds, fmt, threadTimes, threadTimesSpent } from "./bench-database.ts";
 
 const COUNT = Number(process.env.BENCH_MESSAGES ?? 5000);
 const WORKERS = Number(process.env.WORKER_CONCURRENCY ?? 4);

@@ -5,12 +5,12 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { sql } from "drizzle-orm";
-import { queryRows } from "../src/db/client.js";
-import { companies, companyDomains, inboundMessages, mailSources } from "../src/db/schema.js";
-import { headerMessageId } from "../src/pipeline/message-id.js";
-import { buildEmail } from "../tests/helpers/build-email.js";
-import { startMailgateProcess, type MailgateProcess } from "../tests/helpers/mailgate-process.js";
-import { benchContext, fmt } from "./bench-database.js";
+import { queryRows } from "../src/db/client.ts";
+import { companies, companyDomains, inboundMessages, mailSources } from "../src/db/schema.ts";
+import { headerMessageId } from "../src/pipeline/message-id.ts";
+import { buildEmail } from "../tests/helpers/build-email.ts";
+import { startMailgateProcess, type MailgateProcess } from "../tests/helpers/mailgate-process.ts";
+import { benchContext, fmt } from "./bench-database.ts";
 
 const COUNT = Number(process.env.BENCH_MESSAGES ?? 5000);
 const WORKERS = Number(process.env.WORKER_CONCURRENCY ?? 4);

@@ -9,8 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
-import { unixSocketOf } from "../src/db/client.js";
-import { freePort } from "../tests/fakes/dovecot/dovecot-server.js";
+import { unixSocketOf } from "../src/db/client.ts";
+import { freePort } from "../tests/fakes/dovecot/dovecot-server.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -21,7 +21,7 @@ type Sample = {
   backend: string;
   start: "first" | "restart";
   totalMs: number;
-  /** npm, node, tsx and loading mailgate's modules: spawn → the first start-up line. */
+  /** npm, node and loading mailgate's modules: spawn → the first start-up line. */
   loadMs: number;
   openMs: number | null;
   migrateMs: number | null;
@@ -174,7 +174,7 @@ const median = (values: number[]) => {
 const s = (ms: number | null) => (ms === null || Number.isNaN(ms) ? "—" : `${(ms / 1000).toFixed(2)} s`);
 
 function table(samples: Sample[]): string {
-  const head = ["backend", "start", "runs", "npm start → /healthz (median, min–max)", "npm+node+tsx+modules", "open database", "migrations", "rest until started", "started → /healthz", "CPU until /healthz"];
+  const head = ["backend", "start", "runs", "npm start → /healthz (median, min–max)", "npm+node+modules", "open database", "migrations", "rest until started", "started → /healthz", "CPU until /healthz"];
   const rows: string[][] = [];
   for (const backend of ["pglite", "postgres"]) {
     for (const start of ["first", "restart"] as const) {

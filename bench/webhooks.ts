@@ -9,18 +9,18 @@ import { fork } from "node:child_process";
 import http from "node:http";
 import os from "node:os";
 import { sql } from "drizzle-orm";
-import { startDispatcher } from "../src/delivery/dispatcher.js";
-import { generateWebhookSecret } from "../src/delivery/sign-webhook.js";
-import { webhookEndpoints } from "../src/db/schema.js";
-import { queryRows } from "../src/db/client.js";
-import { benchContext, cpuSpent, databaseCpuSeconds, fmt } from "./bench-database.js";
+import { startDispatcher } from "../src/delivery/dispatcher.ts";
+import { generateWebhookSecret } from "../src/delivery/sign-webhook.ts";
+import { webhookEndpoints } from "../src/db/schema.ts";
+import { queryRows } from "../src/db/client.ts";
+import { benchContext, cpuSpent, databaseCpuSeconds, fmt } from "./bench-database.ts";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const CONCURRENCY = Number(process.env.WEBHOOK_CONCURRENCY ?? 64);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2_000);
 
 async function main() {
-  const receiver = fork(new URL("./webhook-receiver.ts", import.meta.url).pathname, [], { execArgv: ["--import", "tsx"] });
+  const receiver = fork(new URL("./webhook-receiver.ts", import.meta.url).pathname);
   const port = await new Promise<number>((resolve) => receiver.once("message", (m: { port: number }) => resolve(m.port)));
   const ask = <T>(cmd: string) =>
     new Promise<T>((resolve) => {

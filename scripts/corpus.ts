@@ -6,13 +6,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import os from "node:os";
 import path from "node:path";
 import { eq, inArray } from "drizzle-orm";
-import { buildContext } from "../src/boot.js";
-import { parseConfig } from "../src/config.js";
-import { storeInbound } from "../src/db/inbound-store.js";
-import { attachmentBlobs, attachments, companies, inboundMessages, mailSources, ticketMessages } from "../src/db/schema.js";
-import { parseEmail } from "../src/pipeline/parse-email.js";
+import { buildContext } from "../src/boot.ts";
+import { parseConfig } from "../src/config.ts";
+import { storeInbound } from "../src/db/inbound-store.ts";
+import { attachmentBlobs, attachments, companies, inboundMessages, mailSources, ticketMessages } from "../src/db/schema.ts";
+import { parseEmail } from "../src/pipeline/parse-email.ts";
 import { createHash } from "node:crypto";
-import { processNextMessage } from "../src/pipeline/worker.js";
+import { processNextMessage } from "../src/pipeline/worker.ts";
 
 type Expected = Record<string, { from_email: string; subject: string | null; attachments: { filename: string; sha256?: string; md5?: string }[] }>;
 

@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { z } from "zod";
-import { EVENT_TYPES, envelopeSchema } from "../src/delivery/event-types.js";
+import { EVENT_TYPES, envelopeSchema } from "../src/delivery/event-types.ts";
 
 export const SCHEMAS_DIR = fileURLToPath(new URL("../webhooks/schemas/", import.meta.url));
 

@@ -2,17 +2,17 @@
 // Shared by main.ts and the tests, so both run exactly the same start-up.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { Config } from "./config.js";
-import { systemClock, type Clock, type Context } from "./context.js";
-import { openDatabase } from "./db/client.js";
-import { watchDatabaseOutages } from "./db/database-outage.js";
-import { pendingMigrations, runMigrations } from "./db/migrate.js";
-import { seedDefaults } from "./db/settings.js";
-import { createLogger, type Logger } from "./log.js";
-import { createMetrics } from "./metrics/registry.js";
-import { loadOrCreateAdminToken, loadOrCreateKey } from "./secrets/load-key.js";
-import { createSecretBox } from "./secrets/secret-box.js";
-import { ensurePrivateDataDir, privatizeTree } from "./private-data-dir.js";
+import type { Config } from "./config.ts";
+import { systemClock, type Clock, type Context } from "./context.ts";
+import { openDatabase } from "./db/client.ts";
+import { watchDatabaseOutages } from "./db/database-outage.ts";
+import { pendingMigrations, runMigrations } from "./db/migrate.ts";
+import { seedDefaults } from "./db/settings.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { createMetrics } from "./metrics/registry.ts";
+import { loadOrCreateAdminToken, loadOrCreateKey } from "./secrets/load-key.ts";
+import { createSecretBox } from "./secrets/secret-box.ts";
+import { ensurePrivateDataDir, privatizeTree } from "./private-data-dir.ts";
 
 export type BootOptions = { log?: Logger; clock?: Clock; inMemory?: boolean };
 

@@ -2,7 +2,7 @@
 // --help and --version. Both answer and exit before a database or a port is opened, so they work
 // beside a running instance.
 import { readFileSync } from "node:fs";
-import { describeSettings } from "./config.js";
+import { describeSettings } from "./config.ts";
 
 export type CommandLine = { kind: "start" } | { kind: "help" } | { kind: "version" } | { kind: "unknown"; arg: string };
 
@@ -31,7 +31,7 @@ export function helpText(): string {
     `mailgate ${version()}: turns support email into tickets and tells downstream systems through signed webhooks.`,
     "",
     "Usage:",
-    "  npm start                          start mailgate (same as: node --import tsx src/main.ts)",
+    "  npm start                          start mailgate (same as: node src/main.ts)",
     "  npm start -- --help                this help",
     "  npm start -- --version             the version",
     "",

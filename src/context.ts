@@ -1,10 +1,10 @@
 // What the parts of mailgate are built from: created once by main.ts (or a test), passed down.
-import type { Config } from "./config.js";
-import type { Database, Db } from "./db/client.js";
-import type { DatabaseOutage } from "./db/database-outage.js";
-import type { Logger } from "./log.js";
-import type { Metrics } from "./metrics/registry.js";
-import type { SecretBox } from "./secrets/secret-box.js";
+import type { Config } from "./config.ts";
+import type { Database, Db } from "./db/client.ts";
+import type { DatabaseOutage } from "./db/database-outage.ts";
+import type { Logger } from "./log.ts";
+import type { Metrics } from "./metrics/registry.ts";
+import type { SecretBox } from "./secrets/secret-box.ts";
 
 export type Clock = { now(): Date };
 export const systemClock: Clock = { now: () => new Date() };

@@ -1,15 +1,16 @@
 // One error family for everything the API answers with. `code` is stable (clients branch on it),
 // `message` says what went wrong and what to do, `details` carries the specifics (e.g. fields).
 export class AppError extends Error {
-  constructor(
-    readonly code: string,
-    readonly httpStatus: number,
-    message: string,
-    readonly details?: unknown,
-    options?: { cause?: unknown },
-  ) {
+  readonly code: string;
+  readonly httpStatus: number;
+  readonly details?: unknown;
+
+  constructor(code: string, httpStatus: number, message: string, details?: unknown, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "AppError";
+    this.code = code;
+    this.httpStatus = httpStatus;
+    this.details = details;
   }
 }
 

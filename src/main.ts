@@ -1,8 +1,8 @@
 // Wiring only: parse config, open the database, migrate, start HTTP, workers and sources; stop cleanly.
 import type { Server } from "node:http";
-import { runCommandLine } from "./cli.js";
-import { ConfigError, loadConfig } from "./config.js";
-import { keepNewFilesPrivate } from "./private-data-dir.js";
+import { runCommandLine } from "./cli.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+import { keepNewFilesPrivate } from "./private-data-dir.ts";
 
 async function main(): Promise<void> {
   runCommandLine(process.argv.slice(2));
@@ -19,9 +19,9 @@ async function main(): Promise<void> {
   }
   // Loaded only now, so --help, --version and a configuration error answer without loading the server's modules.
   const [{ buildContext }, { createApp }, { startRuntime }] = await Promise.all([
-    import("./boot.js"),
-    import("./http/app.js"),
-    import("./runtime.js"),
+    import("./boot.ts"),
+    import("./http/app.ts"),
+    import("./runtime.ts"),
   ]);
   const ctx = await buildContext(config);
   const { log } = ctx;

@@ -4,7 +4,7 @@
 // creates while running (see privatizeTree).
 import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import type { Logger } from "./log.js";
+import type { Logger } from "./log.ts";
 
 /** Owner-only permissions for everything this process creates from now on. Call first thing at start. */
 export function keepNewFilesPrivate(): void {

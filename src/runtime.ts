@@ -6,14 +6,14 @@
 // lease anyway, and the others stay idle with one lease query per 5 s per kind.
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { Context } from "./context.js";
-import { startPipelineWorkers } from "./pipeline/worker.js";
-import { startDispatcher } from "./delivery/dispatcher.js";
-import { startRetention } from "./scheduler/retention.js";
-import { runLeased } from "./scheduler/leased.js";
-import { startGmailSources } from "./sources/gmail/runtime.js";
-import { startGraphSources } from "./sources/graph/runtime.js";
-import { startImapSources } from "./sources/imap/imap-sources.js";
+import type { Context } from "./context.ts";
+import { startPipelineWorkers } from "./pipeline/worker.ts";
+import { startDispatcher } from "./delivery/dispatcher.ts";
+import { startRetention } from "./scheduler/retention.ts";
+import { runLeased } from "./scheduler/leased.ts";
+import { startGmailSources } from "./sources/gmail/runtime.ts";
+import { startGraphSources } from "./sources/graph/runtime.ts";
+import { startImapSources } from "./sources/imap/imap-sources.ts";
 
 export type Runtime = { stop(): Promise<void> };
 

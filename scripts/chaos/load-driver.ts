@@ -4,7 +4,7 @@
 // ticket). A message counts as sent once it got a 2xx; the answers seen are tallied so a report
 // can say whether an outage was answered 503 (as promised) or 500.
 import { randomBytes } from "node:crypto";
-import { buildEmail } from "../../tests/helpers/build-email.js";
+import { buildEmail } from "../../tests/helpers/build-email.ts";
 
 export type LoadOptions = {
   url: string;

@@ -7,7 +7,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import os from "node:os";
 import path from "node:path";
 import postgres from "postgres";
-import { freePort } from "../../tests/fakes/dovecot/dovecot-server.js";
+import { freePort } from "../../tests/fakes/dovecot/dovecot-server.ts";
 
 export type PrivatePostgres = {
   port: number;

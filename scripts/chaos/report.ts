@@ -1,7 +1,7 @@
 // The suite's verdict and its table: a row passes only with nothing lost, nothing ticketed
 // twice, every event delivered, and no problem seen on the way (a death, a 500, a hung /readyz,
 // no recovery).
-import type { Outcome } from "./trial.js";
+import type { Outcome } from "./trial.ts";
 
 export function passed(o: Outcome): boolean {
   return o.lost === 0 && o.duplicateTickets === 0 && o.undelivered === 0 && o.problems.length === 0;

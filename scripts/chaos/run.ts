@@ -4,12 +4,12 @@
 // ticketed a message twice, left an event undelivered, or saw mailgate die or not recover.
 // Internals: docs/chaos.md.
 import { rmSync } from "node:fs";
-import { cleanUpAll, onCleanup } from "./cleanup.js";
-import { startPrivatePostgres } from "./private-postgres.js";
-import { FULL, SHORT, runScenario, scenarios } from "./scenarios.js";
-import { formatTable, passed } from "./report.js";
-import type { Outcome } from "./trial.js";
-import { suiteTempRoot } from "./trial.js";
+import { cleanUpAll, onCleanup } from "./cleanup.ts";
+import { startPrivatePostgres } from "./private-postgres.ts";
+import { FULL, SHORT, runScenario, scenarios } from "./scenarios.ts";
+import { formatTable, passed } from "./report.ts";
+import type { Outcome } from "./trial.ts";
+import { suiteTempRoot } from "./trial.ts";
 
 const args = process.argv.slice(2);
 const short = args.includes("--short") || process.env.CHAOS_SHORT === "1";

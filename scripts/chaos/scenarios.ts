@@ -1,8 +1,8 @@
 // The faults, one function each: set up load, cause the fault, end it, hand over to the trial's
 // recovery wait and count. Sizes come from the profile (full or --short), never from here.
-import { startLoad, sleep, type Load } from "./load-driver.js";
-import type { PrivatePostgres } from "./private-postgres.js";
-import { openTrial, type Outcome, type Trial } from "./trial.js";
+import { startLoad, sleep, type Load } from "./load-driver.ts";
+import type { PrivatePostgres } from "./private-postgres.ts";
+import { openTrial, type Outcome, type Trial } from "./trial.ts";
 
 export type Profile = {
   short: boolean;

@@ -7,12 +7,12 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startMailgateProcess, type MailgateProcess } from "../../tests/helpers/mailgate-process.js";
-import type { PrivatePostgres } from "./private-postgres.js";
-import type { LoadOptions, LoadResult } from "./load-driver.js";
-import { sleep } from "./load-driver.js";
-import { startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.js";
-import { onCleanup } from "./cleanup.js";
+import { startMailgateProcess, type MailgateProcess } from "../../tests/helpers/mailgate-process.ts";
+import type { PrivatePostgres } from "./private-postgres.ts";
+import type { LoadOptions, LoadResult } from "./load-driver.ts";
+import { sleep } from "./load-driver.ts";
+import { startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.ts";
+import { onCleanup } from "./cleanup.ts";
 
 const TOKEN = "chaos-suite-admin-token-0123456789";
 const SECRET_KEY = randomBytes(32).toString("hex");

@@ -1,10 +1,10 @@
 // Companies, their email domains and the mail waiting for a domain to be mapped.
 // The primary key of company_domains decides who owns a domain, whatever the races.
 import { and, asc, eq, inArray, isNotNull, sql, type AnyColumn, type SQL } from "drizzle-orm";
-import type { Executor } from "./client.js";
-import { companies, companyDomains, inboundMessages, mailSources, tickets } from "./schema.js";
-import type { Page } from "../http/pagination.js";
-import { pageOrder, pageWhere } from "../http/pagination.js";
+import type { Executor } from "./client.ts";
+import { companies, companyDomains, inboundMessages, mailSources, tickets } from "./schema.ts";
+import type { Page } from "../http/pagination.ts";
+import { pageOrder, pageWhere } from "../http/pagination.ts";
 
 export type CompanyRecord = {
   id: string;

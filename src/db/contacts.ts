@@ -1,9 +1,9 @@
 // Contacts: the people who write in, one per (company, email); the email is stored lower-case.
 import { and, eq } from "drizzle-orm";
-import type { Executor } from "./client.js";
-import { contacts } from "./schema.js";
-import type { Page } from "../http/pagination.js";
-import { pageOrder, pageWhere } from "../http/pagination.js";
+import type { Executor } from "./client.ts";
+import { contacts } from "./schema.ts";
+import type { Page } from "../http/pagination.ts";
+import { pageOrder, pageWhere } from "../http/pagination.ts";
 
 export type ContactRecord = typeof contacts.$inferSelect;
 

@@ -1,8 +1,8 @@
 // While the database is away every part that uses it fails, each on its own schedule. They all
 // report here: the outage is logged once when it starts and once when a probe finds the database
 // answering again, instead of a line (and a stack) per request, loop and retry in between.
-import type { Logger } from "../log.js";
-import { databaseUnavailableReason } from "./database-unavailable.js";
+import type { Logger } from "../log.ts";
+import { databaseUnavailableReason } from "./database-unavailable.ts";
 
 export type DatabaseOutage = {
   /**

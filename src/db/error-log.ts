@@ -1,9 +1,9 @@
 // The error log, read side: what failed (a message, a delivery, a renewal, a connection), when,
 // for which source. Writers insert into error_log where the failure happens.
 import { and, eq, gte, lt, type SQL } from "drizzle-orm";
-import type { Executor } from "./client.js";
-import { errorLog } from "./schema.js";
-import { pageOrder, pageWhere, type Page } from "../http/pagination.js";
+import type { Executor } from "./client.ts";
+import { errorLog } from "./schema.ts";
+import { pageOrder, pageWhere, type Page } from "../http/pagination.ts";
 
 export type ErrorLogEntry = {
   id: string;

@@ -1,7 +1,7 @@
 // Claiming and settling inbound messages for the pipeline worker.
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { pgArray, rowsOf, type Executor } from "./client.js";
-import { inboundMessages, mailSources } from "./schema.js";
+import { pgArray, rowsOf, type Executor } from "./client.ts";
+import { inboundMessages, mailSources } from "./schema.ts";
 
 export type ClaimedMessage = {
   id: string;

@@ -1,10 +1,10 @@
 // The read side of inbound messages: lists and details without the raw bytes, the raw bytes on
 // their own, and per-source counts by status.
 import { and, eq, inArray, isNotNull, sql, type SQL } from "drizzle-orm";
-import type { Executor } from "./client.js";
-import { inboundMessages } from "./schema.js";
-import type { Page } from "../http/pagination.js";
-import { pageOrder, pageWhere } from "../http/pagination.js";
+import type { Executor } from "./client.ts";
+import { inboundMessages } from "./schema.ts";
+import type { Page } from "../http/pagination.ts";
+import { pageOrder, pageWhere } from "../http/pagination.ts";
 
 export const INBOUND_STATUSES = [
   "received",

@@ -2,9 +2,9 @@
 // (source, provider id), so a provider re-delivery or a repeated sync stores nothing twice.
 import { createHash } from "node:crypto";
 import { and, eq } from "drizzle-orm";
-import type { Executor } from "./client.js";
-import { headerMessageId } from "../pipeline/message-id.js";
-import { inboundMessages } from "./schema.js";
+import type { Executor } from "./client.ts";
+import { headerMessageId } from "../pipeline/message-id.ts";
+import { inboundMessages } from "./schema.ts";
 
 export type StoreInbound = { sourceId: string; providerMessageId: string; raw: Buffer };
 

@@ -1,10 +1,10 @@
 // job_types: the kinds of work a ticket can be ("Support Request"), each with an optional
 // priority that overrides the default one. Names are unique.
 import { eq } from "drizzle-orm";
-import type { Executor } from "./client.js";
-import { jobTypes } from "./schema.js";
-import { pageOrder, pageWhere, type Page } from "../http/pagination.js";
-import type { Priority } from "../settings/ticket-rules.js";
+import type { Executor } from "./client.ts";
+import { jobTypes } from "./schema.ts";
+import { pageOrder, pageWhere, type Page } from "../http/pagination.ts";
+import type { Priority } from "../settings/ticket-rules.ts";
 
 export type JobType = Omit<typeof jobTypes.$inferSelect, "defaultPriority"> & { defaultPriority: Priority | null };
 

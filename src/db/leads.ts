@@ -1,5 +1,5 @@
-import type { Executor } from "./client.js";
-import { leads } from "./schema.js";
+import type { Executor } from "./client.ts";
+import { leads } from "./schema.ts";
 
 export type Lead = { id: string; email: string; name: string | null; domain: string; subject: string; createdAt: Date };
 

@@ -2,8 +2,8 @@
 // routing facts look them up for the header half of thread matching (the link to the ticket is
 // written with the batch, pending-writes.ts).
 import { and, eq, isNull } from "drizzle-orm";
-import type { Executor } from "./client.js";
-import { messageIds } from "./schema.js";
+import type { Executor } from "./client.ts";
+import { messageIds } from "./schema.ts";
 
 export type Claim = { kind: "claimed" } | { kind: "taken"; inboundMessageId: string | null; ticketId: string | null };
 

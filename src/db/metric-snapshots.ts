@@ -1,8 +1,8 @@
 // What /metrics reads from the database on each scrape: one query per gauge, none of them
 // touching raw bytes or secrets.
 import { eq, isNotNull, sql } from "drizzle-orm";
-import type { Executor } from "./client.js";
-import { inboundMessages, mailSources, pushSubscriptions, webhookDeliveries } from "./schema.js";
+import type { Executor } from "./client.ts";
+import { inboundMessages, mailSources, pushSubscriptions, webhookDeliveries } from "./schema.ts";
 
 export async function countMessagesBySourceAndStatus(executor: Executor): Promise<{ sourceId: string | null; status: string; count: number }[]> {
   return executor

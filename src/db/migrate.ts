@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
-import { queryRows, sql, type Database } from "./client.js";
+import { queryRows, sql, type Database } from "./client.ts";
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", import.meta.url));
 const LOCK_KEY = 7_301_442_118; // arbitrary, stable: "mailgate migrations"

@@ -4,9 +4,9 @@
 // table for the whole batch, still inside its transaction: the statements a message costs drop
 // from a dozen to the few whose answers it needs (dedupe claim, routing facts, contact, ticket).
 import { sql } from "drizzle-orm";
-import { pgArray, queryRows, type Executor } from "./client.js";
-import type { Settlement } from "./inbound-claims.js";
-import { attachmentBlobs, type attachments, type ticketMessages } from "./schema.js";
+import { pgArray, queryRows, type Executor } from "./client.ts";
+import type { Settlement } from "./inbound-claims.ts";
+import { attachmentBlobs, type attachments, type ticketMessages } from "./schema.ts";
 
 type MessageRow = typeof ticketMessages.$inferInsert;
 type AttachmentRow = typeof attachments.$inferInsert;

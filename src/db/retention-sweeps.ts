@@ -1,7 +1,7 @@
 // Retention, one bounded batch per call: each statement touches at most `limit` rows, so a big
 // table is never locked for long and other instances' work slips between batches.
 import { sql } from "drizzle-orm";
-import { queryRows, type Executor } from "./client.js";
+import { queryRows, type Executor } from "./client.ts";
 
 /**
  * Raw MIME kept whatever its age: `received` is still to be processed, `failed` waits for a

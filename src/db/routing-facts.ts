@@ -3,10 +3,10 @@
 // in the subject, tickets of the referenced Message-IDs, the default job type's priority, the
 // active techs, and whether a referenced mail is still waiting to be processed. The pipeline's decisions then run on these plain values.
 import { sql } from "drizzle-orm";
-import { queryRows, type Executor } from "./client.js";
-import type { FactsClaim } from "./message-ids.js";
-import { mergeTicketRules } from "../settings/merge-ticket-rules.js";
-import { DEFAULT_TICKET_RULES, type Priority, type TicketRules } from "../settings/ticket-rules.js";
+import { queryRows, type Executor } from "./client.ts";
+import type { FactsClaim } from "./message-ids.ts";
+import { mergeTicketRules } from "../settings/merge-ticket-rules.ts";
+import { DEFAULT_TICKET_RULES, type Priority, type TicketRules } from "../settings/ticket-rules.ts";
 
 export type ThreadCandidateRow = {
   number: number;

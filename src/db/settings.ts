@@ -2,11 +2,11 @@
 // the pipeline reads inside every message's transaction: one primary-key lookup, nothing more.
 // The document holds only the keys an operator set; mergeTicketRules fills in the guide's defaults.
 import { and, eq } from "drizzle-orm";
-import type { Executor, Tx } from "./client.js";
-import { companies, jobTypes, settings, techs } from "./schema.js";
-import type { FieldProblem } from "../errors.js";
-import { mergeTicketRules, type StoredTicketRules } from "../settings/merge-ticket-rules.js";
-import type { TicketRules } from "../settings/ticket-rules.js";
+import type { Executor, Tx } from "./client.ts";
+import { companies, jobTypes, settings, techs } from "./schema.ts";
+import type { FieldProblem } from "../errors.ts";
+import { mergeTicketRules, type StoredTicketRules } from "../settings/merge-ticket-rules.ts";
+import type { TicketRules } from "../settings/ticket-rules.ts";
 
 const TICKET_RULES = "ticket_rules";
 

@@ -1,11 +1,11 @@
 // Mail sources as rows: create, read, change, delete, and "Process Now" requests.
 // Secrets stay sealed here; callers open them with ctx.secrets when they need them.
 import { asc, eq, inArray } from "drizzle-orm";
-import type { Executor } from "./client.js";
-import { companies, mailSources, pushSubscriptions } from "./schema.js";
-import type { SourceSubscription } from "../sources/source-view.js";
-import type { Page } from "../http/pagination.js";
-import { pageOrder, pageWhere } from "../http/pagination.js";
+import type { Executor } from "./client.ts";
+import { companies, mailSources, pushSubscriptions } from "./schema.ts";
+import type { SourceSubscription } from "../sources/source-view.ts";
+import type { Page } from "../http/pagination.ts";
+import { pageOrder, pageWhere } from "../http/pagination.ts";
 
 export type SourceRecord = typeof mailSources.$inferSelect;
 export type NewSource = Pick<SourceRecord, "kind" | "name" | "address" | "role" | "companyId" | "config" | "secrets" | "schedule" | "status"> & {

@@ -1,8 +1,8 @@
 // techs: the people tickets are assigned to. An address belongs to one tech (unique, lower-case).
 import { and, eq } from "drizzle-orm";
-import type { Executor } from "./client.js";
-import { techs } from "./schema.js";
-import { pageOrder, pageWhere, type Page } from "../http/pagination.js";
+import type { Executor } from "./client.ts";
+import { techs } from "./schema.ts";
+import { pageOrder, pageWhere, type Page } from "../http/pagination.ts";
 
 export type Tech = typeof techs.$inferSelect;
 

@@ -3,10 +3,10 @@
 // participants.
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
-import { pgArray, queryRows, rowsOf, type Executor } from "./client.js";
-import type { PendingWrites } from "./pending-writes.js";
-import type { Address, ParsedAttachment } from "../pipeline/parse-email.js";
-import type { Priority } from "../settings/ticket-rules.js";
+import { pgArray, queryRows, rowsOf, type Executor } from "./client.ts";
+import type { PendingWrites } from "./pending-writes.ts";
+import type { Address, ParsedAttachment } from "../pipeline/parse-email.ts";
+import type { Priority } from "../settings/ticket-rules.ts";
 
 export type NewTicket = {
   subject: string;

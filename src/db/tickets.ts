@@ -1,10 +1,10 @@
 // The read side of tickets: lists, one ticket with its messages and their attachments, and
 // attachment bytes. (The write side is ticket-store.ts.)
 import { and, asc, eq, inArray, type SQL } from "drizzle-orm";
-import type { Executor } from "./client.js";
-import { attachmentBlobs, attachments, ticketMessages, tickets } from "./schema.js";
-import type { Page } from "../http/pagination.js";
-import { pageOrder, pageWhere } from "../http/pagination.js";
+import type { Executor } from "./client.ts";
+import { attachmentBlobs, attachments, ticketMessages, tickets } from "./schema.ts";
+import type { Page } from "../http/pagination.ts";
+import { pageOrder, pageWhere } from "../http/pagination.ts";
 
 export const TICKET_STATUSES = ["open", "closed"] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];

@@ -1,7 +1,7 @@
 // webhook_deliveries: claiming due deliveries in batches (leased, FOR UPDATE SKIP LOCKED) and
 // recording the outcome of attempts in batches, so a backlog drains at HTTP speed.
 import { sql } from "drizzle-orm";
-import { pgArray, queryRows, type Executor } from "./client.js";
+import { pgArray, queryRows, type Executor } from "./client.ts";
 
 export type ClaimedDelivery = {
   id: string;

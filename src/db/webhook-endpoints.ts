@@ -1,8 +1,8 @@
 // webhook_endpoints: where events go. The signing secret is sealed at rest and only its
 // plaintext at creation (or rotation) ever leaves this process.
 import { and, eq, sql } from "drizzle-orm";
-import type { Executor } from "./client.js";
-import { webhookEndpoints } from "./schema.js";
+import type { Executor } from "./client.ts";
+import { webhookEndpoints } from "./schema.ts";
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
 

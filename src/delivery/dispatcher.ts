@@ -1,15 +1,15 @@
 // The dispatcher: claims due deliveries in leased batches, sends them with a global and a
 // per-endpoint concurrency limit (one slow endpoint cannot starve the others), and records every
 // attempt. Woken at once for new events; polls for retries that come due.
-import type { Context } from "../context.js";
-import { claimDueDeliveries, nextDueAt, recordAttempts, releaseLeases, type AttemptResult, type ClaimedDelivery } from "../db/webhook-deliveries.js";
-import { disableEndpoint, markEndpointFailing } from "../db/webhook-endpoints.js";
-import { errorLog } from "../db/schema.js";
-import { nextAttempt, classifyResponse, shouldDisableForFailing } from "./retry-policy.js";
-import { signingKey, signWebhook } from "./sign-webhook.js";
-import { checkWebhookUrl } from "./url-safety.js";
-import { createSender, type SendResult, type Sender } from "./send-webhook.js";
-import { deliveryOutcome } from "../metrics/registry.js";
+import type { Context } from "../context.ts";
+import { claimDueDeliveries, nextDueAt, recordAttempts, releaseLeases, type AttemptResult, type ClaimedDelivery } from "../db/webhook-deliveries.ts";
+import { disableEndpoint, markEndpointFailing } from "../db/webhook-endpoints.ts";
+import { errorLog } from "../db/schema.ts";
+import { nextAttempt, classifyResponse, shouldDisableForFailing } from "./retry-policy.ts";
+import { signingKey, signWebhook } from "./sign-webhook.ts";
+import { checkWebhookUrl } from "./url-safety.ts";
+import { createSender, type SendResult, type Sender } from "./send-webhook.ts";
+import { deliveryOutcome } from "../metrics/registry.ts";
 
 export type Dispatcher = { stop(): Promise<void>; kick(): void; idle(): Promise<void> };
 

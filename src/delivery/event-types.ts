@@ -6,8 +6,8 @@
 // without notice; a removal or a change of meaning is a new event type. That is why the published
 // schemas do not forbid unknown properties.
 import { z } from "zod";
-import { PRIORITIES } from "../settings/ticket-rules.js";
-import { SOURCE_KINDS, SOURCE_STATUSES } from "../sources/source-config.js";
+import { PRIORITIES } from "../settings/ticket-rules.ts";
+import { SOURCE_KINDS, SOURCE_STATUSES } from "../sources/source-config.ts";
 
 export const EVENT_TYPES = [
   "ticket.created",

@@ -2,9 +2,9 @@
 // describes, and fanned out at once to one delivery per matching endpoint (unique on both).
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
-import type { Executor } from "../db/client.js";
-import { events, webhookDeliveries } from "../db/schema.js";
-import type { PendingWrites } from "../db/pending-writes.js";
+import type { Executor } from "../db/client.ts";
+import { events, webhookDeliveries } from "../db/schema.ts";
+import type { PendingWrites } from "../db/pending-writes.ts";
 
 export type NewEvent = { type: string; companyId: string | null; data: unknown; at: Date };
 

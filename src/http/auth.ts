@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { RequestHandler } from "express";
-import { unauthorized } from "../errors.js";
+import { unauthorized } from "../errors.ts";
 
 /** Bearer-token check for /api, compared in constant time over hashes of equal length. */
 export function requireAdminToken(token: string): RequestHandler {

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler } from "express";
-import { AppError, databaseUnavailable } from "../errors.js";
-import type { DatabaseOutage } from "../db/database-outage.js";
-import type { Logger } from "../log.js";
+import { AppError, databaseUnavailable } from "../errors.ts";
+import type { DatabaseOutage } from "../db/database-outage.ts";
+import type { Logger } from "../log.ts";
 
 /** Seconds a client is asked to wait before it retries while the database is away. */
 export const DATABASE_RETRY_AFTER_S = 5;

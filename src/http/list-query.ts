@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { parseWith } from "./validate.js";
+import { parseWith } from "./validate.ts";
 
 /** Parses list filters; an empty value (`?status=`, as a form's "all" sends it) means no filter. */
 export function parseListQuery<S extends z.ZodType>(schema: S, query: Record<string, unknown>): z.infer<S> {

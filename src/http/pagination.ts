@@ -1,8 +1,8 @@
 // Lists answer {items, nextCursor}. The cursor is the (createdAt, id) of the last item, opaque to clients.
 import { z } from "zod";
 import { and, desc, eq, lt, or, type AnyColumn, type SQL } from "drizzle-orm";
-import { parseWith } from "./validate.js";
-import { validationError } from "../errors.js";
+import { parseWith } from "./validate.ts";
+import { validationError } from "../errors.ts";
 
 export type Page = { limit: number; after?: { createdAt: Date; id: string } };
 

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { validationError, type FieldProblem } from "../errors.js";
+import { validationError, type FieldProblem } from "../errors.ts";
 
 /** Parses a request body or query with a zod schema; a mismatch is a 400 that names every field. */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what = "body"): z.infer<S> {

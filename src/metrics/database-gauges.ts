@@ -1,15 +1,15 @@
 // Gauges read from the database when Prometheus scrapes, one query each. When the database is
 // down they are left out of the answer (mailgate_database_up says why) instead of failing it.
 import { Gauge, type Registry } from "prom-client";
-import type { Clock } from "../context.js";
-import type { Db } from "../db/client.js";
-import type { Logger } from "../log.js";
+import type { Clock } from "../context.ts";
+import type { Db } from "../db/client.ts";
+import type { Logger } from "../log.ts";
 import {
   countMessagesBySourceAndStatus,
   deliveryBacklog,
   sourceStatuses,
   subscriptionExpiries,
-} from "../db/metric-snapshots.js";
+} from "../db/metric-snapshots.ts";
 
 export type DatabaseGaugeDeps = { db: Db; clock: Clock; log: Logger; databaseUp: () => boolean };
 

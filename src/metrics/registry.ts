@@ -2,10 +2,10 @@
 // global default), so several contexts in one process (tests) do not collide. Labels carry ids,
 // kinds and statuses only: never a URL (a webhook URL can hold a token) or a secret.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { Clock } from "../context.js";
-import type { Database } from "../db/client.js";
-import type { Logger } from "../log.js";
-import { registerDatabaseGauges } from "./database-gauges.js";
+import type { Clock } from "../context.ts";
+import type { Database } from "../db/client.ts";
+import type { Logger } from "../log.ts";
+import { registerDatabaseGauges } from "./database-gauges.ts";
 
 const PING_TIMEOUT_MS = 2_000;
 

@@ -1,7 +1,7 @@
 // Whether an attachment is kept, by the guide's rules ("Attachments: Save to ticket, ignore",
 // "Verify attachment limit (default 25MB)", "Check allowed file types"). A skipped attachment
 // is still listed with its reason, so "Attachments Missing" can be answered.
-import type { TicketRules } from "../settings/ticket-rules.js";
+import type { TicketRules } from "../settings/ticket-rules.ts";
 
 export type AttachmentDecision = { save: true } | { save: false; reason: string };
 

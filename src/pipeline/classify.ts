@@ -1,8 +1,8 @@
 // What kind of mail this is, before anything is created from it: our own mail coming back, a
 // bounce, a machine's answer (out of office, auto-reply, list or bulk mail), or a person writing.
 // Only the last one may open a ticket; the others may at most add a note to one.
-import { messageIdDomain } from "./message-id.js";
-import type { ParsedEmail } from "./parse-email.js";
+import { messageIdDomain } from "./message-id.ts";
+import type { ParsedEmail } from "./parse-email.ts";
 
 export type Classification =
   | { kind: "normal" }

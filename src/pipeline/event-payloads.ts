@@ -1,8 +1,8 @@
 // The `data` of the events the pipeline emits, built from values the pipeline already holds (no
 // extra reads). Shapes: src/delivery/event-types.ts, published as webhooks/schemas.
-import type { Lead } from "../db/leads.js";
-import type { TouchedTicket } from "../db/ticket-store.js";
-import type { MessageInput, PersistedMessage, SourceInfo } from "./process-message.js";
+import type { Lead } from "../db/leads.ts";
+import type { TouchedTicket } from "../db/ticket-store.ts";
+import type { MessageInput, PersistedMessage, SourceInfo } from "./process-message.ts";
 
 // A webhook carries the body up to this size: a 40 MB newsletter must not become a 40 MB event
 // on every endpoint. The API has the whole message.

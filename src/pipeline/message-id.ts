@@ -5,7 +5,7 @@
 // have been seen to change the case of ids (Exchange upper-cases some), and two distinct mails
 // whose ids differ only by case do not occur in practice; a missed duplicate does.
 import { createHash } from "node:crypto";
-import { headerBlockOf, parseHeaderFields } from "./raw-headers.js";
+import { headerBlockOf, parseHeaderFields } from "./raw-headers.ts";
 
 /** Longer than a header line may be (RFC 5322): not an id but garbage, and too long for an index. */
 const MAX_ID_LENGTH = 998;

@@ -11,11 +11,11 @@
 // quoted-printable) degrades to best-effort text instead of failing.
 import { parseAddressHeader, simpleParser, type AddressObject, type Attachment, type EmailAddress, type ParsedMail, type SimpleParserOptions } from "mailparser";
 import { createHash } from "node:crypto";
-import { fallbackAttachmentFilename } from "./attachment-filename.js";
-import { decodeHeaderText, decodeRawText, type Fallback } from "./decode-header-text.js";
-import { generatedMessageId, normaliseMessageId, parseMessageIdList } from "./message-id.js";
-import { headerBlockOf, parseHeaderFields } from "./raw-headers.js";
-import { uudecode } from "./uudecode.js";
+import { fallbackAttachmentFilename } from "./attachment-filename.ts";
+import { decodeHeaderText, decodeRawText, type Fallback } from "./decode-header-text.ts";
+import { generatedMessageId, normaliseMessageId, parseMessageIdList } from "./message-id.ts";
+import { headerBlockOf, parseHeaderFields } from "./raw-headers.ts";
+import { uudecode } from "./uudecode.ts";
 
 export type Address = { address: string; name: string };
 

@@ -1,5 +1,5 @@
 // Auto-assign from the guide's ticket creation rules: a specific tech, round-robin, or none.
-import type { TicketRules } from "../settings/ticket-rules.js";
+import type { TicketRules } from "../settings/ticket-rules.ts";
 
 /**
  * Round robin walks the active techs in id order, so the turn does not depend on the order the

@@ -2,22 +2,22 @@
 // → route → contact → rules → attachments → persist (ticket or note, Message-ID, event).
 // Reads happen in one round trip (routing facts); writes nobody reads back in the batch (message,
 // attachments, event, Message-ID link) are staged and written for the whole batch at its end.
-import type { Tx } from "../db/client.js";
-import { releaseMessageId, settleClaim } from "../db/message-ids.js";
-import type { PendingWrites } from "../db/pending-writes.js";
-import { loadRoutingFacts, type RoutingFacts, type RoutingFactsLoader } from "../db/routing-facts.js";
-import { nextRoundRobin, stageTicketMessage, type StoredAttachment, type TicketSlot } from "../db/ticket-store.js";
-import { insertLead } from "../db/leads.js";
-import { stageEvent } from "../delivery/record-event.js";
-import { decideAttachment } from "./attachment-policy.js";
-import { classify, type Classification } from "./classify.js";
-import { decideThread } from "./match-thread.js";
-import type { ParsedEmail } from "./parse-email.js";
-import { pickAssignee } from "./pick-assignee.js";
-import { decideRoute, senderDomainCandidates } from "./route-by-domain.js";
-import { bracketedNumbers, findTicketNumber } from "./subject-tag.js";
-import { pickJobType, pickPriority } from "./ticket-rules.js";
-import { leadCreatedData, replyReceivedData, ticketCreatedData } from "./event-payloads.js";
+import type { Tx } from "../db/client.ts";
+import { releaseMessageId, settleClaim } from "../db/message-ids.ts";
+import type { PendingWrites } from "../db/pending-writes.ts";
+import { loadRoutingFacts, type RoutingFacts, type RoutingFactsLoader } from "../db/routing-facts.ts";
+import { nextRoundRobin, stageTicketMessage, type StoredAttachment, type TicketSlot } from "../db/ticket-store.ts";
+import { insertLead } from "../db/leads.ts";
+import { stageEvent } from "../delivery/record-event.ts";
+import { decideAttachment } from "./attachment-policy.ts";
+import { classify, type Classification } from "./classify.ts";
+import { decideThread } from "./match-thread.ts";
+import type { ParsedEmail } from "./parse-email.ts";
+import { pickAssignee } from "./pick-assignee.ts";
+import { decideRoute, senderDomainCandidates } from "./route-by-domain.ts";
+import { bracketedNumbers, findTicketNumber } from "./subject-tag.ts";
+import { pickJobType, pickPriority } from "./ticket-rules.ts";
+import { leadCreatedData, replyReceivedData, ticketCreatedData } from "./event-payloads.ts";
 
 export type SourceInfo = {
   id: string;

@@ -2,22 +2,22 @@
 // transaction, settle each one's status. A transient failure (the database away, a serialization
 // conflict) retries with backoff; anything else leaves it `failed` with the error, raw bytes kept
 // for reprocess.
-import { isDatabaseUnavailable } from "../db/database-unavailable.js";
-import type { Context } from "../context.js";
+import { isDatabaseUnavailable } from "../db/database-unavailable.ts";
+import type { Context } from "../context.ts";
 import { eq, sql } from "drizzle-orm";
-import { claimDueInbound, deferInbound, holdInbound, markSourceProcessed, settleInbound, type ClaimedMessage } from "../db/inbound-claims.js";
-import { flushPendingWrites, pendingWrites, type StagedSettlement } from "../db/pending-writes.js";
-import { nextProcessingTime } from "../scheduler/processing-window.js";
-import type { Schedule } from "../sources/source-config.js";
-import { errorLog, inboundMessages } from "../db/schema.js";
-import type { Tx } from "../db/client.js";
-import { startWorkLoop } from "../scheduler/work-loop.js";
-import type { Runtime } from "../runtime.js";
-import { parseEmail, type ParsedEmail } from "./parse-email.js";
-import { processMessage, type Outcome, type SourceInfo } from "./process-message.js";
-import { batchedRoutingFacts } from "../db/routing-facts.js";
-import { batchedTicketWrites } from "../db/ticket-store.js";
-import { isTransientError, retryDelayMs } from "./failure-policy.js";
+import { claimDueInbound, deferInbound, holdInbound, markSourceProcessed, settleInbound, type ClaimedMessage } from "../db/inbound-claims.ts";
+import { flushPendingWrites, pendingWrites, type StagedSettlement } from "../db/pending-writes.ts";
+import { nextProcessingTime } from "../scheduler/processing-window.ts";
+import type { Schedule } from "../sources/source-config.ts";
+import { errorLog, inboundMessages } from "../db/schema.ts";
+import type { Tx } from "../db/client.ts";
+import { startWorkLoop } from "../scheduler/work-loop.ts";
+import type { Runtime } from "../runtime.ts";
+import { parseEmail, type ParsedEmail } from "./parse-email.ts";
+import { processMessage, type Outcome, type SourceInfo } from "./process-message.ts";
+import { batchedRoutingFacts } from "../db/routing-facts.ts";
+import { batchedTicketWrites } from "../db/ticket-store.ts";
+import { isTransientError, retryDelayMs } from "./failure-policy.ts";
 
 export function startPipelineWorkers(ctx: Context, opts: { concurrency?: number; pollMs?: number } = {}): Runtime {
   // A burst of mail should find the connections open (a second of the IMAP burst's p99 otherwise).

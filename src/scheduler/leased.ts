@@ -1,9 +1,9 @@
 // Runs a part only while this instance holds its lease: tries to take it, starts the part when it
 // does, renews it while alive, and stops the part at once when the lease is lost (another instance
 // took over after our renewals failed). Takeover after a crash: within LEASE_TTL_MS + LEASE_RENEW_MS.
-import type { Context } from "../context.js";
-import type { Runtime } from "../runtime.js";
-import { acquireLease, LEASE_RENEW_MS, LEASE_TTL_MS, releaseLease } from "./leases.js";
+import type { Context } from "../context.ts";
+import type { Runtime } from "../runtime.ts";
+import { acquireLease, LEASE_RENEW_MS, LEASE_TTL_MS, releaseLease } from "./leases.ts";
 
 export type LeasedOptions = { name: string; holder: string; start: () => Runtime | Promise<Runtime>; renewMs?: number; ttlMs?: number };
 

@@ -1,7 +1,7 @@
 // Single-owner work across instances (an IMAP IDLE connection, a renewal run): a lease row that its
 // holder renews while alive. When the holder dies, the lease runs out and another instance takes it.
 import { sql } from "drizzle-orm";
-import { queryRows, type Executor } from "../db/client.js";
+import { queryRows, type Executor } from "../db/client.ts";
 
 export const LEASE_TTL_MS = 20_000;
 export const LEASE_RENEW_MS = 5_000;

@@ -3,7 +3,7 @@
 // ("0 8-18 * * 1-5": at the top of every business hour; "* 8-17 * * 1-5": all business hours).
 // Mail that arrives outside is kept, `received`, and processed when the next window opens.
 import { Cron } from "croner";
-import type { Schedule } from "../sources/source-config.js";
+import type { Schedule } from "../sources/source-config.ts";
 
 const MINUTE = 60_000;
 

@@ -2,10 +2,10 @@
 // mail after RETENTION_DAYS, webhook attempts after WEBHOOK_ATTEMPT_RETENTION_DAYS, error log
 // entries after ERROR_LOG_RETENTION_DAYS. Instances running it at once do no harm: each batch
 // claims its rows with SKIP LOCKED or deletes rows that are gone for the other.
-import type { Context } from "../context.js";
-import { errorLog } from "../db/schema.js";
-import { deleteErrorLogBatch, deleteWebhookAttemptsBatch, purgeRawBatch } from "../db/retention-sweeps.js";
-import type { Runtime } from "../runtime.js";
+import type { Context } from "../context.ts";
+import { errorLog } from "../db/schema.ts";
+import { deleteErrorLogBatch, deleteWebhookAttemptsBatch, purgeRawBatch } from "../db/retention-sweeps.ts";
+import type { Runtime } from "../runtime.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const RETENTION_INTERVAL_MS = 60 * 60 * 1000;

@@ -1,8 +1,8 @@
 // A pool of loops that each take one unit of work at a time: woken at once on a channel
 // (LISTEN/NOTIFY, or the in-process signal on PGlite), polling as a fallback for due retries.
-import type { Channel, Database } from "../db/client.js";
-import type { DatabaseOutage } from "../db/database-outage.js";
-import type { Logger } from "../log.js";
+import type { Channel, Database } from "../db/client.ts";
+import type { DatabaseOutage } from "../db/database-outage.ts";
+import type { Logger } from "../log.ts";
 
 export type WorkLoop = { stop(): Promise<void>; kick(): void };
 

@@ -1,7 +1,7 @@
 // The stored ticket rules hold only what an operator changed; the guide's defaults fill the rest.
 // Each stored key is checked on its own, so one value an older version wrote cannot stop the
 // pipeline: it falls back to its default instead.
-import { DEFAULT_TICKET_RULES, ticketRulesSchema, type TicketRules } from "./ticket-rules.js";
+import { DEFAULT_TICKET_RULES, ticketRulesSchema, type TicketRules } from "./ticket-rules.ts";
 
 export type StoredTicketRules = Partial<Record<keyof TicketRules, unknown>>;
 

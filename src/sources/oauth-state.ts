@@ -2,9 +2,9 @@
 // minutes; it carries the PKCE code verifier (sealed) to the callback.
 import { createHash, randomBytes } from "node:crypto";
 import { and, eq, gt, lt } from "drizzle-orm";
-import type { Executor } from "../db/client.js";
-import { oauthStates } from "../db/schema.js";
-import type { SecretBox } from "../secrets/secret-box.js";
+import type { Executor } from "../db/client.ts";
+import { oauthStates } from "../db/schema.ts";
+import type { SecretBox } from "../secrets/secret-box.ts";
 
 const TTL_MS = 10 * 60 * 1000;
 

@@ -1,8 +1,8 @@
 // What a PATCH of a source changes, decided from the stored state and the request alone.
 // A kind's block is merged with what is stored (an omitted secret is kept) and validated whole.
-import { validationError } from "../errors.js";
-import { parseWith } from "../http/validate.js";
-import type { Schedule, SourceKind, SourceStatus } from "./source-config.js";
+import { validationError } from "../errors.ts";
+import { parseWith } from "../http/validate.ts";
+import type { Schedule, SourceKind, SourceStatus } from "./source-config.ts";
 import {
   blockSchema,
   foreignBlockProblems,
@@ -13,8 +13,8 @@ import {
   type KindBlocks,
   type PatchSourceInput,
   type SourceRole,
-} from "./source-input.js";
-import type { OpenedSecrets } from "./source-view.js";
+} from "./source-input.ts";
+import type { OpenedSecrets } from "./source-view.ts";
 
 export type SourceState = {
   kind: SourceKind;

@@ -4,13 +4,13 @@
 // or subscription then lapses on its own (Gmail within 7 days, Graph at its expiry), and pushes
 // for a source that no longer exists are answered and ignored.
 import { eq } from "drizzle-orm";
-import type { Context } from "../context.js";
-import { pushSubscriptions } from "../db/schema.js";
-import type { SourceRecord } from "../db/sources.js";
-import { openGmailSession } from "./gmail/gmail-session.js";
-import { openGmailSource } from "./gmail/gmail-source.js";
-import { stopWatch } from "./gmail/watch.js";
-import { deleteGraphSubscription } from "./graph/graph-subscription.js";
+import type { Context } from "../context.ts";
+import { pushSubscriptions } from "../db/schema.ts";
+import type { SourceRecord } from "../db/sources.ts";
+import { openGmailSession } from "./gmail/gmail-session.ts";
+import { openGmailSource } from "./gmail/gmail-source.ts";
+import { stopWatch } from "./gmail/watch.ts";
+import { deleteGraphSubscription } from "./graph/graph-subscription.ts";
 
 export async function releasePushSubscriptions(ctx: Context, source: SourceRecord): Promise<void> {
   try {

@@ -3,13 +3,13 @@
 // recorded the same way for both: a success clears the row's error; the first failure of a
 // streak emits `subscription.renewal_failed`, and every failure shows on the source and in the error log.
 import { and, asc, eq, like, notInArray } from "drizzle-orm";
-import type { Context } from "../context.js";
-import { errorLog, mailSources, pushSubscriptions } from "../db/schema.js";
-import type { Executor } from "../db/client.js";
-import { recordEvent } from "../delivery/record-event.js";
-import { renewGmailWatch, type RenewResult, type SubscriptionRow } from "./gmail/renew.js";
-import { renewGraphSubscription } from "./graph/graph-subscription.js";
-import { isRenewalDue, renewalRetryDelayMs } from "./renewal-due.js";
+import type { Context } from "../context.ts";
+import { errorLog, mailSources, pushSubscriptions } from "../db/schema.ts";
+import type { Executor } from "../db/client.ts";
+import { recordEvent } from "../delivery/record-event.ts";
+import { renewGmailWatch, type RenewResult, type SubscriptionRow } from "./gmail/renew.ts";
+import { renewGraphSubscription } from "./graph/graph-subscription.ts";
+import { isRenewalDue, renewalRetryDelayMs } from "./renewal-due.ts";
 
 export type RenewOutcome = { id: string; ok: boolean; expiresAt?: string; error?: { code: string; message: string } };
 

@@ -1,9 +1,9 @@
 // What a client may send to create or change a mail source, and how a kind's block splits into
 // the non-secret config (mail_sources.config) and the secrets that are sealed (mail_sources.secrets).
 import { z } from "zod";
-import { cronProblem } from "../scheduler/processing-window.js";
-import type { FieldProblem } from "../errors.js";
-import { SOURCE_KINDS, scheduleSchema, type SourceKind } from "./source-config.js";
+import { cronProblem } from "../scheduler/processing-window.ts";
+import type { FieldProblem } from "../errors.ts";
+import { SOURCE_KINDS, scheduleSchema, type SourceKind } from "./source-config.ts";
 
 export const SOURCE_ROLES = ["system", "company"] as const;
 export type SourceRole = (typeof SOURCE_ROLES)[number];

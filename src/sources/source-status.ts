@@ -2,10 +2,10 @@
 // into error, `source.needs_reauth` into needs_reauth, `source.recovered` back to connected —
 // once per transition, never per retry.
 import { and, eq, ne, sql } from "drizzle-orm";
-import type { Context } from "../context.js";
-import { errorLog, mailSources } from "../db/schema.js";
-import { recordEvent } from "../delivery/record-event.js";
-import type { SourceStatus } from "./source-config.js";
+import type { Context } from "../context.ts";
+import { errorLog, mailSources } from "../db/schema.ts";
+import { recordEvent } from "../delivery/record-event.ts";
+import type { SourceStatus } from "./source-config.ts";
 
 export type StatusChange =
   | { status: "connected" }

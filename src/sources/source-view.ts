@@ -1,8 +1,8 @@
 // What the API shows of a source: its settings, never its secrets. A secret appears only as a
 // `hasX` flag, and OAuth tokens only as `authorized`.
-import type { SourceRecord } from "../db/sources.js";
-import type { MessageCounts } from "../db/inbound-messages.js";
-import type { SourceKind } from "./source-config.js";
+import type { SourceRecord } from "../db/sources.ts";
+import type { MessageCounts } from "../db/inbound-messages.ts";
+import type { SourceKind } from "./source-config.ts";
 
 export type OpenedSecrets = Record<string, unknown>;
 

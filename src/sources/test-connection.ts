@@ -2,11 +2,11 @@
 // an exception: {ok: true, details} or {ok: false, error: {code, message}}.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Context } from "../context.js";
-import type { SourceRecord } from "../db/sources.js";
-import type { SourceKind } from "./source-config.js";
-import { testGmailConnection } from "./gmail/test-connection.js";
-import { testGraphConnection } from "./graph/test-connection.js";
+import type { Context } from "../context.ts";
+import type { SourceRecord } from "../db/sources.ts";
+import type { SourceKind } from "./source-config.ts";
+import { testGmailConnection } from "./gmail/test-connection.ts";
+import { testGraphConnection } from "./graph/test-connection.ts";
 
 export type ConnectionTestResult =
   | { ok: true; details: Record<string, unknown> }
@@ -57,9 +57,8 @@ async function guarded(
 // The IMAP source lands in its own change; until then this module must load (and typecheck) without it.
 // A module path held in a variable keeps the compiler from resolving it.
 async function loadImapTester(): Promise<ImapTester | null> {
-  const modulePath = "./imap/test-connection.js";
-  const candidates = [modulePath, modulePath.replace(/\.js$/, ".ts")].map((p) => fileURLToPath(new URL(p, import.meta.url)));
-  if (!candidates.some((file) => existsSync(file))) return null;
+  const modulePath = "./imap/test-connection.ts";
+  if (!existsSync(fileURLToPath(new URL(modulePath, import.meta.url)))) return null;
   const loaded = (await import(modulePath)) as { testImapConnection?: unknown };
   return typeof loaded.testImapConnection === "function" ? (loaded.testImapConnection as ImapTester) : null;
 }

@@ -1,8 +1,8 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { createReceiver, type ReceivedEvent } from "../../webhooks/consumer/receiver.js";
-import { generateWebhookSecret, signWebhook } from "../../src/delivery/sign-webhook.js";
+import { createReceiver, type ReceivedEvent } from "../../webhooks/consumer/receiver.ts";
+import { generateWebhookSecret, signWebhook } from "../../src/delivery/sign-webhook.ts";
 
 const secret = generateWebhookSecret();
 const servers: Server[] = [];

@@ -5,12 +5,12 @@ import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { events } from "../../src/db/schema.js";
-import { SCHEMAS_DIR } from "../../scripts/generate-webhook-schemas.js";
-import { setSourceStatus } from "../../src/sources/source-status.js";
-import { buildEmail } from "../helpers/build-email.js";
-import { createCompany, createSource, deliver } from "../helpers/pipeline.js";
-import { createTestContext, type TestContext } from "../helpers/test-context.js";
+import { events } from "../../src/db/schema.ts";
+import { SCHEMAS_DIR } from "../../scripts/generate-webhook-schemas.ts";
+import { setSourceStatus } from "../../src/sources/source-status.ts";
+import { buildEmail } from "../helpers/build-email.ts";
+import { createCompany, createSource, deliver } from "../helpers/pipeline.ts";
+import { createTestContext, type TestContext } from "../helpers/test-context.ts";
 
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 

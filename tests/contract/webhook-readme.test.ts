@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { EVENT_TYPES } from "../../src/delivery/event-types.js";
-import { generateWebhookSecret, signWebhook } from "../../src/delivery/sign-webhook.js";
+import { EVENT_TYPES } from "../../src/delivery/event-types.ts";
+import { generateWebhookSecret, signWebhook } from "../../src/delivery/sign-webhook.ts";
 
 const README = readFileSync(new URL("../../webhooks/README.md", import.meta.url), "utf8");
 

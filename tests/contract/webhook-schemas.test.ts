@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
-import { EVENT_TYPES, envelopeSchema, type EventType } from "../../src/delivery/event-types.js";
-import { SCHEMAS_DIR, webhookSchemaFiles } from "../../scripts/generate-webhook-schemas.js";
+import { EVENT_TYPES, envelopeSchema, type EventType } from "../../src/delivery/event-types.ts";
+import { SCHEMAS_DIR, webhookSchemaFiles } from "../../scripts/generate-webhook-schemas.ts";
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { describe } from "vitest";
-import { findDovecot } from "../fakes/dovecot/dovecot-server.js";
+import { findDovecot } from "../fakes/dovecot/dovecot-server.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
 

@@ -1,9 +1,9 @@
 // Companies and their email domains: create with domains, a domain another company has is refused
 // with the API's explanation, and one company's page lists its domains and mailboxes.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createSource } from "../helpers/pipeline.js";
-import { describeInBrowser, launchChromium, type Browser } from "./chromium.js";
-import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.js";
+import { createSource } from "../helpers/pipeline.ts";
+import { describeInBrowser, launchChromium, type Browser } from "./chromium.ts";
+import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.ts";
 
 describeInBrowser("console: companies", () => {
   let server: ConsoleServer;

@@ -1,11 +1,11 @@
 // "Add Email Source" for Gmail: the redirect URI to paste, the API's field errors in place, and
 // Authorize through a popup to a loopback fake of Google's consent, back to a connected source.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startFakeGoogle, TOPIC, type FakeGoogle } from "../fakes/google/fake-google.js";
-import { buildEmail } from "../helpers/build-email.js";
-import { createCompany, createSource, deliver } from "../helpers/pipeline.js";
-import { describeInBrowser, launchChromium, type Browser } from "./chromium.js";
-import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.js";
+import { startFakeGoogle, TOPIC, type FakeGoogle } from "../fakes/google/fake-google.ts";
+import { buildEmail } from "../helpers/build-email.ts";
+import { createCompany, createSource, deliver } from "../helpers/pipeline.ts";
+import { describeInBrowser, launchChromium, type Browser } from "./chromium.ts";
+import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.ts";
 
 describeInBrowser("console: a Gmail source", () => {
   let google: FakeGoogle;

@@ -1,9 +1,9 @@
 // "Add Email Source" for IMAP against a real Dovecot: Save and Test Connection in the form, then
 // Test Connection and Process Now from the list, each with its result in place.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startDovecot, type DovecotServer, type TestAccount } from "../fakes/dovecot/dovecot-server.js";
-import { describeInBrowser, launchChromium, type Browser } from "./chromium.js";
-import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.js";
+import { startDovecot, type DovecotServer, type TestAccount } from "../fakes/dovecot/dovecot-server.ts";
+import { describeInBrowser, launchChromium, type Browser } from "./chromium.ts";
+import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.ts";
 
 describeInBrowser(
   "console: an IMAP source",

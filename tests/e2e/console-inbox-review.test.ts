@@ -1,10 +1,10 @@
 // Inbox review: raw email posted through the API appears as it is processed; an unrouted one is
 // mapped to a company from its row and becomes a ticket; ignored mail shows why; the raw message opens.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { buildEmail } from "../helpers/build-email.js";
-import { createCompany, createSource, postRaw } from "../helpers/pipeline.js";
-import { describeInBrowser, launchChromium, type Browser } from "./chromium.js";
-import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.js";
+import { buildEmail } from "../helpers/build-email.ts";
+import { createCompany, createSource, postRaw } from "../helpers/pipeline.ts";
+import { describeInBrowser, launchChromium, type Browser } from "./chromium.ts";
+import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.ts";
 
 describeInBrowser("console: inbox review", () => {
   let server: ConsoleServer;

@@ -4,10 +4,10 @@ import type { AddressInfo } from "node:net";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { startDispatcher, type Dispatcher } from "../../src/delivery/dispatcher.js";
-import { startPipelineWorkers } from "../../src/pipeline/worker.js";
-import type { Runtime } from "../../src/runtime.js";
-import { createTestContext, TEST_TOKEN, type TestContext } from "../helpers/test-context.js";
+import { startDispatcher, type Dispatcher } from "../../src/delivery/dispatcher.ts";
+import { startPipelineWorkers } from "../../src/pipeline/worker.ts";
+import type { Runtime } from "../../src/runtime.ts";
+import { createTestContext, TEST_TOKEN, type TestContext } from "../helpers/test-context.ts";
 
 export type ConsoleServer = { t: TestContext; origin: string; consoleUrl: string; close(): Promise<void> };
 

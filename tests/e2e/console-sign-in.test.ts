@@ -1,9 +1,9 @@
 // Signing in to the console with the admin token: kept in the tab's session, never in the URL.
 // (Page expressions are strings: the tests compile without the DOM library.)
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { describeInBrowser, launchChromium, type Browser } from "./chromium.js";
-import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.js";
-import { TEST_TOKEN } from "../helpers/test-context.js";
+import { describeInBrowser, launchChromium, type Browser } from "./chromium.ts";
+import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.ts";
+import { TEST_TOKEN } from "../helpers/test-context.ts";
 
 describeInBrowser("console sign-in", () => {
   let server: ConsoleServer;

@@ -1,9 +1,9 @@
 // Ticket rules: the settings form shows the guide's defaults, puts the API's field problem under
 // its field, and saves the rules the pipeline then uses.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createCompany } from "../helpers/pipeline.js";
-import { describeInBrowser, launchChromium, type Browser } from "./chromium.js";
-import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.js";
+import { createCompany } from "../helpers/pipeline.ts";
+import { describeInBrowser, launchChromium, type Browser } from "./chromium.ts";
+import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.ts";
 
 describeInBrowser("console: ticket rules", () => {
   let server: ConsoleServer;

@@ -4,10 +4,10 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { buildEmail } from "../helpers/build-email.js";
-import { createCompany, createSource, postRaw } from "../helpers/pipeline.js";
-import { describeInBrowser, launchChromium, type Browser } from "./chromium.js";
-import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.js";
+import { buildEmail } from "../helpers/build-email.ts";
+import { createCompany, createSource, postRaw } from "../helpers/pipeline.ts";
+import { describeInBrowser, launchChromium, type Browser } from "./chromium.ts";
+import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.ts";
 
 type Received = { headers: http.IncomingHttpHeaders; body: string };
 

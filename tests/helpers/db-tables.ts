@@ -1,9 +1,9 @@
 // Direct table set-up and the transaction's own read counters, for the tests of statements that
 // must read only what they need however large the table (and however stale its statistics).
-import { queryRows, sql, type Executor } from "../../src/db/client.js";
-import { webhookEndpoints } from "../../src/db/schema.js";
-import { generateWebhookSecret } from "../../src/delivery/sign-webhook.js";
-import type { TestContext } from "./test-context.js";
+import { queryRows, sql, type Executor } from "../../src/db/client.ts";
+import { webhookEndpoints } from "../../src/db/schema.ts";
+import { generateWebhookSecret } from "../../src/delivery/sign-webhook.ts";
+import type { TestContext } from "./test-context.ts";
 
 /** Rows of `table` this transaction has read so far (pg_stat_xact_user_tables). */
 export async function rowsRead(tx: Executor, table: string): Promise<number> {

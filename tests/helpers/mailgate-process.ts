@@ -1,4 +1,4 @@
-// A real mailgate process (`node --import tsx src/main.ts`) for the tests and benchmarks that need
+// A real mailgate process (`node src/main.ts`) for the tests and benchmarks that need
 // several instances: its own PORT and DATA_DIR on loopback, the rest of its settings from `env`,
 // and the tail of its output kept so a failure can say what the process said.
 import { spawn } from "node:child_process";
@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../fakes/dovecot/dovecot-server.js";
+import { freePort } from "../fakes/dovecot/dovecot-server.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const OUTPUT_TAIL = 20_000;
@@ -45,7 +45,7 @@ export async function startMailgateProcess(
 ): Promise<MailgateProcess> {
   const port = options.port ?? (await freePort());
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `mailgate-${name}-`));
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, ["src/main.ts"], {
     cwd: options.cwd ?? ROOT,
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",

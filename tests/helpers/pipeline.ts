@@ -1,6 +1,6 @@
 // Drives the real pipeline from tests: post raw MIME through the API, then process the queue.
-import { processNextMessage } from "../../src/pipeline/worker.js";
-import type { TestContext } from "./test-context.js";
+import { processNextMessage } from "../../src/pipeline/worker.ts";
+import type { TestContext } from "./test-context.ts";
 
 export async function drainPipeline(t: TestContext, max = 10_000): Promise<number> {
   let n = 0;

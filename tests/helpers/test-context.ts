@@ -6,11 +6,11 @@ import os from "node:os";
 import path from "node:path";
 import postgres from "postgres";
 import supertest from "supertest";
-import { parseConfig, type Config } from "../../src/config.js";
-import { buildContext } from "../../src/boot.js";
-import type { Clock, Context } from "../../src/context.js";
-import { createApp } from "../../src/http/app.js";
-import { createLogger } from "../../src/log.js";
+import { parseConfig, type Config } from "../../src/config.ts";
+import { buildContext } from "../../src/boot.ts";
+import type { Clock, Context } from "../../src/context.ts";
+import { createApp } from "../../src/http/app.ts";
+import { createLogger } from "../../src/log.ts";
 
 export const TEST_TOKEN = "test-admin-token-0123456789";
 

@@ -2,7 +2,7 @@
 // needs: verify the signature over the raw body before trusting anything, answer a repeat with
 // 200 without acting twice (deliveries are at-least-once), and answer fast.
 //
-//   WEBHOOK_SECRET=whsec_... PORT=8080 npx tsx webhooks/consumer/receiver.ts
+//   WEBHOOK_SECRET=whsec_... PORT=8080 node webhooks/consumer/receiver.ts
 //
 // It depends only on node:http and the `standardwebhooks` library, not on mailgate's code.
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -88,8 +88,11 @@ export function createReceiver(opts: ReceiverOptions): Server {
 
 // Remembers the most recent ids; the oldest is forgotten first. A Map keeps insertion order.
 class RecentIds {
+  private readonly capacity: number;
   private readonly ids = new Map<string, true>();
-  constructor(private readonly capacity: number) {}
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
   has(id: string) {
     return this.ids.has(id);
   }

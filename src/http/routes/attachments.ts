@@ -1,11 +1,11 @@
 // Attachment bytes. Always served as a download, never rendered: an HTML or SVG attachment from a
 // stranger must not run in the admin's browser under our origin.
 import { Router } from "express";
-import type { Context } from "../../context.js";
-import { notFound } from "../../errors.js";
-import { findAttachmentContent } from "../../db/tickets.js";
-import { contentDisposition, safeContentType } from "../content-disposition.js";
-import { parseId } from "../params.js";
+import type { Context } from "../../context.ts";
+import { notFound } from "../../errors.ts";
+import { findAttachmentContent } from "../../db/tickets.ts";
+import { contentDisposition, safeContentType } from "../content-disposition.ts";
+import { parseId } from "../params.ts";
 
 export function attachmentRoutes(ctx: Context): Router {
   const router = Router();

@@ -2,9 +2,9 @@
 // company; mapping one may send the mail that waited for it back through routing ("reroute").
 import { Router } from "express";
 import { z } from "zod";
-import type { Context } from "../../context.js";
-import { AppError, conflict, notFound } from "../../errors.js";
-import type { Executor } from "../../db/client.js";
+import type { Context } from "../../context.ts";
+import { AppError, conflict, notFound } from "../../errors.ts";
+import type { Executor } from "../../db/client.ts";
 import {
   clearDefaultCompany,
   companyMailboxes,
@@ -22,13 +22,13 @@ import {
   type CompanyRecord,
   type DomainOwner,
   type Mailbox,
-} from "../../db/companies.js";
-import { isForeignKeyViolation } from "../../db/pg-error.js";
-import { getTicketRules } from "../../db/settings.js";
-import { domainField, nameField, normaliseDomain } from "../directory-fields.js";
-import { parsePage, toPage } from "../pagination.js";
-import { parseId } from "../params.js";
-import { parseWith } from "../validate.js";
+} from "../../db/companies.ts";
+import { isForeignKeyViolation } from "../../db/pg-error.ts";
+import { getTicketRules } from "../../db/settings.ts";
+import { domainField, nameField, normaliseDomain } from "../directory-fields.ts";
+import { parsePage, toPage } from "../pagination.ts";
+import { parseId } from "../params.ts";
+import { parseWith } from "../validate.ts";
 
 const domainList = z
   .array(domainField)

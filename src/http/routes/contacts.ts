@@ -1,15 +1,15 @@
 // Contacts (API.md "Directory"): the people of a company who write in; one per address and company.
 import { Router } from "express";
 import { z } from "zod";
-import type { Context } from "../../context.js";
-import { conflict, notFound, validationError } from "../../errors.js";
-import { companyName } from "../../db/companies.js";
-import { deleteContact, findContact, findContactByEmail, insertContact, listContacts, updateContact, type ContactRecord } from "../../db/contacts.js";
-import { isForeignKeyViolation, isUniqueViolation } from "../../db/pg-error.js";
-import { emailField } from "../directory-fields.js";
-import { parsePage, toPage } from "../pagination.js";
-import { parseId } from "../params.js";
-import { parseWith } from "../validate.js";
+import type { Context } from "../../context.ts";
+import { conflict, notFound, validationError } from "../../errors.ts";
+import { companyName } from "../../db/companies.ts";
+import { deleteContact, findContact, findContactByEmail, insertContact, listContacts, updateContact, type ContactRecord } from "../../db/contacts.ts";
+import { isForeignKeyViolation, isUniqueViolation } from "../../db/pg-error.ts";
+import { emailField } from "../directory-fields.ts";
+import { parsePage, toPage } from "../pagination.ts";
+import { parseId } from "../params.ts";
+import { parseWith } from "../validate.ts";
 
 const companyId = z.uuid("expected a company id");
 const name = z.string().trim().max(200, "at most 200 characters").nullable();

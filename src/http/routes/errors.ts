@@ -2,11 +2,11 @@
 // renewals, connection failures; newest first, filterable by source, kind and time window.
 import { Router } from "express";
 import { z } from "zod";
-import type { Context } from "../../context.js";
-import { validationError } from "../../errors.js";
-import { listErrorLog } from "../../db/error-log.js";
-import { parseListQuery } from "../list-query.js";
-import { parsePage, toPage } from "../pagination.js";
+import type { Context } from "../../context.ts";
+import { validationError } from "../../errors.ts";
+import { listErrorLog } from "../../db/error-log.ts";
+import { parseListQuery } from "../list-query.ts";
+import { parsePage, toPage } from "../pagination.ts";
 
 const isoTime = z
   .union([z.iso.datetime({ offset: true }), z.iso.date()], {

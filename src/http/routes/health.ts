@@ -1,6 +1,6 @@
 import { Router } from "express";
-import type { Context } from "../../context.js";
-import { DATABASE_RETRY_AFTER_S } from "../error-middleware.js";
+import type { Context } from "../../context.ts";
+import { DATABASE_RETRY_AFTER_S } from "../error-middleware.ts";
 
 export function healthRoutes(ctx: Context): Router {
   const router = Router();

@@ -2,12 +2,12 @@
 // /raw serves them alone. (Reprocessing lives with the intake in inbound.ts.)
 import { Router } from "express";
 import { z } from "zod";
-import type { Context } from "../../context.js";
-import { AppError, notFound } from "../../errors.js";
-import { INBOUND_STATUSES, findInboundMessage, findInboundRaw, listInboundMessages } from "../../db/inbound-messages.js";
-import { parsePage, toPage } from "../pagination.js";
-import { parseId } from "../params.js";
-import { parseListQuery } from "../list-query.js";
+import type { Context } from "../../context.ts";
+import { AppError, notFound } from "../../errors.ts";
+import { INBOUND_STATUSES, findInboundMessage, findInboundRaw, listInboundMessages } from "../../db/inbound-messages.ts";
+import { parsePage, toPage } from "../pagination.ts";
+import { parseId } from "../params.ts";
+import { parseListQuery } from "../list-query.ts";
 
 const inboundQuery = z
   .object({

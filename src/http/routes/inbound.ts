@@ -4,13 +4,13 @@ import express, { Router } from "express";
 import { createHash } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
-import type { Context } from "../../context.js";
-import { AppError, conflict, notFound, payloadTooLarge, validationError } from "../../errors.js";
-import { storeInbound } from "../../db/inbound-store.js";
-import { REPROCESSABLE, requeueInbound } from "../../db/inbound-claims.js";
-import { inboundMessages, mailSources } from "../../db/schema.js";
-import { parseId } from "../params.js";
-import { parseWith } from "../validate.js";
+import type { Context } from "../../context.ts";
+import { AppError, conflict, notFound, payloadTooLarge, validationError } from "../../errors.ts";
+import { storeInbound } from "../../db/inbound-store.ts";
+import { REPROCESSABLE, requeueInbound } from "../../db/inbound-claims.ts";
+import { inboundMessages, mailSources } from "../../db/schema.ts";
+import { parseId } from "../params.ts";
+import { parseWith } from "../validate.ts";
 
 const intakeQuery = z.object({ sourceId: z.uuid("expected the id of a mail source (create one with kind \"api\")") }).loose();
 

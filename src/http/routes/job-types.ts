@@ -1,17 +1,17 @@
 // Job types (API.md "Directory"): what kind of work a ticket is, with an optional priority of its own.
 import { Router } from "express";
 import { z } from "zod";
-import type { Context } from "../../context.js";
-import { conflict, notFound } from "../../errors.js";
-import { isUniqueViolation } from "../../db/pg-error.js";
-import { deleteJobType, findJobTypeByName, getJobType, insertJobType, listJobTypes, updateJobType, type JobType } from "../../db/job-types.js";
-import { getTicketRules, lockStoredTicketRules, saveTicketRules } from "../../db/settings.js";
-import { applyTicketRulesPatch, mergeTicketRules } from "../../settings/merge-ticket-rules.js";
-import { PRIORITIES } from "../../settings/ticket-rules.js";
-import { nameField } from "../directory-fields.js";
-import { parsePage, toPage } from "../pagination.js";
-import { parseId } from "../params.js";
-import { parseWith } from "../validate.js";
+import type { Context } from "../../context.ts";
+import { conflict, notFound } from "../../errors.ts";
+import { isUniqueViolation } from "../../db/pg-error.ts";
+import { deleteJobType, findJobTypeByName, getJobType, insertJobType, listJobTypes, updateJobType, type JobType } from "../../db/job-types.ts";
+import { getTicketRules, lockStoredTicketRules, saveTicketRules } from "../../db/settings.ts";
+import { applyTicketRulesPatch, mergeTicketRules } from "../../settings/merge-ticket-rules.ts";
+import { PRIORITIES } from "../../settings/ticket-rules.ts";
+import { nameField } from "../directory-fields.ts";
+import { parsePage, toPage } from "../pagination.ts";
+import { parseId } from "../params.ts";
+import { parseWith } from "../validate.ts";
 
 const defaultPriority = z.enum(PRIORITIES, `expected one of ${PRIORITIES.join(", ")}`).nullable();
 

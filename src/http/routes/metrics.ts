@@ -1,6 +1,6 @@
 // GET /metrics for Prometheus: no token (scrapers rarely carry one), so it holds nothing secret.
 import { Router } from "express";
-import type { Context } from "../../context.js";
+import type { Context } from "../../context.ts";
 
 export function metricsRoutes(ctx: Context): Router {
   const router = Router();

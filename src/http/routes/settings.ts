@@ -2,12 +2,12 @@
 // them with the defaults filled in; PUT takes any subset of the top-level keys, each one sent
 // replacing the stored one whole, and checks that what they name exists.
 import { Router } from "express";
-import type { Context } from "../../context.js";
-import { validationError } from "../../errors.js";
-import { getTicketRules, lockStoredTicketRules, ruleReferenceProblems, saveTicketRules } from "../../db/settings.js";
-import { applyTicketRulesPatch, mergeTicketRules } from "../../settings/merge-ticket-rules.js";
-import { ticketRulesSchema } from "../../settings/ticket-rules.js";
-import { parseWith } from "../validate.js";
+import type { Context } from "../../context.ts";
+import { validationError } from "../../errors.ts";
+import { getTicketRules, lockStoredTicketRules, ruleReferenceProblems, saveTicketRules } from "../../db/settings.ts";
+import { applyTicketRulesPatch, mergeTicketRules } from "../../settings/merge-ticket-rules.ts";
+import { ticketRulesSchema } from "../../settings/ticket-rules.ts";
+import { parseWith } from "../validate.ts";
 
 const patchBody = ticketRulesSchema.partial().strict();
 

@@ -1,22 +1,22 @@
 // Mail sources: the mailboxes mailgate reads (IMAP, Gmail, Microsoft 365) and the raw-MIME API.
 // Secrets are sealed on the way in and never leave again; responses carry `hasX` flags instead.
 import { Router } from "express";
-import type { Context } from "../../context.js";
-import { notFound, unprocessable, validationError } from "../../errors.js";
-import { companyExists, deleteSource, findSource, insertSource, listSources, requestSync, subscriptionsBySource, updateSource, type SourceRecord } from "../../db/sources.js";
-import { countMessagesBySource, emptyMessageCounts } from "../../db/inbound-messages.js";
-import { initialSourceStatus, planSourcePatch } from "../../sources/plan-source-patch.js";
-import type { SourceKind } from "../../sources/source-config.js";
-import { createSourceInput, patchSourceInput, storedBlockOf, type SourceRole } from "../../sources/source-input.js";
-import { toSourceView, type OpenedSecrets } from "../../sources/source-view.js";
-import { testConnection } from "../../sources/test-connection.js";
-import { releasePushSubscriptions } from "../../sources/release-push.js";
-import { releaseHeldMessages } from "../../db/inbound-claims.js";
-import { authorizeGmail } from "../../sources/gmail/authorize.js";
-import { authorizeGraph } from "../../sources/graph/authorize.js";
-import { parsePage, toPage } from "../pagination.js";
-import { parseId } from "../params.js";
-import { parseWith } from "../validate.js";
+import type { Context } from "../../context.ts";
+import { notFound, unprocessable, validationError } from "../../errors.ts";
+import { companyExists, deleteSource, findSource, insertSource, listSources, requestSync, subscriptionsBySource, updateSource, type SourceRecord } from "../../db/sources.ts";
+import { countMessagesBySource, emptyMessageCounts } from "../../db/inbound-messages.ts";
+import { initialSourceStatus, planSourcePatch } from "../../sources/plan-source-patch.ts";
+import type { SourceKind } from "../../sources/source-config.ts";
+import { createSourceInput, patchSourceInput, storedBlockOf, type SourceRole } from "../../sources/source-input.ts";
+import { toSourceView, type OpenedSecrets } from "../../sources/source-view.ts";
+import { testConnection } from "../../sources/test-connection.ts";
+import { releasePushSubscriptions } from "../../sources/release-push.ts";
+import { releaseHeldMessages } from "../../db/inbound-claims.ts";
+import { authorizeGmail } from "../../sources/gmail/authorize.ts";
+import { authorizeGraph } from "../../sources/graph/authorize.ts";
+import { parsePage, toPage } from "../pagination.ts";
+import { parseId } from "../params.ts";
+import { parseWith } from "../validate.ts";
 
 export function sourceRoutes(ctx: Context): Router {
   const router = Router();

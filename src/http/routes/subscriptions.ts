@@ -2,12 +2,12 @@
 // expiry, and renewal on demand. A Graph subscription that expired or was removed is re-created.
 import { Router } from "express";
 import { z } from "zod";
-import type { Context } from "../../context.js";
-import { notFound } from "../../errors.js";
-import { findSource } from "../../db/sources.js";
-import type { SubscriptionRow } from "../../sources/gmail/renew.js";
-import { listSubscriptions, renewSubscription } from "../../sources/renew-subscriptions.js";
-import { parseWith } from "../validate.js";
+import type { Context } from "../../context.ts";
+import { notFound } from "../../errors.ts";
+import { findSource } from "../../db/sources.ts";
+import type { SubscriptionRow } from "../../sources/gmail/renew.ts";
+import { listSubscriptions, renewSubscription } from "../../sources/renew-subscriptions.ts";
+import { parseWith } from "../validate.ts";
 
 const query = z.object({ sourceId: z.uuid("expected a mail source id").optional() }).strict();
 

@@ -1,16 +1,16 @@
 // Techs (API.md "Directory"): who tickets can be assigned to, by the auto-assign rule or later.
 import { Router } from "express";
 import { z } from "zod";
-import type { Context } from "../../context.js";
-import { conflict, notFound } from "../../errors.js";
-import type { Executor } from "../../db/client.js";
-import { isUniqueViolation } from "../../db/pg-error.js";
-import { getTicketRules } from "../../db/settings.js";
-import { deleteTech, findTechByEmail, getTech, insertTech, listTechs, updateTech, type Tech } from "../../db/techs.js";
-import { emailField, nameField } from "../directory-fields.js";
-import { parsePage, toPage } from "../pagination.js";
-import { parseId } from "../params.js";
-import { parseWith } from "../validate.js";
+import type { Context } from "../../context.ts";
+import { conflict, notFound } from "../../errors.ts";
+import type { Executor } from "../../db/client.ts";
+import { isUniqueViolation } from "../../db/pg-error.ts";
+import { getTicketRules } from "../../db/settings.ts";
+import { deleteTech, findTechByEmail, getTech, insertTech, listTechs, updateTech, type Tech } from "../../db/techs.ts";
+import { emailField, nameField } from "../directory-fields.ts";
+import { parsePage, toPage } from "../pagination.ts";
+import { parseId } from "../params.ts";
+import { parseWith } from "../validate.ts";
 
 const createBody = z.object({ name: nameField, email: emailField, active: z.boolean().optional() }).strict();
 const patchBody = createBody.partial().strict();

@@ -1,12 +1,12 @@
 // Tickets, read side: lists with filters, and one ticket with its messages and attachments.
 import { Router } from "express";
 import { z } from "zod";
-import type { Context } from "../../context.js";
-import { notFound } from "../../errors.js";
-import { TICKET_STATUSES, findTicketDetail, listTickets } from "../../db/tickets.js";
-import { parsePage, toPage } from "../pagination.js";
-import { parseId } from "../params.js";
-import { parseListQuery } from "../list-query.js";
+import type { Context } from "../../context.ts";
+import { notFound } from "../../errors.ts";
+import { TICKET_STATUSES, findTicketDetail, listTickets } from "../../db/tickets.ts";
+import { parsePage, toPage } from "../pagination.ts";
+import { parseId } from "../params.ts";
+import { parseListQuery } from "../list-query.ts";
 
 // Unknown query parameters are rejected too: a misspelt filter must not quietly list everything.
 const ticketQuery = z

@@ -1,8 +1,8 @@
 // A Gmail notification (by push or pull) becomes durable work: the sync request of the mailbox it
 // names, committed before the caller acknowledges it to Pub/Sub.
-import type { Context } from "../../context.js";
-import type { GmailNotification } from "./gmail-notification.js";
-import { requestGmailSyncForMailbox } from "./sync-requests.js";
+import type { Context } from "../../context.ts";
+import type { GmailNotification } from "./gmail-notification.ts";
+import { requestGmailSyncForMailbox } from "./sync-requests.ts";
 
 export type Accepted = { kind: "recorded"; sourceIds: string[] } | { kind: "unknown_mailbox"; emailAddress: string };
 

@@ -2,12 +2,12 @@
 // refresh token), a fresh consent (so Google sends that refresh token again), the Gmail scopes,
 // a single-use state bound to the source and a PKCE S256 challenge.
 import { CodeChallengeMethod } from "google-auth-library";
-import type { Context } from "../../context.js";
-import type { SourceRecord } from "../../db/sources.js";
-import { beginAuthorization } from "../oauth-state.js";
-import { GMAIL_SCOPES } from "./gmail-constants.js";
-import { openGmailSource } from "./gmail-source.js";
-import { createOAuthClient } from "./oauth-client.js";
+import type { Context } from "../../context.ts";
+import type { SourceRecord } from "../../db/sources.ts";
+import { beginAuthorization } from "../oauth-state.ts";
+import { GMAIL_SCOPES } from "./gmail-constants.ts";
+import { openGmailSource } from "./gmail-source.ts";
+import { createOAuthClient } from "./oauth-client.ts";
 
 export async function authorizeGmail(ctx: Context, source: SourceRecord): Promise<{ authorizationUrl: string }> {
   const { config } = openGmailSource(ctx, source);

@@ -3,20 +3,20 @@
 // first cursor, and mark the source connected. A re-authorization keeps the cursor it had and
 // syncs from it, so mail that arrived while the grant was broken is not skipped.
 import { eq } from "drizzle-orm";
-import type { Context } from "../../context.js";
-import { mailSources } from "../../db/schema.js";
-import { findSource } from "../../db/sources.js";
-import { consumeAuthorization } from "../oauth-state.js";
-import { setSourceStatus } from "../source-status.js";
-import type { GmailSecrets } from "../source-config.js";
-import { saveCursor } from "./cursor-store.js";
-import { classifyGmailError } from "./gmail-failure.js";
-import { openGmailSession } from "./gmail-session.js";
-import { mergeTokens, type GmailTokens } from "./gmail-source.js";
-import { historyIdOf } from "./sync-decision.js";
-import { requestGmailSync } from "./sync-requests.js";
-import { recordCreationFailure } from "../renew-subscriptions.js";
-import { saveWatch, watchInbox } from "./watch.js";
+import type { Context } from "../../context.ts";
+import { mailSources } from "../../db/schema.ts";
+import { findSource } from "../../db/sources.ts";
+import { consumeAuthorization } from "../oauth-state.ts";
+import { setSourceStatus } from "../source-status.ts";
+import type { GmailSecrets } from "../source-config.ts";
+import { saveCursor } from "./cursor-store.ts";
+import { classifyGmailError } from "./gmail-failure.ts";
+import { openGmailSession } from "./gmail-session.ts";
+import { mergeTokens, type GmailTokens } from "./gmail-source.ts";
+import { historyIdOf } from "./sync-decision.ts";
+import { requestGmailSync } from "./sync-requests.ts";
+import { recordCreationFailure } from "../renew-subscriptions.ts";
+import { saveWatch, watchInbox } from "./watch.ts";
 
 export type AuthorizationOutcome =
   | { kind: "connected"; address: string; watch: null | { ok: true; expiresAt: Date } | { ok: false; message: string } }

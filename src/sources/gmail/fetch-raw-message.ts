@@ -1,7 +1,7 @@
 // One Gmail message as raw RFC 822 bytes (messages.get format=raw: base64url in `raw`), with its
 // labels, or null when it was deleted before mailgate got to it.
-import type { GmailSession } from "./gmail-session.js";
-import { classifyGmailError } from "./gmail-failure.js";
+import type { GmailSession } from "./gmail-session.ts";
+import { classifyGmailError } from "./gmail-failure.ts";
 
 export type RawMessage = { id: string; raw: Buffer; labelIds: string[]; internalDate: Date | null };
 

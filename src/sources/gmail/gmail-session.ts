@@ -5,11 +5,11 @@
 // start (bench:startup), for the one this source uses.
 import { gmail as gmailApi, type gmail_v1 } from "googleapis/build/src/apis/gmail/index.js";
 import type { OAuth2Client } from "google-auth-library";
-import type { Context } from "../../context.js";
-import type { SourceRecord } from "../../db/sources.js";
-import { openGmailSource, type GmailTokens, type OpenedGmailSource } from "./gmail-source.js";
-import { createOAuthClient } from "./oauth-client.js";
-import { saveTokens } from "./token-store.js";
+import type { Context } from "../../context.ts";
+import type { SourceRecord } from "../../db/sources.ts";
+import { openGmailSource, type GmailTokens, type OpenedGmailSource } from "./gmail-source.ts";
+import { createOAuthClient } from "./oauth-client.ts";
+import { saveTokens } from "./token-store.ts";
 
 export type GmailSession = {
   source: OpenedGmailSource;

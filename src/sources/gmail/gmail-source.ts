@@ -1,7 +1,7 @@
 // A Gmail source's stored settings, opened: config in the clear, secrets unsealed.
-import type { Context } from "../../context.js";
-import type { SourceRecord } from "../../db/sources.js";
-import type { GmailConfig, GmailSecrets } from "../source-config.js";
+import type { Context } from "../../context.ts";
+import type { SourceRecord } from "../../db/sources.ts";
+import type { GmailConfig, GmailSecrets } from "../source-config.ts";
 
 export type GmailTokens = {
   access_token?: string | null;

@@ -1,6 +1,6 @@
 // google-auth-library's OAuth2Client, pointed at the configured Google endpoints (the fakes in tests).
 import { OAuth2Client } from "google-auth-library";
-import type { Config } from "../../config.js";
+import type { Config } from "../../config.ts";
 
 export function createOAuthClient(config: Config, client: { clientId?: string; clientSecret?: string; redirectUri?: string } = {}): OAuth2Client {
   return new OAuth2Client({

@@ -1,10 +1,10 @@
 // The guide's optional post-processing once a message is stored: add a label (e.g. "Ticketed",
 // created when missing) and/or remove UNREAD. Needs the gmail.modify scope. A failure here never
 // holds mail back: it is logged on the source and the sync goes on.
-import type { Context } from "../../context.js";
-import { errorLog } from "../../db/schema.js";
-import { classifyGmailError } from "./gmail-failure.js";
-import type { GmailSession } from "./gmail-session.js";
+import type { Context } from "../../context.ts";
+import { errorLog } from "../../db/schema.ts";
+import { classifyGmailError } from "./gmail-failure.ts";
+import type { GmailSession } from "./gmail-session.ts";
 
 export type PostProcessor = (messageId: string) => Promise<void>;
 

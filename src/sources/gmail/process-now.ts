@@ -1,10 +1,10 @@
 // "Process Now" on a Gmail source (POST /api/sources/:id/process sets sync_requested_at and wakes
 // "sync"): the request becomes a forced sync of that mailbox.
 import { and, eq, isNotNull } from "drizzle-orm";
-import type { Context } from "../../context.js";
-import { mailSources } from "../../db/schema.js";
-import { takeSyncRequest } from "../source-status.js";
-import { requestGmailSync } from "./sync-requests.js";
+import type { Context } from "../../context.ts";
+import { mailSources } from "../../db/schema.ts";
+import { takeSyncRequest } from "../source-status.ts";
+import { requestGmailSync } from "./sync-requests.ts";
 
 export async function takeProcessNowRequests(ctx: Context): Promise<number> {
   const rows = await ctx.db

@@ -3,9 +3,9 @@
 // the sync request it implies is committed; a database failure nacks it, so Pub/Sub redelivers.
 // PUBSUB_EMULATOR_HOST points the client at an emulator (the fake in tests), without credentials.
 import type { Message } from "@google-cloud/pubsub";
-import type { Context } from "../../context.js";
-import { acceptGmailNotification } from "./accept-notification.js";
-import { decodeGmailNotification } from "./gmail-notification.js";
+import type { Context } from "../../context.ts";
+import { acceptGmailNotification } from "./accept-notification.ts";
+import { decodeGmailNotification } from "./gmail-notification.ts";
 
 export type PullSubscriber = { subscriptionName: string; isOpen(): boolean; close(): Promise<void> };
 

@@ -1,13 +1,13 @@
 // Renews a Gmail watch: users.watch again (Gmail replaces the mailbox's watch and sets a new
 // 7-day expiry). The cursor is not touched: a renewal never skips mail. The caller (the shared
 // renewal pass, or POST /api/subscriptions/renew) records the new expiry or the failure.
-import type { Context } from "../../context.js";
-import type { pushSubscriptions } from "../../db/schema.js";
-import { findSource } from "../../db/sources.js";
-import { setSourceStatus } from "../source-status.js";
-import { openGmailSession } from "./gmail-session.js";
-import { openGmailSource } from "./gmail-source.js";
-import { saveWatch, watchInbox } from "./watch.js";
+import type { Context } from "../../context.ts";
+import type { pushSubscriptions } from "../../db/schema.ts";
+import { findSource } from "../../db/sources.ts";
+import { setSourceStatus } from "../source-status.ts";
+import { openGmailSession } from "./gmail-session.ts";
+import { openGmailSource } from "./gmail-source.ts";
+import { saveWatch, watchInbox } from "./watch.ts";
 
 export type SubscriptionRow = typeof pushSubscriptions.$inferSelect;
 export type RenewResult = { ok: true; expiresAt: Date } | { ok: false; error: { code: string; message: string } };

@@ -1,13 +1,13 @@
 // Public (non-admin) endpoints of the Gmail source: the OAuth callback and Pub/Sub push.
 // Mounted at the app root before any JSON parser: the push route parses its own body.
 import express, { Router } from "express";
-import type { Context } from "../../context.js";
-import { acceptGmailNotification } from "./accept-notification.js";
-import { authorizationPage } from "./authorization-page.js";
-import { completeGmailAuthorization } from "./complete-authorization.js";
-import { OAUTH_CALLBACK_PATH, PUSH_PATH } from "./gmail-constants.js";
-import { decodeGmailNotification } from "./gmail-notification.js";
-import { createPushVerifier } from "./verify-push-token.js";
+import type { Context } from "../../context.ts";
+import { acceptGmailNotification } from "./accept-notification.ts";
+import { authorizationPage } from "./authorization-page.ts";
+import { completeGmailAuthorization } from "./complete-authorization.ts";
+import { OAUTH_CALLBACK_PATH, PUSH_PATH } from "./gmail-constants.ts";
+import { decodeGmailNotification } from "./gmail-notification.ts";
+import { createPushVerifier } from "./verify-push-token.ts";
 
 export function gmailRoutes(ctx: Context): Router {
   const router = Router();

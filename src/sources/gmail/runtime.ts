@@ -2,13 +2,13 @@
 // requests (woken on "sync"), Process Now, and the periodic supervisor pass (start-up catch-up,
 // safety net, missing watches, pull subscribers, users.stop of deleted sources). Renewal of
 // existing watches is the shared pass over every push subscription (../renew-subscriptions.ts).
-import type { Context } from "../../context.js";
-import type { Runtime } from "../../runtime.js";
-import { startWorkLoop } from "../../scheduler/work-loop.js";
-import { takeProcessNowRequests } from "./process-now.js";
-import { SAFETY_NET_INTERVAL_MS } from "./supervision-timing.js";
-import { closeSubscribers, newSupervisorState, superviseGmailSources } from "./supervise-sources.js";
-import { createSyncWorker } from "./sync-worker.js";
+import type { Context } from "../../context.ts";
+import type { Runtime } from "../../runtime.ts";
+import { startWorkLoop } from "../../scheduler/work-loop.ts";
+import { takeProcessNowRequests } from "./process-now.ts";
+import { SAFETY_NET_INTERVAL_MS } from "./supervision-timing.ts";
+import { closeSubscribers, newSupervisorState, superviseGmailSources } from "./supervise-sources.ts";
+import { createSyncWorker } from "./sync-worker.ts";
 
 export type GmailRuntimeOptions = {
   /** Parallel syncs (of different mailboxes: one mailbox is never synced twice at once). */

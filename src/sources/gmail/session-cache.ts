@@ -2,9 +2,9 @@
 // access token and the API client are built once, not per notification. A session is replaced as
 // soon as the stored settings or secrets differ from the ones it was built from (a new
 // authorization, a PATCH, a refreshed token written by another instance).
-import type { Context } from "../../context.js";
-import type { SourceRecord } from "../../db/sources.js";
-import { openGmailSession, type GmailSession } from "./gmail-session.js";
+import type { Context } from "../../context.ts";
+import type { SourceRecord } from "../../db/sources.ts";
+import { openGmailSession, type GmailSession } from "./gmail-session.ts";
 
 export type SessionCache = { session(row: SourceRecord): GmailSession; forget(sourceId: string): void };
 

@@ -1,13 +1,13 @@
 // Gmail messages into the durable intake, idempotent on the Gmail message id: fetched raw,
 // stored, the pipeline woken at once for each, then post-processed.
 import { and, eq, inArray } from "drizzle-orm";
-import type { Context } from "../../context.js";
-import { storeInbound } from "../../db/inbound-store.js";
-import { errorLog, inboundMessages } from "../../db/schema.js";
-import { fetchRawMessage } from "./fetch-raw-message.js";
-import type { GmailSession } from "./gmail-session.js";
-import { isSkippedByLabels } from "./history-plan.js";
-import { createPostProcessor } from "./post-process.js";
+import type { Context } from "../../context.ts";
+import { storeInbound } from "../../db/inbound-store.ts";
+import { errorLog, inboundMessages } from "../../db/schema.ts";
+import { fetchRawMessage } from "./fetch-raw-message.ts";
+import type { GmailSession } from "./gmail-session.ts";
+import { isSkippedByLabels } from "./history-plan.ts";
+import { createPostProcessor } from "./post-process.ts";
 
 /** Stores the messages (in the given order); returns how many were new. */
 export async function storeMessages(ctx: Context, session: GmailSession, ids: readonly string[]): Promise<number> {

@@ -3,17 +3,17 @@
 // Pub/Sub is silent), a watch for a source that has a topic but no watch yet, the pull
 // subscribers wanted, and users.stop for sources deleted since the last pass.
 import { eq } from "drizzle-orm";
-import type { Context } from "../../context.js";
-import { mailSources, pushSubscriptions } from "../../db/schema.js";
-import type { SourceRecord } from "../../db/sources.js";
-import { recordCreationFailure } from "../renew-subscriptions.js";
-import type { Schedule } from "../source-config.js";
-import { openGmailSession } from "./gmail-session.js";
-import { openGmailSource } from "./gmail-source.js";
-import { startPullSubscriber, type PullSubscriber } from "./pull-subscriber.js";
-import { requestGmailSync } from "./sync-requests.js";
-import { saveWatch, stopWatch, watchInbox } from "./watch.js";
-import { isSafetyNetDue, watchRetryDelayMs } from "./supervision-timing.js";
+import type { Context } from "../../context.ts";
+import { mailSources, pushSubscriptions } from "../../db/schema.ts";
+import type { SourceRecord } from "../../db/sources.ts";
+import { recordCreationFailure } from "../renew-subscriptions.ts";
+import type { Schedule } from "../source-config.ts";
+import { openGmailSession } from "./gmail-session.ts";
+import { openGmailSource } from "./gmail-source.ts";
+import { startPullSubscriber, type PullSubscriber } from "./pull-subscriber.ts";
+import { requestGmailSync } from "./sync-requests.ts";
+import { saveWatch, stopWatch, watchInbox } from "./watch.ts";
+import { isSafetyNetDue, watchRetryDelayMs } from "./supervision-timing.ts";
 
 export type SupervisorState = {
   safetyNetIntervalMs: number;

@@ -4,15 +4,15 @@
 // is older than Gmail keeps: a bounded resync lists the inbox since the mailbox was last caught up
 // and takes a new baseline, so nothing is skipped and nothing is stored twice.
 import type { gmail_v1 } from "googleapis";
-import type { Context } from "../../context.js";
-import type { SourceRecord } from "../../db/sources.js";
-import { saveCursor } from "./cursor-store.js";
-import { classifyGmailError, type GmailFailure } from "./gmail-failure.js";
-import { openGmailSession, type GmailSession } from "./gmail-session.js";
-import { messagesToFetch } from "./history-plan.js";
-import { resyncQuery, resyncSince } from "./resync-window.js";
-import { storeMessages, unseenIds } from "./store-messages.js";
-import { historyIdOf, needsSync, type SyncPayload } from "./sync-decision.js";
+import type { Context } from "../../context.ts";
+import type { SourceRecord } from "../../db/sources.ts";
+import { saveCursor } from "./cursor-store.ts";
+import { classifyGmailError, type GmailFailure } from "./gmail-failure.ts";
+import { openGmailSession, type GmailSession } from "./gmail-session.ts";
+import { messagesToFetch } from "./history-plan.ts";
+import { resyncQuery, resyncSince } from "./resync-window.ts";
+import { storeMessages, unseenIds } from "./store-messages.ts";
+import { historyIdOf, needsSync, type SyncPayload } from "./sync-decision.ts";
 
 export type SyncOutcome =
   | { kind: "synced"; stored: number; historyId: string }

@@ -4,9 +4,9 @@
 // only if the token is still the one it started with, so a notification that came during the sync
 // makes it run once more. A claimed row is leased by moving next_attempt_at ahead.
 import { randomBytes } from "node:crypto";
-import { queryRows, sql, type Executor } from "../../db/client.js";
-import { SYNC_REQUEST_KEY, SYNC_REQUEST_KIND } from "./gmail-constants.js";
-import type { SyncPayload } from "./sync-decision.js";
+import { queryRows, sql, type Executor } from "../../db/client.ts";
+import { SYNC_REQUEST_KEY, SYNC_REQUEST_KIND } from "./gmail-constants.ts";
+import type { SyncPayload } from "./sync-decision.ts";
 
 /** A claimed request is leased this long, and the lease is extended while its sync runs; an instance that dies lets it lapse. */
 export const SYNC_LEASE_MS = 60_000;

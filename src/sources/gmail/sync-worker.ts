@@ -1,14 +1,14 @@
 // The sync worker: takes a due sync request, runs one sync of that mailbox (never two at once in
 // this process), and settles the request and the source's status from the outcome.
-import type { Context } from "../../context.js";
-import { findSource, type SourceRecord } from "../../db/sources.js";
-import { setSourceStatus } from "../source-status.js";
-import type { GmailFailure } from "./gmail-failure.js";
-import { openGmailSource } from "./gmail-source.js";
-import { createSessionCache, type SessionCache } from "./session-cache.js";
-import { syncMailbox } from "./sync-mailbox.js";
-import { syncRetryDelayMs } from "./sync-backoff.js";
-import { claimGmailSync, completeGmailSync, deferGmailSync, dropGmailSync, extendGmailSyncLease, SYNC_LEASE_MS, type ClaimedSync } from "./sync-requests.js";
+import type { Context } from "../../context.ts";
+import { findSource, type SourceRecord } from "../../db/sources.ts";
+import { setSourceStatus } from "../source-status.ts";
+import type { GmailFailure } from "./gmail-failure.ts";
+import { openGmailSource } from "./gmail-source.ts";
+import { createSessionCache, type SessionCache } from "./session-cache.ts";
+import { syncMailbox } from "./sync-mailbox.ts";
+import { syncRetryDelayMs } from "./sync-backoff.ts";
+import { claimGmailSync, completeGmailSync, deferGmailSync, dropGmailSync, extendGmailSyncLease, SYNC_LEASE_MS, type ClaimedSync } from "./sync-requests.ts";
 
 /** After this many failed tries in a row, a transient failure shows as the source's error. */
 const TRANSIENT_FAILURES_BEFORE_ERROR = 5;

@@ -1,14 +1,14 @@
 // "Test Connection" for Gmail: with the stored authorization, read the mailbox's profile and say
 // what mailgate sees (address, message count, the watch), or what to fix.
 import { eq } from "drizzle-orm";
-import type { Context } from "../../context.js";
-import { pushSubscriptions } from "../../db/schema.js";
-import type { SourceRecord } from "../../db/sources.js";
-import { setSourceStatus } from "../source-status.js";
-import type { ConnectionTestResult } from "../test-connection.js";
-import { classifyGmailError } from "./gmail-failure.js";
-import { openGmailSession } from "./gmail-session.js";
-import { openGmailSource } from "./gmail-source.js";
+import type { Context } from "../../context.ts";
+import { pushSubscriptions } from "../../db/schema.ts";
+import type { SourceRecord } from "../../db/sources.ts";
+import { setSourceStatus } from "../source-status.ts";
+import type { ConnectionTestResult } from "../test-connection.ts";
+import { classifyGmailError } from "./gmail-failure.ts";
+import { openGmailSession } from "./gmail-session.ts";
+import { openGmailSource } from "./gmail-source.ts";
 
 export async function testGmailConnection(ctx: Context, source: SourceRecord): Promise<ConnectionTestResult> {
   const { config, secrets } = openGmailSource(ctx, source);

@@ -1,10 +1,10 @@
 // Tokens live in the source's sealed secrets JSON; a refresh replaces the access token there, so a
 // restart does not need a refresh (and a rotated refresh token is never lost).
 import { eq } from "drizzle-orm";
-import type { Context } from "../../context.js";
-import { mailSources } from "../../db/schema.js";
-import { mergeTokens, type GmailTokens } from "./gmail-source.js";
-import type { GmailSecrets } from "../source-config.js";
+import type { Context } from "../../context.ts";
+import { mailSources } from "../../db/schema.ts";
+import { mergeTokens, type GmailTokens } from "./gmail-source.ts";
+import type { GmailSecrets } from "../source-config.ts";
 
 export async function saveTokens(ctx: Context, sourceId: string, fresh: GmailTokens): Promise<void> {
   await ctx.db.transaction(async (tx) => {

@@ -1,9 +1,9 @@
 // Authenticates a Pub/Sub push: the OIDC token in Authorization is verified by google-auth-library
 // (signature against the certs at GOOGLE_OAUTH_CERTS_URL, issuer, expiry, audience
 // GMAIL_PUSH_AUDIENCE), then its claims must name the push subscription's service account.
-import type { Config } from "../../config.js";
-import { createOAuthClient } from "./oauth-client.js";
-import { checkPushClaims } from "./push-claims.js";
+import type { Config } from "../../config.ts";
+import { createOAuthClient } from "./oauth-client.ts";
+import { checkPushClaims } from "./push-claims.ts";
 
 export type PushVerdict = { ok: true } | { ok: false; status: 401 | 503; reason: string };
 export type PushVerifier = (authorization: string | undefined) => Promise<PushVerdict>;

@@ -1,6 +1,6 @@
 // A watch that Gmail refused, told as what the administrator has to fix in Google Cloud.
-import { GMAIL_PUBLISHER } from "./gmail-constants.js";
-import type { GmailFailure } from "./gmail-failure.js";
+import { GMAIL_PUBLISHER } from "./gmail-constants.ts";
+import type { GmailFailure } from "./gmail-failure.ts";
 
 export function describeWatchFailure(failure: GmailFailure, topicName: string): { code: string; message: string } {
   const text = failure.message;

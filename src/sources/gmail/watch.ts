@@ -1,11 +1,11 @@
 // users.watch on the INBOX to the configured Pub/Sub topic, and its row in push_subscriptions
 // (external id: the mailbox address, as Gmail keeps one watch per mailbox). users.stop ends it.
 import { sql } from "drizzle-orm";
-import type { Context } from "../../context.js";
-import type { Executor } from "../../db/client.js";
-import { classifyGmailError, type GmailFailure } from "./gmail-failure.js";
-import type { GmailSession } from "./gmail-session.js";
-import { describeWatchFailure } from "./watch-failure.js";
+import type { Context } from "../../context.ts";
+import type { Executor } from "../../db/client.ts";
+import { classifyGmailError, type GmailFailure } from "./gmail-failure.ts";
+import type { GmailSession } from "./gmail-session.ts";
+import { describeWatchFailure } from "./watch-failure.ts";
 
 export type WatchResult =
   | { ok: true; historyId: string; expiresAt: Date }

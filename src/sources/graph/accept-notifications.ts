@@ -3,11 +3,11 @@
 // implies as durable requests. Only then does the route answer 202. Forged or stale
 // notifications are ignored, logged as security events, and kept in the error log.
 import { and, eq, inArray } from "drizzle-orm";
-import type { Context } from "../../context.js";
-import { errorLog, pushSubscriptions } from "../../db/schema.js";
-import { clientStateMatches } from "./client-state.js";
-import { isLifecycleEvent, messageIdOf, type ChangeNotification, type LifecycleNotification } from "./graph-notifications.js";
-import { GRAPH_LIFECYCLE, requestCatchUp, requestNotifiedFetches, requestRerunnable } from "./graph-work-queue.js";
+import type { Context } from "../../context.ts";
+import { errorLog, pushSubscriptions } from "../../db/schema.ts";
+import { clientStateMatches } from "./client-state.ts";
+import { isLifecycleEvent, messageIdOf, type ChangeNotification, type LifecycleNotification } from "./graph-notifications.ts";
+import { GRAPH_LIFECYCLE, requestCatchUp, requestNotifiedFetches, requestRerunnable } from "./graph-work-queue.ts";
 
 export type Accepted = { accepted: number; rejected: number };
 

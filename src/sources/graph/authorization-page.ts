@@ -1,6 +1,6 @@
 // The page the administrator's browser lands on after Microsoft's sign-in.
-import type { AuthorizationOutcome } from "./complete-authorization.js";
-import { oauthResultPage as page } from "../oauth-result-page.js";
+import type { AuthorizationOutcome } from "./complete-authorization.ts";
+import { oauthResultPage as page } from "../oauth-result-page.ts";
 
 export function authorizationPage(outcome: AuthorizationOutcome): { status: number; html: string } {
   switch (outcome.kind) {

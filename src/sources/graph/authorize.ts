@@ -1,9 +1,9 @@
-import type { Context } from "../../context.js";
-import type { SourceRecord } from "../../db/sources.js";
-import { unprocessable } from "../../errors.js";
-import { beginAuthorization } from "../oauth-state.js";
-import type { GraphConfig } from "../source-config.js";
-import { authorizationUrl, OAUTH_CALLBACK_PATH } from "./graph-endpoints.js";
+import type { Context } from "../../context.ts";
+import type { SourceRecord } from "../../db/sources.ts";
+import { unprocessable } from "../../errors.ts";
+import { beginAuthorization } from "../oauth-state.ts";
+import type { GraphConfig } from "../source-config.ts";
+import { authorizationUrl, OAUTH_CALLBACK_PATH } from "./graph-endpoints.ts";
 
 /** "Authorize" / "Re-authorize": returns Microsoft's consent URL for this source (code flow, PKCE, single-use state). */
 export async function authorizeGraph(ctx: Context, source: SourceRecord): Promise<{ authorizationUrl: string }> {

@@ -3,13 +3,13 @@
 // so the cursor never gets ahead of durable work. A lost delta state (410, SyncStateNotFound)
 // restarts from the watermark: a bounded resync by receivedDateTime, harmless for mail already stored.
 import { eq } from "drizzle-orm";
-import type { Context } from "../../context.js";
-import { mailSources } from "../../db/schema.js";
-import type { Executor } from "../../db/client.js";
-import { markSynced, setSourceStatus } from "../source-status.js";
-import { IMMUTABLE_ID_PREFERENCE } from "./graph-endpoints.js";
-import { completeGraphWork, requestCatchUp, requestFetches, type GraphWork } from "./graph-work-queue.js";
-import { requestTimeout, type GraphSession } from "./graph-session.js";
+import type { Context } from "../../context.ts";
+import { mailSources } from "../../db/schema.ts";
+import type { Executor } from "../../db/client.ts";
+import { markSynced, setSourceStatus } from "../source-status.ts";
+import { IMMUTABLE_ID_PREFERENCE } from "./graph-endpoints.ts";
+import { completeGraphWork, requestCatchUp, requestFetches, type GraphWork } from "./graph-work-queue.ts";
+import { requestTimeout, type GraphSession } from "./graph-session.ts";
 import {
   catchUpStart,
   cursorAfterPage,
@@ -18,7 +18,7 @@ import {
   parseGraphCursor,
   resyncSince,
   type GraphCursor,
-} from "./delta-cursor.js";
+} from "./delta-cursor.ts";
 
 /** Pages per run; a longer backlog continues in a fresh run (the cursor holds the nextLink). */
 const MAX_PAGES_PER_RUN = 200;

@@ -3,19 +3,19 @@
 // a subscription and a catch-up (unless it is manual). A re-authorization keeps the cursor, so the
 // catch-up covers whatever arrived while the grant was broken.
 import { eq } from "drizzle-orm";
-import type { Context } from "../../context.js";
-import { mailSources } from "../../db/schema.js";
-import { consumeAuthorization } from "../oauth-state.js";
-import type { GraphConfig, GraphSecrets } from "../source-config.js";
-import { setSourceStatus } from "../source-status.js";
-import { listSubscriptions, recordCreationFailure, renewSubscription } from "../renew-subscriptions.js";
-import { saveCursor } from "./catch-up.js";
-import { parseGraphCursor } from "./delta-cursor.js";
-import { createGraphSubscription } from "./graph-subscription.js";
-import { writeTokens } from "./graph-tokens.js";
-import { releaseGraphWork, requestCatchUp } from "./graph-work-queue.js";
-import { collectsContinuously } from "./safety-net.js";
-import { redeemAuthorizationCode, TokenEndpointError } from "./token-endpoint.js";
+import type { Context } from "../../context.ts";
+import { mailSources } from "../../db/schema.ts";
+import { consumeAuthorization } from "../oauth-state.ts";
+import type { GraphConfig, GraphSecrets } from "../source-config.ts";
+import { setSourceStatus } from "../source-status.ts";
+import { listSubscriptions, recordCreationFailure, renewSubscription } from "../renew-subscriptions.ts";
+import { saveCursor } from "./catch-up.ts";
+import { parseGraphCursor } from "./delta-cursor.ts";
+import { createGraphSubscription } from "./graph-subscription.ts";
+import { writeTokens } from "./graph-tokens.ts";
+import { releaseGraphWork, requestCatchUp } from "./graph-work-queue.ts";
+import { collectsContinuously } from "./safety-net.ts";
+import { redeemAuthorizationCode, TokenEndpointError } from "./token-endpoint.ts";
 
 export type AuthorizationOutcome =
   | { kind: "connected"; sourceId: string; address: string; subscription: { ok: boolean; message?: string } | null }

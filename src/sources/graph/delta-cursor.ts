@@ -5,7 +5,7 @@
 //   roundStartedAt  with nextLink: when the round began, the watermark it will leave behind
 //   watermark   when the last complete catch-up started: a resync after a lost delta token, or
 //               the first catch-up after authorization, asks for mail received since then
-import { INBOX_MESSAGES } from "./graph-endpoints.js";
+import { INBOX_MESSAGES } from "./graph-endpoints.ts";
 
 export type GraphCursor = { deltaLink?: string; nextLink?: string; roundStartedAt?: string; watermark?: string };
 

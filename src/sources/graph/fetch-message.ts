@@ -2,11 +2,11 @@
 // id in the same transaction that completes the request. Repeats and created+updated pairs fold:
 // an id already stored is not fetched again.
 import { ResponseType } from "@microsoft/microsoft-graph-client";
-import type { Context } from "../../context.js";
-import { storeInbound } from "../../db/inbound-store.js";
-import { errorLog } from "../../db/schema.js";
-import { completeGraphWork, type GraphWork } from "./graph-work-queue.js";
-import { HttpFailure, requestTimeout, type GraphSession } from "./graph-session.js";
+import type { Context } from "../../context.ts";
+import { storeInbound } from "../../db/inbound-store.ts";
+import { errorLog } from "../../db/schema.ts";
+import { completeGraphWork, type GraphWork } from "./graph-work-queue.ts";
+import { HttpFailure, requestTimeout, type GraphSession } from "./graph-session.ts";
 
 export type FetchOutcome =
   | { kind: "stored"; inboundMessageId: string }

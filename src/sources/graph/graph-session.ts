@@ -3,11 +3,11 @@
 // configured one), immutable ids asked for on every request, and the client's RetryHandler
 // honouring Retry-After on 429, 503 and 504 (three retries) before a failure reaches us.
 import { Client, GraphError, type AuthenticationProvider } from "@microsoft/microsoft-graph-client";
-import type { Context } from "../../context.js";
-import { classifyGraphFailure, type GraphFailure } from "./graph-failure.js";
-import { IMMUTABLE_ID_PREFERENCE, splitGraphApiUrl } from "./graph-endpoints.js";
-import { forgetAccessToken, graphAccessToken, GraphNotAuthorizedError } from "./graph-tokens.js";
-import { TokenEndpointError } from "./token-endpoint.js";
+import type { Context } from "../../context.ts";
+import { classifyGraphFailure, type GraphFailure } from "./graph-failure.ts";
+import { IMMUTABLE_ID_PREFERENCE, splitGraphApiUrl } from "./graph-endpoints.ts";
+import { forgetAccessToken, graphAccessToken, GraphNotAuthorizedError } from "./graph-tokens.ts";
+import { TokenEndpointError } from "./token-endpoint.ts";
 
 /** A request that hangs is abandoned after this long and retried as transient. */
 export const GRAPH_REQUEST_TIMEOUT_MS = 60_000;
@@ -77,14 +77,16 @@ function describeFailure(err: unknown, now: Date): GraphFailure {
 
 /** A non-2xx answer read through ResponseType.RAW (the client then leaves the response to us). */
 export class HttpFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string | null,
-    message: string,
-    readonly retryAfter: string | null,
-  ) {
+  readonly status: number;
+  readonly code: string | null;
+  readonly retryAfter: string | null;
+
+  constructor(status: number, code: string | null, message: string, retryAfter: string | null) {
     super(message);
     this.name = "HttpFailure";
+    this.status = status;
+    this.code = code;
+    this.retryAfter = retryAfter;
   }
 
   static async from(res: Response, what: string): Promise<HttpFailure> {

@@ -3,15 +3,15 @@
 // that expired, or that Graph removed or no longer knows, is created anew in place of the old row,
 // followed by a catch-up for the mail of the gap.
 import { and, eq } from "drizzle-orm";
-import type { Context } from "../../context.js";
-import { pushSubscriptions } from "../../db/schema.js";
-import type { RenewResult, SubscriptionRow } from "../gmail/renew.js";
-import { hasExpired } from "../renewal-due.js";
-import { pushEndpointProblem } from "./graph-endpoints.js";
-import type { GraphFailure } from "./graph-failure.js";
-import { requestCatchUp } from "./graph-work-queue.js";
-import { openGraphSession, requestTimeout, type GraphSession } from "./graph-session.js";
-import { newClientState, subscriptionExpiry, subscriptionRequest } from "./subscription-request.js";
+import type { Context } from "../../context.ts";
+import { pushSubscriptions } from "../../db/schema.ts";
+import type { RenewResult, SubscriptionRow } from "../gmail/renew.ts";
+import { hasExpired } from "../renewal-due.ts";
+import { pushEndpointProblem } from "./graph-endpoints.ts";
+import type { GraphFailure } from "./graph-failure.ts";
+import { requestCatchUp } from "./graph-work-queue.ts";
+import { openGraphSession, requestTimeout, type GraphSession } from "./graph-session.ts";
+import { newClientState, subscriptionExpiry, subscriptionRequest } from "./subscription-request.ts";
 
 type GraphSubscriptionBody = { id: string; expirationDateTime: string; resource?: string };
 

@@ -2,12 +2,12 @@
 // in memory until shortly before it expires. Refreshing happens under the source's row lock, so two
 // workers (or two instances) never spend the same refresh token: Microsoft rotates it on every use.
 import { eq } from "drizzle-orm";
-import type { Context } from "../../context.js";
-import { mailSources } from "../../db/schema.js";
-import type { Executor } from "../../db/client.js";
-import type { GraphConfig, GraphSecrets } from "../source-config.js";
-import { setSourceStatus } from "../source-status.js";
-import { redeemRefreshToken, TokenEndpointError, type GraphTokens } from "./token-endpoint.js";
+import type { Context } from "../../context.ts";
+import { mailSources } from "../../db/schema.ts";
+import type { Executor } from "../../db/client.ts";
+import type { GraphConfig, GraphSecrets } from "../source-config.ts";
+import { setSourceStatus } from "../source-status.ts";
+import { redeemRefreshToken, TokenEndpointError, type GraphTokens } from "./token-endpoint.ts";
 
 /** Refresh this long before the access token expires, so no request carries a dying token. */
 const REFRESH_EARLY_MS = 2 * 60_000;

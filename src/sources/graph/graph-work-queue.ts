@@ -8,8 +8,8 @@
 // comes due again by itself. Repeats fold into one row (unique on source, kind, key).
 import { randomBytes } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { queryRows, type Executor } from "../../db/client.js";
-import { inboundMessages, syncRequests } from "../../db/schema.js";
+import { queryRows, type Executor } from "../../db/client.ts";
+import { inboundMessages, syncRequests } from "../../db/schema.ts";
 
 export const GRAPH_FETCH = "graph_fetch";
 export const GRAPH_CATCH_UP = "graph_catch_up";

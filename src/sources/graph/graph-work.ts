@@ -2,14 +2,14 @@
 // waits for Retry-After; a revoked grant waits for re-authorization (the source is needs_reauth
 // and its work is not claimed); anything else backs off, and a catch-up that keeps failing marks
 // the source as failing.
-import type { Context } from "../../context.js";
-import { setSourceStatus } from "../source-status.js";
-import { backoffMs, type GraphFailure } from "./graph-failure.js";
-import { catchUpGraphSource } from "./catch-up.js";
-import { fetchGraphMessage } from "./fetch-message.js";
-import { handleLifecycleEvent } from "./lifecycle.js";
-import { openGraphSession } from "./graph-session.js";
-import { claimGraphWork, deferGraphWork, GRAPH_CATCH_UP, GRAPH_FETCH, type GraphWork } from "./graph-work-queue.js";
+import type { Context } from "../../context.ts";
+import { setSourceStatus } from "../source-status.ts";
+import { backoffMs, type GraphFailure } from "./graph-failure.ts";
+import { catchUpGraphSource } from "./catch-up.ts";
+import { fetchGraphMessage } from "./fetch-message.ts";
+import { handleLifecycleEvent } from "./lifecycle.ts";
+import { openGraphSession } from "./graph-session.ts";
+import { claimGraphWork, deferGraphWork, GRAPH_CATCH_UP, GRAPH_FETCH, type GraphWork } from "./graph-work-queue.ts";
 
 /** How long a claimed item stays leased to its worker; a crashed worker's item comes due after it. */
 const LEASE_MS = 5 * 60_000;

@@ -3,10 +3,10 @@
 //   subscriptionRemoved      create a new one (which asks for a catch-up of the gap)
 //   missed                   is not handled here: routes.ts turns it into a catch-up directly
 import { and, eq } from "drizzle-orm";
-import type { Context } from "../../context.js";
-import { pushSubscriptions } from "../../db/schema.js";
-import { renewSubscription } from "../renew-subscriptions.js";
-import { completeGraphWork, type GraphWork } from "./graph-work-queue.js";
+import type { Context } from "../../context.ts";
+import { pushSubscriptions } from "../../db/schema.ts";
+import { renewSubscription } from "../renew-subscriptions.ts";
+import { completeGraphWork, type GraphWork } from "./graph-work-queue.ts";
 
 export async function handleLifecycleEvent(ctx: Context, work: GraphWork): Promise<void> {
   const event = String(work.payload.event ?? "");

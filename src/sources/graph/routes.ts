@@ -2,13 +2,13 @@
 // Mounted before any JSON parser: the push endpoints read their raw body themselves, and answer
 // Graph's validation handshake (a `validationToken` query) before reading any body at all.
 import express, { Router, type NextFunction, type Request, type Response } from "express";
-import type { Context } from "../../context.js";
-import { AppError } from "../../errors.js";
-import { acceptChangeNotifications, acceptLifecycleNotifications, type Accepted } from "./accept-notifications.js";
-import { completeGraphAuthorization } from "./complete-authorization.js";
-import { OAUTH_CALLBACK_PATH } from "./graph-endpoints.js";
-import { parseChangeNotifications, parseLifecycleNotifications, type Parsed } from "./graph-notifications.js";
-import { authorizationPage } from "./authorization-page.js";
+import type { Context } from "../../context.ts";
+import { AppError } from "../../errors.ts";
+import { acceptChangeNotifications, acceptLifecycleNotifications, type Accepted } from "./accept-notifications.ts";
+import { completeGraphAuthorization } from "./complete-authorization.ts";
+import { OAUTH_CALLBACK_PATH } from "./graph-endpoints.ts";
+import { parseChangeNotifications, parseLifecycleNotifications, type Parsed } from "./graph-notifications.ts";
+import { authorizationPage } from "./authorization-page.ts";
 
 const MAX_NOTIFICATION_BYTES = 4 * 1024 * 1024;
 

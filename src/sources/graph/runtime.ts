@@ -3,13 +3,13 @@
 // lease, the periodic pass over sources and the renewal of every push subscription (Graph and Gmail).
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { Context } from "../../context.js";
-import type { Runtime } from "../../runtime.js";
-import { acquireLease, releaseLease } from "../../scheduler/leases.js";
-import { startWorkLoop } from "../../scheduler/work-loop.js";
-import { createRenewalBackoff, renewDueSubscriptions } from "../renew-subscriptions.js";
-import { createGraphWorker } from "./graph-work.js";
-import { hasProcessNowRequest, newSupervisorState, superviseGraphSources } from "./supervise-sources.js";
+import type { Context } from "../../context.ts";
+import type { Runtime } from "../../runtime.ts";
+import { acquireLease, releaseLease } from "../../scheduler/leases.ts";
+import { startWorkLoop } from "../../scheduler/work-loop.ts";
+import { createRenewalBackoff, renewDueSubscriptions } from "../renew-subscriptions.ts";
+import { createGraphWorker } from "./graph-work.ts";
+import { hasProcessNowRequest, newSupervisorState, superviseGraphSources } from "./supervise-sources.ts";
 
 export type GraphRuntimeOptions = {
   /** Parallel Graph workers (fetches overlap their network time even on the embedded database). */

@@ -1,6 +1,6 @@
 // The body of POST /subscriptions, and the clientState that authenticates what Graph sends back.
 import { randomBytes } from "node:crypto";
-import { INBOX_MESSAGES, pushUrls } from "./graph-endpoints.js";
+import { INBOX_MESSAGES, pushUrls } from "./graph-endpoints.ts";
 
 /** Graph's ceiling for Outlook message subscriptions, in minutes (just under 7 days). */
 export const MAX_SUBSCRIPTION_MINUTES = 10_070;

@@ -3,15 +3,15 @@
 // as the 5-minute safety net, and a subscription; for manual ones, no subscription; for all, a
 // catch-up on "Process Now".
 import { and, eq, isNotNull, ne } from "drizzle-orm";
-import type { Context } from "../../context.js";
-import { mailSources, pushSubscriptions } from "../../db/schema.js";
-import { takeSyncRequest } from "../source-status.js";
-import { recordCreationFailure } from "../renew-subscriptions.js";
-import { createGraphSubscription, deleteGraphSubscription } from "./graph-subscription.js";
-import { hasGraphTokens } from "./graph-tokens.js";
-import { requestCatchUp } from "./graph-work-queue.js";
-import { collectsContinuously, isSafetyNetDue } from "./safety-net.js";
-import { renewalRetryDelayMs } from "../renewal-due.js";
+import type { Context } from "../../context.ts";
+import { mailSources, pushSubscriptions } from "../../db/schema.ts";
+import { takeSyncRequest } from "../source-status.ts";
+import { recordCreationFailure } from "../renew-subscriptions.ts";
+import { createGraphSubscription, deleteGraphSubscription } from "./graph-subscription.ts";
+import { hasGraphTokens } from "./graph-tokens.ts";
+import { requestCatchUp } from "./graph-work-queue.ts";
+import { collectsContinuously, isSafetyNetDue } from "./safety-net.ts";
+import { renewalRetryDelayMs } from "../renewal-due.ts";
 
 export type SupervisorState = {
   /** Sources caught up since this instance took over: the rest get a catch-up "after start". */

@@ -1,8 +1,8 @@
-import type { Context } from "../../context.js";
-import type { SourceRecord } from "../../db/sources.js";
-import type { ConnectionTestResult } from "../test-connection.js";
-import { hasGraphTokens } from "./graph-tokens.js";
-import { openGraphSession, requestTimeout } from "./graph-session.js";
+import type { Context } from "../../context.ts";
+import type { SourceRecord } from "../../db/sources.ts";
+import type { ConnectionTestResult } from "../test-connection.ts";
+import { hasGraphTokens } from "./graph-tokens.ts";
+import { openGraphSession, requestTimeout } from "./graph-session.ts";
 
 /** "Test Connection": signs in with the stored grant (refreshing it) and reads the mailbox's profile. */
 export async function testGraphConnection(ctx: Context, source: SourceRecord): Promise<ConnectionTestResult> {

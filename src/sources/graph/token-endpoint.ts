@@ -1,6 +1,6 @@
 // The identity platform's token endpoint: redeem an authorization code (with the PKCE verifier),
 // or a refresh token. Microsoft rotates refresh tokens: every answer carries the one to use next.
-import { GRAPH_SCOPES, tokenUrl } from "./graph-endpoints.js";
+import { GRAPH_SCOPES, tokenUrl } from "./graph-endpoints.ts";
 
 export type GraphTokens = {
   accessToken: string;
@@ -12,13 +12,16 @@ export type GraphTokens = {
 
 /** The token endpoint said no: `error` is OAuth's code (invalid_grant, invalid_client, ...). */
 export class TokenEndpointError extends Error {
-  constructor(
-    readonly error: string,
-    readonly description: string,
-    readonly status: number,
-  ) {
+  readonly error: string;
+  readonly description: string;
+  readonly status: number;
+
+  constructor(error: string, description: string, status: number) {
     super(`Microsoft's token endpoint answered ${status} ${error}: ${description}`);
     this.name = "TokenEndpointError";
+    this.error = error;
+    this.description = description;
+    this.status = status;
   }
 }
 

@@ -1,7 +1,7 @@
 // What a source's status should be after a connection attempt. The supervisor writes it (through
 // setSourceStatus, which emits source.failed / source.recovered on transitions) only when it
 // changes, so a source failing every minute writes, logs and announces its failure once.
-import type { ImapFailure } from "./describe-imap-error.js";
+import type { ImapFailure } from "./describe-imap-error.ts";
 
 /** A server that stays unreachable this long marks the source failed; settings problems do at once. */
 export const FAILED_AFTER_MS = 5 * 60_000;

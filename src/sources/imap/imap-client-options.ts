@@ -1,6 +1,6 @@
 // How mailgate talks to an IMAP server: the imapflow options for one source's settings.
 import type { ImapFlowOptions, Logger as ImapLogger } from "imapflow";
-import type { ImapConfig } from "../source-config.js";
+import type { ImapConfig } from "../source-config.ts";
 
 /**
  * IDLE is broken and re-issued this often: far below the 29 minutes RFC 2177 allows a server to

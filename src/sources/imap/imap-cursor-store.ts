@@ -1,9 +1,9 @@
 // The IMAP cursor and sync bookkeeping in mail_sources. The supervisor that owns a source is the
 // only writer of its cursor.
 import { and, eq } from "drizzle-orm";
-import type { Executor } from "../../db/client.js";
-import { mailSources } from "../../db/schema.js";
-import type { ImapCursor } from "../source-config.js";
+import type { Executor } from "../../db/client.ts";
+import { mailSources } from "../../db/schema.ts";
+import type { ImapCursor } from "../source-config.ts";
 
 export async function loadCursor(executor: Executor, sourceId: string): Promise<ImapCursor | null> {
   const [row] = await executor.select({ cursor: mailSources.cursor }).from(mailSources).where(eq(mailSources.id, sourceId));

@@ -1,7 +1,7 @@
 // An IMAP mail_sources row as the supervisor works with it: settings parsed, password opened.
-import type { Context } from "../../context.js";
-import type { mailSources } from "../../db/schema.js";
-import type { ImapConfig, ImapSecrets, Schedule } from "../source-config.js";
+import type { Context } from "../../context.ts";
+import type { mailSources } from "../../db/schema.ts";
+import type { ImapConfig, ImapSecrets, Schedule } from "../source-config.ts";
 
 export type SourceRow = typeof mailSources.$inferSelect;
 

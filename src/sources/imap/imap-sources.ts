@@ -3,11 +3,11 @@
 // A source whose settings changed gets a fresh supervisor; a deleted or disabled one is stopped.
 import { createHash } from "node:crypto";
 import { eq } from "drizzle-orm";
-import type { Context } from "../../context.js";
-import { mailSources } from "../../db/schema.js";
-import { imapSourceOf, type ImapSource, type SourceRow } from "./imap-source.js";
-import { startImapSupervisor, type ImapSupervisor, type SupervisorOptions } from "./imap-supervisor.js";
-import { setSourceStatus } from "../source-status.js";
+import type { Context } from "../../context.ts";
+import { mailSources } from "../../db/schema.ts";
+import { imapSourceOf, type ImapSource, type SourceRow } from "./imap-source.ts";
+import { startImapSupervisor, type ImapSupervisor, type SupervisorOptions } from "./imap-supervisor.ts";
+import { setSourceStatus } from "../source-status.ts";
 
 export const RESCAN_MS = 30_000;
 

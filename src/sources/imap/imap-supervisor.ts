@@ -7,19 +7,19 @@
 // the schedule's window); a manual source holds no connection: Process Now connects, syncs once
 // and logs out.
 import { ImapFlow, type Logger as ImapLogger } from "imapflow";
-import type { Context } from "../../context.js";
-import type { Logger } from "../../log.js";
-import { clearSyncRequest } from "./imap-cursor-store.js";
-import { describeImapError } from "./describe-imap-error.js";
-import { imapClientOptions } from "./imap-client-options.js";
-import type { ImapSource } from "./imap-source.js";
-import { ensureMoveTarget } from "./post-process.js";
-import { attemptAfterFailure, RECONNECT_BACKOFF, reconnectDelayMs, type BackoffPolicy } from "./reconnect-backoff.js";
-import { setSourceStatus } from "../source-status.js";
-import { CONNECTED, healthAfterFailure, healthChanged, healthFromRow, isNewFailureState, type FailureState, type Health } from "./health-transition.js";
-import { emptyExistsRetryDelayMs, FOLLOW_UP, followUpDelayMs } from "./sync-plan.js";
-import { syncMailbox } from "./sync-mailbox.js";
-import { createWakeableSleep } from "./wakeable-sleep.js";
+import type { Context } from "../../context.ts";
+import type { Logger } from "../../log.ts";
+import { clearSyncRequest } from "./imap-cursor-store.ts";
+import { describeImapError } from "./describe-imap-error.ts";
+import { imapClientOptions } from "./imap-client-options.ts";
+import type { ImapSource } from "./imap-source.ts";
+import { ensureMoveTarget } from "./post-process.ts";
+import { attemptAfterFailure, RECONNECT_BACKOFF, reconnectDelayMs, type BackoffPolicy } from "./reconnect-backoff.ts";
+import { setSourceStatus } from "../source-status.ts";
+import { CONNECTED, healthAfterFailure, healthChanged, healthFromRow, isNewFailureState, type FailureState, type Health } from "./health-transition.ts";
+import { emptyExistsRetryDelayMs, FOLLOW_UP, followUpDelayMs } from "./sync-plan.ts";
+import { syncMailbox } from "./sync-mailbox.ts";
+import { createWakeableSleep } from "./wakeable-sleep.ts";
 
 /** The guide's "continuous" interval: a sync even when IDLE said nothing. */
 export const SAFETY_NET_MS = 5 * 60_000;

@@ -1,7 +1,7 @@
 // What happens on the server to a message once mailgate has stored it: nothing, \Seen, or a move.
 import type { ImapFlow } from "imapflow";
-import type { ImapConfig } from "../source-config.js";
-import { toSequenceSet } from "./sequence-set.js";
+import type { ImapConfig } from "../source-config.ts";
+import { toSequenceSet } from "./sequence-set.ts";
 
 export async function postProcess(client: ImapFlow, action: ImapConfig["postProcess"], uids: readonly number[]): Promise<void> {
   if (uids.length === 0) return;

@@ -2,15 +2,15 @@
 // it in batches, store each batch's raw messages, post-process the batch, then move the cursor past it.
 // Every step is idempotent, so a sync cut short anywhere is simply run again.
 import type { FetchMessageObject, ImapFlow } from "imapflow";
-import type { Context } from "../../context.js";
-import { storeInboundMany } from "../../db/inbound-store.js";
-import { errorLog } from "../../db/schema.js";
-import { markSynced } from "../source-status.js";
-import { loadCursor, saveCursor } from "./imap-cursor-store.js";
-import type { ImapSource } from "./imap-source.js";
-import { isServerRefusal, postProcess } from "./post-process.js";
-import { toSequenceSet } from "./sequence-set.js";
-import { planBatches, planSync, providerMessageId, type ListedMessage } from "./sync-plan.js";
+import type { Context } from "../../context.ts";
+import { storeInboundMany } from "../../db/inbound-store.ts";
+import { errorLog } from "../../db/schema.ts";
+import { markSynced } from "../source-status.ts";
+import { loadCursor, saveCursor } from "./imap-cursor-store.ts";
+import type { ImapSource } from "./imap-source.ts";
+import { isServerRefusal, postProcess } from "./post-process.ts";
+import { toSequenceSet } from "./sequence-set.ts";
+import { planBatches, planSync, providerMessageId, type ListedMessage } from "./sync-plan.ts";
 
 /**
  * Bounds what one UID FETCH holds in memory before it is stored (the bytes are the bound that

@@ -7,7 +7,7 @@
 //                 whole folder, skipping mail older than the source itself (its history).
 //                 A rescan stores the same emails under new provider ids; the pipeline's
 //                 Message-ID dedupe keeps them from becoming second tickets.
-import type { ImapCursor } from "../source-config.js";
+import type { ImapCursor } from "../source-config.ts";
 
 export type MailboxState = { uidValidity: string; exists: number };
 

@@ -1,11 +1,11 @@
 // "Test Connection" for an IMAP source: connect, log in, open the folder, report the server's
 // capabilities and the message count, or the first thing that failed, as a value. 15 s at most.
 import { ImapFlow } from "imapflow";
-import type { Context } from "../../context.js";
-import { describeImapError } from "./describe-imap-error.js";
-import { imapClientOptions } from "./imap-client-options.js";
-import { imapConfigOf, type SourceRow } from "./imap-source.js";
-import type { ImapSecrets } from "../source-config.js";
+import type { Context } from "../../context.ts";
+import { describeImapError } from "./describe-imap-error.ts";
+import { imapClientOptions } from "./imap-client-options.ts";
+import { imapConfigOf, type SourceRow } from "./imap-source.ts";
+import type { ImapSecrets } from "../source-config.ts";
 
 export const TEST_TIMEOUT_MS = 15_000;
 

@@ -1,7 +1,7 @@
 // IMAP integration tests need a real Dovecot. Without one (and outside CI) they are skipped with a
 // visible warning instead of failing; in CI a missing Dovecot is a failure.
 import { describe } from "vitest";
-import { findDovecot } from "./dovecot-server.js";
+import { findDovecot } from "./dovecot-server.ts";
 
 export function describeWithDovecot(name: string, body: () => void): void {
   if (findDovecot() === null && !process.env.CI) {

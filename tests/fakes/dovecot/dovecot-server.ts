@@ -8,7 +8,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { ImapFlow } from "imapflow";
-import { dovecotConfig } from "./dovecot-config.js";
+import { dovecotConfig } from "./dovecot-config.ts";
 
 export type TestAccount = { user: string; password: string };
 

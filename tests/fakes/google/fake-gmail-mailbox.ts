@@ -9,6 +9,7 @@ export type FakeLabel = { id: string; name: string; type: "system" | "user" };
 const SYSTEM_LABELS = ["INBOX", "SENT", "DRAFT", "SPAM", "TRASH", "UNREAD", "IMPORTANT", "STARRED"];
 
 export class FakeGmailMailbox {
+  readonly emailAddress: string;
   readonly messages = new Map<string, FakeGmailMessage>();
   readonly history: HistoryRecord[] = [];
   readonly labels: FakeLabel[] = SYSTEM_LABELS.map((id) => ({ id, name: id, type: "system" as const }));
@@ -17,7 +18,9 @@ export class FakeGmailMailbox {
   /** startHistoryId below this answers 404 (Gmail keeps history for about a week). */
   historyFloor = 0n;
 
-  constructor(readonly emailAddress: string) {}
+  constructor(emailAddress: string) {
+    this.emailAddress = emailAddress;
+  }
 
   add(raw: Buffer, opts: { labelIds?: string[]; internalDate?: Date } = {}): FakeGmailMessage {
     this.historyId += BigInt(1 + Math.floor(Math.random() * 3));

@@ -7,8 +7,8 @@
 // push endpoint with a signed OIDC token, or handed to a pull subscription (the gRPC fake).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { FakeGmailMailbox, type FakeGmailMessage } from "./fake-gmail-mailbox.js";
-import { FakeOAuth, type OAuthClientRegistration } from "./fake-oauth.js";
+import { FakeGmailMailbox, type FakeGmailMessage } from "./fake-gmail-mailbox.ts";
+import { FakeOAuth, type OAuthClientRegistration } from "./fake-oauth.ts";
 
 export const PUSH_SERVICE_ACCOUNT = "mailgate-push@fake-project.iam.gserviceaccount.com";
 export const TOPIC = "projects/fake-project/topics/gmail";

@@ -24,6 +24,7 @@ export type SignPushTokenOptions = {
 };
 
 export class FakeOAuth {
+  readonly email: string;
   readonly clients = new Map<string, OAuthClientRegistration>();
   private readonly codes = new Map<string, PendingCode>();
   private readonly refreshTokens = new Map<string, Grant & { revoked: boolean }>();
@@ -34,7 +35,9 @@ export class FakeOAuth {
   tokenRequests: { grantType: string; ok: boolean }[] = [];
   accessTokenTtlSeconds = 3599;
 
-  constructor(readonly email: string) {}
+  constructor(email: string) {
+    this.email = email;
+  }
 
   register(client: OAuthClientRegistration): void {
     this.clients.set(client.clientId, client);

@@ -12,6 +12,7 @@ export type TokenAnswer = { status: number; body: Record<string, unknown> };
 const GRANTED_SCOPE = "Mail.Read Mail.ReadWrite User.Read profile openid email";
 
 export class FakeIdentity {
+  readonly app: AppRegistration;
   private codes = new Map<string, Code>();
   private refreshTokens = new Map<string, { clientId: string }>();
   private accessTokens = new Map<string, number>();
@@ -19,7 +20,9 @@ export class FakeIdentity {
   readonly issuedRefreshTokens: string[] = [];
   accessTokenSeconds = 3599;
 
-  constructor(readonly app: AppRegistration) {}
+  constructor(app: AppRegistration) {
+    this.app = app;
+  }
 
   /** GET /authorize: the user signs in and consents; answers the redirect (or an error page). */
   authorize(tenant: string, q: URLSearchParams): { status: number; location?: string; text?: string } {

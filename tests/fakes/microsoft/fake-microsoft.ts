@@ -7,10 +7,10 @@ import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
-import { FakeIdentity, type AppRegistration } from "./fake-identity.js";
-import { FakeMailbox, type FakeMessage } from "./fake-mailbox.js";
-import { FakeSubscriptions, type Delivery, type FakeSubscription, type GraphAnswer } from "./fake-subscriptions.js";
-import { testCertificate } from "./test-certificate.js";
+import { FakeIdentity, type AppRegistration } from "./fake-identity.ts";
+import { FakeMailbox, type FakeMessage } from "./fake-mailbox.ts";
+import { FakeSubscriptions, type Delivery, type FakeSubscription, type GraphAnswer } from "./fake-subscriptions.ts";
+import { testCertificate } from "./test-certificate.ts";
 
 export type LoggedRequest = { method: string; path: string; at: number; prefer: string | null; authorized: boolean; status: number };
 

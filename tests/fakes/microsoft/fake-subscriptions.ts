@@ -28,12 +28,15 @@ const graphError = (status: number, code: string, message: string): GraphAnswer 
 });
 
 export class FakeSubscriptions {
+  private readonly tenantId: string;
   readonly all = new Map<string, FakeSubscription>();
   /** Every validation, notification and lifecycle POST the fake made, with how it went. */
   readonly deliveries: Delivery[] = [];
   validationTimeoutMs = 10_000;
 
-  constructor(private readonly tenantId: string) {}
+  constructor(tenantId: string) {
+    this.tenantId = tenantId;
+  }
 
   async create(body: Record<string, unknown>, immutableIds: boolean, applicationId: string): Promise<GraphAnswer> {
     const problem = this.checkCreate(body);

@@ -2,12 +2,12 @@
 // does not hold yet.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryRows, sql } from "../../../src/db/client.js";
-import { blobsNotStored } from "../../../src/db/pending-writes.js";
-import { attachmentBlobs } from "../../../src/db/schema.js";
-import { buildEmail } from "../../helpers/build-email.js";
-import { createCompany, createSource, deliver } from "../../helpers/pipeline.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { queryRows, sql } from "../../../src/db/client.ts";
+import { blobsNotStored } from "../../../src/db/pending-writes.ts";
+import { attachmentBlobs } from "../../../src/db/schema.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
+import { createCompany, createSource, deliver } from "../../helpers/pipeline.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 const blob = (text: string) => {

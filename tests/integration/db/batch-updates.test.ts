@@ -1,10 +1,10 @@
 // Batched updates (rows sent as one JSON parameter) find their rows by key, not by reading the
 // whole table, even when the table has no statistics yet (a young install, a burst).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryRows, sql } from "../../../src/db/client.js";
-import { recordAttempts } from "../../../src/db/webhook-deliveries.js";
-import { insertWebhookEndpoint, rowsRead } from "../../helpers/db-tables.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { queryRows, sql } from "../../../src/db/client.ts";
+import { recordAttempts } from "../../../src/db/webhook-deliveries.ts";
+import { insertWebhookEndpoint, rowsRead } from "../../helpers/db-tables.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 const DELIVERIES = 20000;

@@ -5,9 +5,9 @@
 import net, { type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import postgres from "postgres";
-import { openDatabase, queryRows, sql } from "../../../src/db/client.js";
-import { isDatabaseUnavailable } from "../../../src/db/database-unavailable.js";
-import { createTestContext, type TestContext, usingPostgres } from "../../helpers/test-context.js";
+import { openDatabase, queryRows, sql } from "../../../src/db/client.ts";
+import { isDatabaseUnavailable } from "../../../src/db/database-unavailable.ts";
+import { createTestContext, type TestContext, usingPostgres } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 let admin: postgres.Sql;

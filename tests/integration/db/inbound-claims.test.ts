@@ -2,11 +2,11 @@
 // statistics are stale (a burst or a backlog after downtime, before autovacuum analyses it).
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { claimDueInbound } from "../../../src/db/inbound-claims.js";
-import { queryRows, sql } from "../../../src/db/client.js";
-import { inboundMessages, mailSources } from "../../../src/db/schema.js";
-import { rowsRead } from "../../helpers/db-tables.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { claimDueInbound } from "../../../src/db/inbound-claims.ts";
+import { queryRows, sql } from "../../../src/db/client.ts";
+import { inboundMessages, mailSources } from "../../../src/db/schema.ts";
+import { rowsRead } from "../../helpers/db-tables.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 const BACKLOG = 5000;

@@ -3,9 +3,9 @@
 // The pool's connections are opened when the pipeline starts, not in the middle of the first
 // burst of mail.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryRows, sql } from "../../../src/db/client.js";
-import { startPipelineWorkers } from "../../../src/pipeline/worker.js";
-import { createTestContext, type TestContext, usingPostgres } from "../../helpers/test-context.js";
+import { queryRows, sql } from "../../../src/db/client.ts";
+import { startPipelineWorkers } from "../../../src/pipeline/worker.ts";
+import { createTestContext, type TestContext, usingPostgres } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 beforeAll(async () => {

@@ -2,11 +2,11 @@
 // not whole tables, even when the statistics are stale (a fresh install, a burst or a backlog
 // before autovacuum analyses) and the plan is the generic one the worker uses.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryRows, sql } from "../../../src/db/client.js";
-import { loadRoutingFactsOfMany, type RoutingQuery } from "../../../src/db/routing-facts.js";
-import { mailSources } from "../../../src/db/schema.js";
-import { rowsRead } from "../../helpers/db-tables.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { queryRows, sql } from "../../../src/db/client.ts";
+import { loadRoutingFactsOfMany, type RoutingQuery } from "../../../src/db/routing-facts.ts";
+import { mailSources } from "../../../src/db/schema.ts";
+import { rowsRead } from "../../helpers/db-tables.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 const ROWS = 5000;

@@ -1,10 +1,10 @@
 // The tickets a batch's replies add to are found by their key, whatever the plan the connection
 // made of the statement while the tickets table was young.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryRows, sql } from "../../../src/db/client.js";
-import { touchTickets } from "../../../src/db/ticket-store.js";
-import { rowsRead } from "../../helpers/db-tables.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { queryRows, sql } from "../../../src/db/client.ts";
+import { touchTickets } from "../../../src/db/ticket-store.ts";
+import { rowsRead } from "../../helpers/db-tables.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 const TICKETS = 3000;

@@ -2,11 +2,11 @@
 // endpoint's deliveries wait, pending, until it is re-enabled.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { sql } from "../../../src/db/client.js";
-import { webhookEndpoints } from "../../../src/db/schema.js";
-import { claimDueDeliveries, nextDueAt } from "../../../src/db/webhook-deliveries.js";
-import { insertWebhookEndpoint } from "../../helpers/db-tables.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { sql } from "../../../src/db/client.ts";
+import { webhookEndpoints } from "../../../src/db/schema.ts";
+import { claimDueDeliveries, nextDueAt } from "../../../src/db/webhook-deliveries.ts";
+import { insertWebhookEndpoint } from "../../helpers/db-tables.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 let endpointId: string;

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { oauthStates, pushSubscriptions } from "../../../src/db/schema.js";
-import { historyIdOf } from "../../../src/sources/gmail/sync-decision.js";
-import { TOPIC } from "../../fakes/google/fake-google.js";
-import { authorizeThroughGoogle, sourceRow, startGmailFixture, type GmailFixture } from "./gmail-fixture.js";
+import { oauthStates, pushSubscriptions } from "../../../src/db/schema.ts";
+import { historyIdOf } from "../../../src/sources/gmail/sync-decision.ts";
+import { TOPIC } from "../../fakes/google/fake-google.ts";
+import { authorizeThroughGoogle, sourceRow, startGmailFixture, type GmailFixture } from "./gmail-fixture.ts";
 
 let f: GmailFixture | undefined;
 afterEach(async () => {

@@ -4,11 +4,11 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { eq } from "drizzle-orm";
-import { companies, companyDomains, inboundMessages, mailSources, syncRequests, tickets } from "../../../src/db/schema.js";
-import type { Runtime } from "../../../src/runtime.js";
-import { startGmailSources, type GmailRuntimeOptions } from "../../../src/sources/gmail/runtime.js";
-import { startFakeGoogle, PUSH_SERVICE_ACCOUNT, TOPIC, type FakeGoogle } from "../../fakes/google/fake-google.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { companies, companyDomains, inboundMessages, mailSources, syncRequests, tickets } from "../../../src/db/schema.ts";
+import type { Runtime } from "../../../src/runtime.ts";
+import { startGmailSources, type GmailRuntimeOptions } from "../../../src/sources/gmail/runtime.ts";
+import { startFakeGoogle, PUSH_SERVICE_ACCOUNT, TOPIC, type FakeGoogle } from "../../fakes/google/fake-google.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 export const PUSH_AUDIENCE = "https://mailgate.example.com/push/gmail";
 

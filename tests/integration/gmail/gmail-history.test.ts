@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { syncRequests } from "../../../src/db/schema.js";
-import { historyIdOf } from "../../../src/sources/gmail/sync-decision.js";
-import { buildEmail } from "../../helpers/build-email.js";
-import { drainPipeline } from "../../helpers/pipeline.js";
-import { sourceRow, startGmailFixture, storedMessages, ticketSubjects, waitFor, type GmailFixture } from "./gmail-fixture.js";
+import { syncRequests } from "../../../src/db/schema.ts";
+import { historyIdOf } from "../../../src/sources/gmail/sync-decision.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
+import { drainPipeline } from "../../helpers/pipeline.ts";
+import { sourceRow, startGmailFixture, storedMessages, ticketSubjects, waitFor, type GmailFixture } from "./gmail-fixture.ts";
 
 let f: GmailFixture | undefined;
 afterEach(async () => {

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { claimGmailSync, requestGmailSync, SYNC_LEASE_MS } from "../../../src/sources/gmail/sync-requests.js";
-import { buildEmail } from "../../helpers/build-email.js";
-import { drainPipeline } from "../../helpers/pipeline.js";
-import { sourceRow, startGmailFixture, storedMessages, ticketSubjects, waitFor, type GmailFixture } from "./gmail-fixture.js";
+import { claimGmailSync, requestGmailSync, SYNC_LEASE_MS } from "../../../src/sources/gmail/sync-requests.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
+import { drainPipeline } from "../../helpers/pipeline.ts";
+import { sourceRow, startGmailFixture, storedMessages, ticketSubjects, waitFor, type GmailFixture } from "./gmail-fixture.ts";
 
 let f: GmailFixture | undefined;
 afterEach(async () => {

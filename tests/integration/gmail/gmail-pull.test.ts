@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { syncRequests } from "../../../src/db/schema.js";
-import { TOPIC } from "../../fakes/google/fake-google.js";
-import { startFakePubSub, type FakePubSub } from "../../fakes/pubsub/fake-pubsub.js";
-import { buildEmail } from "../../helpers/build-email.js";
-import { drainPipeline } from "../../helpers/pipeline.js";
-import { startGmailFixture, storedMessages, ticketSubjects, waitFor, type GmailFixture } from "./gmail-fixture.js";
+import { syncRequests } from "../../../src/db/schema.ts";
+import { TOPIC } from "../../fakes/google/fake-google.ts";
+import { startFakePubSub, type FakePubSub } from "../../fakes/pubsub/fake-pubsub.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
+import { drainPipeline } from "../../helpers/pipeline.ts";
+import { startGmailFixture, storedMessages, ticketSubjects, waitFor, type GmailFixture } from "./gmail-fixture.ts";
 
 const SUBSCRIPTION = "projects/fake-project/subscriptions/mailgate-pull";
 

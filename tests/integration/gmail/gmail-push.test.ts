@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { syncRequests } from "../../../src/db/schema.js";
-import { buildEmail } from "../../helpers/build-email.js";
-import { drainPipeline } from "../../helpers/pipeline.js";
-import { PUSH_SERVICE_ACCOUNT } from "../../fakes/google/fake-google.js";
-import { PUSH_AUDIENCE, startGmailFixture, storedMessages, ticketSubjects, waitFor, type GmailFixture } from "./gmail-fixture.js";
+import { syncRequests } from "../../../src/db/schema.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
+import { drainPipeline } from "../../helpers/pipeline.ts";
+import { PUSH_SERVICE_ACCOUNT } from "../../fakes/google/fake-google.ts";
+import { PUSH_AUDIENCE, startGmailFixture, storedMessages, ticketSubjects, waitFor, type GmailFixture } from "./gmail-fixture.ts";
 
 let f: GmailFixture | undefined;
 afterEach(async () => {

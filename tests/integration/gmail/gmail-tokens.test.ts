@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { events } from "../../../src/db/schema.js";
-import type { GmailTokens } from "../../../src/sources/gmail/gmail-source.js";
-import { historyIdOf } from "../../../src/sources/gmail/sync-decision.js";
-import { buildEmail } from "../../helpers/build-email.js";
-import { drainPipeline } from "../../helpers/pipeline.js";
-import { authorizeThroughGoogle, sourceRow, startGmailFixture, storedMessages, ticketSubjects, waitFor, type GmailFixture } from "./gmail-fixture.js";
+import { events } from "../../../src/db/schema.ts";
+import type { GmailTokens } from "../../../src/sources/gmail/gmail-source.ts";
+import { historyIdOf } from "../../../src/sources/gmail/sync-decision.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
+import { drainPipeline } from "../../helpers/pipeline.ts";
+import { authorizeThroughGoogle, sourceRow, startGmailFixture, storedMessages, ticketSubjects, waitFor, type GmailFixture } from "./gmail-fixture.ts";
 
 let f: GmailFixture | undefined;
 afterEach(async () => {

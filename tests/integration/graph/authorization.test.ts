@@ -2,11 +2,11 @@
 // sealed, refresh tokens rotated, and a subscription created after Graph's validation handshake.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { mailSources } from "../../../src/db/schema.js";
-import type { GraphSecrets } from "../../../src/sources/source-config.js";
-import { graphAccessToken, forgetAccessToken } from "../../../src/sources/graph/graph-tokens.js";
-import { openGraphSession } from "../../../src/sources/graph/graph-session.js";
-import { startGraphHarness, type GraphHarness } from "./graph-harness.js";
+import { mailSources } from "../../../src/db/schema.ts";
+import type { GraphSecrets } from "../../../src/sources/source-config.ts";
+import { graphAccessToken, forgetAccessToken } from "../../../src/sources/graph/graph-tokens.ts";
+import { openGraphSession } from "../../../src/sources/graph/graph-session.ts";
+import { startGraphHarness, type GraphHarness } from "./graph-harness.ts";
 
 let h: GraphHarness;
 beforeAll(async () => {

@@ -2,11 +2,11 @@
 // lost delta state) is caught up with the delta query, and every mail of the gap is ticketed once.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { inboundMessages, mailSources, tickets } from "../../../src/db/schema.js";
-import { forgetAccessToken } from "../../../src/sources/graph/graph-tokens.js";
-import { buildEmail } from "../../helpers/build-email.js";
-import { drainPipeline } from "../../helpers/pipeline.js";
-import { startGraphHarness, waitFor, type GraphHarness } from "./graph-harness.js";
+import { inboundMessages, mailSources, tickets } from "../../../src/db/schema.ts";
+import { forgetAccessToken } from "../../../src/sources/graph/graph-tokens.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
+import { drainPipeline } from "../../helpers/pipeline.ts";
+import { startGraphHarness, waitFor, type GraphHarness } from "./graph-harness.ts";
 
 let h: GraphHarness;
 let sourceId: string;

@@ -4,13 +4,13 @@
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { and, eq } from "drizzle-orm";
-import { inboundMessages, pushSubscriptions, tickets } from "../../../src/db/schema.js";
-import type { Runtime } from "../../../src/runtime.js";
-import { startGraphSources, type GraphRuntimeOptions } from "../../../src/sources/graph/runtime.js";
-import { startFakeMicrosoft, type FakeMicrosoft } from "../../fakes/microsoft/fake-microsoft.js";
-import { testCertificate, trustTestCertificate } from "../../fakes/microsoft/test-certificate.js";
-import { createCompany, drainPipeline } from "../../helpers/pipeline.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { inboundMessages, pushSubscriptions, tickets } from "../../../src/db/schema.ts";
+import type { Runtime } from "../../../src/runtime.ts";
+import { startGraphSources, type GraphRuntimeOptions } from "../../../src/sources/graph/runtime.ts";
+import { startFakeMicrosoft, type FakeMicrosoft } from "../../fakes/microsoft/fake-microsoft.ts";
+import { testCertificate, trustTestCertificate } from "../../fakes/microsoft/test-certificate.ts";
+import { createCompany, drainPipeline } from "../../helpers/pipeline.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 export type GraphHarness = {
   fake: FakeMicrosoft;

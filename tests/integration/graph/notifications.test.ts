@@ -2,10 +2,10 @@
 // checked, repeats folded, and Graph's throttling (429 + Retry-After) honoured.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq } from "drizzle-orm";
-import { errorLog, inboundMessages, syncRequests, tickets } from "../../../src/db/schema.js";
-import { buildEmail } from "../../helpers/build-email.js";
-import { drainPipeline } from "../../helpers/pipeline.js";
-import { startGraphHarness, waitFor, type GraphHarness } from "./graph-harness.js";
+import { errorLog, inboundMessages, syncRequests, tickets } from "../../../src/db/schema.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
+import { drainPipeline } from "../../helpers/pipeline.ts";
+import { startGraphHarness, waitFor, type GraphHarness } from "./graph-harness.ts";
 
 let h: GraphHarness;
 let sourceId: string;

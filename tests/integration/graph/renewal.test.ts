@@ -2,8 +2,8 @@
 // one is re-created; a source that leaves continuous mode gives its subscription up.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { pushSubscriptions } from "../../../src/db/schema.js";
-import { startGraphHarness, waitFor, type GraphHarness } from "./graph-harness.js";
+import { pushSubscriptions } from "../../../src/db/schema.ts";
+import { startGraphHarness, waitFor, type GraphHarness } from "./graph-harness.ts";
 
 let h: GraphHarness;
 let sourceId: string;

@@ -2,8 +2,8 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { companies, inboundMessages, mailSources, ticketMessages, tickets } from "../../../src/db/schema.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { companies, inboundMessages, mailSources, ticketMessages, tickets } from "../../../src/db/schema.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inboundMessages, mailSources, tickets } from "../../../src/db/schema.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { inboundMessages, mailSources, tickets } from "../../../src/db/schema.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 beforeAll(async () => {

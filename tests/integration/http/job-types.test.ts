@@ -1,8 +1,8 @@
 // Job types through the admin API, on the real database.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedDefaults } from "../../../src/db/settings.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { seedDefaults } from "../../../src/db/settings.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 beforeAll(async () => {

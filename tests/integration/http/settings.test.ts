@@ -1,9 +1,9 @@
 // The ticket creation rules through the admin API, on the real database.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getTicketRules } from "../../../src/db/settings.js";
-import { settings } from "../../../src/db/schema.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { getTicketRules } from "../../../src/db/settings.ts";
+import { settings } from "../../../src/db/schema.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 beforeAll(async () => {

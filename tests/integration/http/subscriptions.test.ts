@@ -1,8 +1,8 @@
 // The subscriptions API: every push subscription with its expiry, and renewal on demand.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { events, mailSources, pushSubscriptions } from "../../../src/db/schema.js";
-import { startGraphHarness, type GraphHarness } from "../graph/graph-harness.js";
+import { events, mailSources, pushSubscriptions } from "../../../src/db/schema.ts";
+import { startGraphHarness, type GraphHarness } from "../graph/graph-harness.ts";
 
 let h: GraphHarness;
 let sourceId: string;

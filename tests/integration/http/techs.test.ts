@@ -1,7 +1,7 @@
 // Techs through the admin API, on the real database.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 beforeAll(async () => {

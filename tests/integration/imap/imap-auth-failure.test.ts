@@ -2,12 +2,12 @@
 // retries, and announces its recovery once the password is fixed.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { and, eq, sql } from "drizzle-orm";
-import { errorLog, events, mailSources } from "../../../src/db/schema.js";
-import { startImapSources, type ImapSources } from "../../../src/sources/imap/imap-sources.js";
-import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.js";
-import { startDovecot, type DovecotServer } from "../../fakes/dovecot/dovecot-server.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
-import { insertImapSource, newMailboxUser, type MailboxUser, sourceRow, TEST_BACKOFF, waitFor } from "./imap-fixture.js";
+import { errorLog, events, mailSources } from "../../../src/db/schema.ts";
+import { startImapSources, type ImapSources } from "../../../src/sources/imap/imap-sources.ts";
+import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.ts";
+import { startDovecot, type DovecotServer } from "../../fakes/dovecot/dovecot-server.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
+import { insertImapSource, newMailboxUser, type MailboxUser, sourceRow, TEST_BACKOFF, waitFor } from "./imap-fixture.ts";
 
 describeWithDovecot("IMAP authentication failure", () => {
   let dovecot: DovecotServer;

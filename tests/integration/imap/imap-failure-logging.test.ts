@@ -4,14 +4,14 @@
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { mailSources } from "../../../src/db/schema.js";
-import { createLogger } from "../../../src/log.js";
-import type { ImapConfig } from "../../../src/sources/source-config.js";
-import { startImapSources, type ImapSources } from "../../../src/sources/imap/imap-sources.js";
-import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.js";
-import { freePort, startDovecot, type DovecotServer } from "../../fakes/dovecot/dovecot-server.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
-import { insertImapSource, newMailboxUser, TEST_BACKOFF, waitFor } from "./imap-fixture.js";
+import { mailSources } from "../../../src/db/schema.ts";
+import { createLogger } from "../../../src/log.ts";
+import type { ImapConfig } from "../../../src/sources/source-config.ts";
+import { startImapSources, type ImapSources } from "../../../src/sources/imap/imap-sources.ts";
+import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.ts";
+import { freePort, startDovecot, type DovecotServer } from "../../fakes/dovecot/dovecot-server.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
+import { insertImapSource, newMailboxUser, TEST_BACKOFF, waitFor } from "./imap-fixture.ts";
 
 type Line = { level: number; msg: string; sourceId?: string; component?: string; err?: { stack?: string }; [key: string]: unknown };
 

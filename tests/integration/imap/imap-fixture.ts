@@ -1,10 +1,10 @@
 // What the IMAP integration tests share: a source row pointing at the test Dovecot, a company so
 // the pipeline makes tickets, and polling for the outcome.
 import { asc, eq } from "drizzle-orm";
-import type { Context } from "../../../src/context.js";
-import { companies, companyDomains, inboundMessages, mailSources } from "../../../src/db/schema.js";
-import type { ImapConfig, Schedule } from "../../../src/sources/source-config.js";
-import type { DovecotServer, TestAccount } from "../../fakes/dovecot/dovecot-server.js";
+import type { Context } from "../../../src/context.ts";
+import { companies, companyDomains, inboundMessages, mailSources } from "../../../src/db/schema.ts";
+import type { ImapConfig, Schedule } from "../../../src/sources/source-config.ts";
+import type { DovecotServer, TestAccount } from "../../fakes/dovecot/dovecot-server.ts";
 
 export type MailboxUser = TestAccount;
 
@@ -93,7 +93,7 @@ type PipelineStarter = (ctx: Context, opts?: { concurrency?: number; pollMs?: nu
  */
 export async function loadPipelineWorkers(): Promise<PipelineStarter | null> {
   try {
-    const worker = (await import("../../../src/pipeline/worker.js")) as { startPipelineWorkers?: PipelineStarter };
+    const worker = (await import("../../../src/pipeline/worker.ts")) as { startPipelineWorkers?: PipelineStarter };
     return worker.startPipelineWorkers ?? null;
   } catch (err) {
     console.warn(`The pipeline worker does not load (${(err as Error).message.split("\n")[0]}); IMAP tests check inbound messages, not tickets.`);

@@ -3,15 +3,15 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
-import { mailSources, tickets } from "../../../src/db/schema.js";
-import { imapSourceOf } from "../../../src/sources/imap/imap-source.js";
-import { startImapSources } from "../../../src/sources/imap/imap-sources.js";
-import { startImapSupervisor, type ImapSupervisor } from "../../../src/sources/imap/imap-supervisor.js";
-import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.js";
-import { startDovecot, type DovecotServer } from "../../fakes/dovecot/dovecot-server.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
-import { buildTestEmail } from "./build-test-email.js";
-import { inboundOf, insertAcme, insertImapSource, loadPipelineWorkers, newMailboxUser, sourceRow, waitFor } from "./imap-fixture.js";
+import { mailSources, tickets } from "../../../src/db/schema.ts";
+import { imapSourceOf } from "../../../src/sources/imap/imap-source.ts";
+import { startImapSources } from "../../../src/sources/imap/imap-sources.ts";
+import { startImapSupervisor, type ImapSupervisor } from "../../../src/sources/imap/imap-supervisor.ts";
+import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.ts";
+import { startDovecot, type DovecotServer } from "../../fakes/dovecot/dovecot-server.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
+import { buildTestEmail } from "./build-test-email.ts";
+import { inboundOf, insertAcme, insertImapSource, loadPipelineWorkers, newMailboxUser, sourceRow, waitFor } from "./imap-fixture.ts";
 
 describeWithDovecot("IMAP ingest", () => {
   let dovecot: DovecotServer;

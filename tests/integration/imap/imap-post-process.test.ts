@@ -1,13 +1,13 @@
 // Post-processing on the server, after the message is stored: nothing, \Seen, or a move.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { ImapConfig } from "../../../src/sources/source-config.js";
-import { imapSourceOf } from "../../../src/sources/imap/imap-source.js";
-import { startImapSupervisor, type ImapSupervisor } from "../../../src/sources/imap/imap-supervisor.js";
-import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.js";
-import { startDovecot, type DovecotServer } from "../../fakes/dovecot/dovecot-server.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
-import { buildTestEmail } from "./build-test-email.js";
-import { inboundOf, insertImapSource, newMailboxUser, sourceRow, waitFor, type MailboxUser } from "./imap-fixture.js";
+import type { ImapConfig } from "../../../src/sources/source-config.ts";
+import { imapSourceOf } from "../../../src/sources/imap/imap-source.ts";
+import { startImapSupervisor, type ImapSupervisor } from "../../../src/sources/imap/imap-supervisor.ts";
+import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.ts";
+import { startDovecot, type DovecotServer } from "../../fakes/dovecot/dovecot-server.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
+import { buildTestEmail } from "./build-test-email.ts";
+import { inboundOf, insertImapSource, newMailboxUser, sourceRow, waitFor, type MailboxUser } from "./imap-fixture.ts";
 
 describeWithDovecot("IMAP post-processing", () => {
   let dovecot: DovecotServer;

@@ -2,14 +2,14 @@
 // with new UIDs. Nothing may be lost and nothing may become two tickets.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { and, eq, sql } from "drizzle-orm";
-import { events, tickets } from "../../../src/db/schema.js";
-import { imapSourceOf } from "../../../src/sources/imap/imap-source.js";
-import { startImapSupervisor, type ImapSupervisor } from "../../../src/sources/imap/imap-supervisor.js";
-import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.js";
-import { startDovecot, type DovecotServer } from "../../fakes/dovecot/dovecot-server.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
-import { buildTestEmail } from "./build-test-email.js";
-import { inboundOf, insertAcme, insertImapSource, loadPipelineWorkers, messageIdOf, newMailboxUser, sourceRow, TEST_BACKOFF, waitFor } from "./imap-fixture.js";
+import { events, tickets } from "../../../src/db/schema.ts";
+import { imapSourceOf } from "../../../src/sources/imap/imap-source.ts";
+import { startImapSupervisor, type ImapSupervisor } from "../../../src/sources/imap/imap-supervisor.ts";
+import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.ts";
+import { startDovecot, type DovecotServer } from "../../fakes/dovecot/dovecot-server.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
+import { buildTestEmail } from "./build-test-email.ts";
+import { inboundOf, insertAcme, insertImapSource, loadPipelineWorkers, messageIdOf, newMailboxUser, sourceRow, TEST_BACKOFF, waitFor } from "./imap-fixture.ts";
 
 describeWithDovecot("IMAP reconnect and UIDVALIDITY", () => {
   let dovecot: DovecotServer;

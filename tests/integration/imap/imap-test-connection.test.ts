@@ -2,12 +2,12 @@
 // outcome is a value with a stable code and a sentence that says what to fix.
 import net from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { ImapConfig } from "../../../src/sources/source-config.js";
-import { testImapConnection } from "../../../src/sources/imap/test-connection.js";
-import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.js";
-import { freePort, startDovecot, type DovecotServer } from "../../fakes/dovecot/dovecot-server.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
-import type { MailboxUser } from "./imap-fixture.js";
+import type { ImapConfig } from "../../../src/sources/source-config.ts";
+import { testImapConnection } from "../../../src/sources/imap/test-connection.ts";
+import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.ts";
+import { freePort, startDovecot, type DovecotServer } from "../../fakes/dovecot/dovecot-server.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
+import type { MailboxUser } from "./imap-fixture.ts";
 
 describeWithDovecot("IMAP Test Connection", () => {
   let dovecot: DovecotServer;

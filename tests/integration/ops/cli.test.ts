@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { describeSettings } from "../../../src/config.js";
+import { describeSettings } from "../../../src/config.ts";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 let taken: Server;
@@ -27,7 +27,7 @@ afterAll(async () => {
 
 function run(...args: string[]) {
   const dataDir = path.join(tmp, "data");
-  const result = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+  const result = spawnSync(process.execPath, ["src/main.ts", ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: "127.0.0.1", PORT: String(port), DATA_DIR: dataDir },
     encoding: "utf8",

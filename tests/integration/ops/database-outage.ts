@@ -8,7 +8,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
-import { createTestContext, createTestDatabase, type TestContext } from "../../helpers/test-context.js";
+import { createTestContext, createTestDatabase, type TestContext } from "../../helpers/test-context.ts";
 
 export type Outage = {
   t: TestContext;

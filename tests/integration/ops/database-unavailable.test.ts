@@ -2,8 +2,8 @@
 // answers 500: clients get 503 database_unavailable with Retry-After, intake included, so a
 // sender or a PSA retries; when the database is back the same requests succeed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildEmail } from "../../helpers/build-email.js";
-import { createOutageContext, type Outage } from "./database-outage.js";
+import { buildEmail } from "../../helpers/build-email.ts";
+import { createOutageContext, type Outage } from "./database-outage.ts";
 
 let outage: Outage;
 let sourceId: string;

@@ -2,11 +2,11 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorLog } from "../../../src/db/schema.js";
-import { startDispatcher } from "../../../src/delivery/dispatcher.js";
-import { buildEmail } from "../../helpers/build-email.js";
-import { createCompany, createSource, deliver } from "../../helpers/pipeline.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { errorLog } from "../../../src/db/schema.ts";
+import { startDispatcher } from "../../../src/delivery/dispatcher.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
+import { createCompany, createSource, deliver } from "../../helpers/pipeline.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 type Entry = { id: string; at: string; sourceId: string | null; kind: string; message: string; details: unknown };
 

@@ -4,13 +4,13 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pushSubscriptions } from "../../../src/db/schema.js";
-import { startDispatcher } from "../../../src/delivery/dispatcher.js";
-import { buildEmail } from "../../helpers/build-email.js";
-import { createCompany, createSource, deliver } from "../../helpers/pipeline.js";
-import { TEST_TOKEN } from "../../helpers/test-context.js";
-import { createOutageContext, type Outage } from "./database-outage.js";
-import { parseExposition, samplesOf, type Sample } from "./exposition.js";
+import { pushSubscriptions } from "../../../src/db/schema.ts";
+import { startDispatcher } from "../../../src/delivery/dispatcher.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
+import { createCompany, createSource, deliver } from "../../helpers/pipeline.ts";
+import { TEST_TOKEN } from "../../helpers/test-context.ts";
+import { createOutageContext, type Outage } from "./database-outage.ts";
+import { parseExposition, samplesOf, type Sample } from "./exposition.ts";
 
 const URL_SECRET = "url-secret-5c1d9e";
 

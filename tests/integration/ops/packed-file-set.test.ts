@@ -11,8 +11,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMailgateProcess, type MailgateProcess } from "../../helpers/mailgate-process.js";
-import { createTestDatabase, usingPostgres } from "../../helpers/test-context.js";
+import { startMailgateProcess, type MailgateProcess } from "../../helpers/mailgate-process.ts";
+import { createTestDatabase, usingPostgres } from "../../helpers/test-context.ts";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const TOKEN = "packed-admin-token-0123456789";

@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { startMailgateProcess, type MailgateProcess } from "../../helpers/mailgate-process.js";
-import { waitFor } from "../../helpers/wait-for.js";
+import { startMailgateProcess, type MailgateProcess } from "../../helpers/mailgate-process.ts";
+import { waitFor } from "../../helpers/wait-for.ts";
 
 const TOKEN = "private-data-dir-test-token";
 const processes: MailgateProcess[] = [];

@@ -1,7 +1,7 @@
 // Readiness follows the database: a load balancer stops sending traffic to an instance whose
 // database does not answer, and sends it again once it does.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createOutageContext, type Outage } from "./database-outage.js";
+import { createOutageContext, type Outage } from "./database-outage.ts";
 
 let outage: Outage;
 beforeAll(async () => {

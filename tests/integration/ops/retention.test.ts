@@ -4,11 +4,11 @@
 import { createHash } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorLog, inboundMessages, webhookAttempts, webhookDeliveries } from "../../../src/db/schema.js";
-import { runRetention, startRetention } from "../../../src/scheduler/retention.js";
-import { buildEmail } from "../../helpers/build-email.js";
-import { createCompany, createSource, deliver } from "../../helpers/pipeline.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { errorLog, inboundMessages, webhookAttempts, webhookDeliveries } from "../../../src/db/schema.ts";
+import { runRetention, startRetention } from "../../../src/scheduler/retention.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
+import { createCompany, createSource, deliver } from "../../helpers/pipeline.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 // Real time moved forward by whole days: intake stamps next_attempt_at with the database's own

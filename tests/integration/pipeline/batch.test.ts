@@ -5,12 +5,12 @@ import { Writable } from "node:stream";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
-import { contacts, inboundMessages, tickets } from "../../../src/db/schema.js";
-import { createLogger } from "../../../src/log.js";
-import { processNextMessage, startPipelineWorkers } from "../../../src/pipeline/worker.js";
-import { buildEmail } from "../../helpers/build-email.js";
-import { createCompany, createSource, drainPipeline, postRaw } from "../../helpers/pipeline.js";
-import { createTestContext, usingPostgres, type TestContext } from "../../helpers/test-context.js";
+import { contacts, inboundMessages, tickets } from "../../../src/db/schema.ts";
+import { createLogger } from "../../../src/log.ts";
+import { processNextMessage, startPipelineWorkers } from "../../../src/pipeline/worker.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
+import { createCompany, createSource, drainPipeline, postRaw } from "../../helpers/pipeline.ts";
+import { createTestContext, usingPostgres, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 let sourceId: string;

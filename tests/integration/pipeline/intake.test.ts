@@ -2,11 +2,11 @@
 // a status and a reason.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { errorLog, inboundMessages, tickets } from "../../../src/db/schema.js";
-import { processNextMessage, startPipelineWorkers } from "../../../src/pipeline/worker.js";
-import { buildEmail } from "../../helpers/build-email.js";
-import { createCompany, createSource, deliver, drainPipeline, postRaw } from "../../helpers/pipeline.js";
-import { createTestContext, type TestContext, usingPostgres } from "../../helpers/test-context.js";
+import { errorLog, inboundMessages, tickets } from "../../../src/db/schema.ts";
+import { processNextMessage, startPipelineWorkers } from "../../../src/pipeline/worker.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
+import { createCompany, createSource, deliver, drainPipeline, postRaw } from "../../helpers/pipeline.ts";
+import { createTestContext, type TestContext, usingPostgres } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 let sourceId: string;

@@ -2,10 +2,10 @@
 // the real database.
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { companies, companyDomains, contacts, events, inboundMessages, leads, mailSources, messageIds, techs, ticketMessages, tickets } from "../../../src/db/schema.js";
-import { buildEmail } from "../../helpers/build-email.js";
-import { createCompany, createSource, deliver } from "../../helpers/pipeline.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { companies, companyDomains, contacts, events, inboundMessages, leads, mailSources, messageIds, techs, ticketMessages, tickets } from "../../../src/db/schema.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
+import { createCompany, createSource, deliver } from "../../helpers/pipeline.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 let sourceId: string;
@@ -100,7 +100,7 @@ describe("unmapped domains", () => {
     expect(msg.status).toBe("unrouted");
     const later = await createCompany(t, "Later Inc");
     await t.api.post(`/api/companies/${later}/domains`).send({ domain: "later.org", reroute: true }).expect(201);
-    const { drainPipeline } = await import("../../helpers/pipeline.js");
+    const { drainPipeline } = await import("../../helpers/pipeline.ts");
     await drainPipeline(t);
     const after = (await t.api.get(`/api/inbound-messages/${msg.id}`).expect(200)).body;
     expect(after.status).toBe("ticket_created");

@@ -1,9 +1,9 @@
 // Processing schedules (the guide's "Processing Schedule"): scheduled sources keep mail and make
 // tickets only inside their windows; a schedule change applies without a restart.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildEmail } from "../../helpers/build-email.js";
-import { createCompany, createSource, deliver, drainPipeline } from "../../helpers/pipeline.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { buildEmail } from "../../helpers/build-email.ts";
+import { createCompany, createSource, deliver, drainPipeline } from "../../helpers/pipeline.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 // An injected clock, later than the real one so that stored mail is already due by it (intake
 // stamps it with the database's time). Its dates were in 2026 until the real clock passed them and

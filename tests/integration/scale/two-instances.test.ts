@@ -8,12 +8,12 @@ import type { AddressInfo } from "node:net";
 import type { ImapFlow } from "imapflow";
 import postgres from "postgres";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.js";
-import { startDovecot, type DovecotServer, type TestAccount } from "../../fakes/dovecot/dovecot-server.js";
-import { startMailgateProcess, type MailgateProcess } from "../../helpers/mailgate-process.js";
-import { createTestDatabase, usingPostgres } from "../../helpers/test-context.js";
-import { buildTestEmail } from "../imap/build-test-email.js";
-import { waitFor } from "../imap/imap-fixture.js";
+import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.ts";
+import { startDovecot, type DovecotServer, type TestAccount } from "../../fakes/dovecot/dovecot-server.ts";
+import { startMailgateProcess, type MailgateProcess } from "../../helpers/mailgate-process.ts";
+import { createTestDatabase, usingPostgres } from "../../helpers/test-context.ts";
+import { buildTestEmail } from "../imap/build-test-email.ts";
+import { waitFor } from "../imap/imap-fixture.ts";
 
 const EMAILS = 500;
 const TAKEOVER_LIMIT_MS = 30_000;

@@ -1,8 +1,8 @@
 // Leases: one owner at a time for single-owner work, taken over when the owner goes silent.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { acquireLease, releaseLease } from "../../../src/scheduler/leases.js";
-import { runLeased } from "../../../src/scheduler/leased.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
+import { acquireLease, releaseLease } from "../../../src/scheduler/leases.ts";
+import { runLeased } from "../../../src/scheduler/leased.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
 beforeAll(async () => {

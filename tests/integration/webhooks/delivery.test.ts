@@ -3,11 +3,11 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDispatcher, type Dispatcher } from "../../../src/delivery/dispatcher.js";
-import { buildEmail } from "../../helpers/build-email.js";
-import { createCompany, createSource, deliver } from "../../helpers/pipeline.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
-import { waitFor } from "../../helpers/wait-for.js";
+import { startDispatcher, type Dispatcher } from "../../../src/delivery/dispatcher.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
+import { createCompany, createSource, deliver } from "../../helpers/pipeline.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
+import { waitFor } from "../../helpers/wait-for.ts";
 
 type Received = { headers: http.IncomingHttpHeaders; body: string };
 

@@ -4,13 +4,13 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDispatcher } from "../../../src/delivery/dispatcher.js";
-import { recordEvent } from "../../../src/delivery/record-event.js";
-import { generateWebhookSecret } from "../../../src/delivery/sign-webhook.js";
-import { queryRows, sql } from "../../../src/db/client.js";
-import { webhookEndpoints } from "../../../src/db/schema.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
-import { waitFor } from "../../helpers/wait-for.js";
+import { startDispatcher } from "../../../src/delivery/dispatcher.ts";
+import { recordEvent } from "../../../src/delivery/record-event.ts";
+import { generateWebhookSecret } from "../../../src/delivery/sign-webhook.ts";
+import { queryRows, sql } from "../../../src/db/client.ts";
+import { webhookEndpoints } from "../../../src/db/schema.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
+import { waitFor } from "../../helpers/wait-for.ts";
 
 /** Answers 200 after `delayMs`; counts requests and the most it had open at once. */
 async function startReceiver(delayMs: number) {

@@ -6,13 +6,13 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDispatcher } from "../../../src/delivery/dispatcher.js";
-import { recordEvent } from "../../../src/delivery/record-event.js";
-import { queryRows, sql } from "../../../src/db/client.js";
-import { recordAttempts } from "../../../src/db/webhook-deliveries.js";
-import { webhookEndpoints } from "../../../src/db/schema.js";
-import { createTestContext, type TestContext } from "../../helpers/test-context.js";
-import { waitFor } from "../../helpers/wait-for.js";
+import { startDispatcher } from "../../../src/delivery/dispatcher.ts";
+import { recordEvent } from "../../../src/delivery/record-event.ts";
+import { queryRows, sql } from "../../../src/db/client.ts";
+import { recordAttempts } from "../../../src/db/webhook-deliveries.ts";
+import { webhookEndpoints } from "../../../src/db/schema.ts";
+import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
+import { waitFor } from "../../helpers/wait-for.ts";
 
 type Received = { headers: http.IncomingHttpHeaders; body: string };
 

@@ -3,7 +3,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createSender, type Sender } from "../../../src/delivery/send-webhook.js";
+import { createSender, type Sender } from "../../../src/delivery/send-webhook.ts";
 
 type Seen = { method?: string; url?: string; headers: http.IncomingHttpHeaders; body: string };
 

@@ -1,8 +1,8 @@
 // The chaos suite's verdict: a row passes only when its counts are clean and nothing went wrong
 // on the way, so a crash that happened to lose nothing still fails the suite.
 import { describe, expect, it } from "vitest";
-import { formatTable, passed } from "../../../scripts/chaos/report.js";
-import type { Outcome } from "../../../scripts/chaos/trial.js";
+import { formatTable, passed } from "../../../scripts/chaos/report.ts";
+import type { Outcome } from "../../../scripts/chaos/trial.ts";
 
 const clean: Outcome = { fault: "kill -9", sent: 10, ticketed: 10, lost: 0, duplicateTickets: 0, undelivered: 0, recoveryMs: 1500, problems: [], notes: [] };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeSettings, parseConfig } from "../../../src/config.js";
+import { describeSettings, parseConfig } from "../../../src/config.ts";
 
 describe("describeSettings", () => {
   it("describes every variable the schema reads, with the default parseConfig applies", () => {

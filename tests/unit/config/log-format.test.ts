@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../../../src/config.js";
-import { createLogger } from "../../../src/log.js";
+import { ConfigError, parseConfig } from "../../../src/config.ts";
+import { createLogger } from "../../../src/log.ts";
 
 function capture() {
   const lines: string[] = [];

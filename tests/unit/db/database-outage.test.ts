@@ -1,8 +1,8 @@
 import { Writable } from "node:stream";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { watchDatabaseOutages } from "../../../src/db/database-outage.js";
-import { isDatabaseUnavailable } from "../../../src/db/database-unavailable.js";
+import { watchDatabaseOutages } from "../../../src/db/database-outage.ts";
+import { isDatabaseUnavailable } from "../../../src/db/database-unavailable.ts";
 
 function capturedLog() {
   const lines: { level: number; msg: string; reason?: string }[] = [];

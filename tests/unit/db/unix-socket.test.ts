@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { unixSocketOf } from "../../../src/db/client.js";
+import { unixSocketOf } from "../../../src/db/client.ts";
 
 describe("unixSocketOf", () => {
   it("When DATABASE_URL names a socket directory the libpq way, then the directory becomes the host option", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { classifyResponse, shouldDisableForFailing } from "../../../src/delivery/retry-policy.js";
+import { classifyResponse, shouldDisableForFailing } from "../../../src/delivery/retry-policy.ts";
 
 describe("classifyResponse", () => {
   it("counts every 2xx as delivered", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { nextAttempt, parseRetryAfter } from "../../../src/delivery/retry-policy.js";
+import { nextAttempt, parseRetryAfter } from "../../../src/delivery/retry-policy.ts";
 
 const DEFAULT_SCHEDULE = [0, 5, 300, 1800, 7200, 18000, 36000, 36000];
 const now = new Date("2025-03-14T12:00:00.000Z");

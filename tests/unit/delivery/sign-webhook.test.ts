@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
-import { generateWebhookSecret, signWebhook } from "../../../src/delivery/sign-webhook.js";
+import { generateWebhookSecret, signWebhook } from "../../../src/delivery/sign-webhook.ts";
 
 const OLD = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const NEW = generateWebhookSecret();

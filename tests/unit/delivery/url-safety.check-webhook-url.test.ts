@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkWebhookUrl, type Lookup } from "../../../src/delivery/url-safety.js";
+import { checkWebhookUrl, type Lookup } from "../../../src/delivery/url-safety.ts";
 
 // A fake resolver: no test touches real DNS.
 const resolvesTo =

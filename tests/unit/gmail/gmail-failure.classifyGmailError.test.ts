@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { classifyGmailError } from "../../../src/sources/gmail/gmail-failure.js";
-import { describeWatchFailure } from "../../../src/sources/gmail/watch-failure.js";
+import { classifyGmailError } from "../../../src/sources/gmail/gmail-failure.ts";
+import { describeWatchFailure } from "../../../src/sources/gmail/watch-failure.ts";
 
 const googleError = (status: number, reason: string, message = reason, headers?: Headers) => ({
   message,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeGmailNotification, parseHistoryId } from "../../../src/sources/gmail/gmail-notification.js";
+import { decodeGmailNotification, parseHistoryId } from "../../../src/sources/gmail/gmail-notification.ts";
 
 const data = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64");
 

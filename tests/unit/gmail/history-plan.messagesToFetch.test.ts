@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { messagesToFetch } from "../../../src/sources/gmail/history-plan.js";
+import { messagesToFetch } from "../../../src/sources/gmail/history-plan.ts";
 
 const added = (id: string, labelIds: string[] = ["INBOX", "UNREAD"]) => ({ message: { id, threadId: id, labelIds } });
 

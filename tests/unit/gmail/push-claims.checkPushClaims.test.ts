@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkPushClaims } from "../../../src/sources/gmail/push-claims.js";
+import { checkPushClaims } from "../../../src/sources/gmail/push-claims.ts";
 
 const SA = "push@project.iam.gserviceaccount.com";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RESYNC_MARGIN_MS, resyncQuery, resyncSince } from "../../../src/sources/gmail/resync-window.js";
+import { RESYNC_MARGIN_MS, resyncQuery, resyncSince } from "../../../src/sources/gmail/resync-window.ts";
 
 const now = new Date("2026-11-23T12:00:00Z");
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SYNC_BACKOFF_CAP_MS, syncRetryDelayMs } from "../../../src/sources/gmail/sync-backoff.js";
+import { SYNC_BACKOFF_CAP_MS, syncRetryDelayMs } from "../../../src/sources/gmail/sync-backoff.ts";
 
 describe("syncRetryDelayMs", () => {
   it("doubles from one second, with jitter in the upper half", () => {

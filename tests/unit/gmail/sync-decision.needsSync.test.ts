@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { historyIdOf, needsSync } from "../../../src/sources/gmail/sync-decision.js";
+import { historyIdOf, needsSync } from "../../../src/sources/gmail/sync-decision.ts";
 
 describe("needsSync", () => {
   it("syncs when the notification is newer than the stored cursor, comparing as numbers not strings", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clientStateMatches } from "../../../src/sources/graph/client-state.js";
+import { clientStateMatches } from "../../../src/sources/graph/client-state.ts";
 
 describe("clientStateMatches", () => {
   it("accepts the exact clientState only", () => {

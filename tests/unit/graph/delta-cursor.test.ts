@@ -8,7 +8,7 @@ import {
   RESYNC_MARGIN_MS,
   RESYNC_MAX_MS,
   resyncSince,
-} from "../../../src/sources/graph/delta-cursor.js";
+} from "../../../src/sources/graph/delta-cursor.ts";
 
 const now = new Date("2026-03-01T10:00:00.000Z");
 const DELTA = "https://graph.microsoft.com/v1.0/me/mailFolders('Inbox')/messages/delta?$deltatoken=d1";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { authorizationUrl, pushEndpointProblem, pushUrls, splitGraphApiUrl, tokenUrl } from "../../../src/sources/graph/graph-endpoints.js";
+import { authorizationUrl, pushEndpointProblem, pushUrls, splitGraphApiUrl, tokenUrl } from "../../../src/sources/graph/graph-endpoints.ts";
 
 describe("splitGraphApiUrl", () => {
   it("splits the public Graph root into the client's baseUrl, version and host", () => {

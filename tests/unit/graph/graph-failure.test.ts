@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffMs, classifyGraphFailure, retryAfterMs } from "../../../src/sources/graph/graph-failure.js";
+import { backoffMs, classifyGraphFailure, retryAfterMs } from "../../../src/sources/graph/graph-failure.ts";
 
 const now = new Date("2026-03-01T10:00:00Z");
 const message = "m";

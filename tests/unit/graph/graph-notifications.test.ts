@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { messageIdOf, parseChangeNotifications, parseLifecycleNotifications } from "../../../src/sources/graph/graph-notifications.js";
+import { messageIdOf, parseChangeNotifications, parseLifecycleNotifications } from "../../../src/sources/graph/graph-notifications.ts";
 
 const body = (value: unknown) => Buffer.from(JSON.stringify(value));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hasExpired, isRenewalDue, renewalDueAt, renewalRetryDelayMs } from "../../../src/sources/renewal-due.js";
+import { hasExpired, isRenewalDue, renewalDueAt, renewalRetryDelayMs } from "../../../src/sources/renewal-due.ts";
 
 const t = (iso: string) => new Date(iso);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { collectsContinuously, isSafetyNetDue } from "../../../src/sources/graph/safety-net.js";
+import { collectsContinuously, isSafetyNetDue } from "../../../src/sources/graph/safety-net.ts";
 
 const now = new Date("2026-03-01T10:00:00Z");
 const minutesAgo = (m: number) => new Date(now.getTime() - m * 60_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_SUBSCRIPTION_MINUTES, newClientState, subscriptionExpiry, subscriptionRequest } from "../../../src/sources/graph/subscription-request.js";
+import { MAX_SUBSCRIPTION_MINUTES, newClientState, subscriptionExpiry, subscriptionRequest } from "../../../src/sources/graph/subscription-request.ts";
 
 const now = new Date("2026-03-01T10:00:00.000Z");
 

@@ -1,6 +1,6 @@
 // The errors below are shaped like the ones imapflow, node:net, node:tls and node:dns raise.
 import { describe, expect, it } from "vitest";
-import { describeImapError } from "../../../src/sources/imap/describe-imap-error.js";
+import { describeImapError } from "../../../src/sources/imap/describe-imap-error.ts";
 
 const target = { host: "imap.fastmail.com", port: 993, user: "support@msp.example", folder: "INBOX" };
 const error = (message: string, fields: Record<string, unknown>) => Object.assign(new Error(message), fields);

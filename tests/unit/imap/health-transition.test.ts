@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FAILED_AFTER_MS, healthAfterFailure, healthChanged, healthFromRow, isNewFailureState, type Health } from "../../../src/sources/imap/health-transition.js";
+import { FAILED_AFTER_MS, healthAfterFailure, healthChanged, healthFromRow, isNewFailureState, type Health } from "../../../src/sources/imap/health-transition.ts";
 
 const auth = { code: "auth" as const, message: "IMAP login failed …", settingsProblem: true };
 const refused = { code: "refused" as const, message: "127.0.0.1:993 refused the connection …", settingsProblem: false };

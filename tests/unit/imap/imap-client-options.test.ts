@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { imapClientOptions, IDLE_REISSUE_MS, SOCKET_TIMEOUT_MS } from "../../../src/sources/imap/imap-client-options.js";
-import type { ImapConfig } from "../../../src/sources/source-config.js";
+import { imapClientOptions, IDLE_REISSUE_MS, SOCKET_TIMEOUT_MS } from "../../../src/sources/imap/imap-client-options.ts";
+import type { ImapConfig } from "../../../src/sources/source-config.ts";
 
 const config = (security: ImapConfig["security"], port = 993): ImapConfig => ({
   host: "imap.mail.me.com",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { attemptAfterFailure, RECONNECT_BACKOFF, reconnectDelayMs } from "../../../src/sources/imap/reconnect-backoff.js";
+import { attemptAfterFailure, RECONNECT_BACKOFF, reconnectDelayMs } from "../../../src/sources/imap/reconnect-backoff.ts";
 
 const randoms = fc.double({ min: 0, max: 1, noNaN: true });
 

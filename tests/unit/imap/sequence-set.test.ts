@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { toSequenceSet } from "../../../src/sources/imap/sequence-set.js";
+import { toSequenceSet } from "../../../src/sources/imap/sequence-set.ts";
 
 describe("toSequenceSet", () => {
   it("writes runs of consecutive UIDs as ranges", () => {

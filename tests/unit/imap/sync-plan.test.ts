@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { emptyExistsRetryDelayMs, FOLLOW_UP, followUpDelayMs, planBatches, planSync, providerMessageId, SCAN_CLOCK_SKEW_MS, type ListedMessage } from "../../../src/sources/imap/sync-plan.js";
+import { emptyExistsRetryDelayMs, FOLLOW_UP, followUpDelayMs, planBatches, planSync, providerMessageId, SCAN_CLOCK_SKEW_MS, type ListedMessage } from "../../../src/sources/imap/sync-plan.ts";
 
 const created = new Date("2025-03-14T12:00:00.000Z");
 const limits = { maxBytes: 1_000_000, batchSize: 50, batchBytes: 10_000_000 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { answersInBatch } from "../../../src/pipeline/worker.js";
+import { answersInBatch } from "../../../src/pipeline/worker.ts";
 
 const mail = (messageId: string, refs: string[] = []) => ({ messageId, inReplyTo: refs.slice(0, 1), references: refs, embeddedMessageIds: [] });
 

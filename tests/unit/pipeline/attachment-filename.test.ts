@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fallbackAttachmentFilename } from "../../../src/pipeline/attachment-filename.js";
+import { fallbackAttachmentFilename } from "../../../src/pipeline/attachment-filename.ts";
 
 describe("fallbackAttachmentFilename", () => {
   it("When nothing names the part, then it is attachment-<n> with an extension from the type", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decideAttachment } from "../../../src/pipeline/attachment-policy.js";
-import { DEFAULT_TICKET_RULES, type TicketRules } from "../../../src/settings/ticket-rules.js";
+import { decideAttachment } from "../../../src/pipeline/attachment-policy.ts";
+import { DEFAULT_TICKET_RULES, type TicketRules } from "../../../src/settings/ticket-rules.ts";
 
 const rules = (overrides: Partial<TicketRules["attachments"]> = {}): TicketRules["attachments"] => ({ ...DEFAULT_TICKET_RULES.attachments, ...overrides });
 const pdf = { filename: "Invoice.PDF", contentType: "application/pdf", size: 20_000 };

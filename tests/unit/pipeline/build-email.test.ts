@@ -1,8 +1,8 @@
 // The factory every other test builds its mail with: what it writes must be strict MIME, and
 // parse back to exactly what was asked for.
 import { describe, expect, it } from "vitest";
-import { parseEmail } from "../../../src/pipeline/parse-email.js";
-import { buildEmail } from "../../helpers/build-email.js";
+import { parseEmail } from "../../../src/pipeline/parse-email.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
 
 function lines(raw: Buffer): string[] {
   return raw.toString("latin1").split("\r\n");

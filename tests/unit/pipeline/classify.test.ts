@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { classify, type ClassifiableEmail } from "../../../src/pipeline/classify.js";
-import { parseEmail } from "../../../src/pipeline/parse-email.js";
-import { buildEmail } from "../../helpers/build-email.js";
+import { classify, type ClassifiableEmail } from "../../../src/pipeline/classify.ts";
+import { parseEmail } from "../../../src/pipeline/parse-email.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
 
 const OWN = { ownMessageIdDomain: "mailgate.test" };
 

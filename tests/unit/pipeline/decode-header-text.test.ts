@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeHeaderText } from "../../../src/pipeline/decode-header-text.js";
+import { decodeHeaderText } from "../../../src/pipeline/decode-header-text.ts";
 
 const latin1 = (s: string) => Buffer.from(s, "utf8").toString("latin1");
 

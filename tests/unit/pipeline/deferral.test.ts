@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deferralMs, firstBatchSize, nextBatchSize } from "../../../src/pipeline/worker.js";
+import { deferralMs, firstBatchSize, nextBatchSize } from "../../../src/pipeline/worker.ts";
 
 const MiB = 1024 * 1024;
 

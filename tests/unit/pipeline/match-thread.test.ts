@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideThread, senderMayUseTicket, type ThreadCandidate } from "../../../src/pipeline/match-thread.js";
+import { decideThread, senderMayUseTicket, type ThreadCandidate } from "../../../src/pipeline/match-thread.ts";
 
 const ticket1234: ThreadCandidate = {
   ticketId: "ticket-1234",

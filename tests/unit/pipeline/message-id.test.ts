@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { generatedMessageId, headerMessageId, messageIdDomain, normaliseMessageId, parseMessageIdList } from "../../../src/pipeline/message-id.js";
-import { parseEmail } from "../../../src/pipeline/parse-email.js";
+import { generatedMessageId, headerMessageId, messageIdDomain, normaliseMessageId, parseMessageIdList } from "../../../src/pipeline/message-id.ts";
+import { parseEmail } from "../../../src/pipeline/parse-email.ts";
 
 // Ids as they appear in real headers: no whitespace, brackets or parentheses inside.
 const idChar = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_$%+=!#&*/?^{}|~".split(""));

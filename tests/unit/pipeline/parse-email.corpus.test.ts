@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parseEmail } from "../../../src/pipeline/parse-email.js";
+import { parseEmail } from "../../../src/pipeline/parse-email.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const corpusDir = path.resolve(repoRoot, "../shared/corpus/zammad-mail");

@@ -2,8 +2,8 @@
 // crash, a hang or a blown stack. Times are printed, not asserted (bench/ is for figures).
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { parseEmail, type ParsedEmail } from "../../../src/pipeline/parse-email.js";
-import { buildEmail } from "../../helpers/build-email.js";
+import { parseEmail, type ParsedEmail } from "../../../src/pipeline/parse-email.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
 
 type Outcome = { kind: "parsed"; email: ParsedEmail; ms: number } | { kind: "refused"; message: string; ms: number };
 

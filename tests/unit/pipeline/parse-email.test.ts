@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { parseEmail } from "../../../src/pipeline/parse-email.js";
-import { buildEmail } from "../../helpers/build-email.js";
+import { parseEmail } from "../../../src/pipeline/parse-email.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
 
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 const raw = (...lines: string[]) => Buffer.from(lines.join("\r\n"), "utf8");

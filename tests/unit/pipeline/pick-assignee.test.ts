@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { pickAssignee } from "../../../src/pipeline/pick-assignee.js";
+import { pickAssignee } from "../../../src/pipeline/pick-assignee.ts";
 
 const TECHS = ["tech-c", "tech-a", "tech-b"];
 

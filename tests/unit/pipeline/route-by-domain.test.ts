@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideRoute, senderDomainCandidates, type RouteInput } from "../../../src/pipeline/route-by-domain.js";
+import { decideRoute, senderDomainCandidates, type RouteInput } from "../../../src/pipeline/route-by-domain.ts";
 
 const ACME = "company-acme";
 const VIP = "company-vip";

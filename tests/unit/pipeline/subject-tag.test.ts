@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { findTicketNumber, stripReplyPrefixes } from "../../../src/pipeline/subject-tag.js";
+import { findTicketNumber, stripReplyPrefixes } from "../../../src/pipeline/subject-tag.ts";
 
 const TAG = "Ticket #";
 const prefix = fc.constantFrom("Re:", "RE:", "re:", "Fwd:", "FW:", "Fw:", "AW:", "WG:", "SV:", "VS:", "TR:", "Antw:", "RE[2]:", "Re(2):", "Re :");

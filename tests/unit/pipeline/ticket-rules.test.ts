@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { pickJobType, pickPriority } from "../../../src/pipeline/ticket-rules.js";
-import { DEFAULT_TICKET_RULES } from "../../../src/settings/ticket-rules.js";
+import { pickJobType, pickPriority } from "../../../src/pipeline/ticket-rules.ts";
+import { DEFAULT_TICKET_RULES } from "../../../src/settings/ticket-rules.ts";
 
 describe("pickPriority", () => {
   it("When nothing is configured, then the guide's default Normal applies", () => {

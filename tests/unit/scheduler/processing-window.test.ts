@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cronProblem, nextProcessingTime } from "../../../src/scheduler/processing-window.js";
+import { cronProblem, nextProcessingTime } from "../../../src/scheduler/processing-window.ts";
 
 const businessHours = { mode: "scheduled" as const, cron: ["* 8-17 * * 1-5"], timezone: "Europe/Berlin" };
 

@@ -1,9 +1,9 @@
 import { EventEmitter } from "node:events";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import type { Database } from "../../../src/db/client.js";
-import { watchDatabaseOutages } from "../../../src/db/database-outage.js";
-import { startWorkLoop } from "../../../src/scheduler/work-loop.js";
+import type { Database } from "../../../src/db/client.ts";
+import { watchDatabaseOutages } from "../../../src/db/database-outage.ts";
+import { startWorkLoop } from "../../../src/scheduler/work-loop.ts";
 
 // Only the wake channel of a database is used by the loop: an in-process one, as on PGlite.
 function wakeChannel() {

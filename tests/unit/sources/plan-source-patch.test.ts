@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { AppError } from "../../../src/errors.js";
-import { planSourcePatch, type SourceState } from "../../../src/sources/plan-source-patch.js";
+import { AppError } from "../../../src/errors.ts";
+import { planSourcePatch, type SourceState } from "../../../src/sources/plan-source-patch.ts";
 
 const gmail = (overrides: Partial<SourceState> = {}): SourceState => ({
   kind: "gmail",
