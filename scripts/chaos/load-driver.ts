@@ -110,7 +110,7 @@ export function startLoad(options: LoadOptions): Load {
       if (options.ratePerSecond > 0) {
         const due = firstAt + (started * 1000) / options.ratePerSecond;
         if (due > Date.now()) {
-          await sleep(Math.min(due - Date.now(), 100));
+          await sleep(Math.max(0, Math.min(due - Date.now(), 100)));
           continue;
         }
       }
