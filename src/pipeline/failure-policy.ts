@@ -1,16 +1,15 @@
 // Which processing failures are worth retrying, and when.
+import { isDatabaseUnavailable } from "../db/database-unavailable.ts";
+import { pgErrorOf } from "../db/pg-error.ts";
 
-// SQLSTATE classes that say "try again": connection (08), transaction rollback such as
-// serialization failure or deadlock (40), insufficient resources (53), operator intervention (57).
-const TRANSIENT_SQLSTATE = /^(08|40|53|57)/;
-const TRANSIENT_NODE = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECT_TIMEOUT"]);
+// Besides an unreachable database, SQLSTATE classes that say "try again": transaction rollback such
+// as serialization failure or deadlock (40), insufficient resources (53), operator intervention (57).
+const TRANSIENT_SQLSTATE = /^(40|53|57)/;
 
 export function isTransientError(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    const code = typeof e.code === "string" ? e.code : "";
-    if (TRANSIENT_SQLSTATE.test(code) || TRANSIENT_NODE.has(code)) return true;
-  }
-  return false;
+  if (isDatabaseUnavailable(err)) return true;
+  const code = pgErrorOf(err)?.code;
+  return code !== undefined && TRANSIENT_SQLSTATE.test(code);
 }
 
 /** 1 s, 2 s, 4 s … capped at 5 minutes, with ±20 % jitter. */
