@@ -36,8 +36,7 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream,
   };
   const pretty = format ?? (destination === undefined && process.stdout.isTTY ? "pretty" : "json");
   if (pretty === "pretty") {
-    // Loaded only for people (~0.1 s of every start otherwise); synchronous, so the last lines
-    // before a process.exit are not lost.
+    // Loaded only for people; synchronous, so the last lines before a process.exit are not lost.
     const prettyStream = createRequire(import.meta.url)("pino-pretty") as typeof PinoPretty;
     const stream = prettyStream({ destination: destination ?? 1, sync: true, singleLine: true, ignore: "service,pid,hostname", translateTime: "SYS:yyyy-mm-dd HH:MM:ss.l o" });
     return pino(options, stream);

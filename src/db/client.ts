@@ -99,9 +99,8 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     onnotice: () => {},
     idle_timeout: 0,
     connect_timeout: 10,
-    // Seconds before a connection tries again after failing to connect. postgres.js's default grows
-    // to 20 s during an outage, and statements queue behind the waiting connection meanwhile: intake
-    // got no answer within 10 s (not a prompt 503) and work resumed late once the server was back.
+    // postgres.js's default reconnect delay grows long in an outage, and statements queue behind the
+    // waiting connection instead of failing fast with a 503.
     backoff: reconnectDelaySeconds,
     connection: { jit: "off" },
     ...(socketDir ? { host: socketDir } : {}),

@@ -10,8 +10,7 @@ import { decodeGmailNotification } from "./gmail-notification.ts";
 export type PullSubscriber = { subscriptionName: string; isOpen(): boolean; close(): Promise<void> };
 
 export async function startPullSubscriber(ctx: Context, subscriptionName: string): Promise<PullSubscriber> {
-  // Loaded by the first pull subscriber, not at start: the client and its gRPC stack take half a
-  // second to load (bench:startup), and most installations never use pull delivery.
+  // Loaded by the first pull subscriber, not at start: most installations never use pull delivery.
   const { PubSub } = await import("@google-cloud/pubsub");
   const projectId = /^projects\/([^/]+)\/subscriptions\/[^/]+$/.exec(subscriptionName)?.[1];
   const emulator = ctx.config.google.pubsubEmulatorHost;
