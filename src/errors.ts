@@ -43,8 +43,6 @@ export const payloadTooLarge = (limitBytes: number, what = "The message") =>
 export const unprocessable = (code: string, message: string, details?: unknown) =>
   new AppError(code, 422, message, details);
 
-export const notReady = (message: string) => new AppError("not_ready", 503, message);
-
 export const databaseUnavailable = () =>
   new AppError(
     "database_unavailable",

@@ -77,12 +77,6 @@ const json = <T>(v: T | string): T => (typeof v === "string" ? (JSON.parse(v) as
 
 export type RoutingFactsLoader = (q: RoutingQuery) => Promise<RoutingFacts>;
 
-/** The facts of one message, in a statement of its own. */
-export async function loadRoutingFacts(executor: Executor, q: RoutingQuery): Promise<RoutingFacts> {
-  const [facts] = await loadRoutingFactsOfMany(executor, [q]);
-  return facts!;
-}
-
 /**
  * A loader for one batch's transaction: the queries asked in the same turn of the event loop
  * (every message of a batch asks at once) go to the database together, as one statement, and

@@ -8,5 +8,3 @@ export function parseId(value: string | string[] | undefined, what: string): str
   if (!id || !UUID.test(id)) throw notFound(what, id);
   return id.toLowerCase();
 }
-
-export const isUuid = (value: string) => UUID.test(value);

@@ -5,7 +5,7 @@
 import type { Tx } from "../db/client.ts";
 import { releaseMessageId, settleClaim } from "../db/message-ids.ts";
 import type { PendingWrites } from "../db/pending-writes.ts";
-import { loadRoutingFacts, type RoutingFacts, type RoutingFactsLoader } from "../db/routing-facts.ts";
+import { type RoutingFacts, type RoutingFactsLoader } from "../db/routing-facts.ts";
 import { nextRoundRobin, stageTicketMessage, type StoredAttachment, type TicketSlot } from "../db/ticket-store.ts";
 import { insertLead } from "../db/leads.ts";
 import { stageEvent } from "../delivery/record-event.ts";
@@ -44,7 +44,7 @@ export type Outcome =
  * `facts` reads the routing facts, for a batch all messages' in one statement (batchedRoutingFacts);
  * `tickets` is the message's place in the batch's ticket writes (batchedTicketWrites).
  */
-export type ProcessDeps = { ownMessageIdDomain: string; publicUrl: string; now: Date; writes: PendingWrites; facts?: RoutingFactsLoader; tickets: TicketSlot };
+export type ProcessDeps = { ownMessageIdDomain: string; publicUrl: string; now: Date; writes: PendingWrites; facts: RoutingFactsLoader; tickets: TicketSlot };
 
 type NoteKind = "reply" | "auto_reply" | "bounce";
 
@@ -54,7 +54,7 @@ export async function processMessage(tx: Tx, input: MessageInput, deps: ProcessD
   if (classification.kind === "own_loop") return { kind: "ignored", reason: classification.reason };
 
   const sender = email.from?.address ?? "";
-  const facts = await (deps.facts ?? ((q) => loadRoutingFacts(tx, q)))({
+  const facts = await deps.facts({
     recipients: [...email.to, ...email.cc].map((a) => a.address).filter((a) => a !== source?.address),
     senderDomains: senderDomainCandidates(sender),
     ticketNumbers: bracketedNumbers(email.subject),

@@ -4,7 +4,7 @@ import type { Channel, Database } from "../db/client.ts";
 import type { DatabaseOutage } from "../db/database-outage.ts";
 import type { Logger } from "../log.ts";
 
-export type WorkLoop = { stop(): Promise<void>; kick(): void };
+export type WorkLoop = { stop(): Promise<void> };
 
 export type WorkLoopOptions = {
   name: string;
@@ -83,7 +83,6 @@ export function startWorkLoop(opts: WorkLoopOptions): WorkLoop {
   const loops = Array.from({ length: opts.concurrency }, (_, i) => loop(i));
 
   return {
-    kick: wakeOne,
     stop: async () => {
       running = false;
       unsubscribe();

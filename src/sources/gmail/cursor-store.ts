@@ -7,7 +7,3 @@ import { mailSources } from "../../db/schema.ts";
 export async function saveCursor(executor: Executor, sourceId: string, historyId: string, now: Date): Promise<void> {
   await executor.update(mailSources).set({ cursor: { historyId }, lastSyncAt: now }).where(eq(mailSources.id, sourceId));
 }
-
-export async function markCaughtUp(executor: Executor, sourceId: string, now: Date): Promise<void> {
-  await executor.update(mailSources).set({ lastSyncAt: now }).where(eq(mailSources.id, sourceId));
-}
