@@ -39,7 +39,7 @@ async function main() {
     const ids = new Map<string, string>();
     for (const file of files) {
       const raw = readFileSync(path.join(folder, file));
-      ids.set(file, (await storeInbound(ctx.db, { sourceId: source!.id, providerMessageId: file, raw })).id);
+      ids.set(file, (await storeInbound(ctx.db, { sourceId: source!.id, providerMessageId: file, raw, receivedAt: ctx.clock.now() })).id);
     }
     while (await processNextMessage(ctx));
 

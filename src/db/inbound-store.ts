@@ -1,15 +1,18 @@
 // The durable intake every source feeds: raw bytes first, processed later. Idempotent on
 // (source, provider id), so a provider re-delivery or a repeated sync stores nothing twice.
+// A message is stamped with the caller's clock, the one the workers' claim compares it with.
 import { createHash } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import type { Executor } from "./client.ts";
 import { headerMessageId } from "../pipeline/message-id.ts";
 import { inboundMessages } from "./schema.ts";
 
-export type StoreInbound = { sourceId: string; providerMessageId: string; raw: Buffer };
+export type StoreInbound = { sourceId: string; providerMessageId: string; raw: Buffer; receivedAt: Date };
 
-const inboundRow = (sourceId: string, item: { providerMessageId: string; raw: Buffer }) => ({
+const inboundRow = (sourceId: string, item: { providerMessageId: string; raw: Buffer }, receivedAt: Date) => ({
   sourceId,
+  receivedAt,
+  nextAttemptAt: receivedAt,
   providerMessageId: item.providerMessageId,
   raw: item.raw,
   rawSize: item.raw.length,
@@ -21,7 +24,7 @@ const inboundRow = (sourceId: string, item: { providerMessageId: string; raw: Bu
 export async function storeInbound(executor: Executor, input: StoreInbound): Promise<{ id: string; created: boolean }> {
   const inserted = await executor
     .insert(inboundMessages)
-    .values(inboundRow(input.sourceId, input))
+    .values(inboundRow(input.sourceId, input, input.receivedAt))
     .onConflictDoNothing({ target: [inboundMessages.sourceId, inboundMessages.providerMessageId] })
     .returning({ id: inboundMessages.id });
   if (inserted[0]) return { id: inserted[0].id, created: true };
@@ -37,11 +40,16 @@ export async function storeInbound(executor: Executor, input: StoreInbound): Pro
  * Many raw messages of one source in ONE statement (a fetched batch of a mailbox sync): a burst
  * costs a round trip per batch, not per message. Answers how many were new.
  */
-export async function storeInboundMany(executor: Executor, sourceId: string, items: { providerMessageId: string; raw: Buffer }[]): Promise<{ created: number }> {
+export async function storeInboundMany(
+  executor: Executor,
+  sourceId: string,
+  items: { providerMessageId: string; raw: Buffer }[],
+  receivedAt: Date,
+): Promise<{ created: number }> {
   if (items.length === 0) return { created: 0 };
   const inserted = await executor
     .insert(inboundMessages)
-    .values(items.map((item) => inboundRow(sourceId, item)))
+    .values(items.map((item) => inboundRow(sourceId, item, receivedAt)))
     .onConflictDoNothing({ target: [inboundMessages.sourceId, inboundMessages.providerMessageId] })
     .returning({ id: inboundMessages.id });
   return { created: inserted.length };

@@ -39,7 +39,7 @@ export function inboundRoutes(ctx: Context): Router {
       if (!source) throw validationError([{ field: "sourceId", message: `no mail source ${sourceId}` }]);
       // The same bytes posted twice are one message: a client may retry safely.
       const providerMessageId = "sha256:" + createHash("sha256").update(raw).digest("hex");
-      const stored = await storeInbound(ctx.db, { sourceId, providerMessageId, raw });
+      const stored = await storeInbound(ctx.db, { sourceId, providerMessageId, raw, receivedAt: ctx.clock.now() });
       ctx.database.wake("inbound");
       const [row] = await ctx.db.select({ status: inboundMessages.status }).from(inboundMessages).where(eq(inboundMessages.id, stored.id));
       res.status(202).json({ id: stored.id, status: row?.status ?? "received", created: stored.created });

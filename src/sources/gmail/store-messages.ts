@@ -21,7 +21,7 @@ export async function storeMessages(ctx: Context, session: GmailSession, ids: re
       await recordTooLarge(ctx, sourceId, id, message.raw.length);
       continue;
     }
-    const stored = await storeInbound(ctx.db, { sourceId, providerMessageId: id, raw: message.raw });
+    const stored = await storeInbound(ctx.db, { sourceId, providerMessageId: id, raw: message.raw, receivedAt: ctx.clock.now() });
     if (stored.created) {
       created++;
       ctx.database.wake("inbound");

@@ -46,7 +46,7 @@ export async function fetchGraphMessage(ctx: Context, session: GraphSession, wor
       });
       return { kind: "too_large", size: raw.length };
     }
-    const stored = await storeInbound(tx, { sourceId: work.sourceId, providerMessageId: messageId, raw });
+    const stored = await storeInbound(tx, { sourceId: work.sourceId, providerMessageId: messageId, raw, receivedAt: ctx.clock.now() });
     return { kind: "stored", inboundMessageId: stored.id };
   });
   if (outcome.kind === "stored") ctx.database.wake("inbound");

@@ -46,7 +46,7 @@ export async function syncMailbox(ctx: Context, source: ImapSource, client: Imap
         fetched.push({ uid: message.uid, providerMessageId: providerMessageId(plan.uidValidity, message.uid), raw: message.source });
       }
       // The whole batch in one statement, before post-processing and before the cursor moves.
-      const result = await storeInboundMany(ctx.db, source.id, fetched);
+      const result = await storeInboundMany(ctx.db, source.id, fetched, ctx.clock.now());
       stored += fetched.length;
       created += result.created;
       if (result.created > 0) ctx.database.wake("inbound");

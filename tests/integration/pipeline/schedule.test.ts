@@ -5,10 +5,9 @@ import { buildEmail } from "../../helpers/build-email.ts";
 import { createCompany, createSource, deliver, drainPipeline } from "../../helpers/pipeline.ts";
 import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
-// An injected clock, later than the real one so that stored mail is already due by it (intake
-// stamps it with the database's time). Its dates were in 2026 until the real clock passed them and
-// the mail stopped being due; in 2099 they have the same weekdays, and Berlin is on winter time.
-const clock = { at: new Date("2099-11-28T22:00:00Z"), now() { return new Date(this.at); } }; // Saturday night
+// An injected clock years before the real one: intake stamps mail with the same clock the workers
+// compare it with, so the real time of day plays no part (Berlin is on winter time on these dates).
+const clock = { at: new Date("2021-11-27T22:00:00Z"), now() { return new Date(this.at); } }; // Saturday night
 let t: TestContext;
 let sourceId: string;
 
@@ -25,18 +24,18 @@ describe("scheduled processing", () => {
     expect(msg.status).toBe("received");
     expect((await t.api.get("/api/tickets").expect(200)).body.items).toHaveLength(0);
 
-    clock.at = new Date("2099-11-30T06:59:00Z"); // Monday 07:59 in Berlin: still closed
+    clock.at = new Date("2021-11-29T06:59:00Z"); // Monday 07:59 in Berlin: still closed
     await drainPipeline(t);
     expect((await t.api.get(`/api/inbound-messages/${msg.id}`).expect(200)).body.status).toBe("received");
 
-    clock.at = new Date("2099-11-30T07:00:30Z"); // Monday 08:00 in Berlin
+    clock.at = new Date("2021-11-29T07:00:30Z"); // Monday 08:00 in Berlin
     await drainPipeline(t);
     const after = (await t.api.get(`/api/inbound-messages/${msg.id}`).expect(200)).body;
     expect(after.status).toBe("ticket_created");
   });
 
   it("When the schedule changes to continuous, then waiting mail is processed without a restart", async () => {
-    clock.at = new Date("2099-12-05T22:00:00Z"); // the next Saturday
+    clock.at = new Date("2021-12-04T22:00:00Z"); // the next Saturday
     const msg = await deliver(t, sourceId, buildEmail({ from: "john@acme.com", subject: "saturday again" }));
     expect(msg.status).toBe("received");
     await t.api.patch(`/api/sources/${sourceId}`).send({ schedule: { mode: "continuous" } }).expect(200);
