@@ -2,6 +2,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { pgArray, rowsOf, type Executor } from "./client.ts";
 import { inboundMessages, mailSources } from "./schema.ts";
+import { withPlannerMethodsOff } from "./planner.ts";
 
 export type ClaimedMessage = {
   id: string;
@@ -21,22 +22,14 @@ export type ClaimedMessage = {
  * The claim reads the waiting messages in the order of their partial index and stops at `limit`.
  * Left to itself, the planner does that only when the table's statistics are fresh: after a
  * burst (a backlog after downtime, a mailbox's first sync) they are not, it expects a handful of
- * waiting rows, and it fetches, joins and sorts all of them, raw bytes included, to keep 32:
- * 48 ms instead of 0.6 ms for a backlog of 5,000, paid again by every claim. Sorting and bitmap
- * scans are therefore off for this one statement. The three statements travel together (started
- * in order on the transaction's connection, answered in one round trip).
+ * waiting rows, and it fetches, joins and sorts all of them, raw bytes included, to keep 32,
+ * again at every claim. Sorting is therefore off for this one statement (planner.ts).
  *
- * The raw bytes come in a second statement, once the sizes are known. Summing the sizes in the
- * claim itself needs a sort, and a sort where sorting is off costs the plan enough to be compiled
- * by the server's JIT: 350 ms a claim (mailgate's sessions now run with JIT off, openPostgres, but
- * the plan would still be priced as if sorting were impossible).
+ * The raw bytes come in a second statement, once the sizes are known: summing the sizes in the
+ * claim itself needs a sort, which would be priced as if sorting were impossible.
  */
 export async function claimDueInbound(executor: Executor, now: Date, opts: { limit: number; id?: string; maxBytes?: number }): Promise<Claim> {
-  // `.then` sends a query at once: the three are queued on the connection in this order.
-  const off = executor.execute(sql`select set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`).then(() => undefined);
-  const locked = lockDue(executor, now, opts);
-  const on = executor.execute(sql`select set_config('enable_sort', 'on', true), set_config('enable_bitmapscan', 'on', true)`).then(() => undefined);
-  const [, rows] = await Promise.all([off, locked, on]);
+  const rows = await lockDue(executor, now, opts);
   const taken = withinBudget(rows, opts.maxBytes ?? CLAIM_BYTES);
   const raw = await rawOf(executor, taken.map((r) => r.id));
   return { rows: taken.map((r) => toClaimed(r, raw.get(r.id) ?? null)), found: rows.length };
@@ -88,9 +81,10 @@ function withinBudget(rows: LockedRow[], maxBytes: number): LockedRow[] {
 // It must be sent between the two settings: `.then` sends it at once, where `await` (queryRows)
 // would send it a turn later, after the statement that turns them back on.
 function lockDue(executor: Executor, now: Date, opts: { limit: number; id?: string }): Promise<LockedRow[]> {
-  return executor
-    .execute(
-      sql`select m.id, m.source_id, m.raw_size, m.received_at, m.attempts,
+  return withPlannerMethodsOff<LockedRow>(
+    executor,
+    ["enable_sort"],
+    sql`select m.id, m.source_id, m.raw_size, m.received_at, m.attempts,
                s.id as s_id, s.name as s_name, s.kind as s_kind, s.address as s_address, s.role as s_role,
                s.company_id as s_company_id, s.schedule as s_schedule
           from inbound_messages m left join mail_sources s on s.id = m.source_id
@@ -99,8 +93,7 @@ function lockDue(executor: Executor, now: Date, opts: { limit: number; id?: stri
          order by m.next_attempt_at
          limit ${opts.limit}
            for update of m skip locked`,
-    )
-    .then((result) => rowsOf<LockedRow>(result));
+  );
 }
 
 /** The raw bytes of locked messages, each found by its primary key (however stale the statistics). */

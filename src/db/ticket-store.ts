@@ -3,8 +3,9 @@
 // participants.
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
-import { pgArray, queryRows, rowsOf, type Executor } from "./client.ts";
+import { pgArray, queryRows, type Executor } from "./client.ts";
 import type { PendingWrites } from "./pending-writes.ts";
+import { withPlannerMethodsOff } from "./planner.ts";
 import type { Address, ParsedAttachment } from "../pipeline/parse-email.ts";
 import type { Priority } from "../settings/ticket-rules.ts";
 
@@ -233,15 +234,12 @@ export async function touchTickets(executor: Executor, requests: TouchRequest[])
   const json = JSON.stringify(requests.map((r) => ({ ticket_id: r.ticketId, participants: r.participants, reopen: r.reopen, at: r.at.toISOString() })));
   // The tickets are found by their key, named as an array, and planned without sequential scans:
   // the pipeline's plans are made once per connection (generic), and one made while the table was
-  // young read the whole tickets table twice a batch until autovacuum next analysed it (0.3 ms at
-  // 3,500 tickets, auto_explain over bench:pipeline; a sixth of the database's time there).
-  // The setting holds for this statement only; the three go out back to back, in one round trip.
+  // young read the whole tickets table twice a batch until autovacuum next analysed it.
   const ids = pgArray([...new Set(requests.map((r) => r.ticketId))]);
-  // (A query starts when its `.then` is called: the three are started here, in this order.)
-  const byKey = executor.execute(sql`select set_config('enable_seqscan', 'off', true)`).then(() => null);
-  const touched = executor
-    .execute(
-      sql`with q as (select * from jsonb_to_recordset(${json}::jsonb) as q(ticket_id uuid, participants jsonb, reopen boolean, at timestamptz)),
+  const rows = await withPlannerMethodsOff<{ id: string; number: string | number; subject: string; status: string; company_id: string | null; was_closed: boolean }>(
+    executor,
+    ["enable_seqscan"],
+    sql`with q as (select * from jsonb_to_recordset(${json}::jsonb) as q(ticket_id uuid, participants jsonb, reopen boolean, at timestamptz)),
              asked as (select q.ticket_id, bool_or(q.reopen) as reopen, max(q.at) as at,
                               coalesce(jsonb_agg(p) filter (where p is not null), '[]'::jsonb) as participants
                          from q left join lateral jsonb_array_elements(q.participants) p on true
@@ -256,11 +254,7 @@ export async function touchTickets(executor: Executor, requests: TouchRequest[])
           from old, asked
          where t.id = old.id and asked.ticket_id = old.id and t.id = any(${ids}::uuid[])
      returning t.id, t.number, t.subject, t.status, t.company_id, old.status = 'closed' as was_closed`,
-    )
-    .then((result) => rowsOf<{ id: string; number: string | number; subject: string; status: string; company_id: string | null; was_closed: boolean }>(result));
-  // Back to what the server and session say, not to a value of our own.
-  const restore = executor.execute(sql`reset enable_seqscan`).then(() => null);
-  const [, rows] = await Promise.all([byKey, touched, restore]);
+  );
   const byId = new Map(rows.map((r) => [r.id, r]));
   const reopenedBy = new Set<string>();
   return requests.map((r) => {

@@ -4,13 +4,14 @@
 // for reprocess.
 import { isDatabaseUnavailable } from "../db/database-unavailable.ts";
 import type { Context } from "../context.ts";
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { claimDueInbound, deferInbound, holdInbound, markSourceProcessed, settleInbound, type ClaimedMessage } from "../db/inbound-claims.ts";
 import { flushPendingWrites, pendingWrites, type StagedSettlement } from "../db/pending-writes.ts";
 import { nextProcessingTime } from "../scheduler/processing-window.ts";
 import type { Schedule } from "../sources/source-config.ts";
 import { errorLog, inboundMessages } from "../db/schema.ts";
 import type { Tx } from "../db/client.ts";
+import { planOncePerConnection } from "../db/planner.ts";
 import { startWorkLoop } from "../scheduler/work-loop.ts";
 import type { Runtime } from "../runtime.ts";
 import { parseEmail, type ParsedEmail } from "./parse-email.ts";
@@ -173,7 +174,7 @@ async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now:
   // a quarter of the database's time being re-planned. The claim above keeps its custom plan,
   // which its partial index needs.
   // Sent now (`.then` starts it), ahead of every statement below, and awaited with the parsing.
-  const generic = tx.execute(sql`set local plan_cache_mode = force_generic_plan`).then(() => null);
+  const generic = planOncePerConnection(tx).then(() => null);
   const ready: Array<{ row: ClaimedMessage; email: ParsedEmail; source: SourceInfo | null }> = [];
   const work: Array<Promise<Done | null>> = [];
   let retryAt: Date | null = null;
