@@ -12,9 +12,10 @@ import { createLogger, type Logger } from "./log.ts";
 import { createMetrics } from "./metrics/registry.ts";
 import { loadOrCreateAdminToken, loadOrCreateKey } from "./secrets/load-key.ts";
 import { createSecretBox } from "./secrets/secret-box.ts";
+import { systemLookup, type Lookup } from "./delivery/url-safety.ts";
 import { ensurePrivateDataDir, privatizeTree } from "./private-data-dir.ts";
 
-export type BootOptions = { log?: Logger; clock?: Clock; inMemory?: boolean };
+export type BootOptions = { log?: Logger; clock?: Clock; inMemory?: boolean; resolve?: Lookup };
 
 export async function buildContext(config: Config, opts: BootOptions = {}): Promise<Context & { adminTokenCreated: boolean }> {
   const log = opts.log ?? createLogger(config.logLevel, undefined, config.logFormat);
@@ -72,6 +73,7 @@ export async function buildContext(config: Config, opts: BootOptions = {}): Prom
     secrets: createSecretBox(key),
     log,
     clock,
+    resolve: opts.resolve ?? systemLookup,
     adminToken: token,
     adminTokenCreated: created,
     metrics: createMetrics({ database, clock, log }),

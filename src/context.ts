@@ -5,6 +5,7 @@ import type { DatabaseOutage } from "./db/database-outage.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics/registry.ts";
 import type { SecretBox } from "./secrets/secret-box.ts";
+import type { Lookup } from "./delivery/url-safety.ts";
 
 export type Clock = { now(): Date };
 export const systemClock: Clock = { now: () => new Date() };
@@ -18,6 +19,8 @@ export type Context = {
   secrets: SecretBox;
   log: Logger;
   clock: Clock;
+  /** How webhook host names become addresses, for the checks and the connections: dns.lookup, or a test's answers. */
+  resolve: Lookup;
   adminToken: string;
   metrics: Metrics;
 };

@@ -25,7 +25,12 @@ const FLUSH_AT = 200;
 export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): Dispatcher {
   const cfg = ctx.config.webhook;
   const pollMs = opts.pollMs ?? 1000;
-  const sender: Sender = createSender({ timeoutMs: cfg.timeoutMs, maxSockets: cfg.perEndpointConcurrency });
+  const sender: Sender = createSender({
+    timeoutMs: cfg.timeoutMs,
+    maxSockets: cfg.perEndpointConcurrency,
+    allowPrivateNetworks: cfg.allowPrivateNetworks,
+    resolve: ctx.resolve,
+  });
   const perEndpoint = new Map<string, number>();
   // Each secret is opened and decoded once: endpoint id → the sealed bytes and their signing key.
   const keys = new Map<string, { sealed: Buffer; key: Buffer }>();
@@ -48,11 +53,13 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
     return key;
   };
 
-  // Checked again at send time, not only at creation: a name can be re-pointed (DNS rebinding).
+  // Checked again at send time, not only at creation: the URL may predate a stricter setting, and
+  // this refuses early with the message the API gives. What stops DNS rebinding is the check of
+  // each connection's address in the sender, since undici resolves the name again to connect.
   const checkUrl = async (url: string): Promise<UrlVerdict> => {
     const cached = urlChecks.get(url);
     if (cached && Date.now() - cached.at < SAFETY_CACHE_MS) return cached;
-    const check = await checkWebhookUrl(url, { allowHttp: cfg.allowHttp, allowPrivateNetworks: cfg.allowPrivateNetworks });
+    const check = await checkWebhookUrl(url, { allowHttp: cfg.allowHttp, allowPrivateNetworks: cfg.allowPrivateNetworks, lookup: ctx.resolve });
     const entry = { at: Date.now(), ...(check.ok ? { url: new URL(url) } : { problem: check.message }) };
     urlChecks.set(url, entry);
     return entry;

@@ -4,7 +4,13 @@
 // undici (the client inside Node's own fetch), not node:http: a pool of keep-alive connections
 // per receiver, and about half the CPU per request of http.request with an Agent, the largest
 // part of mailgate's own cost per delivery (bench:webhooks).
-import { Agent, errors, type Dispatcher } from "undici";
+//
+// Every connection is checked at the address it is about to open (url-safety.ts connectLookup):
+// the check before sending resolved the name separately, and may have been answered otherwise.
+// A keep-alive connection stays with the address checked when it was opened.
+import { isIP } from "node:net";
+import { Agent, buildConnector, errors, type Dispatcher } from "undici";
+import { addressProblem, connectLookup, RefusedAddressError, type Lookup } from "./url-safety.ts";
 
 export type SendResult = {
   statusCode: number | null;
@@ -18,13 +24,20 @@ const RESPONSE_KEEP = 1024;
 
 export type Sender = { send(url: URL, headers: Record<string, string>, body: string): Promise<SendResult>; close(): Promise<void> };
 
-export function createSender(opts: { timeoutMs: number; maxSockets: number }): Sender {
+export function createSender(opts: {
+  timeoutMs: number;
+  maxSockets: number;
+  /** WEBHOOK_ALLOW_PRIVATE_NETWORKS: whether connections to loopback, private, … addresses are allowed. */
+  allowPrivateNetworks: boolean;
+  /** How names are resolved when connecting; dns.lookup unless a test answers instead. */
+  resolve?: Lookup;
+}): Sender {
   // undici does not follow redirects unless asked to (a 3xx is an answer, recorded as a failure).
   // Its timeouts count silence (connecting, waiting for the headers, between body chunks), as
   // the socket timeout of http.request did.
   const agent = new Agent({
     connections: opts.maxSockets,
-    connect: { timeout: opts.timeoutMs },
+    connect: guardedConnector({ timeout: opts.timeoutMs, allowPrivateNetworks: opts.allowPrivateNetworks, resolve: opts.resolve }),
     headersTimeout: opts.timeoutMs,
     bodyTimeout: opts.timeoutMs,
   });
@@ -54,6 +67,21 @@ export function createSender(opts: { timeoutMs: number; maxSockets: number }): S
   return { send, close: () => agent.close() };
 }
 
+/**
+ * undici's own connector with a lookup that refuses a private address as it resolves the name.
+ * Node resolves no address literal (https://127.0.0.1/), so those are checked here, before it.
+ */
+function guardedConnector(opts: { timeout: number; allowPrivateNetworks: boolean; resolve?: Lookup }): buildConnector.connector {
+  const connect = buildConnector({ timeout: opts.timeout, lookup: connectLookup(opts) });
+  return (options, callback) => {
+    if (isIP(options.hostname) !== 0) {
+      const problem = addressProblem(options.hostname, options.hostname, opts.allowPrivateNetworks);
+      if (problem) return callback(new RefusedAddressError(problem.message, options.hostname), null);
+    }
+    return connect(options, callback);
+  };
+}
+
 /** Reads the whole answer (so the connection can be reused) and keeps its first `keep` bytes. */
 function firstBytes(body: Dispatcher.ResponseData["body"], keep: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -70,8 +98,12 @@ function firstBytes(body: Dispatcher.ResponseData["body"], keep: number): Promis
   });
 }
 
-/** The attempt log's error: a timeout says so; a socket error keeps its code (ECONNREFUSED: …). */
+/**
+ * The attempt log's error: a timeout says so; a socket error keeps its code (ECONNREFUSED: …); a
+ * refused address says it was refused when connecting, and why.
+ */
 function describeFailure(err: unknown, timeoutMs: number): string {
+  if (err instanceof RefusedAddressError) return `refused when connecting: ${err.message}`;
   if (err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError || err instanceof errors.ConnectTimeoutError) {
     return `timed out after ${timeoutMs} ms`;
   }

@@ -5,11 +5,15 @@
 //
 // Cloud metadata addresses are refused even with WEBHOOK_ALLOW_PRIVATE_NETWORKS=true: no receiver
 // lives there, and the embedded quick start turns that setting on by default.
-import { BlockList, isIP } from "node:net";
+//
+// checkWebhookUrl answers early, with a message for the user; connectLookup is the check that
+// holds: the HTTP client resolves the name again when it connects, and a name can answer a
+// public address to the check and loopback to the connection (DNS rebinding).
+import { BlockList, isIP, type LookupFunction } from "node:net";
 import { lookup as dnsLookup } from "node:dns/promises";
 
 export type ResolvedAddress = { address: string; family: number };
-export type Lookup = (host: string) => Promise<ResolvedAddress[]>;
+export type Lookup = (host: string, opts?: { family?: number; hints?: number }) => Promise<ResolvedAddress[]>;
 
 export type UrlCheck = { ok: true; url: URL; addresses: string[] } | { ok: false; code: string; message: string };
 
@@ -86,7 +90,59 @@ export function classifyAddress(address: string): string | null {
   return null;
 }
 
-const defaultLookup: Lookup = (host) => dnsLookup(host, { all: true, verbatim: true });
+/** dns.lookup, every address: what the HTTP client would connect to. */
+export const systemLookup: Lookup = (host, opts = {}) => dnsLookup(host, { all: true, verbatim: true, family: opts.family ?? 0, hints: opts.hints });
+
+/**
+ * Why mailgate may not connect to `address` (what `host` resolved to, or `host` itself when it is
+ * an address), or null when it may.
+ */
+export function addressProblem(host: string, address: string, allowPrivateNetworks: boolean): { code: string; message: string } | null {
+  const kind = classifyAddress(address);
+  if (kind === null) return null;
+  if (kind === "metadata") return metadataRefusal(host, address);
+  if (allowPrivateNetworks) return null;
+  const where = address === host ? `${host} is` : `${host} resolves to ${address},`;
+  return { code: "private_address", message: `${where} ${kind} address; set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow it` };
+}
+
+/** A connection refused because of the address it would reach; the message says which and why. */
+export class RefusedAddressError extends Error {
+  readonly code = "ERR_WEBHOOK_ADDRESS_REFUSED";
+  readonly address: string;
+  constructor(message: string, address: string) {
+    super(message);
+    this.name = "RefusedAddressError";
+    this.address = address;
+  }
+}
+
+/**
+ * A `lookup` for net.connect and tls.connect (undici's `connect: { lookup }`): resolves as
+ * dns.lookup does, and fails the connection with a RefusedAddressError when any answer is an
+ * address checkWebhookUrl refuses, so no socket is opened to it. Every answer is checked, not
+ * only the one asked for, as at save time.
+ */
+export function connectLookup(opts: { allowPrivateNetworks: boolean; resolve?: Lookup }): LookupFunction {
+  const resolve = opts.resolve ?? systemLookup;
+  return (hostname, options, callback) => {
+    const family = options.family === "IPv4" ? 4 : options.family === "IPv6" ? 6 : (options.family ?? 0);
+    const answer = async (): Promise<ResolvedAddress[]> => {
+      const answers = await resolve(hostname, { family, hints: options.hints });
+      for (const { address } of answers) {
+        const problem = addressProblem(hostname, address, opts.allowPrivateNetworks);
+        if (problem) throw new RefusedAddressError(problem.message, address);
+      }
+      const usable = answers.filter((a) => (family === 0 || a.family === family) && isIP(a.address) === a.family);
+      if (usable.length === 0) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND", hostname });
+      return usable;
+    };
+    answer().then(
+      (usable) => (options.all ? callback(null, usable) : callback(null, usable[0]!.address, usable[0]!.family)),
+      (err: NodeJS.ErrnoException) => callback(err, ""),
+    );
+  };
+}
 
 export async function checkWebhookUrl(
   raw: string,
@@ -112,14 +168,14 @@ export async function checkWebhookUrl(
   }
   // URL keeps the brackets of an IPv6 literal and a trailing dot of a fully qualified name.
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "");
-  if (METADATA_HOSTS.has(host)) return metadataRefusal(host, host);
+  if (METADATA_HOSTS.has(host)) return { ok: false, ...metadataRefusal(host, host) };
 
   let addresses: string[];
   if (isIP(host) !== 0) {
     addresses = [host];
   } else {
     try {
-      addresses = (await (opts.lookup ?? defaultLookup)(host)).map((r) => r.address);
+      addresses = (await (opts.lookup ?? systemLookup)(host)).map((r) => r.address);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
       return refuse("dns_failed", `${host} does not resolve (${code}); check the host name`);
@@ -128,22 +184,18 @@ export async function checkWebhookUrl(
   }
 
   for (const address of addresses) {
-    const kind = classifyAddress(address);
-    if (kind === null) continue;
-    if (kind === "metadata") return metadataRefusal(host, address);
-    if (opts.allowPrivateNetworks) continue;
-    const where = address === host ? `${host} is` : `${host} resolves to ${address},`;
-    return refuse("private_address", `${where} ${kind} address; set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow it`);
+    const problem = addressProblem(host, address, opts.allowPrivateNetworks);
+    if (problem) return { ok: false, ...problem };
   }
   return { ok: true, url, addresses };
 }
 
-function metadataRefusal(host: string, address: string): UrlCheck {
+function metadataRefusal(host: string, address: string): { code: string; message: string } {
   const where = address === host ? `${host} is` : `${host} resolves to ${address},`;
-  return refuse(
-    "metadata_address",
-    `${where} a cloud metadata service, which never receives webhooks; point the endpoint at your receiver`,
-  );
+  return {
+    code: "metadata_address",
+    message: `${where} a cloud metadata service, which never receives webhooks; point the endpoint at your receiver`,
+  };
 }
 
 const refuse = (code: string, message: string): UrlCheck => ({ ok: false, code, message });

@@ -9,6 +9,7 @@ import supertest from "supertest";
 import { parseConfig, type Config } from "../../src/config.ts";
 import { buildContext } from "../../src/boot.ts";
 import type { Clock, Context } from "../../src/context.ts";
+import type { Lookup } from "../../src/delivery/url-safety.ts";
 import { createApp } from "../../src/http/app.ts";
 import { createLogger } from "../../src/log.ts";
 
@@ -47,7 +48,7 @@ export async function createTestDatabase(): Promise<{ url: string | undefined; d
 }
 
 export async function createTestContext(
-  opts: { env?: Record<string, string>; clock?: Clock; databaseUrl?: string; dataDir?: string } = {},
+  opts: { env?: Record<string, string>; clock?: Clock; databaseUrl?: string; dataDir?: string; resolve?: Lookup } = {},
 ): Promise<TestContext> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "mailgate-test-"));
   const database = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => {} } : await createTestDatabase();
@@ -64,6 +65,7 @@ export async function createTestContext(
   const ctx = await buildContext(config, {
     inMemory: !database.url,
     clock: opts.clock,
+    resolve: opts.resolve,
     log: createLogger(config.logLevel),
   });
   const app = createApp(ctx);

@@ -40,7 +40,7 @@ export function webhookRoutes(ctx: Context): Router {
   const cfg = ctx.config.webhook;
 
   const checkUrl = async (url: string) => {
-    const check = await checkWebhookUrl(url, { allowHttp: cfg.allowHttp, allowPrivateNetworks: cfg.allowPrivateNetworks });
+    const check = await checkWebhookUrl(url, { allowHttp: cfg.allowHttp, allowPrivateNetworks: cfg.allowPrivateNetworks, lookup: ctx.resolve });
     if (!check.ok) throw validationError([{ field: "url", message: check.message }], `The webhook URL is not allowed: ${check.message}`);
   };
   const checkCompany = async (companyId: string | null | undefined) => {
