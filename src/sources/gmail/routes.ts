@@ -11,7 +11,7 @@ import { createPushVerifier } from "./verify-push-token.ts";
 
 export function gmailRoutes(ctx: Context): Router {
   const router = Router();
-  const verify = createPushVerifier(ctx.config);
+  const verify = createPushVerifier(ctx);
 
   router.get(OAUTH_CALLBACK_PATH, async (req, res) => {
     const q = (name: string) => (typeof req.query[name] === "string" ? (req.query[name] as string) : undefined);
@@ -24,8 +24,8 @@ export function gmailRoutes(ctx: Context): Router {
     // Authenticate before reading the body: a forged push costs no parsing and changes nothing.
     const verdict = await verify(req.headers.authorization);
     if (!verdict.ok) {
-      ctx.log.warn({ reason: verdict.reason }, "Gmail push rejected");
-      res.status(verdict.status).json({ error: { code: verdict.status === 401 ? "unauthorized" : "not_ready", message: verdict.reason } });
+      if (verdict.reason !== null) ctx.log.warn({ reason: verdict.reason }, "Gmail push rejected");
+      res.status(verdict.status).json({ error: { code: verdict.code, message: verdict.message } });
       return;
     }
     const body = await readJson(req, res);

@@ -44,6 +44,8 @@ export type FakeGoogle = {
   pushRequest(opts?: { token?: string; historyId?: number | string; emailAddress?: string }): { headers: Record<string, string>; body: unknown };
   /** The next `times` requests whose path includes `pathIncludes` fail with Google's error body. */
   fail(failure: Failure): void;
+  /** Forgets the failures fail() queued that have not happened yet. */
+  clearFailures(): void;
   close(): Promise<void>;
 };
 
@@ -99,6 +101,7 @@ export async function startFakeGoogle(opts: { email?: string; historyPageSize?: 
       return { headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: envelope(notification) };
     },
     fail: (f) => void failures.push({ ...f }),
+    clearFailures: () => void failures.splice(0),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   oauth.register(fake.client);

@@ -21,6 +21,8 @@ export type SignPushTokenOptions = {
   issuer?: string;
   /** Sign with a key the certs endpoint does not publish (a forgery). */
   forged?: boolean;
+  /** The header's kid (default: the published key's). */
+  kid?: string;
 };
 
 export class FakeOAuth {
@@ -29,9 +31,9 @@ export class FakeOAuth {
   private readonly codes = new Map<string, PendingCode>();
   private readonly refreshTokens = new Map<string, Grant & { revoked: boolean }>();
   private readonly accessTokens = new Map<string, AccessToken>();
-  private readonly signingKey = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  private signingKey = generateKeyPairSync("rsa", { modulusLength: 2048 });
   private readonly forgeryKey = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  readonly keyId = randomBytes(20).toString("hex");
+  keyId = randomBytes(20).toString("hex");
   tokenRequests: { grantType: string; ok: boolean }[] = [];
   accessTokenTtlSeconds = 3599;
 
@@ -126,6 +128,12 @@ export class FakeOAuth {
     this.expireAccessTokens();
   }
 
+  /** Google rotates its signing key: tokens are signed with a new key under a new kid, the only one the certs endpoint publishes. */
+  rotateSigningKey(): void {
+    this.signingKey = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    this.keyId = randomBytes(20).toString("hex");
+  }
+
   /** GET /oauth2/v1/certs: {kid: PEM}. */
   certs(): Record<string, string> {
     return { [this.keyId]: this.signingKey.publicKey.export({ type: "spki", format: "pem" }).toString() };
@@ -135,7 +143,7 @@ export class FakeOAuth {
   signPushToken(opts: SignPushTokenOptions): string {
     const now = Math.floor(Date.now() / 1000);
     const expiresIn = opts.expiresIn ?? 3600;
-    const header = { alg: "RS256", kid: this.keyId, typ: "JWT" };
+    const header = { alg: "RS256", kid: opts.kid ?? this.keyId, typ: "JWT" };
     const payload = {
       aud: opts.audience,
       azp: "113774264463038321964",
