@@ -57,6 +57,9 @@ const envSchema = z.object({
   RETENTION_DAYS: int(1, 3650).default(30).describe("days the raw MIME of processed messages is kept"),
   WEBHOOK_ATTEMPT_RETENTION_DAYS: int(1, 3650).default(30).describe("days the log of webhook delivery attempts is kept"),
   ERROR_LOG_RETENTION_DAYS: int(1, 3650).default(90).describe("days error log entries are kept"),
+  SOURCE_FAILED_WEBHOOK_DELAY_SECONDS: int(0, 7 * 24 * 3600)
+    .default(300)
+    .describe("how long a source must keep failing on an error a retry may fix (server unreachable, timeout, provider unavailable) before source.failed is sent; 0 = at once"),
   // Google (Gmail source). Every endpoint is configurable: that is how tests reach the fakes.
   GOOGLE_OAUTH_AUTH_URL: z.url().default("https://accounts.google.com/o/oauth2/v2/auth").describe("Google's consent page"),
   GOOGLE_OAUTH_TOKEN_URL: z.url().default("https://oauth2.googleapis.com/token").describe("Google's token endpoint"),
@@ -101,6 +104,8 @@ export type Config = {
   retentionDays: number;
   webhookAttemptRetentionDays: number;
   errorLogRetentionDays: number;
+  /** Status and lastError show a failure at once; only the webhook waits this long (see source-status.ts). */
+  sourceFailedWebhookDelaySeconds: number;
   google: {
     authUrl: string;
     tokenUrl: string;
@@ -164,6 +169,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     retentionDays: e.RETENTION_DAYS,
     webhookAttemptRetentionDays: e.WEBHOOK_ATTEMPT_RETENTION_DAYS,
     errorLogRetentionDays: e.ERROR_LOG_RETENTION_DAYS,
+    sourceFailedWebhookDelaySeconds: e.SOURCE_FAILED_WEBHOOK_DELAY_SECONDS,
     google: {
       authUrl: e.GOOGLE_OAUTH_AUTH_URL,
       tokenUrl: e.GOOGLE_OAUTH_TOKEN_URL,

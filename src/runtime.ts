@@ -14,6 +14,7 @@ import { runLeased } from "./scheduler/leased.ts";
 import { startGmailSources } from "./sources/gmail/runtime.ts";
 import { startGraphSources } from "./sources/graph/runtime.ts";
 import { startImapSources } from "./sources/imap/imap-sources.ts";
+import { startFailureAnnouncer } from "./sources/failure-announcer.ts";
 
 export type Runtime = { stop(): Promise<void> };
 
@@ -34,6 +35,8 @@ export function startRuntime(ctx: Context): Runtime {
     parts.push(runLeased(ctx, { name: "sources:gmail", holder, start: () => startGmailSources(ctx) }));
     parts.push(runLeased(ctx, { name: "sources:graph", holder, start: () => startGraphSources(ctx) }));
     parts.push(runLeased(ctx, { name: "sources:imap", holder, start: () => startImapSources(ctx) }));
+    // Not leased: whichever instance looks first announces a failure, under its row's lock.
+    parts.push(startFailureAnnouncer(ctx));
   }
   return {
     stop: async () => {

@@ -120,6 +120,8 @@ export const mailSources = pgTable(
     lastErrorAt: ts("last_error_at"),
     /** Since when the source has been failing (error or needs_reauth) without connecting again. */
     failingSince: ts("failing_since"),
+    /** When source.failed (or source.needs_reauth) announced the current failing streak; null until then. */
+    failureAnnouncedAt: ts("failure_announced_at"),
     lastSyncAt: ts("last_sync_at"),
     lastProcessedAt: ts("last_processed_at"),
     syncRequestedAt: ts("sync_requested_at"), // "Process Now": the source's owner runs a sync and clears it

@@ -10,9 +10,6 @@ import { syncMailbox } from "./sync-mailbox.ts";
 import { syncRetryDelayMs } from "./sync-backoff.ts";
 import { claimGmailSync, completeGmailSync, deferGmailSync, dropGmailSync, extendGmailSyncLease, SYNC_LEASE_MS, type ClaimedSync } from "./sync-requests.ts";
 
-/** After this many failed tries in a row, a transient failure shows as the source's error. */
-const TRANSIENT_FAILURES_BEFORE_ERROR = 5;
-
 export type SyncWorker = { step(): Promise<boolean> };
 
 export function createSyncWorker(ctx: Context, random: () => number = Math.random): SyncWorker {
@@ -79,8 +76,10 @@ async function settleFailure(
   const retryAfterMs = failure.kind === "rate_limited" ? failure.retryAfterMs : undefined;
   const until = new Date(ctx.clock.now().getTime() + syncRetryDelayMs(claim.attempts, random, retryAfterMs));
   await deferGmailSync(ctx.db, claim, until, failure.message);
-  const passing = failure.kind === "rate_limited" || (failure.kind === "transient" && claim.attempts < TRANSIENT_FAILURES_BEFORE_ERROR);
-  if (!passing) await setSourceStatus(ctx, row.id, { status: "error", error: { code: failure.code, message: failure.message } });
+  // Rate limiting is Google pacing a working mailbox, not a failure; anything else shows at once,
+  // and an unreachable Gmail is announced only once it has lasted (setSourceStatus).
+  if (failure.kind === "rate_limited") return;
+  await setSourceStatus(ctx, row.id, { status: "error", error: { code: failure.code, message: failure.message }, transient: failure.kind === "transient" });
 }
 
 function hasTokens(ctx: Context, row: SourceRecord): boolean {

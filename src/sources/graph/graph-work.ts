@@ -1,7 +1,7 @@
 // One unit of Graph work: claim it, run it, and on failure decide when it runs again. Throttling
 // waits for Retry-After; a revoked grant waits for re-authorization (the source is needs_reauth
-// and its work is not claimed); anything else backs off, and a catch-up that keeps failing marks
-// the source as failing.
+// and its work is not claimed); anything else backs off, and a failed catch-up marks the source
+// as failing.
 import type { Context } from "../../context.ts";
 import { setSourceStatus } from "../source-status.ts";
 import { backoffMs, type GraphFailure } from "./graph-failure.ts";
@@ -13,8 +13,6 @@ import { claimGraphWork, deferGraphWork, GRAPH_CATCH_UP, GRAPH_FETCH, type Graph
 
 /** How long a claimed item stays leased to its worker; a crashed worker's item comes due after it. */
 const LEASE_MS = 5 * 60_000;
-/** A catch-up failing this many times in a row marks the source as failing (once). */
-const FAILURES_BEFORE_SOURCE_ERROR = 3;
 
 export type GraphWorker = { step(): Promise<boolean> };
 
@@ -67,10 +65,12 @@ async function settleFailure(ctx: Context, work: GraphWork, failure: GraphFailur
     `Graph work failed: ${failure.message}; will retry`,
   );
   await deferGraphWork(ctx.db, work, failure.message, new Date(now.getTime() + delay));
-  if (work.kind === GRAPH_CATCH_UP && failure.kind !== "reauth" && failure.kind !== "throttled" && work.attempts >= FAILURES_BEFORE_SOURCE_ERROR) {
+  // The first failed catch-up shows on the source; an unreachable Graph is announced only once it has lasted.
+  if (work.kind === GRAPH_CATCH_UP && failure.kind !== "reauth" && failure.kind !== "throttled") {
     await setSourceStatus(ctx, work.sourceId, {
       status: "error",
-      error: { code: `graph_${failure.kind}`, message: `Reading the mailbox through Microsoft Graph keeps failing: ${failure.message}` },
+      error: { code: `graph_${failure.kind}`, message: `Reading the mailbox through Microsoft Graph failed: ${failure.message}` },
+      transient: failure.kind === "transient",
     });
   }
 }

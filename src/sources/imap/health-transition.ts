@@ -1,24 +1,26 @@
 // What a source's status should be after a connection attempt. The supervisor writes it (through
-// setSourceStatus, which emits source.failed / source.recovered on transitions) only when it
-// changes, so a source failing every minute writes, logs and announces its failure once.
+// setSourceStatus, which decides the webhooks) only when it changes, so a source failing every
+// minute writes and logs its failure once.
 import type { ImapFailure } from "./describe-imap-error.ts";
-
-/** A server that stays unreachable this long marks the source failed; settings problems do at once. */
-export const FAILED_AFTER_MS = 5 * 60_000;
 
 export type Health =
   | { status: "connected" }
   | { status: "connecting" }
-  | { status: "error"; error: { code: string; message: string } }
+  /** `transient`: a retry may fix it, so its source.failed waits (SOURCE_FAILED_WEBHOOK_DELAY_SECONDS). */
+  | { status: "error"; error: { code: string; message: string }; transient?: boolean }
   /** A status this supervisor does not manage (e.g. needs_reauth); any change overwrites it. */
   | { status: "other" };
 
 export const CONNECTED: Health = { status: "connected" };
 
-/** `last`: the status as last written (or read at start). Once failed, a source stays failed until it connects. */
-export function healthAfterFailure(last: Health | null, failure: ImapFailure, failingForMs: number): Health {
-  const failed = failure.settingsProblem || failingForMs >= FAILED_AFTER_MS || last?.status === "error";
-  return failed ? { status: "error", error: { code: failure.code, message: failure.message } } : { status: "connecting" };
+/**
+ * A failed attempt shows its reason at once: the guide's first troubleshooting step is the
+ * connection status. Only a connection that worked and was lost (`lostConnection`) is
+ * "connecting" while it reconnects: the next attempt says whether the server is really away.
+ */
+export function healthAfterFailure(failure: ImapFailure, lostConnection: boolean): Health {
+  if (lostConnection && !failure.settingsProblem) return { status: "connecting" };
+  return { status: "error", error: { code: failure.code, message: failure.message }, transient: !failure.settingsProblem };
 }
 
 export function healthChanged(last: Health | null, next: Health): boolean {
@@ -44,7 +46,7 @@ export type FailureState = { status: Health["status"]; message: string };
 
 /**
  * Whether a failed attempt is news for the log: the first failure since the source was last
- * connected, a different reason, or a change of status (connecting → error after FAILED_AFTER_MS).
+ * connected, a different reason, or a change of status (a lost connection whose reconnect fails).
  * Anything else is the same failure again, worth one short line per retry at most.
  */
 export function isNewFailureState(reported: FailureState | null, next: FailureState): boolean {

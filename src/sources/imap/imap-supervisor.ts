@@ -62,7 +62,6 @@ export function startImapSupervisor(ctx: Context, source: ImapSource, opts: Supe
 
   async function run(): Promise<void> {
     let attempt = 0;
-    let failingSince: number | null = null;
     /** The failure last logged at warn; null once connected again. */
     let reported: FailureState | null = null;
     while (running) {
@@ -74,14 +73,11 @@ export function startImapSupervisor(ctx: Context, source: ImapSource, opts: Supe
       if (!running) break;
       if (end.ok) {
         attempt = 0;
-        failingSince = null;
         continue;
       }
-      const now = Date.now();
-      if (failingSince === null || end.connectedForMs !== null) failingSince = now;
       if (end.connectedForMs !== null) reported = null;
       const failure = describeImapError(end.error, target);
-      const next = healthAfterFailure(health, failure, now - failingSince);
+      const next = healthAfterFailure(failure, end.connectedForMs !== null);
       attempt = attemptAfterFailure(attempt, end.connectedForMs, policy);
       const retryInMs = reconnectDelayMs(attempt, random, policy);
       // The stack is for whoever debugs; the operator gets one line in mailgate's words.

@@ -14,7 +14,8 @@ import { testCertificate } from "./test-certificate.ts";
 
 export type LoggedRequest = { method: string; path: string; at: number; prefer: string | null; authorized: boolean; status: number };
 
-export type Throttle = { method?: string; pathIncludes: string; status: 429 | 503; retryAfterSeconds: number; times: number };
+/** A 429 or 503 (throttling, with Retry-After), or a 500 (Graph failing). */
+export type Throttle = { method?: string; pathIncludes: string; status: 429 | 500 | 503; retryAfterSeconds: number; times: number };
 
 export type FakeUser = { id: string; displayName: string; mail: string };
 
@@ -106,7 +107,9 @@ export async function startFakeMicrosoft(
     if (throttle) {
       throttle.times--;
       return send({
-        ...graphErrorAnswer(throttle.status, throttle.status === 429 ? "TooManyRequests" : "ServiceUnavailable", "Application is over its MailboxConcurrency limit."),
+        ...(throttle.status === 500
+          ? graphErrorAnswer(500, "InternalServerError", "An internal server error occurred.")
+          : graphErrorAnswer(throttle.status, throttle.status === 429 ? "TooManyRequests" : "ServiceUnavailable", "Application is over its MailboxConcurrency limit.")),
         headers: { "Retry-After": String(throttle.retryAfterSeconds) },
       });
     }

@@ -1,22 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { FAILED_AFTER_MS, healthAfterFailure, healthChanged, healthFromRow, isNewFailureState, type Health } from "../../../src/sources/imap/health-transition.ts";
+import { healthAfterFailure, healthChanged, healthFromRow, isNewFailureState, type Health } from "../../../src/sources/imap/health-transition.ts";
 
 const auth = { code: "auth" as const, message: "IMAP login failed …", settingsProblem: true };
 const refused = { code: "refused" as const, message: "127.0.0.1:993 refused the connection …", settingsProblem: false };
 
 describe("healthAfterFailure", () => {
-  it("fails a source at once for a settings problem such as a wrong password", () => {
-    expect(healthAfterFailure({ status: "connected" }, auth, 0)).toEqual({ status: "error", error: { code: "auth", message: auth.message } });
+  it("fails a source at once for a settings problem such as a wrong password, announced at once", () => {
+    expect(healthAfterFailure(auth, false)).toEqual({ status: "error", error: { code: "auth", message: auth.message }, transient: false });
   });
 
-  it("keeps an unreachable server 'connecting' while it retries, and fails it after five minutes", () => {
-    expect(healthAfterFailure({ status: "connected" }, refused, FAILED_AFTER_MS - 1)).toEqual({ status: "connecting" });
-    expect(healthAfterFailure({ status: "connecting" }, refused, FAILED_AFTER_MS)).toMatchObject({ status: "error" });
+  it("When a server cannot be reached, then the first failed attempt shows the source in error with the reason, its announcement left to wait", () => {
+    expect(healthAfterFailure(refused, false)).toEqual({ status: "error", error: { code: "refused", message: refused.message }, transient: true });
   });
 
-  it("keeps a failed source failed until it connects, so a flapping cause cannot announce the failure twice", () => {
-    const failed: Health = { status: "error", error: { code: "auth", message: auth.message } };
-    expect(healthAfterFailure(failed, refused, 0)).toEqual({ status: "error", error: { code: "refused", message: refused.message } });
+  it("When a working connection is lost, then the source is 'connecting' while it reconnects, unless the settings stopped working", () => {
+    expect(healthAfterFailure({ ...refused, code: "closed" as const }, true)).toEqual({ status: "connecting" });
+    expect(healthAfterFailure(auth, true)).toMatchObject({ status: "error", transient: false });
   });
 });
 
