@@ -53,6 +53,37 @@ export function table(headers, rows, empty) {
 
 export const button = (label, onclick, attrs = {}) => h("button", { type: "button", onclick, ...attrs }, label);
 
+/**
+ * A button opening a short list of actions below it. The list is a popover, shown above the page,
+ * so no table or scroll box clips it; choosing an action, Escape or a click elsewhere closes it.
+ */
+export function menu(label, items, attrs = {}) {
+  const id = uid("menu");
+  const list = h("div", { id, class: "menu", popover: "auto" }, items);
+  const opener = h("button", { type: "button", class: "menu-button", popovertarget: id, ...attrs }, label, h("span", { "aria-hidden": "true" }, " ▾"));
+  // Below the button, right edges aligned; above it when there is no room below. Kept there as the page scrolls.
+  const place = () => {
+    if (!list.isConnected) return listen(false);
+    const r = opener.getBoundingClientRect();
+    const height = list.getBoundingClientRect().height;
+    const below = r.bottom + 4 + height <= window.innerHeight || r.top - 4 - height < 0;
+    Object.assign(list.style, { top: `${below ? r.bottom + 4 : r.top - 4 - height}px`, right: `${document.documentElement.clientWidth - r.right}px` });
+  };
+  const listen = (on) => {
+    for (const type of ["scroll", "resize"]) window[on ? "addEventListener" : "removeEventListener"](type, place, { capture: true, passive: true });
+  };
+  list.addEventListener("beforetoggle", (e) => e.newState === "open" && place());
+  list.addEventListener("toggle", (e) => {
+    const open = e.newState === "open";
+    if (open) place();
+    listen(open);
+  });
+  list.addEventListener("click", (e) => {
+    if (e.target.closest("button, a") && list.matches(":popover-open")) list.hidePopover();
+  });
+  return [opener, list];
+}
+
 /** A live region for the outcome of an action: polite for results, assertive for errors. */
 export function outcome(el, kind, ...content) {
   el.className = `outcome ${kind}`;

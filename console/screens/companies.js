@@ -3,18 +3,25 @@
 import { api, listAll } from "../api.js";
 import { badge, button, h, outcome, replace, table } from "../dom.js";
 import { field, lines, onSubmit, problemBox, showProblem, value, checked } from "../forms.js";
+import { domainConflict, isDomainConflict } from "./domain-conflict.js";
 import { KIND_LABELS } from "./source-labels.js";
 
 export async function render(main, route) {
   return route.params[0] ? renderCompany(main, route.params[0]) : renderList(main);
 }
 
-/** A 409 domain_conflict is shown in the API's words, with a link to the company that has the domain. */
+/** A domain another company has is said in words, with a link to that company and a button removing it there. */
 function showConflict(form, err) {
   showProblem(form, err);
-  if (err.code === "domain_conflict" && err.details?.companyId) {
-    form.querySelector(".problem").append(h("p", {}, h("a", { href: `#/companies/${err.details.companyId}` }, `Open ${err.details.companyName}`)));
-  }
+  if (!isDomainConflict(err)) return;
+  const box = form.querySelector(".problem");
+  const submit = form.querySelector("button[type=submit]");
+  const removed = (text) => {
+    box.hidden = true;
+    outcome(form.querySelector(".outcome"), "ok", `${text} Click "${submit.textContent}" again to add it here.`);
+    submit.focus();
+  };
+  replace(box, domainConflict(err, removed, (e) => showProblem(form, e)));
 }
 
 async function renderList(main) {

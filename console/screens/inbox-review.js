@@ -2,6 +2,7 @@
 // error, the raw message, Reprocess, and "map this sender's domain to a company" (with reroute).
 import { api, listAll } from "../api.js";
 import { badge, button, h, outcome, replace, table, when } from "../dom.js";
+import { domainConflict, isDomainConflict } from "./domain-conflict.js";
 
 const FILTERS = [
   ["unrouted", "Unrouted"],
@@ -138,7 +139,9 @@ function mapDomainForm(domain, ctx, result) {
       const n = company.rerouted?.messages ?? 0;
       await ctx.after(`${domain} now belongs to ${company.name}; ${n} waiting message${n === 1 ? "" : "s"} rerouted.`);
     } catch (err) {
-      outcome(result, "bad", err.message);
+      const failed = (e) => outcome(result, "bad", e.message);
+      if (isDomainConflict(err)) outcome(result, "bad", domainConflict(err, (text) => outcome(result, "ok", `${text} Map ${domain} again.`), failed));
+      else failed(err);
       submit.disabled = false;
     }
   });

@@ -38,7 +38,10 @@ export async function render(main, route) {
   onSubmit(form, async () => {
     const body = collect(form, kind, Boolean(saved));
     saved = saved ? await api.patch(`/sources/${saved.id}`, body) : await api.post("/sources", body);
-    if (kind === "imap" || kind === "api") {
+    if (kind === "api") {
+      // Nothing to connect to: the mail comes from the administrator's own scripts.
+      outcome(result, "ok", "Saved. Your scripts post each raw email to ", h("code", {}, `POST /api/inbound?sourceId=${saved.id}`), ".");
+    } else if (kind === "imap") {
       outcome(result, "info", "Saved. Testing the connection…");
       const test = await api.post(`/sources/${saved.id}/test`);
       outcome(result, test.ok ? "ok" : "bad", `Saved. ${testResultText(test)}`, test.ok ? "" : " Correct the settings and save again.");

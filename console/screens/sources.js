@@ -1,7 +1,7 @@
 // Email sources ("Settings → Email Configuration"): every mailbox with its connection status, and
 // Test Connection, Process Now and Authorize / Re-authorize with their result shown in the row.
 import { api, ApiError, listAll } from "../api.js";
-import { badge, button, h, outcome, replace, table, when } from "../dom.js";
+import { badge, button, h, menu, outcome, replace, table, when } from "../dom.js";
 import { authorizeInPopup } from "./authorize-source.js";
 import { KIND_LABELS, countsLabel, scheduleLabel, testResultText } from "./source-labels.js";
 
@@ -43,38 +43,32 @@ async function loadSubscriptions() {
 }
 
 function sourceTable(sources, companyNames, subscriptions, actions) {
-  const headers = ["Source", "Kind", "Role", "Schedule", "Status", "Last processed", "Last error", "Subscription expires", "Actions"];
+  const headers = ["Source", "Role and schedule", "Status", "Last processed", "Last error", "Actions"];
   const rows = sources.map((s) => {
     const result = h("div", { class: "outcome" });
     const sub = subscriptions.get(s.id);
-    const authorized = s.gmail?.authorized || s.graph?.authorized;
     return h(
       "tr",
       { "data-source-id": s.id },
-      h("th", { scope: "row" }, h("strong", {}, s.name), h("br"), h("span", { class: "muted" }, s.address)),
-      h("td", {}, KIND_LABELS[s.kind] ?? s.kind),
-      h("td", {}, s.role === "company" ? `Company mailbox: ${companyNames.get(s.companyId) ?? s.companyId}` : "System mailbox"),
-      h("td", {}, scheduleLabel(s.schedule)),
-      h("td", {}, badge(s.status), h("div", { class: "muted small" }, countsLabel(s.messageCounts))),
-      h("td", {}, when(s.lastProcessedAt)),
-      h("td", { class: "error-text" }, s.lastError ?? h("span", { class: "muted" }, "none"), s.lastErrorAt ? h("div", { class: "small" }, when(s.lastErrorAt)) : null),
-      h("td", {}, sub ? [when(sub.expiresAt), h("div", { class: "small" }, badge(sub.status))] : h("span", { class: "muted" }, "—")),
+      h("th", { scope: "row" }, h("strong", {}, s.name), h("div", { class: "muted" }, s.address), h("div", { class: "small muted" }, KIND_LABELS[s.kind] ?? s.kind)),
       h(
         "td",
-        { class: "actions" },
-        button("Test Connection", (e) => run(e.target, result, () => api.post(`/sources/${s.id}/test`), testOutcome), { "aria-label": `Test Connection of ${s.name}` }),
-        button("Process Now", (e) => run(e.target, result, () => api.post(`/sources/${s.id}/process`), () => ["ok", "Processing started: new mail is being fetched now."]), {
-          "aria-label": `Process Now ${s.name}`,
-        }),
-        s.kind === "gmail" || s.kind === "graph"
-          ? button(authorized || s.status === "needs_reauth" ? "Re-authorize" : "Authorize", (e) => actions.authorize(e.target, s, result), {
-              class: s.status === "needs_reauth" || !authorized ? "primary" : "",
-            })
-          : null,
-        h("a", { class: "button", href: `#/sources/edit/${s.id}`, "aria-label": `Edit ${s.name}` }, "Edit"),
-        button("Delete", (e) => remove(e.target, s, result, actions.refresh), { class: "danger", "aria-label": `Delete ${s.name}` }),
-        result,
+        {},
+        h("div", {}, s.role === "company" ? `Company mailbox: ${companyNames.get(s.companyId) ?? s.companyId}` : "System mailbox"),
+        h("div", { class: "small muted" }, scheduleLabel(s.schedule)),
       ),
+      h(
+        "td",
+        {},
+        badge(s.status),
+        h("div", { class: "muted small" }, countsLabel(s.messageCounts)),
+        sub ? h("div", { class: "small subscription" }, "Subscription ", badge(sub.status), " expires ", when(sub.expiresAt)) : null,
+      ),
+      h("td", {}, when(s.lastProcessedAt)),
+      s.lastError
+        ? h("td", {}, h("div", { class: "error-text" }, s.lastError), s.lastErrorAt ? h("div", { class: "small muted" }, when(s.lastErrorAt)) : null)
+        : h("td", {}, h("span", { class: "muted" }, "none")),
+      h("td", { class: "actions" }, h("div", { class: "buttons" }, sourceActions(s, result, actions)), result),
     );
   });
   return table(headers, rows, [
@@ -82,6 +76,33 @@ function sourceTable(sources, companyNames, subscriptions, actions) {
     h("a", { href: "#/sources/new/imap" }, "Add Email Source"),
     " to connect Gmail, Microsoft 365 or an IMAP mailbox.",
   ]);
+}
+
+/**
+ * The row's actions: Authorize in view while the source waits for it, the rest in a menu. An API
+ * source has no connection to test and no mailbox to read, so it offers neither.
+ */
+function sourceActions(s, result, actions) {
+  const oauth = s.kind === "gmail" || s.kind === "graph";
+  const authorized = s.gmail?.authorized || s.graph?.authorized;
+  const authorize = (attrs) =>
+    button(authorized || s.status === "needs_reauth" ? "Re-authorize" : "Authorize", (e) => actions.authorize(e.target, s, result), attrs);
+  const mailbox = s.kind !== "api";
+  const waitsForAuthorization = oauth && (!authorized || s.status === "needs_reauth");
+  return [
+    waitsForAuthorization ? authorize({ class: "primary" }) : null,
+    menu("Actions", [
+      mailbox ? button("Test Connection", (e) => run(e.target, result, () => api.post(`/sources/${s.id}/test`), testOutcome), { "aria-label": `Test Connection of ${s.name}` }) : null,
+      mailbox
+        ? button("Process Now", (e) => run(e.target, result, () => api.post(`/sources/${s.id}/process`), () => ["ok", "Processing started: new mail is being fetched now."]), {
+            "aria-label": `Process Now ${s.name}`,
+          })
+        : null,
+      oauth && !waitsForAuthorization ? authorize({}) : null,
+      h("a", { class: "button", href: `#/sources/edit/${s.id}`, "aria-label": `Edit ${s.name}` }, "Edit"),
+      button("Delete", (e) => remove(e.target, s, result, actions.refresh), { class: "danger", "aria-label": `Delete ${s.name}` }),
+    ], { "aria-label": `Actions for ${s.name}` }),
+  ];
 }
 
 const testOutcome = (r) => [r.ok ? "ok" : "bad", testResultText(r)];

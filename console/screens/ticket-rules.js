@@ -25,7 +25,8 @@ export async function render(main) {
     label: "Default company",
     name: "unmappedDomains.defaultCompanyId",
     value: rules.unmappedDomains.defaultCompanyId ?? "",
-    options: [["", "The company marked Default (with none, mail waits in Inbox review)"], ...companies.map((c) => [c.id, c.name])],
+    options: [["", "The company marked Default"], ...companies.map((c) => [c.id, c.name])],
+    help: "With no company marked Default, the mail waits in Inbox review.",
   });
   const form = h(
     "form",

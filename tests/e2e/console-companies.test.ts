@@ -1,5 +1,6 @@
 // Companies and their email domains: create with domains, a domain another company has is refused
-// with the API's explanation, and one company's page lists its domains and mailboxes.
+// in words (which company has it, a link there, a button removing it there), and one company's page
+// lists its domains and mailboxes.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createSource } from "../helpers/pipeline.ts";
 import { describeInBrowser, launchChromium, type Browser } from "./chromium.ts";
@@ -17,7 +18,7 @@ describeInBrowser("console: companies", () => {
     await server?.close();
   });
 
-  it("When an administrator creates a company with domains and then another one claiming one of them, then the first is listed and the second is refused with the API's explanation", async () => {
+  it("When an administrator creates a company with domains and then another one claiming one of them, then the first is listed, the second is refused naming the company that has the domain, and removing it there lets the second be created", async () => {
     const page = await browser.context.newPage();
     await signIn(page, server);
     await page.getByRole("link", { name: "Companies" }).click();
@@ -36,11 +37,22 @@ describeInBrowser("console: companies", () => {
     const alert = page.getByRole("alert");
     await alert.waitFor();
     const { body } = await server.t.api.post("/api/companies").send({ name: "Globex", domains: ["acme.com"] }).expect(409);
-    expect(await alert.locator("p").first().textContent()).toBe(body.error.message);
-    expect(body.error.message).toContain('already mapped to the company "Acme Corporation"');
+    expect(body.error.details).toMatchObject({ domain: "acme.com", companyName: "Acme Corporation" });
+    const said = await alert.textContent();
+    expect(said).toContain("The domain acme.com already belongs to the company Acme Corporation");
+    expect(said, "no API path shown to a person").not.toContain("/api/");
+    expect(said).not.toContain(body.error.details.companyId);
     await alert.getByRole("link", { name: "Open Acme Corporation" }).waitFor();
     expect(await page.locator("tbody tr").count()).toBe(1);
     await screenshot(page, "companies");
+
+    await alert.getByRole("button", { name: "Remove acme.com from Acme Corporation" }).click();
+    await page.getByText('Removed acme.com from Acme Corporation. Click "Create company" again to add it here.').waitFor();
+    await page.getByRole("button", { name: "Create company" }).click();
+    const globex = page.locator("tr", { hasText: "Globex" });
+    await globex.waitFor();
+    expect(await globex.textContent()).toContain("acme.com, globex.com");
+    expect(await acme.locator("td").first().textContent()).toBe("acme-corp.com");
     await page.close();
   });
 
@@ -62,7 +74,9 @@ describeInBrowser("console: companies", () => {
     await page.getByLabel("Add a domain").fill("umbrella.com");
     await page.getByRole("button", { name: "Add domain" }).click();
     await page.getByRole("link", { name: "Open Umbrella" }).waitFor();
-    expect(await page.getByRole("alert").textContent()).toContain('The domain umbrella.com is already mapped to the company "Umbrella"');
+    const said = await page.getByRole("alert").textContent();
+    expect(said).toContain("The domain umbrella.com already belongs to the company Umbrella");
+    expect(said).not.toContain("/api/");
 
     await page.getByRole("button", { name: "Remove initech.com" }).click();
     await expect.poll(async () => (await server.t.api.get(`/api/companies/${initech.id}`)).body.domains).toEqual(["initech.net"]);

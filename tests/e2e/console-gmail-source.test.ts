@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startFakeGoogle, TOPIC, type FakeGoogle } from "../fakes/google/fake-google.ts";
 import { buildEmail } from "../helpers/build-email.ts";
+import { updateSource } from "../../src/db/sources.ts";
 import { createCompany, createSource, deliver } from "../helpers/pipeline.ts";
 import { describeInBrowser, launchChromium, type Browser } from "./chromium.ts";
 import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.ts";
@@ -38,7 +39,7 @@ describeInBrowser("console: a Gmail source", () => {
     await page.close();
   });
 
-  it("When an administrator adds a Gmail source and authorizes it in the popup, then the list shows it connected with Re-authorize and its watch's expiry, next to a company mailbox with its company and message counts", async () => {
+  it("When an administrator adds a Gmail source and authorizes it in the popup, then the list shows it connected with Re-authorize and its watch's expiry, next to a company mailbox with its company and message counts and an IMAP mailbox with its last error", async () => {
     const page = await browser.context.newPage();
     await signIn(page, server);
     await page.getByRole("link", { name: "Add Email Source" }).first().click();
@@ -66,17 +67,32 @@ describeInBrowser("console: a Gmail source", () => {
     const initech = await createCompany(server.t, "Initech", ["initech.com"]);
     const deskId = await createSource(server.t, { name: "Initech desk", address: "help@initech.com", role: "company", companyId: initech });
     await deliver(server.t, deskId, buildEmail({ from: "bill@initech.com", to: "help@initech.com", subject: "TPS reports" }));
+    // And an IMAP mailbox whose password was refused, for the list to show a last error.
+    const imapId = await createSource(server.t, {
+      kind: "imap",
+      name: "Billing inbox",
+      address: "billing@acme-help.test",
+      imap: { host: "imap.fastmail.com", port: 993, security: "ssl", user: "billing@acme-help.test", password: "an-old-password" },
+    });
+    const now = new Date();
+    const refused = 'IMAP login failed for user billing@acme-help.test: the server said "[AUTHENTICATIONFAILED] Authentication failed."; check the password or use an app-specific password.';
+    await updateSource(server.t.ctx.db, imapId, { status: "error", lastError: refused, lastErrorAt: now }, now);
     await page.reload();
     const desk = page.locator("tr", { hasText: "Initech desk" });
     await desk.waitFor();
-    expect(await desk.locator("td").nth(1).textContent()).toBe("Company mailbox: Initech");
-    expect(await desk.locator("td").nth(3).locator(".small").textContent()).toBe("1 ticket");
+    expect(await desk.locator("td").nth(0).locator("div").allTextContents()).toEqual(["Company mailbox: Initech", "Continuous"]);
+    expect(await desk.locator("td").nth(1).locator(".small").first().textContent()).toBe("1 ticket");
+    expect(await page.locator("tr", { hasText: "Billing inbox" }).locator(".error-text").textContent()).toBe(refused);
     const row = page.locator("tr", { hasText: "Support (Gmail)" });
-    await row.getByRole("button", { name: "Re-authorize" }).waitFor();
     expect(await row.locator(".badge").first().textContent()).toBe("connected");
-    const expiry = await row.locator("td").nth(6).locator("time").getAttribute("datetime");
+    const expiry = await row.locator(".subscription time").getAttribute("datetime");
     expect(new Date(expiry!).getTime()).toBe(google.watch!.expiration);
+    // Authorized: Re-authorize moves from the row into its Actions menu.
+    expect(await row.getByRole("button", { name: "Authorize", exact: true, includeHidden: true }).count()).toBe(0);
+    await row.getByRole("button", { name: "Actions for Support (Gmail)" }).click();
+    await row.getByRole("button", { name: "Re-authorize" }).waitFor();
     await screenshot(page, "email-sources");
+    await page.keyboard.press("Escape");
 
     await page.getByRole("link", { name: "Subscriptions" }).click();
     const sub = page.locator("tr", { hasText: "Support (Gmail)" });

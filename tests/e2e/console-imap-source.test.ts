@@ -58,8 +58,10 @@ describeInBrowser(
       const row = page.locator("tr", { hasText: "Support inbox" });
       await row.waitFor();
       expect(await row.textContent()).toContain("System mailbox");
+      await row.getByRole("button", { name: "Actions for Support inbox" }).click();
       await row.getByRole("button", { name: "Test Connection of Support inbox" }).click();
       await expect.poll(() => row.locator(".outcome").textContent(), { timeout: 15_000 }).toBe("Connection OK: folder INBOX holds 1 message.");
+      await row.getByRole("button", { name: "Actions for Support inbox" }).click();
       await row.getByRole("button", { name: "Process Now Support inbox" }).click();
       await expect.poll(() => row.locator(".outcome").textContent()).toContain("Processing started");
       await page.close();

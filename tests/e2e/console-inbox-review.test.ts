@@ -70,4 +70,31 @@ describeInBrowser("console: inbox review", () => {
     await page.getByText("Queued for processing again: Out of office.").waitFor();
     await page.close();
   });
+
+  it("When the sender's domain already belongs to another company, then mapping it is refused in words, and removing it there from the row lets it be mapped", async () => {
+    const holder = await createCompany(server.t, "Initrode Holdings");
+    await postRaw(server.t, sourceId, buildEmail({ from: "Pat <pat@initrode.example>", subject: "Badge reader offline" }));
+    const page = await browser.context.newPage();
+    await signIn(page, server);
+    await page.getByRole("link", { name: "Inbox review" }).click();
+    const row = page.locator("tr", { hasText: "Badge reader offline" });
+    await row.waitFor({ timeout: 15_000 });
+    // Mapped elsewhere without rerouting: the message keeps waiting.
+    await server.t.api.post(`/api/companies/${holder}/domains`).send({ domain: "initrode.example", reroute: false }).expect(201);
+
+    await row.getByLabel("Map initrode.example to").selectOption({ label: "Newco" });
+    await row.getByRole("button", { name: "Map domain" }).click();
+    const alert = row.getByRole("alert");
+    await alert.getByRole("link", { name: "Open Initrode Holdings" }).waitFor();
+    const said = await alert.textContent();
+    expect(said).toContain("The domain initrode.example already belongs to the company Initrode Holdings");
+    expect(said).not.toContain("/api/");
+
+    await alert.getByRole("button", { name: "Remove initrode.example from Initrode Holdings" }).click();
+    await row.getByText("Removed initrode.example from Initrode Holdings. Map initrode.example again.").waitFor();
+    await row.getByRole("button", { name: "Map domain" }).click();
+    await page.getByText("initrode.example now belongs to Newco; 1 waiting message rerouted.").waitFor();
+    expect((await server.t.api.get(`/api/companies/${holder}`)).body.domains).toEqual([]);
+    await page.close();
+  });
 });
