@@ -13,7 +13,7 @@ export async function render(main) {
     label: "Tech",
     name: "autoAssign.techId",
     value: rules.autoAssign.techId ?? "",
-    options: [["", techs.length ? "Choose a tech" : "No techs yet (POST /api/techs)"], ...techs.map((t) => [t.id, `${t.name} <${t.email}>`])],
+    options: [["", techs.length ? "Choose a tech" : "No techs yet: add them through the API"], ...techs.map((t) => [t.id, `${t.name} <${t.email}>`])],
   });
   const unmapped = field({
     label: "Mail from unmapped domains",

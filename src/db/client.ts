@@ -11,6 +11,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as schema from "./schema.ts";
+import { exponentialMs, withJitter } from "../scheduler/backoff.ts";
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -155,7 +156,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
 
 /** 50 ms doubling to 1 s, ±25 %: gentle on a server that is starting, quick once it is up. */
 export function reconnectDelaySeconds(retries: number): number {
-  return Math.min(0.05 * 2 ** retries, 1) * (0.75 + Math.random() / 2);
+  return withJitter(exponentialMs(retries + 1, 50, 1000), { spread: 0.25 }) / 1000;
 }
 
 async function withinTime(query: Promise<unknown>, timeoutMs = 1_000): Promise<void> {

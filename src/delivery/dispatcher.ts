@@ -8,6 +8,8 @@ import { createAttempt, crashedOutcome } from "./attempt.ts";
 import { createDeliverySlots } from "./delivery-slots.ts";
 import { createOutcomeRecorder } from "./outcome-recorder.ts";
 import { createSender } from "./send-webhook.ts";
+import { exponentialMs } from "../scheduler/backoff.ts";
+import { createWakeableSleep } from "../scheduler/wakeable-sleep.ts";
 
 export type Dispatcher = { stop(): Promise<void>; idle(): Promise<void> };
 
@@ -28,8 +30,8 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
   const recorder = createOutcomeRecorder(ctx);
   const slots = createDeliverySlots(cfg);
   let running = true;
-  let wakeLoop: (() => void) | null = null;
-  const wake = () => wakeLoop?.();
+  const wakeup = createWakeableSleep();
+  const wake = () => wakeup.wake();
   const unsubscribe = ctx.database.onWake("deliveries", wake);
 
   const launch = (d: ClaimedDelivery) => {
@@ -65,19 +67,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
     void giveBackReady().then(wake);
   });
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (!running) return resolve();
-      const timer = setTimeout(() => {
-        wakeLoop = null;
-        resolve();
-      }, ms);
-      wakeLoop = () => {
-        clearTimeout(timer);
-        wakeLoop = null;
-        resolve();
-      };
-    });
+  const sleep = (ms: number) => (running ? wakeup.sleep(ms) : Promise.resolve());
 
   const loop = async () => {
     let failures = 0;
@@ -111,7 +101,7 @@ export function startDispatcher(ctx: Context, opts: { pollMs?: number } = {}): D
       } catch (err) {
         failures++;
         if (!ctx.databaseOutage.report(err)) ctx.log.error({ err }, "claiming webhook deliveries failed");
-        await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)));
+        await sleep(exponentialMs(failures, 500, 30_000));
       }
     }
     // Stopping: what was claimed ahead and not started goes back at once, not when its lease ends.

@@ -1,6 +1,7 @@
 // Which processing failures are worth retrying, and when.
 import { isDatabaseUnavailable } from "../db/database-unavailable.ts";
 import { pgErrorOf } from "../db/pg-error.ts";
+import { exponentialMs, withJitter } from "../scheduler/backoff.ts";
 
 // Besides an unreachable database, SQLSTATE classes that say "try again": transaction rollback such
 // as serialization failure or deadlock (40), insufficient resources (53), operator intervention (57).
@@ -14,6 +15,5 @@ export function isTransientError(err: unknown): boolean {
 
 /** 1 s, 2 s, 4 s … capped at 5 minutes, with ±20 % jitter. */
 export function retryDelayMs(attempt: number, random: () => number): number {
-  const base = Math.min(300_000, 1000 * 2 ** Math.max(0, attempt - 1));
-  return Math.round(base * (0.8 + 0.4 * random()));
+  return Math.round(withJitter(exponentialMs(attempt, 1000, 300_000), { spread: 0.2 }, random));
 }

@@ -3,6 +3,8 @@
 import type { Channel, Database } from "../db/client.ts";
 import type { DatabaseOutage } from "../db/database-outage.ts";
 import type { Logger } from "../log.ts";
+import { exponentialMs } from "./backoff.ts";
+import { createWakeableSleep } from "./wakeable-sleep.ts";
 
 export type WorkLoop = { stop(): Promise<void> };
 
@@ -24,44 +26,18 @@ export type WorkLoopOptions = {
 
 export function startWorkLoop(opts: WorkLoopOptions): WorkLoop {
   let running = true;
-  const sleepers = new Set<() => void>();
-  const wakeAll = () => {
-    for (const wake of [...sleepers]) wake();
-  };
+  const wakeup = createWakeableSleep();
   // A signal wakes one sleeper; a loop that found work wakes the next. A single new message then
   // costs one claim, not one per idle loop, and a burst still spreads over every loop: a loop
   // whose claim comes back full wakes the next one right away (`more`), so a clump of mail that
-  // arrives with one signal (an IMAP batch of 200 stored at once) has every loop on it within a
-  // claim's round trip. Woken only when a step ended, the loops joined one batch's processing
-  // after another: in bench:imap the second and third batches of a burst started ~120 ms after
-  // the first, with their mail already waiting.
-  // A signal that finds every loop busy is kept: the next loop about to sleep claims again
-  // instead (a loop whose claim came up empty just before the signal would otherwise sleep
-  // through it, a whole poll interval).
-  let missed = false;
-  const wakeOne = () => {
-    const [first] = sleepers;
-    if (first) first();
-    else missed = true;
-  };
+  // arrives with one signal (an IMAP batch stored at once) has every loop on it within a claim's
+  // round trip, instead of joining one after another as each step ends.
+  // A signal that finds every loop busy is kept (wakeOne): the next loop about to sleep claims
+  // again instead of sleeping through it, a whole poll interval.
+  const wakeOne = () => wakeup.wakeOne();
   const unsubscribe = opts.database.onWake(opts.channel, wakeOne);
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      // stop() may have run while this loop was busy: nobody would wake it then.
-      if (!running) return resolve();
-      if (missed) {
-        missed = false;
-        return resolve();
-      }
-      const done = () => {
-        clearTimeout(timer);
-        sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      sleepers.add(done);
-    });
+  // stop() may have run while this loop was busy: nobody would wake it then.
+  const sleep = (ms: number) => (running ? wakeup.sleep(ms) : Promise.resolve());
 
   const loop = async (slot: number) => {
     let failures = 0;
@@ -76,7 +52,7 @@ export function startWorkLoop(opts: WorkLoopOptions): WorkLoop {
         // being away (logged once for the whole outage) or a bug. Back off instead of spinning.
         failures++;
         if (!opts.databaseOutage.report(err)) opts.log.error({ err, loop: opts.name, slot }, "work loop step failed");
-        await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)));
+        await sleep(exponentialMs(failures, 500, 30_000));
       }
     }
   };
@@ -86,7 +62,7 @@ export function startWorkLoop(opts: WorkLoopOptions): WorkLoop {
     stop: async () => {
       running = false;
       unsubscribe();
-      wakeAll();
+      wakeup.wake();
       await Promise.all(loops);
     },
   };

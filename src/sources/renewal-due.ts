@@ -1,5 +1,7 @@
 // When a push subscription (a Gmail watch or a Graph subscription) is renewed: daily for the
 // week-long ones, halfway through for short ones, so a missed run or two never lets one lapse.
+import { exponentialMs } from "../scheduler/backoff.ts";
+
 export const RENEW_AT_LEAST_EVERY_MS = 24 * 60 * 60_000;
 
 export type RenewalFacts = { expiresAt: Date | null; lastRenewedAt: Date | null; createdAt: Date };
@@ -18,5 +20,5 @@ export const hasExpired = (s: { expiresAt: Date | null }, now: Date) =>
 
 /** After a failed renewal the scheduler waits before the next try: 1 minute doubling, capped at 30. */
 export function renewalRetryDelayMs(consecutiveFailures: number): number {
-  return Math.min(30 * 60_000, 60_000 * 2 ** Math.max(0, Math.min(consecutiveFailures - 1, 10)));
+  return exponentialMs(consecutiveFailures, 60_000, 30 * 60_000);
 }

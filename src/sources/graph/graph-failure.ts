@@ -1,5 +1,7 @@
 // What a failed call to Microsoft means for the work that made it: each kind has one answer
 // (retry later, wait for Retry-After, resync, ask for re-authorization, give up on a vanished message).
+import { exponentialMs } from "../../scheduler/backoff.ts";
+
 export type GraphFailure =
   | { kind: "reauth"; message: string }
   | { kind: "throttled"; retryAfterMs: number; message: string }
@@ -43,5 +45,5 @@ export function retryAfterMs(value: string | null | undefined, now: Date): numbe
 
 /** Backoff for work that failed without a hint from the server: 5 s doubling, capped at 1 hour. */
 export function backoffMs(attempts: number): number {
-  return Math.min(3_600_000, 5_000 * 2 ** Math.max(0, Math.min(attempts - 1, 20)));
+  return exponentialMs(attempts, 5_000, 3_600_000);
 }

@@ -19,7 +19,7 @@ import { setSourceStatus } from "../source-status.ts";
 import { CONNECTED, healthAfterFailure, healthChanged, healthFromRow, isNewFailureState, type FailureState, type Health } from "./health-transition.ts";
 import { emptyExistsRetryDelayMs, FOLLOW_UP, followUpDelayMs } from "./sync-plan.ts";
 import { syncMailbox } from "./sync-mailbox.ts";
-import { createWakeableSleep } from "./wakeable-sleep.ts";
+import { createWakeableSleep } from "../../scheduler/wakeable-sleep.ts";
 
 /** The guide's "continuous" interval: a sync even when IDLE said nothing. */
 export const SAFETY_NET_MS = 5 * 60_000;

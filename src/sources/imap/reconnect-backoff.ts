@@ -1,6 +1,7 @@
 // When to try an IMAP connection again. Exponential with jitter so a fleet of sources does not
 // reconnect in step after a server restart; capped at a minute so a fixed server is noticed soon;
 // and never close to zero, so a dead server cannot make the process spin.
+import { exponentialMs, withJitter } from "../../scheduler/backoff.ts";
 
 export type BackoffPolicy = {
   /** Delay ceiling before the first retry; doubles with each failed attempt. */
@@ -17,10 +18,7 @@ export const RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 1_000, capMs: 60_000, 
  * exponential step is fixed, half is random, so the delay lies in [step/2, step].
  */
 export function reconnectDelayMs(attempt: number, random: () => number, policy: BackoffPolicy = RECONNECT_BACKOFF): number {
-  const exponent = Math.min(Math.max(attempt, 1) - 1, 30);
-  const step = Math.min(policy.capMs, policy.baseMs * 2 ** exponent);
-  const r = Math.min(Math.max(random(), 0), 1);
-  return Math.round(step / 2 + (step / 2) * r);
+  return Math.round(withJitter(exponentialMs(attempt, policy.baseMs, policy.capMs), "equal", random));
 }
 
 /**
