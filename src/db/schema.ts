@@ -120,6 +120,11 @@ export const mailSources = pgTable(
     lastErrorAt: ts("last_error_at"),
     /** Since when the source has been failing (error or needs_reauth) without connecting again. */
     failingSince: ts("failing_since"),
+    /**
+     * When the first authorization took the mailbox's starting point (Gmail, Graph): mail older than
+     * this was already in the mailbox and is never ticketed. Re-authorization keeps it.
+     */
+    connectedAt: ts("connected_at"),
     lastSyncAt: ts("last_sync_at"),
     lastProcessedAt: ts("last_processed_at"),
     syncRequestedAt: ts("sync_requested_at"), // "Process Now": the source's owner runs a sync and clears it

@@ -11,3 +11,11 @@ export async function saveCursor(executor: Executor, sourceId: string, historyId
 export async function markCaughtUp(executor: Executor, sourceId: string, now: Date): Promise<void> {
   await executor.update(mailSources).set({ lastSyncAt: now }).where(eq(mailSources.id, sourceId));
 }
+
+/** The first connection's cursor, and the moment before it was taken: nothing older is ticketed. */
+export async function saveBaseline(executor: Executor, sourceId: string, b: { historyId: string; connectedAt: Date; now: Date }): Promise<void> {
+  await executor
+    .update(mailSources)
+    .set({ cursor: { historyId: b.historyId }, connectedAt: b.connectedAt, lastSyncAt: b.now })
+    .where(eq(mailSources.id, sourceId));
+}
