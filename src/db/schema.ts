@@ -122,6 +122,11 @@ export const mailSources = pgTable(
     failingSince: ts("failing_since"),
     /** When source.failed (or source.needs_reauth) announced the current failing streak; null until then. */
     failureAnnouncedAt: ts("failure_announced_at"),
+    /**
+     * When the first authorization took the mailbox's starting point (Gmail, Graph): mail older than
+     * this was already in the mailbox and is never ticketed. Re-authorization keeps it.
+     */
+    connectedAt: ts("connected_at"),
     lastSyncAt: ts("last_sync_at"),
     lastProcessedAt: ts("last_processed_at"),
     syncRequestedAt: ts("sync_requested_at"), // "Process Now": the source's owner runs a sync and clears it

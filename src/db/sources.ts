@@ -15,6 +15,12 @@ export type SourceChanges = Partial<
   Pick<SourceRecord, "name" | "address" | "role" | "companyId" | "config" | "secrets" | "schedule" | "status" | "lastError" | "lastErrorAt">
 >;
 
+/**
+ * When the source was first connected: mail older than that is never ticketed. A source connected
+ * before connected_at was recorded answers its createdAt, which is never later than its connection.
+ */
+export const connectedSince = (row: Pick<SourceRecord, "connectedAt" | "createdAt">): Date => row.connectedAt ?? row.createdAt;
+
 export async function insertSource(executor: Executor, s: NewSource): Promise<SourceRecord> {
   const { at, ...values } = s;
   const [row] = await executor.insert(mailSources).values({ ...values, createdAt: at, updatedAt: at }).returning();

@@ -9,7 +9,7 @@ import { findSource } from "../../db/sources.ts";
 import { consumeAuthorization } from "../oauth-state.ts";
 import { setSourceStatus } from "../source-status.ts";
 import type { GmailSecrets } from "../source-config.ts";
-import { saveCursor } from "./cursor-store.ts";
+import { saveBaseline } from "./cursor-store.ts";
 import { classifyGmailError } from "./gmail-failure.ts";
 import { openGmailSession } from "./gmail-session.ts";
 import { mergeTokens, type GmailTokens } from "./gmail-source.ts";
@@ -48,6 +48,8 @@ export async function completeGmailAuthorization(
   const merged = mergeTokens(session.source.secrets.tokens, tokens);
   session.oauth.setCredentials(merged);
 
+  // Read before the baseline (profile, watch) is taken, so no mail after the baseline is older.
+  const connectingAt = ctx.clock.now();
   let profile;
   try {
     profile = (await session.gmail.users.getProfile({ userId: "me" })).data;
@@ -65,8 +67,9 @@ export async function completeGmailAuthorization(
 
   const cursor = historyIdOf(row.cursor);
   if (!cursor) {
-    // First connection: mail already in the inbox is history; tickets start with what arrives now.
-    await saveCursor(ctx.db, row.id, watch?.ok ? watch.historyId : String(profile.historyId), now);
+    // First connection: mail already in the inbox is history; tickets start with what arrives now,
+    // and a resync never reaches back before connectedAt. A re-authorization keeps both.
+    await saveBaseline(ctx.db, row.id, { historyId: watch?.ok ? watch.historyId : String(profile.historyId), connectedAt: connectingAt, now });
   }
   await setSourceStatus(ctx, row.id, { status: "connected" });
   if (watch && !watch.ok) await recordCreationFailure(ctx, row.id, "gmail", watch.error);

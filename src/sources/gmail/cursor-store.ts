@@ -7,3 +7,11 @@ import { mailSources } from "../../db/schema.ts";
 export async function saveCursor(executor: Executor, sourceId: string, historyId: string, now: Date): Promise<void> {
   await executor.update(mailSources).set({ cursor: { historyId }, lastSyncAt: now }).where(eq(mailSources.id, sourceId));
 }
+
+/** The first connection's cursor, and the moment before it was taken: nothing older is ticketed. */
+export async function saveBaseline(executor: Executor, sourceId: string, b: { historyId: string; connectedAt: Date; now: Date }): Promise<void> {
+  await executor
+    .update(mailSources)
+    .set({ cursor: { historyId: b.historyId }, connectedAt: b.connectedAt, lastSyncAt: b.now })
+    .where(eq(mailSources.id, sourceId));
+}

@@ -2,10 +2,11 @@
 // history.list (messageAdded, INBOX) with the same startHistoryId, every new message stored, and
 // only then the cursor moved to the historyId of the last page. A 404 means the stored historyId
 // is older than Gmail keeps: a bounded resync lists the inbox since the mailbox was last caught up
-// and takes a new baseline, so nothing is skipped and nothing is stored twice.
+// (never before the source was first connected) and takes a new baseline, so nothing is skipped
+// and nothing is stored twice.
 import type { gmail_v1 } from "googleapis";
 import type { Context } from "../../context.ts";
-import type { SourceRecord } from "../../db/sources.ts";
+import { connectedSince, type SourceRecord } from "../../db/sources.ts";
 import { saveCursor } from "./cursor-store.ts";
 import { classifyGmailError, type GmailFailure } from "./gmail-failure.ts";
 import { openGmailSession, type GmailSession } from "./gmail-session.ts";
@@ -86,7 +87,7 @@ async function resync(ctx: Context, session: GmailSession): Promise<SyncOutcome>
   let stored = 0;
   let since: Date | null = null;
   if (caughtUpBefore) {
-    since = resyncSince({ lastSyncAt: row.lastSyncAt, lastProcessedAt: row.lastProcessedAt }, ctx.clock.now());
+    since = resyncSince({ lastSyncAt: row.lastSyncAt, lastProcessedAt: row.lastProcessedAt, connectedAt: connectedSince(row) }, ctx.clock.now());
     const listed = await listInbox(session, resyncQuery(since));
     // messages.list answers newest first; tickets are opened oldest first.
     stored = await storeMessages(ctx, session, (await unseenIds(ctx, row.id, listed)).reverse());

@@ -1,11 +1,13 @@
 // graph_catch_up: the delta query on the Inbox (created messages only), from the source's cursor.
 // Each page's ids become fetch requests in the same transaction that moves the cursor past them,
 // so the cursor never gets ahead of durable work. A lost delta state (410, SyncStateNotFound)
-// restarts from the watermark: a bounded resync by receivedDateTime, harmless for mail already stored.
+// restarts from the watermark: a bounded resync by receivedDateTime, harmless for mail already stored,
+// and never reaching back before the source was first connected.
 import { eq } from "drizzle-orm";
 import type { Context } from "../../context.ts";
 import { mailSources } from "../../db/schema.ts";
 import type { Executor } from "../../db/client.ts";
+import { connectedSince } from "../../db/sources.ts";
 import { markSynced, setSourceStatus } from "../source-status.ts";
 import { IMMUTABLE_ID_PREFERENCE } from "./graph-endpoints.ts";
 import { completeGraphWork, requestCatchUp, requestFetches, type GraphWork } from "./graph-work-queue.ts";
@@ -35,8 +37,9 @@ export type CatchUpResult = { pages: number; requested: number; resynced: boolea
 export async function catchUpGraphSource(ctx: Context, session: GraphSession, work: GraphWork): Promise<CatchUpResult> {
   const sourceId = work.sourceId;
   const startedAt = ctx.clock.now();
-  let cursor = parseGraphCursor(await loadCursor(ctx.db, sourceId));
-  const start = catchUpStart(cursor, startedAt);
+  const stored = await loadCursor(ctx.db, sourceId);
+  let cursor = parseGraphCursor(stored.cursor);
+  const start = catchUpStart(cursor, startedAt, stored.connectedAt);
   let url = start.kind === "link" ? start.url : initialDeltaPath(start.since);
   const result: CatchUpResult = { pages: 0, requested: 0, resynced: false };
 
@@ -54,7 +57,7 @@ export async function catchUpGraphSource(ctx: Context, session: GraphSession, wo
       ctx.log.warn({ sourceId, reason: failure.message }, "Graph lost the delta state; resyncing by receivedDateTime");
       cursor = cursorForResync(cursor);
       await saveCursor(ctx.db, sourceId, cursor);
-      url = initialDeltaPath(resyncSince(cursor, ctx.clock.now()));
+      url = initialDeltaPath(resyncSince(cursor, ctx.clock.now(), stored.connectedAt));
       result.resynced = true;
       continue;
     }
@@ -92,9 +95,13 @@ export async function markConnected(ctx: Context, sourceId: string): Promise<voi
   if (row && row.status !== "connected" && row.status !== "disabled") await setSourceStatus(ctx, sourceId, { status: "connected" });
 }
 
-async function loadCursor(executor: Executor, sourceId: string): Promise<unknown> {
-  const [row] = await executor.select({ cursor: mailSources.cursor }).from(mailSources).where(eq(mailSources.id, sourceId));
-  return row?.cursor ?? null;
+async function loadCursor(executor: Executor, sourceId: string): Promise<{ cursor: unknown; connectedAt: Date }> {
+  const [row] = await executor
+    .select({ cursor: mailSources.cursor, connectedAt: mailSources.connectedAt, createdAt: mailSources.createdAt })
+    .from(mailSources)
+    .where(eq(mailSources.id, sourceId));
+  // A source deleted meanwhile has no row; the epoch leaves the window as it was.
+  return { cursor: row?.cursor ?? null, connectedAt: row ? connectedSince(row) : new Date(0) };
 }
 
 export async function saveCursor(executor: Executor, sourceId: string, cursor: GraphCursor): Promise<void> {

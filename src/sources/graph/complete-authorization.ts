@@ -9,7 +9,6 @@ import { consumeAuthorization } from "../oauth-state.ts";
 import type { GraphConfig, GraphSecrets } from "../source-config.ts";
 import { setSourceStatus } from "../source-status.ts";
 import { listSubscriptions, recordCreationFailure, renewSubscription } from "../renew-subscriptions.ts";
-import { saveCursor } from "./catch-up.ts";
 import { parseGraphCursor } from "./delta-cursor.ts";
 import { createGraphSubscription } from "./graph-subscription.ts";
 import { writeTokens } from "./graph-tokens.ts";
@@ -59,8 +58,11 @@ export async function completeGraphAuthorization(
   await ctx.db.transaction(async (tx) => {
     await writeTokens(tx, ctx, sourceId, secrets, tokens);
     const cursor = parseGraphCursor(source.cursor);
-    // First authorization: mail from now on is ticketed, not the whole Inbox history.
-    if (!cursor.deltaLink && !cursor.nextLink && !cursor.watermark) await saveCursor(tx, sourceId, { watermark: now.toISOString() });
+    // First authorization: mail from now on is ticketed, not what is already in the Inbox, and no
+    // resync reaches back before connectedAt. A re-authorization keeps both.
+    if (!cursor.deltaLink && !cursor.nextLink && !cursor.watermark) {
+      await tx.update(mailSources).set({ cursor: { watermark: now.toISOString() }, connectedAt: now }).where(eq(mailSources.id, sourceId));
+    }
     await releaseGraphWork(tx, sourceId, now);
     // A manual source reads its mailbox on Process Now only.
     if (collectsContinuously(source.schedule)) await requestCatchUp(tx, sourceId, "authorized", now);

@@ -5,6 +5,10 @@
 //   roundStartedAt  with nextLink: when the round began, the watermark it will leave behind
 //   watermark   when the last complete catch-up started: a resync after a lost delta token, or
 //               the first catch-up after authorization, asks for mail received since then
+//
+// The rule: a resync reaches back to the watermark less the margin, so after a re-authorization the
+// mail that arrived while the source needed it is ticketed, but never before the first
+// authorization (connectedAt), so mail already in the Inbox then never is.
 import { INBOX_MESSAGES } from "./graph-endpoints.ts";
 
 export type GraphCursor = { deltaLink?: string; nextLink?: string; roundStartedAt?: string; watermark?: string };
@@ -33,17 +37,20 @@ export function parseGraphCursor(value: unknown): GraphCursor {
 export type CatchUpStart = { kind: "link"; url: string } | { kind: "since"; since: Date };
 
 /** Resume a page, else follow the deltaLink, else list the Inbox from the watermark (bounded). */
-export function catchUpStart(cursor: GraphCursor, now: Date): CatchUpStart {
+export function catchUpStart(cursor: GraphCursor, now: Date, connectedAt: Date): CatchUpStart {
   if (cursor.nextLink) return { kind: "link", url: cursor.nextLink };
   if (cursor.deltaLink) return { kind: "link", url: cursor.deltaLink };
-  return { kind: "since", since: resyncSince(cursor, now) };
+  return { kind: "since", since: resyncSince(cursor, now, connectedAt) };
 }
 
-/** The bounded window of a resync: from the watermark (less a margin), at most RESYNC_MAX_MS back. */
-export function resyncSince(cursor: GraphCursor, now: Date): Date {
-  const floor = now.getTime() - RESYNC_MAX_MS;
+/**
+ * The bounded window of a resync: from the watermark (less a margin), at most RESYNC_MAX_MS back,
+ * and never before the source was first connected.
+ */
+export function resyncSince(cursor: GraphCursor, now: Date, connectedAt: Date): Date {
+  const bound = Math.max(now.getTime() - RESYNC_MAX_MS, connectedAt.getTime());
   const mark = cursor.watermark ? Date.parse(cursor.watermark) - RESYNC_MARGIN_MS : now.getTime() - RESYNC_MARGIN_MS;
-  return new Date(Math.max(floor, Math.min(mark, now.getTime())));
+  return new Date(Math.max(bound, Math.min(mark, now.getTime())));
 }
 
 /** The first request of a delta round that starts from a time: only created mail, newest state. */

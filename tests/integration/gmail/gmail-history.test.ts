@@ -3,7 +3,7 @@ import { syncRequests } from "../../../src/db/schema.ts";
 import { historyIdOf } from "../../../src/sources/gmail/sync-decision.ts";
 import { buildEmail } from "../../helpers/build-email.ts";
 import { drainPipeline } from "../../helpers/pipeline.ts";
-import { sourceRow, startGmailFixture, storedMessages, ticketSubjects, waitFor, type GmailFixture } from "./gmail-fixture.ts";
+import { authorizeThroughGoogle, sourceRow, startGmailFixture, storedMessages, ticketSubjects, waitFor, type GmailFixture } from "./gmail-fixture.ts";
 
 let f: GmailFixture | undefined;
 afterEach(async () => {
@@ -76,6 +76,42 @@ describe("Gmail history sync", () => {
     p = push();
     await f.t.anonymous.post("/push/gmail").set(p.headers).send(p.body as object).expect(204);
     await waitFor("the next message", async () => (await storedMessages(f!)).some((m) => m.providerMessageId === next.message.id));
+  });
+
+  it("When history 404s within the first hour after connecting, then the resync does not ticket mail that was already in the inbox", async () => {
+    f = await startGmailFixture({ pushToMailgate: false, authorize: false });
+    // In the inbox before the source is connected: history, never tickets.
+    f.google.mailbox.add(buildEmail({ from: "jane@acme.com", subject: "Already there 1" }), { internalDate: new Date(Date.now() - 20 * 60_000) });
+    f.google.mailbox.add(buildEmail({ from: "jane@acme.com", subject: "Already there 2" }), { internalDate: new Date(Date.now() - 5_000) });
+    expect((await authorizeThroughGoogle(f)).status).toBe(200);
+    f.google.mailbox.add(buildEmail({ from: "jane@acme.com", subject: "After connecting" }));
+    f.google.mailbox.forgetHistory();
+    f.google.mailbox.add(buildEmail({ from: "jane@acme.com", subject: "After the gap" }));
+
+    await f.startRuntimeSettled();
+    expect(f.google.requests.some((r) => r.path.startsWith("/gmail/v1/users/me/history") && r.status === 404)).toBe(true);
+    await drainPipeline(f.t);
+    expect(await ticketSubjects(f)).toEqual(["After connecting", "After the gap"]);
+  });
+
+  it("When history 404s at re-authorization, then the mail of the needs_reauth gap is ticketed and mail from before the first connection is not", async () => {
+    f = await startGmailFixture({ pushToMailgate: false, authorize: false });
+    f.google.mailbox.add(buildEmail({ from: "jane@acme.com", subject: "Already there" }), { internalDate: new Date(Date.now() - 5_000) });
+    expect((await authorizeThroughGoogle(f)).status).toBe(200);
+    await f.startRuntimeSettled();
+    f.google.oauth.revokeAll();
+    f.google.mailbox.add(buildEmail({ from: "jane@acme.com", subject: "While revoked" }));
+    const p = f.google.pushRequest();
+    await f.t.anonymous.post("/push/gmail").set(p.headers).send(p.body as object).expect(204);
+    await waitFor("needs_reauth", async () => (await sourceRow(f!)).status === "needs_reauth");
+    f.google.mailbox.forgetHistory();
+
+    expect((await authorizeThroughGoogle(f)).status).toBe(200);
+    await waitFor("the gap's message", async () => (await storedMessages(f!)).length >= 1);
+    await settled(f);
+    expect(f.google.requests.some((r) => r.path.startsWith("/gmail/v1/users/me/history") && r.status === 404)).toBe(true);
+    await drainPipeline(f.t);
+    expect(await ticketSubjects(f)).toEqual(["While revoked"]);
   });
 
   it("When Gmail rate limits the sync (429), then it backs off and completes without losing the message", async () => {

@@ -13,6 +13,7 @@ import {
 const now = new Date("2026-03-01T10:00:00.000Z");
 const DELTA = "https://graph.microsoft.com/v1.0/me/mailFolders('Inbox')/messages/delta?$deltatoken=d1";
 const NEXT = "https://graph.microsoft.com/v1.0/me/mailFolders('Inbox')/messages/delta?$skiptoken=s1";
+const connectedLongAgo = new Date("2025-01-01T00:00:00.000Z");
 
 describe("parseGraphCursor", () => {
   it("keeps the known string fields and drops anything else", () => {
@@ -24,12 +25,12 @@ describe("parseGraphCursor", () => {
 
 describe("catchUpStart", () => {
   it("resumes an unfinished page before following the deltaLink", () => {
-    expect(catchUpStart({ deltaLink: DELTA, nextLink: NEXT }, now)).toEqual({ kind: "link", url: NEXT });
-    expect(catchUpStart({ deltaLink: DELTA }, now)).toEqual({ kind: "link", url: DELTA });
+    expect(catchUpStart({ deltaLink: DELTA, nextLink: NEXT }, now, connectedLongAgo)).toEqual({ kind: "link", url: NEXT });
+    expect(catchUpStart({ deltaLink: DELTA }, now, connectedLongAgo)).toEqual({ kind: "link", url: DELTA });
   });
 
   it("When there is no link, then it starts from the watermark less the margin", () => {
-    expect(catchUpStart({ watermark: "2026-03-01T09:00:00.000Z" }, now)).toEqual({
+    expect(catchUpStart({ watermark: "2026-03-01T09:00:00.000Z" }, now, connectedLongAgo)).toEqual({
       kind: "since",
       since: new Date(Date.parse("2026-03-01T09:00:00.000Z") - RESYNC_MARGIN_MS),
     });
@@ -38,11 +39,24 @@ describe("catchUpStart", () => {
 
 describe("resyncSince", () => {
   it("never reaches further back than the bound", () => {
-    expect(resyncSince({ watermark: "2020-01-01T00:00:00.000Z" }, now).getTime()).toBe(now.getTime() - RESYNC_MAX_MS);
+    expect(resyncSince({ watermark: "2020-01-01T00:00:00.000Z" }, now, new Date(0)).getTime()).toBe(now.getTime() - RESYNC_MAX_MS);
   });
 
   it("without a watermark, starts just before now", () => {
-    expect(resyncSince({}, now).getTime()).toBe(now.getTime() - RESYNC_MARGIN_MS);
+    expect(resyncSince({}, now, connectedLongAgo).getTime()).toBe(now.getTime() - RESYNC_MARGIN_MS);
+  });
+
+  it("When the first catch-up or a lost delta state comes within the margin of the first authorization, then it starts at the authorization", () => {
+    const connectedAt = new Date("2026-03-01T09:55:00.000Z");
+    expect(resyncSince({ watermark: connectedAt.toISOString() }, now, connectedAt)).toEqual(connectedAt);
+    expect(resyncSince({}, now, connectedAt)).toEqual(connectedAt);
+    expect(catchUpStart({ watermark: connectedAt.toISOString() }, now, connectedAt)).toEqual({ kind: "since", since: connectedAt });
+  });
+
+  it("When a re-authorized source resyncs, then it reaches back to the watermark (the needs_reauth gap) but not before the first authorization", () => {
+    const connectedAt = new Date("2026-03-01T07:00:00.000Z");
+    expect(resyncSince({ watermark: "2026-03-01T07:05:00.000Z" }, now, connectedAt)).toEqual(connectedAt);
+    expect(resyncSince({ watermark: "2026-03-01T08:00:00.000Z" }, now, connectedAt)).toEqual(new Date(Date.parse("2026-03-01T08:00:00.000Z") - RESYNC_MARGIN_MS));
   });
 });
 

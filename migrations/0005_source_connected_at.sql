@@ -1,0 +1,1 @@
+ALTER TABLE "mail_sources" ADD COLUMN "connected_at" timestamp (3) with time zone;
