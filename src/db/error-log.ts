@@ -1,9 +1,31 @@
-// The error log, read side: what failed (a message, a delivery, a renewal, a connection), when,
-// for which source. Writers insert into error_log where the failure happens.
+// The error log: what failed (a message, a delivery, a renewal, a connection), when, for which
+// source. recordError is its one writer; the failure is recorded where it happens.
 import { and, eq, gte, lt, type SQL } from "drizzle-orm";
 import type { Executor } from "./client.ts";
 import { errorLog } from "./schema.ts";
 import { pageOrder, pageWhere, type Page } from "../http/pagination.ts";
+
+/** What an entry is about; the API's `kind`. */
+export const ERROR_KINDS = [
+  "connection_failed",
+  "message_failed",
+  "message_too_large",
+  "post_process_failed",
+  "delivery_failed",
+  "renewal_failed",
+  "retention_failed",
+  "security",
+] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+export type NewErrorEntry = { at: Date; kind: ErrorKind; message: string; sourceId?: string | null; details?: unknown };
+
+/** Records one failure, or several in one statement. */
+export async function recordError(executor: Executor, entries: NewErrorEntry | NewErrorEntry[]): Promise<void> {
+  const rows = Array.isArray(entries) ? entries : [entries];
+  if (rows.length === 0) return;
+  await executor.insert(errorLog).values(rows.map((e) => ({ at: e.at, kind: e.kind, message: e.message, sourceId: e.sourceId ?? null, details: e.details ?? null })));
+}
 
 export type ErrorLogEntry = {
   id: string;

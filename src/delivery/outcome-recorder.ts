@@ -4,9 +4,10 @@
 import type { Context } from "../context.ts";
 import { recordAttempts } from "../db/webhook-deliveries.ts";
 import { disableEndpoint, markEndpointFailing } from "../db/webhook-endpoints.ts";
-import { errorLog } from "../db/schema.ts";
+
 import { shouldDisableForFailing } from "./retry-policy.ts";
 import type { Outcome } from "./attempt.ts";
+import { recordError } from "../db/error-log.ts";
 
 export type OutcomeRecorder = {
   add(outcome: Outcome): void;
@@ -88,7 +89,7 @@ async function record(ctx: Context, batch: Outcome[]): Promise<void> {
         }
       }
       if (exhausted.length > 0) {
-        await tx.insert(errorLog).values(
+        await recordError(tx, 
           exhausted.map((o) => ({
             at: now,
             kind: "delivery_failed",

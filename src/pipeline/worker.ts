@@ -9,7 +9,7 @@ import { claimDueInbound, deferInbound, holdInbound, markSourceProcessed, settle
 import { flushPendingWrites, pendingWrites, type StagedSettlement } from "../db/pending-writes.ts";
 import { nextProcessingTime } from "../scheduler/processing-window.ts";
 import type { Schedule } from "../sources/source-config.ts";
-import { errorLog, inboundMessages } from "../db/schema.ts";
+import { inboundMessages } from "../db/schema.ts";
 import type { Tx } from "../db/client.ts";
 import { planOncePerConnection } from "../db/planner.ts";
 import { startWorkLoop } from "../scheduler/work-loop.ts";
@@ -19,6 +19,7 @@ import { processMessage, type Outcome, type SourceInfo } from "./process-message
 import { batchedRoutingFacts } from "../db/routing-facts.ts";
 import { batchedTicketWrites } from "../db/ticket-store.ts";
 import { isTransientError, retryDelayMs } from "./failure-policy.ts";
+import { recordError } from "../db/error-log.ts";
 
 export function startPipelineWorkers(ctx: Context, opts: { concurrency?: number; pollMs?: number } = {}): Runtime {
   // A burst of mail should find the connections open (a second of the IMAP burst's p99 otherwise).
@@ -277,7 +278,7 @@ function reasonOf(err: unknown): string {
 
 async function fail(tx: Tx, id: string, sourceId: string | null, error: string, now: Date, cause?: unknown): Promise<void> {
   await settleInbound(tx, id, { status: "failed", error }, now);
-  await tx.insert(errorLog).values({
+  await recordError(tx, {
     at: now,
     sourceId,
     kind: "message_failed",

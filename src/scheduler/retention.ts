@@ -3,9 +3,9 @@
 // entries after ERROR_LOG_RETENTION_DAYS. Instances running it at once do no harm: each batch
 // claims its rows with SKIP LOCKED or deletes rows that are gone for the other.
 import type { Context } from "../context.ts";
-import { errorLog } from "../db/schema.ts";
 import { deleteErrorLogBatch, deleteWebhookAttemptsBatch, purgeRawBatch } from "../db/retention-sweeps.ts";
 import type { Runtime } from "../runtime.ts";
+import { recordError } from "../db/error-log.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
@@ -49,9 +49,7 @@ export function startRetention(ctx: Context, opts: { intervalMs?: number } = {})
       if (ctx.databaseOutage.report(err)) return; // nothing to record it in; it runs again within the hour
       ctx.log.error({ err }, "retention failed; it runs again within the hour");
       const message = `Retention failed: ${err instanceof Error ? err.message : String(err)}. Old raw MIME and logs are kept until a later run succeeds.`;
-      await ctx.db
-        .insert(errorLog)
-        .values({ at: ctx.clock.now(), kind: "retention_failed", message, details: null })
+      await recordError(ctx.db, { at: ctx.clock.now(), kind: "retention_failed", message, details: null })
         .catch((logErr: unknown) => ctx.log.error({ err: logErr }, "recording the retention failure failed"));
     }
   };

@@ -4,12 +4,13 @@
 // streak emits `subscription.renewal_failed`, and every failure shows on the source and in the error log.
 import { and, asc, eq, like, notInArray } from "drizzle-orm";
 import type { Context } from "../context.ts";
-import { errorLog, mailSources, pushSubscriptions } from "../db/schema.ts";
+import { mailSources, pushSubscriptions } from "../db/schema.ts";
 import type { Executor } from "../db/client.ts";
 import { recordEvent } from "../delivery/record-event.ts";
 import { renewGmailWatch, type RenewResult, type SubscriptionRow } from "./gmail/renew.ts";
 import { renewGraphSubscription } from "./graph/graph-subscription.ts";
 import { isRenewalDue, renewalRetryDelayMs } from "./renewal-due.ts";
+import { recordError } from "../db/error-log.ts";
 
 export type RenewOutcome = { id: string; ok: boolean; expiresAt?: string; error?: { code: string; message: string } };
 
@@ -112,7 +113,7 @@ async function showOnSource(
     .update(mailSources)
     .set({ lastError: `${SOURCE_ERROR_PREFIX}${error.message}`, lastErrorAt: now })
     .where(eq(mailSources.id, sourceId));
-  await executor.insert(errorLog).values({
+  await recordError(executor, {
     at: now,
     sourceId,
     kind: "renewal_failed",

@@ -4,10 +4,11 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Context } from "../context.ts";
 import type { Executor } from "../db/client.ts";
-import { errorLog, mailSources } from "../db/schema.ts";
+import { mailSources } from "../db/schema.ts";
 import { recordEvent } from "../delivery/record-event.ts";
 import { announcementFor, type AnnouncementEvent } from "./failure-announcement.ts";
 import type { SourceStatus } from "./source-config.ts";
+import { recordError } from "../db/error-log.ts";
 
 export type SourceError = { code: string; message: string };
 
@@ -49,7 +50,7 @@ export async function setSourceStatus(ctx: Context, sourceId: string, change: St
       .where(eq(mailSources.id, sourceId));
     // The same failure again (a retry) is already in the log: a new entry only for a new state.
     if (error && (before.status !== change.status || before.lastError !== error.message)) {
-      await tx.insert(errorLog).values({ at: now, sourceId, kind: "connection_failed", message: error.message, details: { code: error.code, status: change.status } });
+      await recordError(tx, { at: now, sourceId, kind: "connection_failed", message: error.message, details: { code: error.code, status: change.status } });
     }
     if (announcement) await recordAnnouncement(tx, sourceId, announcement, error, now);
     return { transitioned: before.status !== change.status || announcement !== null, announced: announcement !== null };

@@ -2,9 +2,10 @@
 // created when missing) and/or remove UNREAD. Needs the gmail.modify scope. A failure here never
 // holds mail back: it is logged on the source and the sync goes on.
 import type { Context } from "../../context.ts";
-import { errorLog } from "../../db/schema.ts";
+
 import { classifyGmailError } from "./gmail-failure.ts";
 import type { GmailSession } from "./gmail-session.ts";
+import { recordError } from "../../db/error-log.ts";
 
 export type PostProcessor = (messageId: string) => Promise<void>;
 
@@ -26,7 +27,7 @@ export function createPostProcessor(ctx: Context, session: GmailSession): PostPr
       const failure = classifyGmailError(err);
       const sourceId = session.source.row.id;
       ctx.log.warn({ sourceId, messageId, failure }, "Gmail post-processing failed");
-      await ctx.db.insert(errorLog).values({
+      await recordError(ctx.db, {
         at: ctx.clock.now(),
         sourceId,
         kind: "post_process_failed",

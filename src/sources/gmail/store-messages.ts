@@ -3,11 +3,12 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Context } from "../../context.ts";
 import { storeInbound } from "../../db/inbound-store.ts";
-import { errorLog, inboundMessages } from "../../db/schema.ts";
+import { inboundMessages } from "../../db/schema.ts";
 import { fetchRawMessage } from "./fetch-raw-message.ts";
 import type { GmailSession } from "./gmail-session.ts";
 import { isSkippedByLabels } from "./history-plan.ts";
 import { createPostProcessor } from "./post-process.ts";
+import { recordError } from "../../db/error-log.ts";
 
 /** Stores the messages (in the given order); returns how many were new. */
 export async function storeMessages(ctx: Context, session: GmailSession, ids: readonly string[]): Promise<number> {
@@ -48,5 +49,5 @@ export async function unseenIds(ctx: Context, sourceId: string, ids: readonly st
 async function recordTooLarge(ctx: Context, sourceId: string, id: string, size: number): Promise<void> {
   const message = `Gmail message ${id} is ${size} bytes, over MAX_MESSAGE_BYTES (${ctx.config.maxMessageBytes}); it was not stored. Raise MAX_MESSAGE_BYTES and send the message to the mailbox again to take it in.`;
   ctx.log.error({ sourceId, messageId: id, size }, message);
-  await ctx.db.insert(errorLog).values({ at: ctx.clock.now(), sourceId, kind: "message_too_large", message, details: { messageId: id, size } });
+  await recordError(ctx.db, { at: ctx.clock.now(), sourceId, kind: "message_too_large", message, details: { messageId: id, size } });
 }

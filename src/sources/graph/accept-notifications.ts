@@ -4,10 +4,11 @@
 // notifications are ignored, logged as security events, and kept in the error log.
 import { and, eq, inArray } from "drizzle-orm";
 import type { Context } from "../../context.ts";
-import { errorLog, pushSubscriptions } from "../../db/schema.ts";
+import { pushSubscriptions } from "../../db/schema.ts";
 import { clientStateMatches } from "./client-state.ts";
 import { isLifecycleEvent, messageIdOf, type ChangeNotification, type LifecycleNotification } from "./graph-notifications.ts";
 import { GRAPH_LIFECYCLE, requestCatchUp, requestNotifiedFetches, requestRerunnable } from "./graph-work-queue.ts";
+import { recordError } from "../../db/error-log.ts";
 
 export type Accepted = { accepted: number; rejected: number };
 
@@ -90,7 +91,7 @@ async function logRejected(ctx: Context, problems: Array<{ subscriptionId: strin
     .select({ sourceId: pushSubscriptions.sourceId })
     .from(pushSubscriptions)
     .where(and(eq(pushSubscriptions.provider, "graph"), eq(pushSubscriptions.externalId, problems.find((p) => p.reason === "client_state_mismatch")!.subscriptionId)));
-  await ctx.db.insert(errorLog).values({
+  await recordError(ctx.db, {
     at: ctx.clock.now(),
     sourceId: sourceRow?.sourceId ?? null,
     kind: "security",

@@ -4,9 +4,10 @@
 import { ResponseType } from "@microsoft/microsoft-graph-client";
 import type { Context } from "../../context.ts";
 import { storeInbound } from "../../db/inbound-store.ts";
-import { errorLog } from "../../db/schema.ts";
+
 import { completeGraphWork, type GraphWork } from "./graph-work-queue.ts";
 import { HttpFailure, requestTimeout, type GraphSession } from "./graph-session.ts";
+import { recordError } from "../../db/error-log.ts";
 
 export type FetchOutcome =
   | { kind: "stored"; inboundMessageId: string }
@@ -37,7 +38,7 @@ export async function fetchGraphMessage(ctx: Context, session: GraphSession, wor
   const outcome = await ctx.db.transaction(async (tx): Promise<FetchOutcome> => {
     await completeGraphWork(tx, work);
     if (raw.length > limit) {
-      await tx.insert(errorLog).values({
+      await recordError(tx, {
         at: ctx.clock.now(),
         sourceId: work.sourceId,
         kind: "message_too_large",

@@ -4,13 +4,14 @@
 import type { FetchMessageObject, ImapFlow } from "imapflow";
 import type { Context } from "../../context.ts";
 import { storeInboundMany } from "../../db/inbound-store.ts";
-import { errorLog } from "../../db/schema.ts";
+
 import { markSynced } from "../source-status.ts";
 import { loadCursor, saveCursor } from "./imap-cursor-store.ts";
 import type { ImapSource } from "./imap-source.ts";
 import { isServerRefusal, postProcess } from "./post-process.ts";
 import { toSequenceSet } from "./sequence-set.ts";
 import { planBatches, planSync, providerMessageId, type ListedMessage } from "./sync-plan.ts";
+import { recordError } from "../../db/error-log.ts";
 
 /**
  * Bounds what one UID FETCH holds in memory before it is stored (the bytes are the bound that
@@ -89,13 +90,13 @@ async function postProcessBatch(ctx: Context, source: ImapSource, client: ImapFl
     if (!isServerRefusal(err)) throw err;
     const message = `Post-processing (${source.config.postProcess.action}) failed for ${uids.length} message(s) in ${source.config.folder}: ${(err as Error).message}`;
     ctx.log.warn({ err, sourceId: source.id }, message);
-    await ctx.db.insert(errorLog).values({ at: ctx.clock.now(), sourceId: source.id, kind: "post_process_failed", message, details: { uids } });
+    await recordError(ctx.db, { at: ctx.clock.now(), sourceId: source.id, kind: "post_process_failed", message, details: { uids } });
   }
 }
 
 async function recordTooLarge(ctx: Context, source: ImapSource, uidValidity: string, messages: ListedMessage[]): Promise<void> {
   const limit = ctx.config.maxMessageBytes;
-  await ctx.db.insert(errorLog).values(
+  await recordError(ctx.db, 
     messages.map((m) => ({
       at: ctx.clock.now(),
       sourceId: source.id,
