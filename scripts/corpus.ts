@@ -72,6 +72,7 @@ async function main() {
   }
 }
 
+// The sender's name (decoding is what is checked), or the one mailgate made up when there was none.
 type Seen = { filename: string; hashes: string[] };
 
 // The expected hashes were sometimes taken after CRLF → LF conversion: accept either form.
@@ -82,17 +83,17 @@ const hashesOf = (content: Buffer) => {
 
 async function storedAttachments(ctx: Awaited<ReturnType<typeof buildContext>>, inboundId: string): Promise<Seen[]> {
   const rows = await ctx.db
-    .select({ filename: attachments.filename, content: attachmentBlobs.content })
+    .select({ filename: attachments.filename, originalFilename: attachments.originalFilename, content: attachmentBlobs.content })
     .from(attachments)
     .innerJoin(ticketMessages, eq(ticketMessages.id, attachments.ticketMessageId))
     .innerJoin(attachmentBlobs, eq(attachmentBlobs.sha256, attachments.sha256))
     .where(eq(ticketMessages.inboundMessageId, inboundId));
-  return rows.map((r) => ({ filename: r.filename, hashes: hashesOf(r.content) }));
+  return rows.map((r) => ({ filename: r.originalFilename ?? r.filename, hashes: hashesOf(r.content) }));
 }
 
 async function parsedAttachments(raw: Buffer): Promise<Seen[]> {
   try {
-    return (await parseEmail(raw)).attachments.map((a) => ({ filename: a.filename, hashes: hashesOf(a.content) }));
+    return (await parseEmail(raw)).attachments.map((a) => ({ filename: a.originalFilename ?? a.filename, hashes: hashesOf(a.content) }));
   } catch {
     return [];
   }

@@ -98,10 +98,10 @@ function insertMessages(executor: Executor, rows: MessageRow[]): Promise<unknown
 
 function insertAttachments(executor: Executor, rows: AttachmentRow[]): Promise<unknown> {
   return executor.execute(sql`
-    insert into attachments (id, ticket_message_id, filename, content_type, size, sha256, content_id, inline)
-    select id, "ticketMessageId", filename, "contentType", size, sha256, "contentId", inline
+    insert into attachments (id, ticket_message_id, filename, original_filename, content_type, size, sha256, content_id, inline)
+    select id, "ticketMessageId", filename, "originalFilename", "contentType", size, sha256, "contentId", inline
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-        as x(id uuid, "ticketMessageId" uuid, filename text, "contentType" text, size integer, sha256 text, "contentId" text, inline boolean)`);
+        as x(id uuid, "ticketMessageId" uuid, filename text, "originalFilename" text, "contentType" text, size integer, sha256 text, "contentId" text, inline boolean)`);
 }
 
 /** The events and, in the same statement, one delivery per matching enabled endpoint. */

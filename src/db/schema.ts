@@ -301,7 +301,10 @@ export const attachments = pgTable(
     ticketMessageId: uuid("ticket_message_id")
       .notNull()
       .references(() => ticketMessages.id, { onDelete: "cascade" }),
+    // filename: safeAttachmentFilename's (rows older than original_filename hold the raw name, made
+    // safe when read); originalFilename: the sender's, null when the part had none.
     filename: text("filename").notNull(),
+    originalFilename: text("original_filename"),
     contentType: text("content_type").notNull(),
     size: integer("size").notNull(),
     sha256: text("sha256")

@@ -178,10 +178,22 @@ export type NewTicketMessage = {
   messageId: string;
   receivedAt: Date;
   saved: ParsedAttachment[];
-  skipped: { filename: string; contentType: string; size: number; reason: string }[];
+  skipped: SkippedAttachment[];
 };
 
-export type StoredAttachment = { id: string; filename: string; contentType: string; size: number; sha256: string; contentId: string | null; inline: boolean };
+/** An attachment the rules did not keep, listed on its message with the reason. */
+export type SkippedAttachment = { filename: string; originalFilename: string | null; contentType: string; size: number; reason: string };
+
+export type StoredAttachment = {
+  id: string;
+  filename: string;
+  originalFilename: string | null;
+  contentType: string;
+  size: number;
+  sha256: string;
+  contentId: string | null;
+  inline: boolean;
+};
 
 /**
  * Stages a message and its attachments for the batch's write (see pending-writes.ts). Ids are
@@ -192,6 +204,7 @@ export function stageTicketMessage(writes: PendingWrites, m: NewTicketMessage): 
   const stored: StoredAttachment[] = m.saved.map((a) => ({
     id: randomUUID(),
     filename: a.filename,
+    originalFilename: a.originalFilename,
     contentType: a.contentType,
     size: a.size,
     sha256: a.sha256,

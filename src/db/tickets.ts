@@ -5,6 +5,7 @@ import type { Executor } from "./client.ts";
 import { attachmentBlobs, attachments, ticketMessages, tickets } from "./schema.ts";
 import type { Page } from "../http/pagination.ts";
 import { pageOrder, pageWhere } from "../http/pagination.ts";
+import { safeAttachmentFilename } from "../pipeline/attachment-filename.ts";
 
 export const TICKET_STATUSES = ["open", "closed"] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
@@ -46,12 +47,15 @@ export type TicketSummary = {
 export type AttachmentSummary = {
   id: string;
   filename: string;
+  originalFilename: string | null;
   contentType: string;
   size: number;
   sha256: string;
   contentId: string | null;
   inline: boolean;
 };
+
+export type SkippedAttachmentSummary = { filename: string; originalFilename: string | null; contentType: string; size: number; reason: string };
 
 export type TicketMessage = {
   id: string;
@@ -65,7 +69,7 @@ export type TicketMessage = {
   html: string | null;
   messageId: string;
   receivedAt: Date;
-  skippedAttachments: unknown;
+  skippedAttachments: SkippedAttachmentSummary[];
   attachments: AttachmentSummary[];
 };
 
@@ -119,6 +123,7 @@ export async function findTicketDetail(executor: Executor, id: string): Promise<
             ticketMessageId: attachments.ticketMessageId,
             id: attachments.id,
             filename: attachments.filename,
+            originalFilename: attachments.originalFilename,
             contentType: attachments.contentType,
             size: attachments.size,
             sha256: attachments.sha256,
@@ -131,14 +136,43 @@ export async function findTicketDetail(executor: Executor, id: string): Promise<
   const byMessage = new Map<string, AttachmentSummary[]>();
   for (const { ticketMessageId, ...file } of files) {
     const list = byMessage.get(ticketMessageId) ?? [];
-    list.push(file);
+    // Made safe again when read: rows stored before names were made safe on arrival hold the raw one.
+    list.push({ ...file, filename: safeAttachmentFilename(file.filename, file.contentType) });
     byMessage.set(ticketMessageId, list);
   }
-  return { ...ticket, messages: messages.map((m) => ({ ...m, attachments: byMessage.get(m.id) ?? [] })) };
+  return {
+    ...ticket,
+    messages: messages.map((m) => ({ ...m, skippedAttachments: skippedOf(m.skippedAttachments), attachments: byMessage.get(m.id) ?? [] })),
+  };
+}
+
+type StoredSkip = { filename?: unknown; originalFilename?: unknown; contentType?: unknown; size?: unknown; reason?: unknown };
+
+/**
+ * Skipped attachments as the API shows them. Entries stored before names were made safe on
+ * arrival have no originalFilename, and their reason starts with the raw name: both made safe here.
+ */
+function skippedOf(stored: unknown): SkippedAttachmentSummary[] {
+  if (!Array.isArray(stored)) return [];
+  return stored.map((value: unknown) => {
+    const entry: StoredSkip = value !== null && typeof value === "object" ? value : {};
+    const raw = typeof entry.filename === "string" ? entry.filename : "";
+    const contentType = typeof entry.contentType === "string" ? entry.contentType : "application/octet-stream";
+    const filename = safeAttachmentFilename(raw, contentType);
+    const reason = typeof entry.reason === "string" ? entry.reason : "";
+    return {
+      filename,
+      originalFilename: "originalFilename" in entry ? (entry.originalFilename as string | null) : raw,
+      contentType,
+      size: typeof entry.size === "number" ? entry.size : 0,
+      reason: raw !== "" && reason.startsWith(raw) ? filename + reason.slice(raw.length) : reason,
+    };
+  });
 }
 
 export type AttachmentContent = { filename: string; contentType: string; content: Buffer };
 
+/** The stored name as it is: the route makes it safe, as the ticket's listing does. */
 export async function findAttachmentContent(executor: Executor, id: string): Promise<AttachmentContent | null> {
   const [row] = await executor
     .select({ filename: attachments.filename, contentType: attachments.contentType, content: attachmentBlobs.content })

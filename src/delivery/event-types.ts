@@ -64,8 +64,18 @@ const message = z
 const attachment = z
   .object({
     id: id(),
-    filename: z.string(),
-    contentType: z.string(),
+    filename: z.string().min(1).meta({
+      description:
+        "Safe to show and to save as: no path separators, control or invisible characters (bidi overrides included), no characters Windows refuses, no leading dot, at most 255 bytes of UTF-8, never empty. The download's Content-Disposition carries the same name.",
+    }),
+    originalFilename: z
+      .string()
+      .nullable()
+      .meta({
+        description:
+          "The name as the sender gave it, decoded but otherwise untouched (NUL characters aside; it may hold paths, line breaks or bidi overrides); null when the part had none. Untrusted text: display it escaped, never use it as a path or in a header.",
+      }),
+    contentType: z.string().meta({ description: "As the sender declared it; not checked against the bytes." }),
     size: z.int().nonnegative().meta({ description: "Bytes." }),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     url: z.url().meta({ description: "PUBLIC_URL/api/attachments/:id/content; needs the admin bearer token." }),

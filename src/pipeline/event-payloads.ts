@@ -31,6 +31,7 @@ function attachmentsPayload(m: PersistedMessage, publicUrl: string) {
   return m.attachments.map((a) => ({
     id: a.id,
     filename: a.filename,
+    originalFilename: a.originalFilename,
     contentType: a.contentType,
     size: a.size,
     sha256: a.sha256,

@@ -11,7 +11,7 @@
 // quoted-printable) degrades to best-effort text instead of failing.
 import { parseAddressHeader, simpleParser, type AddressObject, type Attachment, type EmailAddress, type ParsedMail, type SimpleParserOptions } from "mailparser";
 import { createHash } from "node:crypto";
-import { fallbackAttachmentFilename } from "./attachment-filename.ts";
+import { fallbackAttachmentFilename, safeAttachmentFilename } from "./attachment-filename.ts";
 import { decodeHeaderText, decodeRawText, type Fallback } from "./decode-header-text.ts";
 import { generatedMessageId, normaliseMessageId, parseMessageIdList } from "./message-id.ts";
 import { headerBlockOf, parseHeaderFields } from "./raw-headers.ts";
@@ -20,7 +20,10 @@ import { uudecode } from "./uudecode.ts";
 export type Address = { address: string; name: string };
 
 export type ParsedAttachment = {
+  /** Safe to show, to put in a header and to save as (safeAttachmentFilename). */
   filename: string;
+  /** The sender's name, decoded but otherwise as sent (NUL aside); null when the part had none. */
+  originalFilename: string | null;
   contentType: string;
   size: number;
   content: Buffer;
@@ -280,8 +283,9 @@ function readAttachment(att: Attachment, index: number, raw: Buffer, fallbackCha
   const embeddedSubject = embedded.find((field) => field.name === "subject")?.value;
   const description = att.headers.get("content-description");
   const content = /uuencode/i.test(String(att.headers.get("content-transfer-encoding") ?? "")) ? uudecode(att.content) : att.content;
-  const filename =
-    withoutNul(rawFilenameDecoded(att, raw, fallbackCharset)?.trim() ?? "") ||
+  const given = rawFilenameDecoded(att, raw, fallbackCharset) || null;
+  const named =
+    given?.trim() ||
     fallbackAttachmentFilename({
       contentType,
       position: index + 1,
@@ -291,7 +295,8 @@ function readAttachment(att: Attachment, index: number, raw: Buffer, fallbackCha
     });
   return {
     attachment: {
-      filename,
+      filename: safeAttachmentFilename(named, contentType),
+      originalFilename: given === null ? null : withoutNul(given),
       contentType,
       size: content.length,
       content,

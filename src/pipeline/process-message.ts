@@ -204,7 +204,7 @@ function persistMessage(
   for (const att of email.attachments) {
     const decision = decideAttachment(att, facts.rules.attachments);
     if (decision.save) saved.push(att);
-    else skipped.push({ filename: att.filename, contentType: att.contentType, size: att.size, reason: decision.reason });
+    else skipped.push({ filename: att.filename, originalFilename: att.originalFilename, contentType: att.contentType, size: att.size, reason: decision.reason });
   }
   const stored = stageTicketMessage(writes, {
     ticketId,

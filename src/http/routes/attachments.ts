@@ -4,6 +4,7 @@ import { Router } from "express";
 import type { Context } from "../../context.ts";
 import { notFound } from "../../errors.ts";
 import { findAttachmentContent } from "../../db/tickets.ts";
+import { safeAttachmentFilename } from "../../pipeline/attachment-filename.ts";
 import { contentDisposition, safeContentType } from "../content-disposition.ts";
 import { parseId } from "../params.ts";
 
@@ -15,7 +16,8 @@ export function attachmentRoutes(ctx: Context): Router {
     const file = await findAttachmentContent(ctx.db, id);
     if (!file) throw notFound("Attachment", id);
     res.setHeader("Content-Type", safeContentType(file.contentType));
-    res.setHeader("Content-Disposition", contentDisposition(file.filename));
+    // The name GET /api/tickets/:id and the webhooks give it, so the saved file is called the same.
+    res.setHeader("Content-Disposition", contentDisposition(safeAttachmentFilename(file.filename, file.contentType)));
     res.setHeader("X-Content-Type-Options", "nosniff");
     res.setHeader("Content-Security-Policy", "default-src 'none'; sandbox");
     res.send(file.content);

@@ -94,11 +94,11 @@ describe("GET /api/tickets/:id", () => {
       receivedAt: "2026-04-01T10:00:00.000Z",
       skippedAttachments: [{ filename: "big.iso", reason: "too_large" }],
       attachments: [
-        { id: log.id, filename: "vpn.log", contentType: "text/plain", size: 18, sha256: log.sha256, contentId: null, inline: false },
+        { id: log.id, filename: "vpn.log", originalFilename: null, contentType: "text/plain", size: 18, sha256: log.sha256, contentId: null, inline: false },
       ],
     });
     expect(res.body.messages[1].attachments).toEqual([
-      { id: shot.id, filename: "screen.png", contentType: "image/png", size: 4, sha256: shot.sha256, contentId: null, inline: false },
+      { id: shot.id, filename: "screen.png", originalFilename: null, contentType: "image/png", size: 4, sha256: shot.sha256, contentId: null, inline: false },
     ]);
   });
 

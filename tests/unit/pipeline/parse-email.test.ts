@@ -191,9 +191,9 @@ describe("parseEmail", () => {
       }),
     );
     expect(email.attachments.map(({ content: _content, ...rest }) => rest)).toEqual([
-      { filename: "invoice.pdf", contentType: "application/pdf", size: pdf.length, sha256: sha256(pdf), contentId: null, inline: false },
-      { filename: "logo.png", contentType: "image/png", size: 4, sha256: sha256(Buffer.from([137, 80, 78, 71])), contentId: "logo@acme", inline: true },
-      { filename: "Größe — ü.txt", contentType: "text/plain", size: 5, sha256: sha256("hello"), contentId: null, inline: false },
+      { filename: "invoice.pdf", originalFilename: "invoice.pdf", contentType: "application/pdf", size: pdf.length, sha256: sha256(pdf), contentId: null, inline: false },
+      { filename: "logo.png", originalFilename: "logo.png", contentType: "image/png", size: 4, sha256: sha256(Buffer.from([137, 80, 78, 71])), contentId: "logo@acme", inline: true },
+      { filename: "Größe — ü.txt", originalFilename: "Größe — ü.txt", contentType: "text/plain", size: 5, sha256: sha256("hello"), contentId: null, inline: false },
     ]);
     expect(email.attachments[0]?.content.equals(pdf)).toBe(true);
     // cid: links stay links: the image is an attachment, not copied into the HTML.
@@ -235,6 +235,26 @@ describe("parseEmail", () => {
       ),
     );
     expect(email.attachments.map((a) => a.filename)).toEqual(["attachment-1.pdf", "image001.jpg", "Delivery report.bin", "attachment-4.bin"]);
+    expect(email.attachments.map((a) => a.originalFilename)).toEqual([null, null, null, null]);
+  });
+
+  it("When an attachment's name is hostile, then filename is made safe and originalFilename keeps it as sent", async () => {
+    const email = await parseEmail(
+      buildEmail({
+        attachments: [
+          { filename: "../../etc/passwd", contentType: "text/plain", content: "a" },
+          { filename: 'a"b\r\nX-Injected: 1.txt', contentType: "text/plain", content: "b" },
+          { filename: "invoice\u202egnp.exe", contentType: "application/octet-stream", content: "c" },
+          { filename: "...", contentType: "application/pdf", content: "d" },
+        ],
+      }),
+    );
+    expect(email.attachments.map(({ filename, originalFilename }) => ({ filename, originalFilename }))).toEqual([
+      { filename: "_.._etc_passwd", originalFilename: "../../etc/passwd" },
+      { filename: "a_b X-Injected_ 1.txt", originalFilename: 'a"b\r\nX-Injected: 1.txt' },
+      { filename: "invoicegnp.exe", originalFilename: "invoice\u202egnp.exe" },
+      { filename: "attachment.pdf", originalFilename: "..." },
+    ]);
   });
 
   it("When an attachment is uuencoded, then its decoded bytes are stored", async () => {
