@@ -121,6 +121,17 @@ describe("a NUL character in a request", () => {
     }
   });
 
+  it("When a list cursor decodes to an id that is not a UUID (a NUL, or anything else), then the list answers 400 naming cursor", async () => {
+    for (const id of ["a\u0000b", "x"]) {
+      const cursor = Buffer.from(`2026-01-01T00:00:00.000Z|${id}`).toString("base64url");
+      for (const path of ["/api/companies", "/api/tickets", "/api/errors", "/api/inbound-messages"]) {
+        const res = await t.api.get(`${path}?cursor=${cursor}`);
+        expect(res.status, `${path} ${JSON.stringify(id)}: ${JSON.stringify(res.body)}`).toBe(400);
+        expect(res.body.error.details).toEqual([{ field: "cursor", message: expect.any(String) }]);
+      }
+    }
+  });
+
   it("When a body holds several, then every one is named", async () => {
     const res = await t.api.post("/api/sources").send(imap({ host: NUL, password: NUL })).expect(400);
     expect(res.body.error.details.map((d: { field: string }) => d.field)).toEqual(["imap.host", "imap.password"]);
