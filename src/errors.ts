@@ -32,13 +32,20 @@ export const notFound = (what: string, id?: string) =>
 
 export const conflict = (code: string, message: string, details?: unknown) => new AppError(code, 409, message, details);
 
-export const payloadTooLarge = (limitBytes: number, what = "The message") =>
-  new AppError(
-    "payload_too_large",
-    413,
-    `${what} is larger than the limit of ${limitBytes} bytes (${(limitBytes / 1024 / 1024).toFixed(1)} MiB); raise MAX_MESSAGE_BYTES to accept it.`,
-    { limitBytes },
-  );
+/**
+ * A body over a limit: names the limit and what changes it (or that nothing does), so a client
+ * knows whether to send less or ask the operator to raise a setting.
+ */
+export const payloadTooLarge = (what: string, limitBytes: number, remedy: string) =>
+  new AppError("payload_too_large", 413, `${what} is larger than the limit of ${limitBytes} bytes (${formatBytes(limitBytes)}); ${remedy}`, {
+    limitBytes,
+  });
+
+/** 1048576 → "1 MiB", 52428800 → "50 MiB", 1536 → "1.5 KiB". */
+export function formatBytes(bytes: number): string {
+  const [value, unit] = bytes >= 1024 * 1024 ? [bytes / 1024 / 1024, "MiB"] : bytes >= 1024 ? [bytes / 1024, "KiB"] : [bytes, "bytes"];
+  return `${Number(value.toFixed(1))} ${unit}`;
+}
 
 export const unprocessable = (code: string, message: string, details?: unknown) =>
   new AppError(code, 422, message, details);

@@ -4,6 +4,8 @@ import type { Context } from "../context.ts";
 import { requireAdminToken } from "./auth.ts";
 import { errorMiddleware } from "./error-middleware.ts";
 import { notFound } from "../errors.ts";
+import { jsonBody, requireJsonContentType } from "./json-body.ts";
+import { refuseNulInBody, refuseNulInUrl } from "./validate.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { errorLogRoutes } from "./routes/errors.ts";
@@ -27,6 +29,8 @@ export function createApp(ctx: Context): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", true);
+  // Postgres cannot store a NUL character: one in a path or query is refused here for every route.
+  app.use(refuseNulInUrl);
 
   app.use(healthRoutes(ctx));
   app.use(consoleRoutes());
@@ -39,7 +43,7 @@ export function createApp(ctx: Context): Express {
   api.use(requireAdminToken(ctx.adminToken));
   // Raw MIME intake reads its own body (message/rfc822, up to MAX_MESSAGE_BYTES); everything else is JSON.
   api.use(inboundRoutes(ctx));
-  api.use(express.json({ limit: "1mb", type: () => true }));
+  api.use(requireJsonContentType, jsonBody, refuseNulInBody);
   api.use(companyRoutes(ctx));
   api.use(contactRoutes(ctx));
   api.use(techRoutes(ctx));

@@ -32,12 +32,9 @@ function toAppError(err: unknown): AppError {
   const e = err as BodyParserError;
   switch (e?.type) {
     case "entity.too.large":
-      return new AppError(
-        "payload_too_large",
-        413,
-        `The request body is larger than the limit of ${e.limit} bytes${e.limit && e.limit > 1024 * 1024 ? " (raise MAX_MESSAGE_BYTES to accept it)" : ""}.`,
-        { limitBytes: e.limit },
-      );
+      // Each body parser answers its own limit with its own remedy (withTooLarge); this is the net
+      // under one that does not, and it suggests no setting, which might not be the one that applies.
+      return new AppError("payload_too_large", 413, `The request body is larger than the limit of ${e.limit} bytes.`, { limitBytes: e.limit });
     case "entity.parse.failed":
       return new AppError("invalid_json", 400, "The request body is not valid JSON.");
     case "encoding.unsupported":

@@ -17,7 +17,8 @@ export function parsePage(query: Record<string, unknown>): Page {
   try {
     const [iso, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
     const createdAt = new Date(iso ?? "");
-    if (!id || Number.isNaN(createdAt.getTime())) throw new Error("bad cursor");
+    // Every listed table has UUID ids: any other id would reach Postgres and fail there, as a 500.
+    if (!id || !z.uuid().safeParse(id).success || Number.isNaN(createdAt.getTime())) throw new Error("bad cursor");
     return { limit, after: { createdAt, id } };
   } catch {
     throw validationError([{ field: "cursor", message: "not a cursor this API returned; start again without it" }]);

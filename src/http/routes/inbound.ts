@@ -9,6 +9,7 @@ import { AppError, conflict, notFound, payloadTooLarge, validationError } from "
 import { storeInbound } from "../../db/inbound-store.ts";
 import { REPROCESSABLE, requeueInbound } from "../../db/inbound-claims.ts";
 import { inboundMessages, mailSources } from "../../db/schema.ts";
+import { withTooLarge } from "../body-limit.ts";
 import { parseId } from "../params.ts";
 import { parseWith } from "../validate.ts";
 
@@ -17,18 +18,20 @@ const intakeQuery = z.object({ sourceId: z.uuid("expected the id of a mail sourc
 export function inboundRoutes(ctx: Context): Router {
   const router = Router();
   const limit = ctx.config.maxMessageBytes;
+  const tooLarge = () => payloadTooLarge("The message", limit, "raise MAX_MESSAGE_BYTES to accept it.");
 
   router.post(
     "/inbound",
     (req, _res, next) => {
       const declared = Number(req.headers["content-length"] ?? NaN);
-      if (declared > limit) return next(payloadTooLarge(limit));
+      if (declared > limit) return next(tooLarge());
       if (!req.is("message/rfc822")) {
         return next(new AppError("unsupported_media_type", 415, "Send the raw email with 'Content-Type: message/rfc822'."));
       }
       next();
     },
-    express.raw({ type: () => true, limit }),
+    // A chunked body declares no length: the parser stops it at the limit.
+    withTooLarge(express.raw({ type: () => true, limit }), tooLarge),
     async (req, res) => {
       const { sourceId } = parseWith(intakeQuery, req.query, "sourceId");
       const raw = req.body as Buffer;

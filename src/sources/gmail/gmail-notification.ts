@@ -18,6 +18,8 @@ export function decodeGmailNotification(data: string | Buffer | Uint8Array | nul
   if (typeof emailAddress !== "string" || !emailAddress.includes("@")) {
     return { ok: false, reason: "the message data has no emailAddress" };
   }
+  // No address holds one, and Postgres could not look it up: it would fail again on every redelivery.
+  if (emailAddress.includes("\0")) return { ok: false, reason: "the message data's emailAddress holds a NUL character" };
   const id = parseHistoryId(historyId);
   if (id === null) return { ok: false, reason: "the message data has no valid historyId" };
   return { ok: true, notification: { emailAddress: emailAddress.trim().toLowerCase(), historyId: id } };

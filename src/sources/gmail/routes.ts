@@ -2,6 +2,8 @@
 // Mounted at the app root before any JSON parser: the push route parses its own body.
 import express, { Router } from "express";
 import type { Context } from "../../context.ts";
+import { payloadTooLarge } from "../../errors.ts";
+import { isBodyTooLarge } from "../../http/body-limit.ts";
 import { acceptGmailNotification } from "./accept-notification.ts";
 import { authorizationPage } from "./authorization-page.ts";
 import { completeGmailAuthorization } from "./complete-authorization.ts";
@@ -48,11 +50,24 @@ export function gmailRoutes(ctx: Context): Router {
   return router;
 }
 
-const jsonParser = express.json({ limit: "1mb", type: () => true });
+// Fixed, not MAX_MESSAGE_BYTES: a push carries a notification of a few hundred bytes, never mail.
+const MAX_PUSH_BYTES = 1024 * 1024;
+const jsonParser = express.json({ limit: MAX_PUSH_BYTES, type: () => true });
 
+/** The parsed body; undefined once a 400 was answered; rejects with a 413 for a body over the limit. */
 function readJson(req: express.Request, res: express.Response): Promise<unknown> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     jsonParser(req, res, (err?: unknown) => {
+      if (isBodyTooLarge(err)) {
+        reject(
+          payloadTooLarge(
+            "The push body",
+            MAX_PUSH_BYTES,
+            "this limit is fixed and a Gmail notification is far smaller: check the Pub/Sub subscription that pushes here.",
+          ),
+        );
+        return;
+      }
       if (err) {
         res.status(400).json({ error: { code: "invalid_json", message: "The push body is not JSON: expected a Pub/Sub push envelope {message: {data}}." } });
         resolve(undefined);

@@ -75,4 +75,22 @@ describe("Gmail push notifications", () => {
     const [row] = await f.t.ctx.db.select().from(syncRequests);
     expect((row!.payload as { historyId: string }).historyId).toBe(String(f.google.mailbox.historyId + 5n));
   });
+
+  it("When a verified push names a mailbox with a NUL character, then it is acknowledged (not 500, which Pub/Sub would redeliver forever)", async () => {
+    f = await startGmailFixture({ pushToMailgate: false });
+    const request = f.google.pushRequest({ emailAddress: "support\u0000@acme-help.test" });
+    await f.t.anonymous.post("/push/gmail").set(request.headers).send(request.body as object).expect(204);
+    expect(await f.t.ctx.db.select().from(syncRequests)).toHaveLength(0);
+  });
+
+  it("When a verified push body is over 1 MiB, then the 413 names that fixed limit, not MAX_MESSAGE_BYTES", async () => {
+    f = await startGmailFixture({ pushToMailgate: false });
+    const request = f.google.pushRequest();
+    const body = { ...(request.body as object), padding: "x".repeat(1024 * 1024) };
+    const res = await f.t.anonymous.post("/push/gmail").set(request.headers).send(body).expect(413);
+    expect(res.body.error).toMatchObject({ code: "payload_too_large", details: { limitBytes: 1024 * 1024 } });
+    expect(res.body.error.message).toContain("1048576 bytes (1 MiB); this limit is fixed");
+    expect(res.body.error.message).not.toContain("MAX_MESSAGE_BYTES");
+    expect(await f.t.ctx.db.select().from(syncRequests)).toHaveLength(0);
+  });
 });

@@ -28,6 +28,7 @@ describe("decodeGmailNotification", () => {
     ["a zero historyId", data({ emailAddress: "a@b.c", historyId: 0 })],
     ["a fractional historyId", data({ emailAddress: "a@b.c", historyId: 1.5 })],
     ["a historyId that is not a number", data({ emailAddress: "a@b.c", historyId: "12abc" })],
+    ["an emailAddress with a NUL character", data({ emailAddress: "a\u0000@b.c", historyId: 1 })],
   ])("refuses %s with a reason", (_label, input) => {
     const decoded = decodeGmailNotification(input);
     expect(decoded.ok).toBe(false);
