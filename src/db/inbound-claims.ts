@@ -28,7 +28,7 @@ export type ClaimedMessage = {
  * The raw bytes come in a second statement, once the sizes are known: summing the sizes in the
  * claim itself needs a sort, which would be priced as if sorting were impossible.
  */
-export async function claimDueInbound(executor: Executor, now: Date, opts: { limit: number; id?: string; maxBytes?: number }): Promise<Claim> {
+export async function claimDueInbound(executor: Executor, now: Date, opts: { limit: number; id?: string; maxBytes?: number }): Promise<InboundClaim> {
   const rows = await lockDue(executor, now, opts);
   const taken = withinBudget(rows, opts.maxBytes ?? CLAIM_BYTES);
   const raw = await rawOf(executor, taken.map((r) => r.id));
@@ -47,7 +47,7 @@ export const CLAIM_BYTES = 32 * 1024 * 1024;
  * took when their raw bytes went over the claim's budget. Those stay `received` and are taken by
  * the next claim, once this transaction ends.
  */
-export type Claim = { rows: ClaimedMessage[]; found: number };
+export type InboundClaim = { rows: ClaimedMessage[]; found: number };
 
 type LockedRow = {
   id: string;
@@ -163,7 +163,7 @@ export async function settleInbound(executor: Executor, id: string, s: Settlemen
 }
 
 /** A transient failure: keep it `received` and try again later. */
-export async function deferInbound(executor: Executor, id: string, error: string, at: Date): Promise<void> {
+export async function retryInboundLater(executor: Executor, id: string, error: string, at: Date): Promise<void> {
   await executor
     .update(inboundMessages)
     .set({ attempts: sql`${inboundMessages.attempts} + 1`, error, nextAttemptAt: at })

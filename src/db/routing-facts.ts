@@ -4,7 +4,7 @@
 // active techs, and whether a referenced mail is still waiting to be processed. The pipeline's decisions then run on these plain values.
 import { sql } from "drizzle-orm";
 import { queryRows, type Executor } from "./client.ts";
-import type { FactsClaim } from "./message-ids.ts";
+import type { MessageIdInsert } from "./message-ids.ts";
 import { mergeTicketRules } from "../settings/merge-ticket-rules.ts";
 import { DEFAULT_TICKET_RULES, type Priority, type TicketRules } from "../settings/ticket-rules.ts";
 
@@ -41,7 +41,7 @@ export type RoutingFacts = {
    * it, as seen when the statement began (null when a concurrent transaction inserted it since:
    * the caller then looks again).
    */
-  claim: FactsClaim;
+  claim: MessageIdInsert;
 };
 
 export type RoutingQuery = {
@@ -108,7 +108,7 @@ export function batchedRoutingFacts(executor: Executor): RoutingFactsLoader {
  * The facts of several messages in one statement, in the order asked. Their Message-IDs are
  * claimed in the order of the ids (the same for every batch, so batches never wait for each
  * other in a circle); of two copies in one batch the first asked claims it, and the second sees no
- * owner yet (its row is not visible to the statement that inserted it), so settleClaim looks again
+ * owner yet (its row is not visible to the statement that inserted it), so decideMessageIdClaim looks again
  * and finds the first, as it does for a claim a concurrent transaction made.
  */
 export async function loadRoutingFactsOfMany(executor: Executor, queries: RoutingQuery[]): Promise<RoutingFacts[]> {

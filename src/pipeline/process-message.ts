@@ -3,7 +3,7 @@
 // Reads happen in one round trip (routing facts); writes nobody reads back in the batch (message,
 // attachments, event, Message-ID link) are staged and written for the whole batch at its end.
 import type { Tx } from "../db/client.ts";
-import { releaseMessageId, settleClaim } from "../db/message-ids.ts";
+import { releaseMessageId, decideMessageIdClaim } from "../db/message-ids.ts";
 import type { PendingWrites } from "../db/pending-writes.ts";
 import { type RoutingFacts, type RoutingFactsLoader } from "../db/routing-facts.ts";
 import { nextRoundRobin, stageTicketMessage, type StoredAttachment, type TicketSlot } from "../db/ticket-store.ts";
@@ -37,7 +37,7 @@ export type Outcome =
   | { kind: "duplicate"; duplicateOf: string | null; ticketId: string | null }
   | { kind: "ignored"; reason: string }
   | { kind: "unrouted"; reason: string }
-  | { kind: "deferred"; reason: string };
+  | { kind: "held"; reason: string };
 
 /**
  * `writes` collects what the batch writes at its end (pending-writes.ts), in the same transaction;
@@ -64,13 +64,13 @@ export async function processMessage(tx: Tx, input: MessageInput, deps: ProcessD
     now: deps.now,
     messageId: email.messageId,
   });
-  const claim = await settleClaim(tx, email.messageId, input.inboundMessageId, facts.claim);
+  const claim = await decideMessageIdClaim(tx, email.messageId, input.inboundMessageId, facts.claim);
   if (claim.kind === "taken") return { kind: "duplicate", duplicateOf: claim.inboundMessageId, ticketId: claim.ticketId };
   if (facts.awaitingReferenced) {
     // The mail this one answers is being processed right now: wait for its ticket, and give the
     // Message-ID back so a copy arriving meanwhile is not a duplicate of nothing.
     await releaseMessageId(tx, email.messageId, input.inboundMessageId);
-    return { kind: "deferred", reason: "a mail it answers is still being processed" };
+    return { kind: "held", reason: "a mail it answers is still being processed" };
   }
 
   const threadTicketId = matchThread(email, classification, sender, facts);

@@ -5,7 +5,7 @@
 import { isDatabaseUnavailable } from "../db/database-unavailable.ts";
 import type { Context } from "../context.ts";
 import { eq } from "drizzle-orm";
-import { claimDueInbound, deferInbound, holdInbound, markSourceProcessed, settleInbound, type ClaimedMessage } from "../db/inbound-claims.ts";
+import { claimDueInbound, retryInboundLater, holdInbound, markSourceProcessed, settleInbound, type ClaimedMessage } from "../db/inbound-claims.ts";
 import { flushPendingWrites, pendingWrites, type StagedSettlement } from "../db/pending-writes.ts";
 import { nextProcessingTime } from "../scheduler/processing-window.ts";
 import type { Schedule } from "../sources/source-config.ts";
@@ -125,10 +125,10 @@ async function processOne(ctx: Context, id: string): Promise<void> {
 /**
  * How long a reply waits when the mail it answers is in another worker's transaction: about one
  * batch, so it is taken again soon after that batch commits. A wait costs a parse when it ends,
- * so a large mail waits longer (25 ms more per MiB, a second at most). 250 ms for every mail left
- * bench:pipeline's last deferred replies idle for a tenth of the run after everything else was done.
+ * so a large mail waits longer (25 ms more per MiB, a second at most); a long wait for every mail
+ * left the last held replies of a burst idle after everything else was done.
  */
-export function deferralMs(rawBytes: number): number {
+export function replyHoldMs(rawBytes: number): number {
   return Math.min(1000, 50 + Math.round((25 * rawBytes) / (1024 * 1024)));
 }
 
@@ -151,7 +151,7 @@ export function answersInBatch(emails: Pick<ParsedEmail, "messageId" | "inReplyT
 
 /** What a processed message leaves for after the commit: webhooks to wake, latency to observe. */
 type Done = { receivedAt: Date | null; events: boolean };
-/** What a batch leaves: its processed messages, and when the first reply it deferred is due. */
+/** What a batch leaves: its processed messages, and when the first reply it held is due. */
 type Settled = { done: Done[]; retryAt: Date | null };
 const NOTHING_SETTLED: Settled = { done: [], retryAt: null };
 
@@ -159,7 +159,7 @@ function afterCommit(ctx: Context, settled: Settled): void {
   if (settled.done.some((s) => s.events)) ctx.database.wake("deliveries");
   const now = ctx.clock.now();
   for (const s of settled.done) if (s.receivedAt) ctx.metrics.observePipelineLatency(s.receivedAt, now);
-  // A deferred reply is taken again when it is due, not at the workers' next poll (a second).
+  // A held reply is taken again when it is due, not at the workers' next poll (a second).
   if (settled.retryAt) setTimeout(() => ctx.database.wake("inbound"), Math.max(0, settled.retryAt.getTime() - now.getTime())).unref();
 }
 
@@ -218,12 +218,12 @@ async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now:
     if (row.sourceId) touchedSources.add(row.sourceId);
     const slot = tickets.slot();
     const processed = processMessage(tx, { inboundMessageId: row.id, receivedAt: row.receivedAt, email, source }, { ...deps, tickets: slot });
-    // Done without a ticket write (a duplicate, ignored, deferred, failed): the batch's need not wait for it.
+    // Done without a ticket write (a duplicate, ignored, held, failed): the batch's need not wait for it.
     void processed.then(slot.pass, slot.pass);
     work.push(
       processed.then(async (outcome) => {
-        if (outcome.kind === "deferred") {
-          const at = new Date(now.getTime() + deferralMs(row.raw?.length ?? 0));
+        if (outcome.kind === "held") {
+          const at = new Date(now.getTime() + replyHoldMs(row.raw?.length ?? 0));
           if (!retryAt || at < retryAt) retryAt = at;
           await holdInbound(tx, row.id, at);
           return null;
@@ -257,7 +257,7 @@ async function recordFailure(ctx: Context, id: string, err: unknown): Promise<vo
   const message = reasonOf(err);
   if (isTransientError(err) && attempts < 8) {
     ctx.log.warn({ err, inboundMessageId: id, attempts }, "transient failure; will retry");
-    await deferInbound(ctx.db, id, message, new Date(now.getTime() + retryDelayMs(attempts + 1, Math.random)));
+    await retryInboundLater(ctx.db, id, message, new Date(now.getTime() + retryDelayMs(attempts + 1, Math.random)));
     return;
   }
   ctx.log.error({ err, inboundMessageId: id }, "message processing failed");
@@ -302,7 +302,7 @@ function settlementOf(outcome: Outcome, email: ParsedEmail): Omit<StagedSettleme
       return { ...parsed, status: "ignored", reason: outcome.reason };
     case "unrouted":
       return { ...parsed, status: "unrouted", reason: outcome.reason };
-    case "deferred":
-      throw new Error("a deferred message is not settled");
+    case "held":
+      throw new Error("a held message is not settled");
   }
 }

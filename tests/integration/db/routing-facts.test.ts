@@ -95,7 +95,7 @@ describe("the routing facts of a batch", () => {
       const [a, b] = [query(32), query(33)].map((q) => ({ ...q, messageId: "<copy@facts.test>" }));
       const [first, second] = await loadRoutingFactsOfMany(tx, [a!, b!]);
       expect(first!.claim).toEqual({ claimed: true });
-      // Not visible to the statement that inserted it: settleClaim looks again, as for a claim
+      // Not visible to the statement that inserted it: decideMessageIdClaim looks again, as for a claim
       // a concurrent transaction made.
       expect(second!.claim).toEqual({ claimed: false, owner: null });
     });
