@@ -103,7 +103,7 @@ describe("batches", () => {
     await expectNoteOnTicketOf(replyId, originalId);
   });
 
-  it("When a reply is claimed while the mail it answers still waits, then it is deferred and becomes a note after it", async () => {
+  it("When a reply is claimed while the mail it answers still waits, then it is held and becomes a note after it", async () => {
     const originalId = await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "scanner", messageId: "<other-worker-1@acme.com>" }));
     const replyId = await postRaw(
       t,
@@ -117,23 +117,23 @@ describe("batches", () => {
     expect((await statusOf(originalId)).status).toBe("received");
 
     await drainPipeline(t);
-    await new Promise((r) => setTimeout(r, 300)); // the deferral is short
+    await new Promise((r) => setTimeout(r, 300)); // the hold is short
     await drainPipeline(t);
     await expectNoteOnTicketOf(replyId, originalId);
     const made = await t.ctx.db.select().from(tickets).where(eq(tickets.subject, "Re: scanner"));
     expect(made).toHaveLength(0);
   });
 
-  it("When running workers defer a reply, then they take it again when it is due, not at their next poll", async () => {
+  it("When running workers hold a reply, then they take it again when it is due, not at their next poll", async () => {
     const originalId = await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "plotter", messageId: "<deferred-wake-1@acme.com>" }));
     const replyId = await postRaw(
       t,
       sourceId,
       buildEmail({ from: "john@acme.com", subject: "Re: plotter", messageId: "<deferred-wake-2@acme.com>", inReplyTo: "<deferred-wake-1@acme.com>" }),
     );
-    // The original comes due a little later (as if another worker held it): the reply is deferred.
+    // The original comes due a little later (as if another worker held it): the reply is held.
     await t.ctx.db.update(inboundMessages).set({ nextAttemptAt: sql`now() + interval '300 milliseconds'` }).where(eq(inboundMessages.id, originalId));
-    // Workers that would poll only once a minute: nothing but the deferral's own wake-up brings the reply back.
+    // Workers that would poll only once a minute: nothing but the hold's own wake-up brings the reply back.
     const workers = startPipelineWorkers(t.ctx, { pollMs: 60_000 });
     try {
       await expect.poll(async () => (await statusOf(replyId)).status, { timeout: 5_000 }).toBe("note_added");
