@@ -3,6 +3,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { pgArray, rowsOf, type Executor } from "./client.ts";
 import { inboundMessages, mailSources } from "./schema.ts";
 import { withPlannerMethodsOff } from "./planner.ts";
+import type { InboundStatus } from "./statuses.ts";
 
 export type ClaimedMessage = {
   id: string;
@@ -134,7 +135,7 @@ function toClaimed(r: LockedRow, raw: Buffer | null): ClaimedMessage {
 }
 
 export type Settlement = {
-  status: string;
+  status: InboundStatus;
   reason?: string | null;
   error?: string | null;
   ticketId?: string | null;

@@ -6,17 +6,9 @@ import { inboundMessages } from "./schema.ts";
 import type { Page } from "../http/pagination.ts";
 import { pageOrder, pageWhere } from "../http/pagination.ts";
 
-export const INBOUND_STATUSES = [
-  "received",
-  "ticket_created",
-  "note_added",
-  "lead_created",
-  "duplicate",
-  "ignored",
-  "unrouted",
-  "failed",
-] as const;
-export type InboundStatus = (typeof INBOUND_STATUSES)[number];
+import { INBOUND_STATUSES, type InboundStatus } from "./statuses.ts";
+
+export { INBOUND_STATUSES, type InboundStatus };
 export type MessageCounts = Record<InboundStatus, number>;
 
 // Every column but `raw`: a list of 500 messages must not drag 500 emails out of the database.

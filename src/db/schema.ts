@@ -23,6 +23,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { DeliveryStatus, ErrorKind, InboundStatus, MessageKind, SourceKind, SourceStatus, SubscriptionStatus, TicketStatus } from "./statuses.ts";
 
 // PGlite returns Uint8Array for bytea and postgres.js a Buffer: both leave here as Buffer.
 export const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
@@ -107,7 +108,7 @@ export const mailSources = pgTable(
   "mail_sources",
   {
     id: id(),
-    kind: text("kind").notNull(), // imap | gmail | graph | api
+    kind: text("kind").$type<SourceKind>().notNull(),
     name: text("name").notNull(),
     address: text("address").notNull(), // stored lower-case
     role: text("role").notNull(), // system | company
@@ -115,7 +116,7 @@ export const mailSources = pgTable(
     config: jsonb("config").notNull().default({}), // non-secret provider settings
     secrets: bytea("secrets"), // AES-256-GCM sealed JSON of the provider's secrets
     schedule: jsonb("schedule").notNull().default({ mode: "continuous" }),
-    status: text("status").notNull().default("connecting"),
+    status: text("status").$type<SourceStatus>().notNull().default("connecting"),
     lastError: text("last_error"),
     lastErrorAt: ts("last_error_at"),
     /** Since when the source has been failing (error or needs_reauth) without connecting again. */
@@ -150,7 +151,7 @@ export const pushSubscriptions = pgTable(
     clientState: bytea("client_state"), // sealed
     expiresAt: ts("expires_at"),
     lastRenewedAt: ts("last_renewed_at"),
-    status: text("status").notNull().default("active"),
+    status: text("status").$type<SubscriptionStatus>().notNull().default("active"),
     lastError: text("last_error"),
     createdAt: createdAt(),
   },
@@ -201,7 +202,7 @@ export const inboundMessages = pgTable(
     raw: bytea("raw"), // null only after retention purged it
     rawSize: integer("raw_size").notNull(),
     rawSha256: text("raw_sha256").notNull(),
-    status: text("status").notNull().default("received"),
+    status: text("status").$type<InboundStatus>().notNull().default("received"),
     reason: text("reason"),
     error: text("error"),
     attempts: integer("attempts").notNull().default(0),
@@ -238,7 +239,7 @@ export const tickets = pgTable(
       .unique()
       .default(sql`nextval('ticket_number_seq')`),
     subject: text("subject").notNull(),
-    status: text("status").notNull().default("open"), // open | closed
+    status: text("status").$type<TicketStatus>().notNull().default("open"),
     priority: text("priority").notNull(),
     jobType: text("job_type").notNull(),
     companyId: uuid("company_id").references(() => companies.id, { onDelete: "set null" }),
@@ -262,7 +263,7 @@ export const ticketMessages = pgTable(
       .notNull()
       .references(() => tickets.id, { onDelete: "cascade" }),
     inboundMessageId: uuid("inbound_message_id").references(() => inboundMessages.id, { onDelete: "set null" }),
-    kind: text("kind").notNull(), // initial | reply | auto_reply | bounce
+    kind: text("kind").$type<MessageKind>().notNull(),
     fromAddress: text("from_address").notNull(),
     fromName: text("from_name"),
     to: jsonb("to").notNull().default([]),
@@ -367,7 +368,7 @@ export const webhookDeliveries = pgTable(
     endpointId: uuid("endpoint_id")
       .notNull()
       .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
-    status: text("status").notNull().default("pending"), // pending | succeeded | exhausted | cancelled
+    status: text("status").$type<DeliveryStatus>().notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
     // In flight until then (a dispatcher's claim): a column no index reads, so the claim rewrites
@@ -410,7 +411,7 @@ export const errorLog = pgTable(
     id: id(),
     at: ts("at").notNull().defaultNow(),
     sourceId: uuid("source_id"),
-    kind: text("kind").notNull(), // message_failed | delivery_failed | renewal_failed | connection_failed | ...
+    kind: text("kind").$type<ErrorKind>().notNull(),
     message: text("message").notNull(),
     details: jsonb("details"),
   },

@@ -7,8 +7,8 @@ import type { Page } from "../http/pagination.ts";
 import { pageOrder, pageWhere } from "../http/pagination.ts";
 import { safeAttachmentFilename } from "../pipeline/attachment-filename.ts";
 
-export const TICKET_STATUSES = ["open", "closed"] as const;
-export type TicketStatus = (typeof TICKET_STATUSES)[number];
+import type { TicketStatus } from "./statuses.ts";
+export { TICKET_STATUSES, type TicketStatus } from "./statuses.ts";
 
 const ticketColumns = {
   id: tickets.id,

@@ -2,10 +2,9 @@
 // sealed in mail_sources.secrets, and the provider cursor in mail_sources.cursor.
 import { z } from "zod";
 
-export const SOURCE_KINDS = ["imap", "gmail", "graph", "api"] as const;
-export type SourceKind = (typeof SOURCE_KINDS)[number];
-export const SOURCE_STATUSES = ["connected", "connecting", "error", "needs_reauth", "disabled"] as const;
-export type SourceStatus = (typeof SOURCE_STATUSES)[number];
+import { SOURCE_KINDS, SOURCE_STATUSES, type SourceKind, type SourceStatus } from "../db/statuses.ts";
+
+export { SOURCE_KINDS, SOURCE_STATUSES, type SourceKind, type SourceStatus };
 
 export const scheduleSchema = z.discriminatedUnion("mode", [
   z.object({ mode: z.literal("continuous") }).strict(),

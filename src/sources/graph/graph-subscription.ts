@@ -66,7 +66,7 @@ export async function createGraphSubscription(
       clientState: ctx.secrets.seal(clientState),
       expiresAt,
       lastRenewedAt: now,
-      status: "active",
+      status: "active" as const,
       lastError: null,
     };
     const [existing] = await tx

@@ -4,6 +4,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { companies, inboundMessages, mailSources, ticketMessages, tickets } from "../../../src/db/schema.ts";
 import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
+import type { InboundStatus } from "../../../src/db/statuses.ts";
 
 let t: TestContext;
 beforeAll(async () => {
@@ -34,7 +35,7 @@ async function insertSource(values: { companyId?: string | null; role?: string; 
   return row!;
 }
 
-async function insertInbound(sourceId: string, fromAddress: string, status = "unrouted") {
+async function insertInbound(sourceId: string, fromAddress: string, status: InboundStatus = "unrouted") {
   const [row] = await t.ctx.db
     .insert(inboundMessages)
     .values({ sourceId, providerMessageId: randomUUID(), raw: Buffer.from("x"), rawSize: 1, rawSha256: "0", status, reason: "no_company", fromAddress })

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { companies, inboundMessages, mailSources, pushSubscriptions } from "../../../src/db/schema.ts";
 import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
+import type { InboundStatus } from "../../../src/db/statuses.ts";
 
 let t: TestContext;
 beforeAll(async () => {
@@ -245,7 +246,7 @@ describe("GET /api/sources", () => {
     const a = await createSource(apiBody({ name: "counted A" }));
     await new Promise((resolve) => setTimeout(resolve, 5)); // distinct creation times make the order certain
     const b = await createSource(apiBody({ name: "counted B" }));
-    const insertMessage = (sourceId: string, n: number, status: string) =>
+    const insertMessage = (sourceId: string, n: number, status: InboundStatus) =>
       t.ctx.db.insert(inboundMessages).values({
         sourceId,
         providerMessageId: `p-${n}`,

@@ -9,6 +9,7 @@ import { runRetention, startRetention } from "../../../src/scheduler/retention.t
 import { buildEmail } from "../../helpers/build-email.ts";
 import { createCompany, createSource, deliver } from "../../helpers/pipeline.ts";
 import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
+import type { InboundStatus } from "../../../src/db/statuses.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 // Real time moved forward by whole days: intake stamps next_attempt_at with the database's own
@@ -22,7 +23,7 @@ let sourceId: string;
 const ids: Record<string, string> = {};
 
 /** Stores a message as a source would, in a status the pipeline cannot be relied on to produce. */
-async function storeDirectly(status: string, processedAt: Date | null): Promise<string> {
+async function storeDirectly(status: InboundStatus, processedAt: Date | null): Promise<string> {
   const raw = buildEmail({ subject: `kept while ${status}` });
   const [row] = await t.ctx.db
     .insert(inboundMessages)
@@ -112,7 +113,7 @@ describe("runRetention", () => {
 
   it("When error log entries are older than ERROR_LOG_RETENTION_DAYS, then they are deleted and newer ones kept", async () => {
     const now = daysAfterT0(400);
-    const entry = (daysAgo: number) => ({ at: new Date(now.getTime() - daysAgo * DAY), kind: "connection_failed", message: `${daysAgo} days ago` });
+    const entry = (daysAgo: number) => ({ at: new Date(now.getTime() - daysAgo * DAY), kind: "connection_failed" as const, message: `${daysAgo} days ago` });
     await t.ctx.db.delete(errorLog);
     await t.ctx.db.insert(errorLog).values([entry(91), entry(120), entry(89)]);
     const result = await runRetention(t.ctx, now);
