@@ -10,7 +10,7 @@ import { startImapSupervisor, type ImapSupervisor } from "../../../src/sources/i
 import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.ts";
 import { startDovecot, type DovecotServer } from "../../fakes/dovecot/dovecot-server.ts";
 import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
-import { buildTestEmail } from "./build-test-email.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
 import { inboundOf, insertAcme, insertImapSource, loadPipelineWorkers, newMailboxUser, sourceRow, waitFor } from "./imap-fixture.ts";
 
 describeWithDovecot("IMAP ingest", () => {
@@ -48,7 +48,7 @@ describeWithDovecot("IMAP ingest", () => {
     await waitFor("the source to connect", async () => (await sourceRow(t.ctx, sourceId)).status === "connected");
 
     const mail = await dovecot.connect(account.user, account.password);
-    const appended = await mail.append("INBOX", buildTestEmail({ subject: "Printer on fire" }));
+    const appended = await mail.append("INBOX", buildEmail({ subject: "Printer on fire" }));
     await mail.logout();
 
     const [row] = await waitFor("the inbound message", async () => {
@@ -68,7 +68,7 @@ describeWithDovecot("IMAP ingest", () => {
     await first.stop();
 
     const mail = await dovecot.connect(account.user, account.password);
-    for (let i = 0; i < 200; i++) await mail.append("INBOX", buildTestEmail({ subject: `Backlog ${i}` }));
+    for (let i = 0; i < 200; i++) await mail.append("INBOX", buildEmail({ subject: `Backlog ${i}` }));
     await mail.logout();
     expect(await inboundOf(t.ctx, sourceId)).toHaveLength(0);
 
@@ -88,7 +88,7 @@ describeWithDovecot("IMAP ingest", () => {
     const account = newMailboxUser(dovecot);
     const sourceId = await insertImapSource(t.ctx, dovecot, account);
     await supervise(sourceId);
-    const raw = buildTestEmail({ subject: "Big scan", attachment: { filename: "scan.pdf", content: Buffer.alloc(10 * 1024 * 1024, 7), contentType: "application/pdf" } });
+    const raw = buildEmail({ subject: "Big scan", attachments: [{ filename: "scan.pdf", content: Buffer.alloc(10 * 1024 * 1024, 7), contentType: "application/pdf" }] });
 
     const mail = await dovecot.connect(account.user, account.password);
     await mail.append("INBOX", raw);
@@ -109,7 +109,7 @@ describeWithDovecot("IMAP ingest", () => {
     const sources = startImapSources(t.ctx);
     try {
       const mail = await dovecot.connect(account.user, account.password);
-      await mail.append("INBOX", buildTestEmail({ subject: "Only when asked" }));
+      await mail.append("INBOX", buildEmail({ subject: "Only when asked" }));
       await mail.logout();
       await sources.refresh();
       await new Promise((r) => setTimeout(r, 500));
@@ -137,7 +137,7 @@ describeWithDovecot("IMAP ingest", () => {
       t.ctx.database.wake("sync");
       await sources.refresh();
       const mail = await dovecot.connect(account.user, account.password);
-      await mail.append("INBOX", buildTestEmail({ subject: "Nobody listens" }));
+      await mail.append("INBOX", buildEmail({ subject: "Nobody listens" }));
       await mail.logout();
       await new Promise((r) => setTimeout(r, 1_000));
       expect(await inboundOf(t.ctx, sourceId)).toHaveLength(0);

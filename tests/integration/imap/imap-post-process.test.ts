@@ -6,7 +6,7 @@ import { startImapSupervisor, type ImapSupervisor } from "../../../src/sources/i
 import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.ts";
 import { startDovecot, type DovecotServer } from "../../fakes/dovecot/dovecot-server.ts";
 import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
-import { buildTestEmail } from "./build-test-email.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
 import { inboundOf, insertImapSource, newMailboxUser, sourceRow, waitFor, type MailboxUser } from "./imap-fixture.ts";
 
 describeWithDovecot("IMAP post-processing", () => {
@@ -30,7 +30,7 @@ describeWithDovecot("IMAP post-processing", () => {
     const sourceId = await insertImapSource(t.ctx, dovecot, account, { postProcess });
     supervisors.push(startImapSupervisor(t.ctx, imapSourceOf(t.ctx, await sourceRow(t.ctx, sourceId))));
     const mail = await dovecot.connect(account.user, account.password);
-    await mail.append("INBOX", buildTestEmail({ messageId: "<post@acme.com>" }));
+    await mail.append("INBOX", buildEmail({ messageId: "<post@acme.com>" }));
     await mail.logout();
     await waitFor("the message to be stored", async () => (await inboundOf(t.ctx, sourceId)).length === 1);
     return account;

@@ -8,7 +8,7 @@ import { startImapSupervisor, type ImapSupervisor } from "../../../src/sources/i
 import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.ts";
 import { startDovecot, type DovecotServer } from "../../fakes/dovecot/dovecot-server.ts";
 import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
-import { buildTestEmail } from "./build-test-email.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
 import { inboundOf, insertAcme, insertImapSource, loadPipelineWorkers, messageIdOf, newMailboxUser, sourceRow, TEST_BACKOFF, waitFor } from "./imap-fixture.ts";
 
 describeWithDovecot("IMAP reconnect and UIDVALIDITY", () => {
@@ -50,7 +50,7 @@ describeWithDovecot("IMAP reconnect and UIDVALIDITY", () => {
       const mail = await dovecot.connect(account.user, account.password);
       for (let i = from; i < to; i++) {
         const messageId = `<crash-${i}@acme.com>`;
-        await mail.append("INBOX", buildTestEmail({ subject: `Stream ${i}`, messageId }));
+        await mail.append("INBOX", buildEmail({ subject: `Stream ${i}`, messageId }));
         acknowledged.add(messageId);
       }
       await mail.logout();
@@ -108,7 +108,7 @@ describeWithDovecot("IMAP reconnect and UIDVALIDITY", () => {
     // Dovecot may not tell an IDLE client that its folder was recreated; the safety-net sync
     // (every 5 minutes in production) re-selects it and finds the new UIDVALIDITY.
     await supervise(sourceId, 1_000);
-    const emails = ["a", "b", "c"].map((x) => buildTestEmail({ subject: `Ticket ${x}`, messageId: `<uidv-${x}@acme.com>` }));
+    const emails = ["a", "b", "c"].map((x) => buildEmail({ subject: `Ticket ${x}`, messageId: `<uidv-${x}@acme.com>` }));
     for (const raw of emails) await asAdmin("APPEND", () => admin.append("Support", raw));
     // The sync stores a batch, then moves the cursor: wait for both (read between the two, the
     // cursor was still null: seen once in CI).
@@ -130,7 +130,7 @@ describeWithDovecot("IMAP reconnect and UIDVALIDITY", () => {
       await new Promise((r) => setTimeout(r, 1100));
     }
     for (const raw of emails) await asAdmin("APPEND", () => admin.append("Support", raw));
-    await asAdmin("APPEND", () => admin.append("Support", buildTestEmail({ subject: "Ticket d", messageId: "<uidv-d@acme.com>" })));
+    await asAdmin("APPEND", () => admin.append("Support", buildEmail({ subject: "Ticket d", messageId: "<uidv-d@acme.com>" })));
     // A recreated folder need not number from 1: Dovecot may carry UIDNEXT over (seen under load).
     const folder = await asAdmin("STATUS", () => admin.status("Support", { uidNext: true, messages: true }));
     if (!folder || folder.messages !== 4) throw new Error("the recreated folder should hold the 4 appended emails");

@@ -12,7 +12,7 @@ import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.t
 import { startDovecot, type DovecotServer, type TestAccount } from "../../fakes/dovecot/dovecot-server.ts";
 import { startMailgateProcess, type MailgateProcess } from "../../helpers/mailgate-process.ts";
 import { createTestDatabase, usingPostgres } from "../../helpers/test-context.ts";
-import { buildTestEmail } from "../imap/build-test-email.ts";
+import { buildEmail } from "../../helpers/build-email.ts";
 import { waitFor } from "../imap/imap-fixture.ts";
 
 const EMAILS = 500;
@@ -100,7 +100,7 @@ describeWithDovecot("several mailgate instances on one Postgres", () => {
   const append = async (mail: ImapFlow, count: number) => {
     for (let i = 0; i < count; i++) {
       const id = `scale-${sent.length}-${randomBytes(4).toString("hex")}@acme.com`;
-      await mail.append("INBOX", buildTestEmail({ subject: `Scale ${sent.length}`, messageId: `<${id}>` }));
+      await mail.append("INBOX", buildEmail({ subject: `Scale ${sent.length}`, messageId: `<${id}>` }));
       sent.push(id);
     }
   };
