@@ -15,6 +15,7 @@ import { startGmailSources } from "./sources/gmail/runtime.ts";
 import { startGraphSources } from "./sources/graph/runtime.ts";
 import { startImapSources } from "./sources/imap/imap-sources.ts";
 import { startFailureAnnouncer } from "./sources/failure-announcer.ts";
+import { startRenewals } from "./scheduler/renewals.ts";
 
 export type Runtime = { stop(): Promise<void> };
 
@@ -31,10 +32,11 @@ export function startRuntime(ctx: Context): Runtime {
   }
   if (roles.includes("sources")) {
     const holder = newInstanceId();
-    ctx.log.info({ instance: holder }, "sources start on the instance that holds their lease (sources:gmail, sources:graph, sources:imap)");
+    ctx.log.info({ instance: holder }, "sources start on the instance that holds their lease (sources:gmail, sources:graph, sources:imap, renewals)");
     parts.push(runLeased(ctx, { name: "sources:gmail", holder, start: () => startGmailSources(ctx) }));
     parts.push(runLeased(ctx, { name: "sources:graph", holder, start: () => startGraphSources(ctx) }));
     parts.push(runLeased(ctx, { name: "sources:imap", holder, start: () => startImapSources(ctx) }));
+    parts.push(runLeased(ctx, { name: "renewals", holder, start: () => startRenewals(ctx) }));
     // Not leased: whichever instance looks first announces a failure, under its row's lock.
     parts.push(startFailureAnnouncer(ctx));
   }

@@ -23,7 +23,8 @@ export type Executor = Db | Tx;
  * inbound: messages to process; deliveries: webhooks due; sync: mailboxes to sync; endpoints: a
  * webhook endpoint changed (URL, enabled, secret) or was deleted.
  */
-export type Channel = "inbound" | "deliveries" | "sync" | "endpoints";
+/** What a wake is about: the pipeline's queue, webhook deliveries, endpoint changes, source settings and Process Now, and each push kind's sync work. */
+export type Channel = "inbound" | "deliveries" | "endpoints" | "sources" | "gmail_sync" | "graph_sync";
 
 export type Database = {
   kind: "pglite" | "postgres";

@@ -67,7 +67,7 @@ export function sourceRoutes(ctx: Context): Router {
       status: initialSourceStatus(input.kind),
       at: ctx.clock.now(),
     });
-    ctx.database.wake("sync");
+    ctx.database.wake("sources");
     res.status(201).json(await view(row));
   });
 
@@ -121,7 +121,7 @@ export function sourceRoutes(ctx: Context): Router {
       ctx.database.wake("inbound");
     }
     // The source's owner reloads its settings when woken.
-    ctx.database.wake("sync");
+    ctx.database.wake("sources");
     res.json(await view(row));
   });
 
@@ -129,7 +129,7 @@ export function sourceRoutes(ctx: Context): Router {
     const source = await load(req.params.id);
     await releasePushSubscriptions(ctx, source);
     if (!(await deleteSource(ctx.db, source.id))) throw notFound("Mail source", source.id);
-    ctx.database.wake("sync");
+    ctx.database.wake("sources");
     res.status(204).end();
   });
 
@@ -140,7 +140,7 @@ export function sourceRoutes(ctx: Context): Router {
   router.post("/sources/:id/process", async (req, res) => {
     const id = parseId(req.params.id, "Mail source");
     if (!(await requestSync(ctx.db, id, ctx.clock.now()))) throw notFound("Mail source", id);
-    ctx.database.wake("sync");
+    ctx.database.wake("sources");
     res.status(202).json({ accepted: true });
   });
 

@@ -9,6 +9,6 @@ export type Accepted = { kind: "recorded"; sourceIds: string[] } | { kind: "unkn
 export async function acceptGmailNotification(ctx: Context, notification: GmailNotification): Promise<Accepted> {
   const sourceIds = await requestGmailSyncForMailbox(ctx.db, { ...notification, now: ctx.clock.now() });
   if (sourceIds.length === 0) return { kind: "unknown_mailbox", emailAddress: notification.emailAddress };
-  ctx.database.wake("sync");
+  ctx.database.wake("gmail_sync");
   return { kind: "recorded", sourceIds };
 }

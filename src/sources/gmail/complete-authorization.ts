@@ -76,7 +76,7 @@ export async function completeGmailAuthorization(
   if (cursor) {
     await requestGmailSync(ctx.db, { sourceId: row.id, force: true, now });
   }
-  ctx.database.wake("sync");
+  ctx.database.wake("gmail_sync");
   return {
     kind: "connected",
     address,

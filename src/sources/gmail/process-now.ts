@@ -1,5 +1,5 @@
 // "Process Now" on a Gmail source (POST /api/sources/:id/process sets sync_requested_at and wakes
-// "sync"): the request becomes a forced sync of that mailbox.
+// "sources"): the request becomes a forced sync of that mailbox.
 import { and, eq, isNotNull } from "drizzle-orm";
 import type { Context } from "../../context.ts";
 import { mailSources } from "../../db/schema.ts";
@@ -17,6 +17,6 @@ export async function takeProcessNowRequests(ctx: Context): Promise<number> {
     await requestGmailSync(ctx.db, { sourceId: id, force: true, now: ctx.clock.now() });
     taken++;
   }
-  if (taken > 0) ctx.database.wake("sync");
+  if (taken > 0) ctx.database.wake("gmail_sync");
   return taken;
 }

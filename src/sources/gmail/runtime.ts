@@ -1,5 +1,5 @@
 // Starts and stops the Gmail sources this instance owns: sync workers on the durable sync
-// requests (woken on "sync"), Process Now, and the periodic supervisor pass (start-up catch-up,
+// requests (woken on "gmail_sync"), Process Now, and the periodic supervisor pass (start-up catch-up,
 // safety net, missing watches, pull subscribers, users.stop of deleted sources). Renewal of
 // existing watches is the shared pass over every push subscription (../renew-subscriptions.ts).
 import type { Context } from "../../context.ts";
@@ -20,7 +20,7 @@ export type GmailRuntimeOptions = {
   safetyNetIntervalMs?: number;
 };
 
-/** After a "sync" wake, Process Now is looked for this much later, so a burst of wakes costs one query. */
+/** After a "sources" wake (a source changed, Process Now), Process Now is looked for this much later, so a burst of wakes costs one query. */
 const PROCESS_NOW_DEBOUNCE_MS = 250;
 
 export function startGmailSources(ctx: Context, opts: GmailRuntimeOptions = {}): Runtime {
@@ -28,7 +28,7 @@ export function startGmailSources(ctx: Context, opts: GmailRuntimeOptions = {}):
   const loop = startWorkLoop({
     name: "gmail-sync",
     database: ctx.database,
-    channel: "sync",
+    channel: "gmail_sync",
     // Few mailboxes are Gmail ones, and every idle slot runs a claim query on each wake.
     concurrency: opts.concurrency ?? 2,
     pollMs: opts.pollMs ?? 1000,
@@ -65,7 +65,7 @@ function startSupervisor(ctx: Context, opts: GmailRuntimeOptions): Runtime {
   };
 
   let processNowPending = false;
-  const unsubscribe = ctx.database.onWake("sync", () => {
+  const unsubscribe = ctx.database.onWake("sources", () => {
     if (processNowPending || !running) return;
     processNowPending = true;
     setTimeout(() => {

@@ -55,7 +55,7 @@ export async function superviseGmailSources(ctx: Context, state: SupervisorState
     }
     if (config.topicName && !watched.has(row.id)) await createMissingWatch(ctx, state, row, config.topicName);
   }
-  if (requested) ctx.database.wake("sync");
+  if (requested) ctx.database.wake("gmail_sync");
   await stopDeletedWatches(ctx, state, new Set(rows.map((r) => r.id)));
   await reconcileSubscribers(ctx, state, wantedSubscriptions);
 }

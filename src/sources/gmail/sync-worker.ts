@@ -51,7 +51,7 @@ async function runClaim(ctx: Context, claim: ClaimedSync, sessions: SessionCache
   const outcome = await syncMailbox(ctx, row, claim.payload, sessions.session);
   if (outcome.kind !== "failed") {
     if (outcome.kind !== "up_to_date") ctx.log.debug({ sourceId: row.id, ...outcome }, "Gmail mailbox synced");
-    if (!(await completeGmailSync(ctx.db, claim, ctx.clock.now()))) ctx.database.wake("sync");
+    if (!(await completeGmailSync(ctx.db, claim, ctx.clock.now()))) ctx.database.wake("gmail_sync");
     if (row.status !== "connected") await setSourceStatus(ctx, row.id, { status: "connected" });
     return;
   }

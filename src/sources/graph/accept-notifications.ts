@@ -23,7 +23,7 @@ export async function acceptChangeNotifications(ctx: Context, notifications: Cha
   }
   if (fetches.size > 0) {
     await requestNotifiedFetches(ctx.db, [...fetches.values()], ctx.clock.now());
-    ctx.database.wake("sync");
+    ctx.database.wake("graph_sync");
   }
   return { accepted: verified.length, rejected };
 }
@@ -51,7 +51,7 @@ export async function acceptLifecycleNotifications(ctx: Context, notifications: 
       });
     }
   });
-  if (verified.length > 0) ctx.database.wake("sync");
+  if (verified.length > 0) ctx.database.wake("graph_sync");
   return { accepted: verified.length, rejected };
 }
 

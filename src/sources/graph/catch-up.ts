@@ -73,7 +73,7 @@ export async function catchUpGraphSource(ctx: Context, session: GraphSession, wo
     });
     cursor = next;
     result.requested += requested;
-    if (requested > 0) ctx.database.wake("sync");
+    if (requested > 0) ctx.database.wake("graph_sync");
     if (!page["@odata.nextLink"]) break;
     url = page["@odata.nextLink"];
   }

@@ -68,7 +68,7 @@ export async function completeGraphAuthorization(
     if (collectsContinuously(source.schedule)) await requestCatchUp(tx, sourceId, "authorized", now);
   });
   await setSourceStatus(ctx, sourceId, { status: "connected" });
-  ctx.database.wake("sync");
+  ctx.database.wake("graph_sync");
   const subscription = collectsContinuously(source.schedule) ? await ensureSubscription(ctx, sourceId) : null;
   return { kind: "connected", sourceId, address: source.address, subscription };
 }

@@ -89,7 +89,7 @@ export async function createGraphSubscription(
     await requestCatchUp(tx, sourceId, "subscription_created", now);
     return id;
   });
-  ctx.database.wake("sync");
+  ctx.database.wake("graph_sync");
   return { ok: true, expiresAt, rowId };
 }
 

@@ -1,13 +1,9 @@
-// Starts and stops the Graph sources this instance owns: workers for the durable Graph work
-// (fetches, catch-ups, lifecycle events) on every instance, and, on the one instance holding the
-// lease, the periodic pass over sources and the renewal of every push subscription (Graph and Gmail).
-import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
+// Starts and stops the Graph sources, on the instance holding the "sources:graph" lease
+// (runtime.ts): workers for the durable Graph work (fetches, catch-ups, lifecycle events) and the
+// periodic pass over sources. Subscriptions are renewed by scheduler/renewals.ts.
 import type { Context } from "../../context.ts";
 import type { Runtime } from "../../runtime.ts";
-import { acquireLease, releaseLease } from "../../scheduler/leases.ts";
 import { startWorkLoop } from "../../scheduler/work-loop.ts";
-import { createRenewalBackoff, renewDueSubscriptions } from "../renew-subscriptions.ts";
 import { createGraphWorker } from "./graph-work.ts";
 import { hasProcessNowRequest, newSupervisorState, superviseGraphSources } from "./supervise-sources.ts";
 
@@ -16,13 +12,12 @@ export type GraphRuntimeOptions = {
   concurrency?: number;
   /** How often an idle worker looks for due work it was not woken for (retries, leases run out). */
   pollMs?: number;
-  /** How often the lease holder passes over sources and renewals. */
+  /** How often the pass over sources runs. */
   superviseEveryMs?: number;
   /** The safety-net catch-up interval of sources that collect continuously (5 minutes). */
   safetyNetIntervalMs?: number;
 };
 
-const LEASE_NAME = "graph-sources-supervisor";
 /** After a wake, the Process Now check waits this long, so a burst of notifications costs one check. */
 const WAKE_DEBOUNCE_MS = 500;
 
@@ -31,7 +26,7 @@ export function startGraphSources(ctx: Context, opts: GraphRuntimeOptions = {}):
   const loop = startWorkLoop({
     name: "graph",
     database: ctx.database,
-    channel: "sync",
+    channel: "graph_sync",
     concurrency: opts.concurrency ?? (ctx.database.kind === "pglite" ? 4 : 8),
     pollMs: opts.pollMs ?? 1000,
     log: ctx.log,
@@ -49,23 +44,12 @@ export function startGraphSources(ctx: Context, opts: GraphRuntimeOptions = {}):
 
 function startSupervisor(ctx: Context, opts: GraphRuntimeOptions): Runtime {
   const everyMs = opts.superviseEveryMs ?? 30_000;
-  const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   const state = newSupervisorState(opts.safetyNetIntervalMs);
-  const backoff = createRenewalBackoff();
   let running = true;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
 
-  const pass = async () => {
-    const now = ctx.clock.now();
-    if (!(await acquireLease(ctx.db, LEASE_NAME, holder, now, everyMs * 3))) {
-      // Another instance supervises; if it dies, its lease lapses and this one takes over with a fresh start.
-      state.started.clear();
-      return;
-    }
-    await superviseGraphSources(ctx, state);
-    await renewDueSubscriptions(ctx, backoff);
-  };
+  const pass = () => superviseGraphSources(ctx, state);
 
   const schedule = (ms: number) => {
     if (!running) return;
@@ -77,10 +61,10 @@ function startSupervisor(ctx: Context, opts: GraphRuntimeOptions): Runtime {
         .finally(() => schedule(everyMs));
     }, ms);
   };
-  // The sync channel also wakes for every notification: only a Process Now is worth a pass early.
+  // A source changed or Process Now was asked: only a Process Now is worth a pass early.
   let wakePending = false;
   let wakeTimer: NodeJS.Timeout | undefined;
-  const unsubscribe = ctx.database.onWake("sync", () => {
+  const unsubscribe = ctx.database.onWake("sources", () => {
     if (wakePending || !running) return;
     wakePending = true;
     wakeTimer = setTimeout(() => {
@@ -100,7 +84,6 @@ function startSupervisor(ctx: Context, opts: GraphRuntimeOptions): Runtime {
       clearTimeout(timer);
       clearTimeout(wakeTimer);
       await current;
-      await releaseLease(ctx.db, LEASE_NAME, holder).catch(() => undefined);
     },
   };
 }

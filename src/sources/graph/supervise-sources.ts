@@ -89,7 +89,7 @@ async function requestDueCatchUp(
   if (reason === "start") await takeSyncRequest(ctx, source.id);
   state.safetyNetAskedAt.set(source.id, now.getTime());
   await requestCatchUp(ctx.db, source.id, reason, now);
-  ctx.database.wake("sync");
+  ctx.database.wake("graph_sync");
 }
 
 async function createMissingSubscription(ctx: Context, state: SupervisorState, sourceId: string): Promise<void> {

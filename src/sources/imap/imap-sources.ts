@@ -1,5 +1,5 @@
 // Keeps one supervisor running for every enabled IMAP source: scans mail_sources at start, on
-// wake("sync") (the API calls it after create, change, delete and Process Now) and every 30 s.
+// wake("sources") (the API calls it after create, change, delete and Process Now) and every 30 s.
 // A source whose settings changed gets a fresh supervisor; a deleted or disabled one is stopped.
 import { createHash } from "node:crypto";
 import { eq } from "drizzle-orm";
@@ -95,7 +95,7 @@ export function startImapSources(ctx: Context, opts: ImapSourcesOptions = {}): I
     return current;
   }
 
-  const unsubscribe = ctx.database.onWake("sync", () => void refresh());
+  const unsubscribe = ctx.database.onWake("sources", () => void refresh());
   const timer = setInterval(() => void refresh(), opts.rescanMs ?? RESCAN_MS);
   timer.unref();
   void refresh();

@@ -38,6 +38,17 @@ describe("Gmail push notifications", () => {
     expect(await storedMessages(f)).toHaveLength(1);
   });
 
+  it("When a push arrives, then it wakes the Gmail sync alone, not the Graph or IMAP sources", async () => {
+    f = await startGmailFixture({ pushToMailgate: false });
+    const woken = { gmail_sync: 0, graph_sync: 0, sources: 0 };
+    const stops = (Object.keys(woken) as (keyof typeof woken)[]).map((channel) => f!.t.ctx.database.onWake(channel, () => void woken[channel]++));
+    await f.google.deliver(buildEmail({ from: "jane@acme.com", subject: "Wake one" }));
+    const request = f.google.pushRequest();
+    await f.t.anonymous.post("/push/gmail").set(request.headers).send(request.body as object).expect(204);
+    stops.forEach((stop) => stop());
+    expect(woken).toEqual({ gmail_sync: 1, graph_sync: 0, sources: 0 });
+  });
+
   it("When the push token is forged, expired, for another audience or another service account, then the push gets 401 and nothing is recorded", async () => {
     f = await startGmailFixture({ pushToMailgate: false });
     await f.google.deliver(buildEmail({ from: "jane@acme.com", subject: "Forged" }));

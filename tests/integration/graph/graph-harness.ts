@@ -7,6 +7,7 @@ import { and, eq } from "drizzle-orm";
 import { inboundMessages, pushSubscriptions, tickets } from "../../../src/db/schema.ts";
 import type { Runtime } from "../../../src/runtime.ts";
 import { startGraphSources, type GraphRuntimeOptions } from "../../../src/sources/graph/runtime.ts";
+import { startRenewals } from "../../../src/scheduler/renewals.ts";
 import { startFakeMicrosoft, type FakeMicrosoft } from "../../fakes/microsoft/fake-microsoft.ts";
 import { testCertificate, trustTestCertificate } from "../../fakes/microsoft/test-certificate.ts";
 import { createCompany, drainPipeline } from "../../helpers/pipeline.ts";
@@ -50,7 +51,10 @@ export async function startGraphHarness(opts: { env?: Record<string, string> } =
     t,
     publicUrl,
     startRuntime: (o) => {
-      const runtime = startGraphSources(t.ctx, { ...RUNTIME_TIMINGS, ...o });
+      const timings = { ...RUNTIME_TIMINGS, ...o };
+      const sources = startGraphSources(t.ctx, timings);
+      const renewals = startRenewals(t.ctx, { everyMs: timings.superviseEveryMs });
+      const runtime: Runtime = { stop: async () => void (await Promise.all([sources.stop(), renewals.stop()])) };
       runtimes.push(runtime);
       return runtime;
     },

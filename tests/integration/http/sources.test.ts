@@ -383,7 +383,7 @@ describe("POST /api/sources/:id/test, /process and /authorize", () => {
   it("records a Process Now request and wakes the sync workers", async () => {
     const source = await createSource(imapBody());
     let woken = 0;
-    const stop = t.ctx.database.onWake("sync", () => void woken++);
+    const stop = t.ctx.database.onWake("sources", () => void woken++);
     const res = await t.api.post(`/api/sources/${source.id}/process`).expect(202);
     stop();
     expect(res.body).toEqual({ accepted: true });

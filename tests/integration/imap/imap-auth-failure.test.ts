@@ -62,7 +62,7 @@ describeWithDovecot("IMAP authentication failure", () => {
   it("When the password is corrected, then the source connects, its error is cleared and source.recovered is emitted once", async () => {
     const { sourceId, account } = wrong!;
     await t.ctx.db.update(mailSources).set({ secrets: t.ctx.secrets.sealJson({ password: account.password }) }).where(eq(mailSources.id, sourceId));
-    t.ctx.database.wake("sync");
+    t.ctx.database.wake("sources");
 
     await waitFor("status connected", async () => (await sourceRow(t.ctx, sourceId)).status === "connected");
     expect((await sourceRow(t.ctx, sourceId)).lastError).toBeNull();
@@ -73,7 +73,7 @@ describeWithDovecot("IMAP authentication failure", () => {
   it("When an administrator fixes the password through the API (the source shows connecting meanwhile), then source.recovered is emitted once", async () => {
     const account = newMailboxUser(dovecot);
     const sourceId = await insertImapSource(t.ctx, dovecot, account, { password: "wrong-again" });
-    t.ctx.database.wake("sync");
+    t.ctx.database.wake("sources");
     await waitFor("status error", async () => (await sourceRow(t.ctx, sourceId)).status === "error");
 
     const patched = await t.api.patch(`/api/sources/${sourceId}`).send({ imap: { password: account.password } }).expect(200);

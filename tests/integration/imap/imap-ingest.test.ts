@@ -116,7 +116,7 @@ describeWithDovecot("IMAP ingest", () => {
       expect(await inboundOf(t.ctx, sourceId)).toHaveLength(0);
 
       await t.ctx.db.update(mailSources).set({ syncRequestedAt: new Date() }).where(eq(mailSources.id, sourceId));
-      t.ctx.database.wake("sync");
+      t.ctx.database.wake("sources");
       await waitFor("the requested sync", async () => (await inboundOf(t.ctx, sourceId)).length === 1);
       await waitFor("the request to be cleared", async () => (await sourceRow(t.ctx, sourceId)).syncRequestedAt === null);
       expect((await sourceRow(t.ctx, sourceId)).lastSyncAt).not.toBeNull();
@@ -130,11 +130,11 @@ describeWithDovecot("IMAP ingest", () => {
     try {
       const account = newMailboxUser(dovecot);
       const sourceId = await insertImapSource(t.ctx, dovecot, account);
-      t.ctx.database.wake("sync");
+      t.ctx.database.wake("sources");
       await waitFor("the new source to connect", async () => (await sourceRow(t.ctx, sourceId)).status === "connected");
 
       await t.ctx.db.delete(mailSources).where(eq(mailSources.id, sourceId));
-      t.ctx.database.wake("sync");
+      t.ctx.database.wake("sources");
       await sources.refresh();
       const mail = await dovecot.connect(account.user, account.password);
       await mail.append("INBOX", buildEmail({ subject: "Nobody listens" }));
