@@ -4,31 +4,11 @@
 import type { Context } from "../context.ts";
 import type { Runtime } from "../runtime.ts";
 import { createRenewalBackoff, renewDueSubscriptions } from "../sources/renew-subscriptions.ts";
+import { startPeriodicPass } from "./periodic-pass.ts";
 
 export const RENEWAL_PASS_EVERY_MS = 30_000;
 
 export function startRenewals(ctx: Context, opts: { everyMs?: number } = {}): Runtime {
-  const everyMs = opts.everyMs ?? RENEWAL_PASS_EVERY_MS;
   const backoff = createRenewalBackoff();
-  let running = true;
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<unknown> = Promise.resolve();
-
-  const schedule = (ms: number) => {
-    if (!running) return;
-    timer = setTimeout(() => {
-      current = renewDueSubscriptions(ctx, backoff)
-        .catch((err: unknown) => void (ctx.databaseOutage.report(err) || ctx.log.error({ err }, "the renewal pass failed; it runs again shortly")))
-        .finally(() => schedule(everyMs));
-    }, ms);
-  };
-  schedule(0);
-
-  return {
-    stop: async () => {
-      running = false;
-      clearTimeout(timer);
-      await current;
-    },
-  };
+  return startPeriodicPass(ctx, { name: "renewal", everyMs: opts.everyMs ?? RENEWAL_PASS_EVERY_MS, pass: () => renewDueSubscriptions(ctx, backoff) });
 }

@@ -5,6 +5,7 @@
 import type { Context } from "../../context.ts";
 import type { Runtime } from "../../runtime.ts";
 import { startWorkLoop } from "../../scheduler/work-loop.ts";
+import { startPeriodicPass } from "../../scheduler/periodic-pass.ts";
 import { takeProcessNowRequests } from "./process-now.ts";
 import { SAFETY_NET_INTERVAL_MS } from "./supervision-timing.ts";
 import { closeSubscribers, newSupervisorState, superviseGmailSources } from "./supervise-sources.ts";
@@ -46,41 +47,17 @@ export function startGmailSources(ctx: Context, opts: GmailRuntimeOptions = {}):
 }
 
 function startSupervisor(ctx: Context, opts: GmailRuntimeOptions): Runtime {
-  const everyMs = opts.superviseEveryMs ?? 30_000;
   const state = newSupervisorState(opts.safetyNetIntervalMs ?? SAFETY_NET_INTERVAL_MS);
-  let running = true;
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<unknown> = Promise.resolve();
-  const serially = (what: string, fn: () => Promise<unknown>) => {
-    current = current.then(fn).catch((err: unknown) => {
-      if (!ctx.databaseOutage.report(err)) ctx.log.error({ err }, `the Gmail ${what} failed; it runs again shortly`);
-    });
-    return current;
-  };
-
-  const schedule = (ms: number) => {
-    if (!running) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => void serially("sources pass", () => superviseGmailSources(ctx, state)).finally(() => schedule(everyMs)), ms);
-  };
-
-  let processNowPending = false;
-  const unsubscribe = ctx.database.onWake("sources", () => {
-    if (processNowPending || !running) return;
-    processNowPending = true;
-    setTimeout(() => {
-      processNowPending = false;
-      if (running) void serially("Process Now check", () => takeProcessNowRequests(ctx));
-    }, PROCESS_NOW_DEBOUNCE_MS).unref();
+  const pass = startPeriodicPass(ctx, {
+    name: "Gmail sources",
+    everyMs: opts.superviseEveryMs ?? 30_000,
+    pass: () => superviseGmailSources(ctx, state),
+    // A Process Now becomes a forced sync request; the pass itself can wait.
+    onSourcesWake: { debounceMs: PROCESS_NOW_DEBOUNCE_MS, check: async () => (await takeProcessNowRequests(ctx), false) },
   });
-  schedule(0);
-
   return {
     stop: async () => {
-      running = false;
-      unsubscribe();
-      clearTimeout(timer);
-      await current;
+      await pass.stop();
       await closeSubscribers(state);
     },
   };

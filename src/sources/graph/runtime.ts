@@ -4,6 +4,7 @@
 import type { Context } from "../../context.ts";
 import type { Runtime } from "../../runtime.ts";
 import { startWorkLoop } from "../../scheduler/work-loop.ts";
+import { startPeriodicPass } from "../../scheduler/periodic-pass.ts";
 import { createGraphWorker } from "./graph-work.ts";
 import { hasProcessNowRequest, newSupervisorState, superviseGraphSources } from "./supervise-sources.ts";
 
@@ -43,47 +44,12 @@ export function startGraphSources(ctx: Context, opts: GraphRuntimeOptions = {}):
 }
 
 function startSupervisor(ctx: Context, opts: GraphRuntimeOptions): Runtime {
-  const everyMs = opts.superviseEveryMs ?? 30_000;
   const state = newSupervisorState(opts.safetyNetIntervalMs);
-  let running = true;
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> = Promise.resolve();
-
-  const pass = () => superviseGraphSources(ctx, state);
-
-  const schedule = (ms: number) => {
-    if (!running) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      current = current
-        .then(pass)
-        .catch((err: unknown) => void (ctx.databaseOutage.report(err) || ctx.log.error({ err }, "the Graph sources pass failed; it runs again shortly")))
-        .finally(() => schedule(everyMs));
-    }, ms);
-  };
-  // A source changed or Process Now was asked: only a Process Now is worth a pass early.
-  let wakePending = false;
-  let wakeTimer: NodeJS.Timeout | undefined;
-  const unsubscribe = ctx.database.onWake("sources", () => {
-    if (wakePending || !running) return;
-    wakePending = true;
-    wakeTimer = setTimeout(() => {
-      if (!running) return;
-      hasProcessNowRequest(ctx)
-        .then((pending) => pending && schedule(0))
-        .catch((err: unknown) => void (ctx.databaseOutage.report(err) || ctx.log.warn({ err }, "checking for Process Now failed")))
-        .finally(() => (wakePending = false));
-    }, WAKE_DEBOUNCE_MS).unref();
+  return startPeriodicPass(ctx, {
+    name: "Graph sources",
+    everyMs: opts.superviseEveryMs ?? 30_000,
+    pass: () => superviseGraphSources(ctx, state),
+    // A source changed or Process Now was asked: only a Process Now is worth a pass early.
+    onSourcesWake: { debounceMs: WAKE_DEBOUNCE_MS, check: () => hasProcessNowRequest(ctx) },
   });
-  schedule(0);
-
-  return {
-    stop: async () => {
-      running = false;
-      unsubscribe();
-      clearTimeout(timer);
-      clearTimeout(wakeTimer);
-      await current;
-    },
-  };
 }
