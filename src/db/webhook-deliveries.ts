@@ -14,6 +14,8 @@ export type ClaimedDelivery = {
   previousSecretExpiresAt: Date | null;
   /** The event as stored (`{"type", "timestamp", "data"}`), sent as it is: the signed body. */
   body: string;
+  /** The lease this claim holds; the attempt's outcome is written only while it still holds. */
+  leasedUntil: Date;
 };
 
 const toBuffer = (v: unknown): Buffer | null =>
@@ -75,11 +77,14 @@ export async function claimDueDeliveries(
     previousSecret: toBuffer(r.previous_secret),
     previousSecretExpiresAt: r.previous_secret_expires_at ? new Date(r.previous_secret_expires_at as string) : null,
     body: r.payload as string,
+    leasedUntil: opts.leaseUntil,
   }));
 }
 
 export type AttemptResult = {
   deliveryId: string;
+  /** The lease the attempt was made under (ClaimedDelivery.leasedUntil). */
+  leasedUntil: Date;
   attemptedAt: Date;
   statusCode: number | null;
   durationMs: number;
@@ -98,6 +103,9 @@ export type AttemptResult = {
  * An attempt row is written only for a delivery the update found (and locked): one deleted
  * meanwhile with its endpoint is skipped, where inserting its attempt failed the foreign key and
  * with it the whole batch, other endpoints' outcomes too (sent again when their leases ran out).
+ * A delivery whose lease is no longer the attempt's (redelivered meanwhile, or its lease ran out
+ * and another dispatcher claimed it) gets the attempt in its history but keeps its state, so a
+ * redelivery asked for while the attempt was in flight is not overwritten by its outcome.
  * `healthy` endpoints (a success in this batch) lose their failing-since mark in the same
  * statement, and only where they have one: the common case is one write, not a transaction.
  */
@@ -106,6 +114,7 @@ export async function recordAttempts(executor: Executor, results: AttemptResult[
   const json = JSON.stringify(
     results.map((r) => ({
       id: r.deliveryId,
+      leased_until: r.leasedUntil.toISOString(),
       attempted_at: r.attemptedAt.toISOString(),
       status_code: r.statusCode,
       duration_ms: Math.round(r.durationMs),
@@ -115,10 +124,11 @@ export async function recordAttempts(executor: Executor, results: AttemptResult[
       next_at: r.nextAttemptAt?.toISOString() ?? null,
     })),
   );
+  const ids = pgArray(results.map((r) => r.deliveryId));
   await executor.execute(sql`
     with r as (
       select * from jsonb_to_recordset(${json}::jsonb)
-        as r(id uuid, attempted_at timestamptz, status_code int, duration_ms int, response_body text, error text, status text, next_at timestamptz)
+        as r(id uuid, leased_until timestamptz, attempted_at timestamptz, status_code int, duration_ms int, response_body text, error text, status text, next_at timestamptz)
     ), healed as (
       update webhook_endpoints set failing_since = null
        where id = any(${pgArray(healthy)}::uuid[]) and failing_since is not null
@@ -133,11 +143,17 @@ export async function recordAttempts(executor: Executor, results: AttemptResult[
              updated_at = r.attempted_at,
              completed_at = case when r.status in ('succeeded', 'exhausted') then r.attempted_at else null end
         from r
-       where d.id = r.id and d.id = any(${pgArray(results.map((r) => r.deliveryId))}::uuid[])
+       where d.id = r.id and d.id = any(${ids}::uuid[]) and d.leased_until = r.leased_until
    returning d.id
+    ), superseded as (
+      -- Locked, so a delivery deleted meanwhile is skipped here instead of failing the insert.
+      select d.id from webhook_deliveries d
+       where d.id = any(${ids}::uuid[]) and d.id not in (select id from settled)
+         for share of d
     )
     insert into webhook_attempts (delivery_id, attempted_at, status_code, duration_ms, response_body, error)
-    select r.id, r.attempted_at, r.status_code, r.duration_ms, r.response_body, r.error from r join settled on settled.id = r.id`);
+    select r.id, r.attempted_at, r.status_code, r.duration_ms, r.response_body, r.error
+      from r where r.id in (select id from settled union all select id from superseded)`);
 }
 
 /** Gives claimed deliveries back unsent (a dispatcher stopping): due again at once for any instance. */

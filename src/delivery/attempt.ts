@@ -62,7 +62,7 @@ export function createAttempt(ctx: Context, sender: Sender): Attempt {
 
   const handle = (d: ClaimedDelivery, attemptedAt: Date, sent: SendResult): Outcome => {
     const verdict = classifyResponse(sent.statusCode, sent.error ?? undefined);
-    const base = { deliveryId: d.id, attemptedAt, statusCode: sent.statusCode, durationMs: sent.durationMs, responseBody: sent.responseBody, error: sent.error };
+    const base = { deliveryId: d.id, leasedUntil: d.leasedUntil, attemptedAt, statusCode: sent.statusCode, durationMs: sent.durationMs, responseBody: sent.responseBody, error: sent.error };
     if (verdict === "success") return { delivery: d, verdict, result: { ...base, status: "succeeded", nextAttemptAt: null } };
     // 410: the endpoint is disabled and this delivery waits, pending, for it to be re-enabled.
     if (verdict === "disable_endpoint") return { delivery: d, verdict, result: { ...base, status: "pending", nextAttemptAt: attemptedAt } };
@@ -89,6 +89,6 @@ export function crashedOutcome(d: ClaimedDelivery, err: unknown, now: Date): Out
   return {
     delivery: d,
     verdict: "retry",
-    result: { deliveryId: d.id, attemptedAt: now, statusCode: null, durationMs: 0, responseBody: null, error: String(err), status: "pending", nextAttemptAt: new Date(now.getTime() + 60_000) },
+    result: { deliveryId: d.id, leasedUntil: d.leasedUntil, attemptedAt: now, statusCode: null, durationMs: 0, responseBody: null, error: String(err), status: "pending", nextAttemptAt: new Date(now.getTime() + 60_000) },
   };
 }

@@ -22,12 +22,18 @@ afterAll(async () => t.close());
 describe("batched updates", () => {
   it("When 32 webhook attempts are recorded among 20,000 deliveries, then about 32 deliveries are read, not all of them", async () => {
     await t.ctx.db.transaction(async (tx) => {
-      const ids = await queryRows<{ id: string }>(tx, sql`select id from webhook_deliveries order by created_at limit 32`);
-      const before = await rowsRead(tx, "webhook_deliveries");
       const now = new Date();
+      const leasedUntil = new Date(now.getTime() + 30_000);
+      // Leased as a claim leaves them: an outcome is written only under the attempt's lease.
+      const ids = await queryRows<{ id: string }>(
+        tx,
+        sql`update webhook_deliveries set leased_until = ${leasedUntil.toISOString()}::timestamptz
+             where id in (select id from webhook_deliveries order by created_at limit 32) returning id`,
+      );
+      const before = await rowsRead(tx, "webhook_deliveries");
       await recordAttempts(
         tx,
-        ids.map(({ id }) => ({ deliveryId: id, attemptedAt: now, statusCode: 200, durationMs: 3, responseBody: "ok", error: null, status: "succeeded" as const, nextAttemptAt: null })),
+        ids.map(({ id }) => ({ deliveryId: id, leasedUntil, attemptedAt: now, statusCode: 200, durationMs: 3, responseBody: "ok", error: null, status: "succeeded" as const, nextAttemptAt: null })),
       );
       const read = (await rowsRead(tx, "webhook_deliveries")) - before;
       const [done] = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from webhook_deliveries where status = 'succeeded'`);

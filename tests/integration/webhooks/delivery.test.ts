@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDispatcher, type Dispatcher } from "../../../src/delivery/dispatcher.ts";
+import { sql } from "../../../src/db/client.ts";
+import { redeliver } from "../../../src/db/webhook-deliveries.ts";
 import { buildEmail } from "../../helpers/build-email.ts";
 import { createCompany, createSource, deliver } from "../../helpers/pipeline.ts";
 import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
@@ -187,6 +189,48 @@ describe("webhook delivery", () => {
     } finally {
       await t.api.delete(`/api/webhooks/${endpoint.id}`).expect(204);
       await receiver.close();
+    }
+  });
+
+  it("When a delivery is redelivered while its attempt's outcome is being recorded, then the redelivery is not overwritten and it is sent again", async () => {
+    let answerFirst = () => {};
+    const firstAnswer = new Promise<void>((r) => (answerFirst = r));
+    const received: string[] = [];
+    const server = http.createServer((req, res) => {
+      received.push(String(req.headers["webhook-id"]));
+      req.resume();
+      if (received.length === 1) void firstAnswer.then(() => res.end("ok"));
+      else res.end("ok");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+    const endpoint = (await t.api.post("/api/webhooks").send({ url }).expect(201)).body;
+    const deliveryOf = async (id: string) =>
+      ((await t.api.get(`/api/webhooks/${endpoint.id}/deliveries`).expect(200)).body.items as Array<{ id: string; status: string; attemptLog: unknown[] }>).find(
+        (d) => d.id === id,
+      )!;
+    try {
+      await withDispatcher(async () => {
+        const { deliveryId } = (await t.api.post(`/api/webhooks/${endpoint.id}/test`).expect(202)).body;
+        await waitFor(() => received.length === 1);
+        // Holding the delivery's row, let the receiver answer, so the outcome waits for the row,
+        // and redeliver in that window: the outcome is written after the redelivery.
+        await t.ctx.db.transaction(async (tx) => {
+          await tx.execute(sql`select id from webhook_deliveries where id = ${deliveryId}::uuid for update`);
+          answerFirst();
+          await new Promise((r) => setTimeout(r, 300));
+          await redeliver(tx, deliveryId, new Date());
+        });
+        await waitFor(() => received.length === 2);
+        await waitFor(async () => {
+          const d = await deliveryOf(deliveryId);
+          return d.status === "succeeded" && d.attemptLog.length === 2;
+        });
+      });
+      expect(received[1]).toBe(received[0]);
+    } finally {
+      await t.api.delete(`/api/webhooks/${endpoint.id}`).expect(204);
+      await new Promise<void>((r) => server.close(() => r()));
     }
   });
 

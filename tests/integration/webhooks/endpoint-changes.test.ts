@@ -8,7 +8,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDispatcher } from "../../../src/delivery/dispatcher.ts";
 import { recordEvent } from "../../../src/delivery/record-event.ts";
-import { queryRows, sql } from "../../../src/db/client.ts";
+import { pgArray, queryRows, sql } from "../../../src/db/client.ts";
 import { recordAttempts } from "../../../src/db/webhook-deliveries.ts";
 import { webhookEndpoints } from "../../../src/db/schema.ts";
 import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
@@ -162,11 +162,13 @@ describe("recording attempts", () => {
       (r) => r.id,
     );
     expect(ids).toHaveLength(2);
-    await t.ctx.db.execute(sql`delete from webhook_deliveries where id = ${ids[0]!}::uuid`);
     const now = new Date();
+    const leasedUntil = new Date(now.getTime() + 30_000);
+    await t.ctx.db.execute(sql`update webhook_deliveries set leased_until = ${leasedUntil.toISOString()}::timestamptz where id = any(${pgArray(ids)}::uuid[])`);
+    await t.ctx.db.execute(sql`delete from webhook_deliveries where id = ${ids[0]!}::uuid`);
     await recordAttempts(
       t.ctx.db,
-      ids.map((id) => ({ deliveryId: id, attemptedAt: now, statusCode: 200, durationMs: 2, responseBody: "ok", error: null, status: "succeeded" as const, nextAttemptAt: null })),
+      ids.map((id) => ({ deliveryId: id, leasedUntil, attemptedAt: now, statusCode: 200, durationMs: 2, responseBody: "ok", error: null, status: "succeeded" as const, nextAttemptAt: null })),
       [endpoint.id],
     );
     const rows = await queryRows<{ status: string; attempts: number }>(
