@@ -13,8 +13,15 @@ export type PeriodicPassOptions = {
   onSourcesWake?: { debounceMs: number; check: () => Promise<boolean> };
 };
 
-export function startPeriodicPass(ctx: Context, opts: PeriodicPassOptions): Runtime {
+export type PeriodicPass = Runtime & {
+  /** Settles when the first pass has run (or failed, or the pass was stopped before it). */
+  firstPass: Promise<void>;
+};
+
+export function startPeriodicPass(ctx: Context, opts: PeriodicPassOptions): PeriodicPass {
   let running = true;
+  let firstPassDone = () => {};
+  const firstPass = new Promise<void>((resolve) => (firstPassDone = resolve));
   let timer: NodeJS.Timeout | undefined;
   let wakeTimer: NodeJS.Timeout | undefined;
   let current: Promise<unknown> = Promise.resolve();
@@ -28,7 +35,14 @@ export function startPeriodicPass(ctx: Context, opts: PeriodicPassOptions): Runt
   const schedule = (ms: number) => {
     if (!running) return;
     clearTimeout(timer);
-    timer = setTimeout(() => void serially("pass", opts.pass).finally(() => schedule(opts.everyMs)), ms);
+    timer = setTimeout(
+      () =>
+        void serially("pass", opts.pass).finally(() => {
+          firstPassDone();
+          schedule(opts.everyMs);
+        }),
+      ms,
+    );
   };
 
   const onWake = opts.onSourcesWake;
@@ -49,8 +63,10 @@ export function startPeriodicPass(ctx: Context, opts: PeriodicPassOptions): Runt
   schedule(0);
 
   return {
+    firstPass,
     stop: async () => {
       running = false;
+      firstPassDone();
       unsubscribe();
       clearTimeout(timer);
       clearTimeout(wakeTimer);

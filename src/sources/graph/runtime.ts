@@ -4,7 +4,7 @@
 import type { Context } from "../../context.ts";
 import type { Runtime } from "../../runtime.ts";
 import { startWorkLoop } from "../../scheduler/work-loop.ts";
-import { startPeriodicPass } from "../../scheduler/periodic-pass.ts";
+import { startPeriodicPass, type PeriodicPass } from "../../scheduler/periodic-pass.ts";
 import { createGraphWorker } from "./graph-work.ts";
 import { hasProcessNowRequest, newSupervisorState, superviseGraphSources } from "./supervise-sources.ts";
 
@@ -23,32 +23,41 @@ export type GraphRuntimeOptions = {
 const WAKE_DEBOUNCE_MS = 500;
 
 export function startGraphSources(ctx: Context, opts: GraphRuntimeOptions = {}): Runtime {
-  const worker = createGraphWorker(ctx);
-  const loop = startWorkLoop({
-    name: "graph",
-    database: ctx.database,
-    channel: "graph_sync",
-    concurrency: opts.concurrency ?? (ctx.database.kind === "pglite" ? 4 : 8),
-    pollMs: opts.pollMs ?? 1000,
-    log: ctx.log,
-    databaseOutage: ctx.databaseOutage,
-    step: worker.step,
-  });
-  const supervisor = startSupervisor(ctx, opts);
+  // Workers start once the first pass has asked for its "start" catch-ups, so each joins a
+  // pending catch-up instead of arriving mid-run and asking for a second one.
+  let catchUpsRequested = () => {};
+  const workersMayStart = new Promise<void>((resolve) => (catchUpsRequested = resolve));
+  const supervisor = startSupervisor(ctx, opts, catchUpsRequested);
+  let stopped = false;
+  const loop = Promise.race([workersMayStart, supervisor.firstPass]).then(() =>
+    stopped
+      ? null
+      : startWorkLoop({
+          name: "graph",
+          database: ctx.database,
+          channel: "graph_sync",
+          concurrency: opts.concurrency ?? (ctx.database.kind === "pglite" ? 4 : 8),
+          pollMs: opts.pollMs ?? 1000,
+          log: ctx.log,
+          databaseOutage: ctx.databaseOutage,
+          step: createGraphWorker(ctx).step,
+        }),
+  );
   return {
     stop: async () => {
+      stopped = true;
       await supervisor.stop();
-      await loop.stop();
+      await (await loop)?.stop();
     },
   };
 }
 
-function startSupervisor(ctx: Context, opts: GraphRuntimeOptions): Runtime {
+function startSupervisor(ctx: Context, opts: GraphRuntimeOptions, catchUpsRequested: () => void): PeriodicPass {
   const state = newSupervisorState(opts.safetyNetIntervalMs);
   return startPeriodicPass(ctx, {
     name: "Graph sources",
     everyMs: opts.superviseEveryMs ?? 30_000,
-    pass: () => superviseGraphSources(ctx, state),
+    pass: () => superviseGraphSources(ctx, state, catchUpsRequested),
     // A source changed or Process Now was asked: only a Process Now is worth a pass early.
     onSourcesWake: { debounceMs: WAKE_DEBOUNCE_MS, check: () => hasProcessNowRequest(ctx) },
   });

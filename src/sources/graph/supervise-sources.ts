@@ -40,7 +40,11 @@ export async function hasProcessNowRequest(ctx: Context): Promise<boolean> {
   return rows.length > 0;
 }
 
-export async function superviseGraphSources(ctx: Context, state: SupervisorState): Promise<void> {
+/**
+ * `catchUpsRequested` is called once every due catch-up is asked for, before the subscriptions
+ * (which may wait on Microsoft's validation of our URL).
+ */
+export async function superviseGraphSources(ctx: Context, state: SupervisorState, catchUpsRequested?: () => void): Promise<void> {
   const sources = await ctx.db
     .select({
       id: mailSources.id,
@@ -52,7 +56,7 @@ export async function superviseGraphSources(ctx: Context, state: SupervisorState
     })
     .from(mailSources)
     .where(and(eq(mailSources.kind, "graph"), ne(mailSources.status, "disabled")));
-  const subscriptions = await ctx.db.select().from(pushSubscriptions).where(eq(pushSubscriptions.provider, "graph"));
+  const readable: typeof sources = [];
   for (const source of sources) {
     if (source.status === "needs_reauth" || !hasGraphTokens(ctx, source.secrets)) {
       // Nothing can be read until it is authorized: a Process Now is answered by the source's status.
@@ -61,7 +65,12 @@ export async function superviseGraphSources(ctx: Context, state: SupervisorState
       }
       continue;
     }
+    readable.push(source);
     await requestDueCatchUp(ctx, state, source);
+  }
+  catchUpsRequested?.();
+  const subscriptions = await ctx.db.select().from(pushSubscriptions).where(eq(pushSubscriptions.provider, "graph"));
+  for (const source of readable) {
     const subscription = subscriptions.find((s) => s.sourceId === source.id);
     if (collectsContinuously(source.schedule) && !subscription) await createMissingSubscription(ctx, state, source.id);
     if (!collectsContinuously(source.schedule) && subscription) await deleteGraphSubscription(ctx, subscription);
