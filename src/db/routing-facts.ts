@@ -1,10 +1,10 @@
-// The dedupe claim on the Message-ID and everything the routing steps read, in ONE statement: the ticket rules, the default company,
-// company mailboxes among the recipients, domain mappings of the sender's domains, tickets named
-// in the subject, tickets of the referenced Message-IDs, the default job type's priority, the
-// active techs, and whether a referenced mail is still waiting to be processed. The pipeline's decisions then run on these plain values.
+// Everything the routing steps read, for a whole batch in ONE statement: the ticket rules, the
+// default company, company mailboxes among the recipients, domain mappings of the sender's
+// domains, tickets named in the subject, tickets of the referenced Message-IDs, the default job
+// type's priority, the active techs, and whether a referenced mail is still waiting to be
+// processed. The pipeline's decisions then run on these plain values (decide-message.ts).
 import { sql } from "drizzle-orm";
 import { queryRows, type Executor } from "./client.ts";
-import type { MessageIdInsert } from "./message-ids.ts";
 import { mergeTicketRules } from "../settings/merge-ticket-rules.ts";
 import { DEFAULT_TICKET_RULES, type Priority, type TicketRules } from "../settings/ticket-rules.ts";
 
@@ -36,12 +36,6 @@ export type RoutingFacts = {
    * would miss its ticket. One held for a processing window or a long retry is not waited for.
    */
   awaitingReferenced: boolean;
-  /**
-   * The dedupe claim on the Message-ID: `claimed` when this statement inserted it, else who holds
-   * it, as seen when the statement began (null when a concurrent transaction inserted it since:
-   * the caller then looks again).
-   */
-  claim: MessageIdInsert;
 };
 
 export type RoutingQuery = {
@@ -53,8 +47,6 @@ export type RoutingQuery = {
   /** The message being processed, left out of the awaiting check, and now. */
   inboundMessageId: string;
   now: Date;
-  /** Its normalised Message-ID, claimed in the same statement (the dedupe step). */
-  messageId: string;
 };
 
 type Row = {
@@ -69,54 +61,19 @@ type Row = {
   subject_tickets: ThreadCandidateRow[] | string;
   header_tickets: { messageId: string; ticketId: string }[] | string;
   awaiting_referenced: boolean;
-  claimed: boolean;
-  owner: { inboundMessageId: string | null; ticketId: string | null } | string | null;
 };
 
 const json = <T>(v: T | string): T => (typeof v === "string" ? (JSON.parse(v) as T) : v);
 
-export type RoutingFactsLoader = (q: RoutingQuery) => Promise<RoutingFacts>;
-
 /**
- * A loader for one batch's transaction: the queries asked in the same turn of the event loop
- * (every message of a batch asks at once) go to the database together, as one statement, and
- * what is the same for the whole batch (rules, default company, techs) is computed once. In
- * alternating bench:pipeline runs: Postgres 0.75–0.81 ms a message batched, 0.94–0.97 with one
- * statement each.
+ * The facts of a batch's messages in one statement, in the order asked; what is the same for the
+ * whole batch (rules, default company, techs) is computed once.
  */
-export function batchedRoutingFacts(executor: Executor): RoutingFactsLoader {
-  let waiting: Array<{ q: RoutingQuery; resolve: (f: RoutingFacts) => void; reject: (err: unknown) => void }> = [];
-  const send = () => {
-    const asked = waiting;
-    waiting = [];
-    loadRoutingFactsOfMany(
-      executor,
-      asked.map((a) => a.q),
-    ).then(
-      (facts) => asked.forEach((a, i) => a.resolve(facts[i]!)),
-      (err: unknown) => asked.forEach((a) => a.reject(err)),
-    );
-  };
-  return (q) =>
-    new Promise<RoutingFacts>((resolve, reject) => {
-      waiting.push({ q, resolve, reject });
-      if (waiting.length === 1) queueMicrotask(send);
-    });
-}
-
-/**
- * The facts of several messages in one statement, in the order asked. Their Message-IDs are
- * claimed in the order of the ids (the same for every batch, so batches never wait for each
- * other in a circle); of two copies in one batch the first asked claims it, and the second sees no
- * owner yet (its row is not visible to the statement that inserted it), so decideMessageIdClaim looks again
- * and finds the first, as it does for a claim a concurrent transaction made.
- */
-export async function loadRoutingFactsOfMany(executor: Executor, queries: RoutingQuery[]): Promise<RoutingFacts[]> {
+export async function loadRoutingFacts(executor: Executor, queries: RoutingQuery[]): Promise<RoutingFacts[]> {
   if (queries.length === 0) return [];
   const input = JSON.stringify(
     queries.map((q, ord) => ({
       ord,
-      message_id: q.messageId,
       inbound_id: q.inboundMessageId,
       recipients: q.recipients.slice(0, 500),
       domains: q.senderDomains,
@@ -129,14 +86,9 @@ export async function loadRoutingFactsOfMany(executor: Executor, queries: Routin
   const rows = await queryRows<Row>(
     executor,
     sql`with q as (select * from jsonb_to_recordset(${input}::jsonb)
-                     as q(ord int, message_id text, inbound_id uuid, recipients text[], domains text[], numbers bigint[],
+                     as q(ord int, inbound_id uuid, recipients text[], domains text[], numbers bigint[],
                           referenced text[], source_company_id uuid, due_by timestamptz)),
            rules as (select value from settings where key = 'ticket_rules'),
-           -- Claimed in the order of the ids, not of the mails: two batches holding copies of the
-           -- same two mails (one email to two mailboxes) each wait for the other otherwise.
-           claim as (insert into message_ids (message_id, inbound_message_id)
-                     select message_id, inbound_id from q order by message_id, ord
-                     on conflict do nothing returning inbound_message_id),
            -- Computed once for the batch (inlined, each use of a column would compute it again).
            shared as materialized (
              select (select value from rules) as rules,
@@ -153,9 +105,6 @@ export async function loadRoutingFactsOfMany(executor: Executor, queries: Routin
         case when q.ord = 0 then shared.default_company_id end as default_company_id,
         case when q.ord = 0 then shared.job_type_priority end as job_type_priority,
         case when q.ord = 0 then shared.techs end as techs,
-        exists(select 1 from claim c where c.inbound_message_id = q.inbound_id) as claimed,
-        (select json_build_object('inboundMessageId', m.inbound_message_id, 'ticketId', m.ticket_id)
-           from message_ids m where m.message_id = q.message_id) as owner,
         coalesce((select json_agg(json_build_object('address', s.address, 'companyId', s.company_id))
                     from mail_sources s where s.role = 'company' and s.company_id is not null
                      and s.address = any(q.recipients)), '[]'::json) as mailboxes,
@@ -209,6 +158,5 @@ export async function loadRoutingFactsOfMany(executor: Executor, queries: Routin
     jobTypePriority,
     activeTechs,
     awaitingReferenced: row.awaiting_referenced === true,
-    claim: row.claimed ? { claimed: true } : { claimed: false, owner: row.owner === null ? null : json(row.owner) },
   }));
 }

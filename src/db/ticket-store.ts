@@ -106,65 +106,6 @@ export async function insertTickets(executor: Executor, requests: { ticket: NewT
   );
 }
 
-/** One message's way to its batch's ticket writes: touch the ticket it adds to, ask for a new one, or say it needs neither. */
-export type TicketSlot = {
-  touch(request: TouchRequest): Promise<TouchedTicket | null>;
-  insert(ticket: NewTicket, sender: TicketSender | null): Promise<InsertedTicket>;
-  pass(): void;
-};
-
-/**
- * The ticket writes of one batch's messages in two statements, sent together when every message
- * of the batch has asked for its write or passed (a duplicate, a lead…): the tickets its notes
- * touch (touchTickets), then its new tickets (insertTickets). Each locks its rows in one order,
- * ticket ids, then companies and addresses: batches wait for each other but never in a circle,
- * as they did when each message locked its rows in its own turn. A message passes at the latest
- * when it is done; passing again, or after asking, does nothing.
- */
-export function batchedTicketWrites(executor: Executor, messages: number): { slot(): TicketSlot } {
-  type Ask<Q, R> = Q & { resolve: (r: R) => void; reject: (err: unknown) => void };
-  let open = messages;
-  let touches: Ask<{ request: TouchRequest }, TouchedTicket | null>[] = [];
-  let inserts: Ask<{ ticket: NewTicket; sender: TicketSender | null }, InsertedTicket>[] = [];
-  const settle = <R>(asks: { resolve: (r: R) => void; reject: (err: unknown) => void }[], results: Promise<R[]>) =>
-    results.then(
-      (rs) => asks.forEach((a, i) => a.resolve(rs[i]!)),
-      (err: unknown) => asks.forEach((a) => a.reject(err)),
-    );
-  const sendWhenAllIn = () => {
-    if (open > 0) return;
-    // Started in this order, they run in this order on the transaction's connection.
-    if (touches.length > 0) {
-      const batch = touches;
-      touches = [];
-      void settle(batch, touchTickets(executor, batch.map((a) => a.request)));
-    }
-    if (inserts.length > 0) {
-      const batch = inserts;
-      inserts = [];
-      void settle(batch, insertTickets(executor, batch));
-    }
-  };
-  return {
-    slot() {
-      let arrived = false;
-      const arrive = () => {
-        if (!arrived) {
-          arrived = true;
-          open--;
-        }
-        // Asked after passing: sent with the others' asks, or now if they are all in.
-        sendWhenAllIn();
-      };
-      return {
-        touch: (request) => new Promise((resolve, reject) => (touches.push({ request, resolve, reject }), arrive())),
-        insert: (ticket, sender) => new Promise((resolve, reject) => (inserts.push({ ticket, sender, resolve, reject }), arrive())),
-        pass: arrive,
-      };
-    },
-  };
-}
-
 export type NewTicketMessage = {
   ticketId: string;
   inboundMessageId: string;
@@ -279,8 +220,9 @@ export async function touchTickets(executor: Executor, requests: TouchRequest[])
   });
 }
 
-/** A shared counter: fair round robin across concurrent workers and instances. */
-export async function nextRoundRobin(executor: Executor): Promise<number> {
-  const rows = await queryRows<{ n: string | number }>(executor, sql`select nextval('round_robin_seq') as n`);
-  return Number(rows[0]?.n ?? 0);
+/** Turns of a shared counter, in order: fair round robin across concurrent workers and instances. */
+export async function takeRoundRobinTurns(executor: Executor, count: number): Promise<number[]> {
+  if (count === 0) return [];
+  const rows = await queryRows<{ n: string | number }>(executor, sql`select nextval('round_robin_seq') as n from generate_series(1, ${count}::int)`);
+  return rows.map((r) => Number(r.n)).sort((a, b) => a - b);
 }

@@ -2,7 +2,8 @@
 // extra reads). Shapes: src/delivery/event-types.ts, published as webhooks/schemas.
 import type { Lead } from "../db/leads.ts";
 import type { TouchedTicket } from "../db/ticket-store.ts";
-import type { MessageInput, PersistedMessage, SourceInfo } from "./process-message.ts";
+import type { MessageInput, SourceInfo } from "./decide-message.ts";
+import type { PersistedMessage } from "./persist-batch.ts";
 
 // A webhook carries the body up to this size: a 40 MB newsletter must not become a 40 MB event
 // on every endpoint. The API has the whole message.

@@ -6,7 +6,6 @@ import { isDatabaseUnavailable } from "../db/database-unavailable.ts";
 import type { Context } from "../context.ts";
 import { eq } from "drizzle-orm";
 import { claimDueInbound, retryInboundLater, holdInbound, markSourceProcessed, settleInbound, type ClaimedMessage } from "../db/inbound-claims.ts";
-import { flushPendingWrites, pendingWrites, type StagedSettlement } from "../db/pending-writes.ts";
 import { nextProcessingTime } from "../scheduler/processing-window.ts";
 import type { Schedule } from "../sources/source-config.ts";
 import { inboundMessages } from "../db/schema.ts";
@@ -15,9 +14,8 @@ import { planOncePerConnection } from "../db/planner.ts";
 import { startWorkLoop } from "../scheduler/work-loop.ts";
 import type { Runtime } from "../runtime.ts";
 import { parseEmail, type ParsedEmail } from "./parse-email.ts";
-import { processMessage, type Outcome, type SourceInfo } from "./process-message.ts";
-import { batchedRoutingFacts } from "../db/routing-facts.ts";
-import { batchedTicketWrites } from "../db/ticket-store.ts";
+import type { SourceInfo } from "./decide-message.ts";
+import { persistBatch, type BatchMail, type Settled as Done } from "./persist-batch.ts";
 import { isTransientError, retryDelayMs } from "./failure-policy.ts";
 import { recordError } from "../db/error-log.ts";
 
@@ -149,106 +147,72 @@ export function answersInBatch(emails: Pick<ParsedEmail, "messageId" | "inReplyT
   return waiting;
 }
 
-/** What a processed message leaves for after the commit: webhooks to wake, latency to observe. */
-type Done = { receivedAt: Date | null; events: boolean };
-/** What a batch leaves: its processed messages, and when the first reply it held is due. */
+/** What a batch leaves for after the commit: the mails it settled, when the first held one is due. */
 type Settled = { done: Done[]; retryAt: Date | null };
 const NOTHING_SETTLED: Settled = { done: [], retryAt: null };
 
 function afterCommit(ctx: Context, settled: Settled): void {
   if (settled.done.some((s) => s.events)) ctx.database.wake("deliveries");
   const now = ctx.clock.now();
-  for (const s of settled.done) if (s.receivedAt) ctx.metrics.observePipelineLatency(s.receivedAt, now);
+  for (const s of settled.done) ctx.metrics.observePipelineLatency(s.receivedAt, now);
   // A held reply is taken again when it is due, not at the workers' next poll (a second).
   if (settled.retryAt) setTimeout(() => ctx.database.wake("inbound"), Math.max(0, settled.retryAt.getTime() - now.getTime())).unref();
 }
 
 /**
- * Runs the pipeline on claimed messages inside the caller's transaction, all at once. A message
- * that answers another of the same batch (In-Reply-To, References) is left waiting for the next
- * claim, when the ticket it threads to is committed and visible.
+ * Runs the pipeline on claimed messages inside the caller's transaction: parses them, holds those
+ * outside their source's processing window, fails those that cannot be read, and hands the rest
+ * to persistBatch. A message that answers another of the same batch (In-Reply-To, References) is
+ * left waiting for the next claim, when the ticket it threads to is committed and visible.
  */
 async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now: Date): Promise<Settled> {
   if (rows.length === 0) return NOTHING_SETTLED;
-  // What follows runs the same few statements with other values, message after message: plan
-  // them once (a generic plan) instead of anew each time. The routing-facts statement alone took
-  // a quarter of the database's time being re-planned. The claim above keeps its custom plan,
-  // which its partial index needs.
-  // Sent now (`.then` starts it), ahead of every statement below, and awaited with the parsing.
+  // What follows runs the same few statements with other values, batch after batch: plan them
+  // once (a generic plan) instead of anew each time. The claim above keeps its custom plan,
+  // which its partial index needs. Sent now, ahead of every statement below, and awaited with
+  // the parsing.
   const generic = planOncePerConnection(tx).then(() => null);
-  const ready: Array<{ row: ClaimedMessage; email: ParsedEmail; source: SourceInfo | null }> = [];
-  const work: Array<Promise<Done | null>> = [];
-  let retryAt: Date | null = null;
-  // Parsed side by side: mailparser streams, so each parse takes several turns of the event
-  // loop, and one after the other a busy process (an IMAP burst arriving) paid those turns 32
-  // times over: 200-550 ms before the batch's first statement.
+  // Parsed side by side: mailparser streams, so each parse takes several turns of the event loop,
+  // which a busy process (an IMAP burst arriving) would otherwise pay once per message in turn.
   const holds = rows.map((row) => nextProcessingTime(row.source?.schedule as Schedule | null, now));
   const [, ...parsed] = await Promise.all([
     generic,
     ...rows.map((row, i) => (holds[i] || !row.raw ? null : parseEmail(row.raw).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))))),
   ]);
-  rows.forEach((row, i) => {
-    const holdUntil = holds[i];
-    if (holdUntil) {
-      work.push(holdInbound(tx, row.id, holdUntil).then(() => null));
-      return;
-    }
-    if (!row.raw) {
-      work.push(fail(tx, row.id, row.sourceId, "The raw message was purged by retention; it cannot be processed.", now).then(() => ({ receivedAt: row.receivedAt, events: false })));
-      return;
-    }
-    const email = parsed[i]!;
-    if (email instanceof Error) {
-      work.push(fail(tx, row.id, row.sourceId, `The message cannot be parsed: ${email.message}`, now).then(() => ({ receivedAt: row.receivedAt, events: false })));
-      return;
-    }
-    const source: SourceInfo | null = row.source
-      ? { id: row.source.id, name: row.source.name, kind: row.source.kind, address: row.source.address, companyId: row.source.companyId, role: row.source.role === "company" ? "company" : "system" }
-      : null;
-    ready.push({ row, email, source });
-  });
-
-  const writes = pendingWrites();
-  const deps = { ownMessageIdDomain: ctx.config.messageIdDomain, publicUrl: ctx.config.publicUrl, now, writes, facts: batchedRoutingFacts(tx) };
-  const touchedSources = new Set<string>();
+  const done: Done[] = [];
+  const ready: BatchMail[] = [];
+  const notReadable = (row: ClaimedMessage, error: string) => {
+    done.push({ receivedAt: row.receivedAt, events: false });
+    return fail(tx, row.id, row.sourceId, error, now);
+  };
+  // Sent together: the statements travel back to back on the transaction's connection.
+  await Promise.all(
+    rows.map((row, i) => {
+      const email = parsed[i];
+      if (holds[i]) return holdInbound(tx, row.id, holds[i]);
+      if (!row.raw) return notReadable(row, "The raw message was purged by retention; it cannot be processed.");
+      if (!email || email instanceof Error) return notReadable(row, `The message cannot be parsed: ${email?.message ?? "no content"}`);
+      ready.push({ inboundMessageId: row.id, receivedAt: row.receivedAt, email, source: sourceInfo(row), rawBytes: row.raw.length });
+      return null;
+    }),
+  );
   const waiting = answersInBatch(ready.map((r) => r.email));
-  const tickets = batchedTicketWrites(tx, ready.length - waiting.size);
-  ready.forEach(({ row, email, source }, i) => {
-    if (waiting.has(i)) return; // stays `received`; the next claim takes it
-    if (row.sourceId) touchedSources.add(row.sourceId);
-    const slot = tickets.slot();
-    const processed = processMessage(tx, { inboundMessageId: row.id, receivedAt: row.receivedAt, email, source }, { ...deps, tickets: slot });
-    // Done without a ticket write (a duplicate, ignored, held, failed): the batch's need not wait for it.
-    void processed.then(slot.pass, slot.pass);
-    work.push(
-      processed.then(async (outcome) => {
-        if (outcome.kind === "held") {
-          const at = new Date(now.getTime() + replyHoldMs(row.raw?.length ?? 0));
-          if (!retryAt || at < retryAt) retryAt = at;
-          await holdInbound(tx, row.id, at);
-          return null;
-        }
-        writes.settlements.push({ id: row.id, ...settlementOf(outcome, email) });
-        return { receivedAt: row.receivedAt, events: "eventIds" in outcome && outcome.eventIds.length > 0 };
-      }),
-    );
+  const taken = ready.filter((_, i) => !waiting.has(i)); // the others stay `received`; the next claim takes them
+  const batch = await persistBatch(tx, taken, {
+    ownMessageIdDomain: ctx.config.messageIdDomain,
+    publicUrl: ctx.config.publicUrl,
+    now,
+    replyHoldMs,
   });
-  const done = (await Promise.all(work)).filter((s): s is Done => s !== null);
-  linkDuplicatesWithinBatch(writes.settlements);
-  await Promise.all([flushPendingWrites(tx, writes, now), ...[...touchedSources].map((sourceId) => markSourceProcessed(tx, sourceId, now))]);
-  return { done, retryAt };
+  const touchedSources = new Set(taken.flatMap((m) => (m.source ? [m.source.id] : [])));
+  await Promise.all([...touchedSources].map((sourceId) => markSourceProcessed(tx, sourceId, now)));
+  return { done: [...done, ...batch.settled], retryAt: batch.retryAt };
 }
 
-/**
- * A copy of a mail processed in the same batch found its Message-ID claimed before the first
- * one's ticket was linked (that link is written at the batch's end): take the ticket from there.
- */
-function linkDuplicatesWithinBatch(settlements: StagedSettlement[]): void {
-  const ticketOf = new Map(settlements.map((s) => [s.id, s.ticketId]));
-  for (const s of settlements) {
-    if (s.status === "duplicate" && !s.ticketId && s.duplicateOf) s.ticketId = ticketOf.get(s.duplicateOf) ?? null;
-  }
-}
+const sourceInfo = (row: ClaimedMessage): SourceInfo | null =>
+  row.source
+    ? { id: row.source.id, name: row.source.name, kind: row.source.kind, address: row.source.address, companyId: row.source.companyId, role: row.source.role === "company" ? "company" : "system" }
+    : null;
 
 async function recordFailure(ctx: Context, id: string, err: unknown): Promise<void> {
   const now = ctx.clock.now();
@@ -285,24 +249,4 @@ async function fail(tx: Tx, id: string, sourceId: string | null, error: string, 
     message: error,
     details: { inboundMessageId: id, ...(cause instanceof Error && cause.stack ? { stack: cause.stack.split("\n").slice(0, 8) } : {}) },
   });
-}
-
-function settlementOf(outcome: Outcome, email: ParsedEmail): Omit<StagedSettlement, "id"> {
-  const parsed = { messageId: email.messageId, fromAddress: email.from?.address ?? null, subject: email.subject, reason: null, error: null, ticketId: null, duplicateOf: null };
-  switch (outcome.kind) {
-    case "ticket_created":
-      return { ...parsed, status: "ticket_created", ticketId: outcome.ticketId };
-    case "note_added":
-      return { ...parsed, status: "note_added", ticketId: outcome.ticketId, reason: outcome.reopened ? "reopened the ticket" : null };
-    case "lead_created":
-      return { ...parsed, status: "lead_created" };
-    case "duplicate":
-      return { ...parsed, status: "duplicate", duplicateOf: outcome.duplicateOf, ticketId: outcome.ticketId, reason: "the same Message-ID was already received" };
-    case "ignored":
-      return { ...parsed, status: "ignored", reason: outcome.reason };
-    case "unrouted":
-      return { ...parsed, status: "unrouted", reason: outcome.reason };
-    case "held":
-      throw new Error("a held message is not settled");
-  }
 }

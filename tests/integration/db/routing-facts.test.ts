@@ -1,9 +1,10 @@
-// The routing facts of a batch: one statement for all its messages, reading what they name and
-// not whole tables, even when the statistics are stale (a fresh install, a burst or a backlog
+// The routing facts and the Message-ID claims of a batch: one statement each for all its
+// messages, reading what they name and not whole tables, even when the statistics are stale (a fresh install, a burst or a backlog
 // before autovacuum analyses) and the plan is the generic one the worker uses.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows, sql } from "../../../src/db/client.ts";
-import { loadRoutingFactsOfMany, type RoutingQuery } from "../../../src/db/routing-facts.ts";
+import { claimMessageIds } from "../../../src/db/message-ids.ts";
+import { loadRoutingFacts, type RoutingQuery } from "../../../src/db/routing-facts.ts";
 import { mailSources } from "../../../src/db/schema.ts";
 import { rowsRead } from "../../helpers/db-tables.ts";
 import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
@@ -57,8 +58,8 @@ const query = (i: number): RoutingQuery => ({
   sourceCompanyId: null,
   inboundMessageId: askingIds[i % 40]!,
   now: new Date(),
-  messageId: `<new-${i}@facts.test>`,
 });
+const claimOf = (i: number) => ({ messageId: `<new-${i}@facts.test>`, inboundMessageId: askingIds[i % 40]! });
 
 describe("the routing facts of a batch", () => {
   it("When 32 messages ask among 5,000 tickets, Message-IDs and waiting mails never analysed, then one statement answers each and reads what they name", async () => {
@@ -66,15 +67,19 @@ describe("the routing facts of a batch", () => {
       await tx.execute(sql`set local plan_cache_mode = force_generic_plan`); // as the worker runs it
       const tables = ["tickets", "message_ids", "inbound_messages", "companies", "company_domains"];
       const before = await Promise.all(tables.map((table) => rowsRead(tx, table)));
-      const facts = await loadRoutingFactsOfMany(
+      const claims = await claimMessageIds(
+        tx,
+        Array.from({ length: BATCH }, (_, i) => claimOf(i)),
+      );
+      const facts = await loadRoutingFacts(
         tx,
         Array.from({ length: BATCH }, (_, i) => query(i)),
       );
       const read = Object.fromEntries(await Promise.all(tables.map(async (table, k) => [table, (await rowsRead(tx, table)) - before[k]!])));
 
+      expect(claims).toEqual(Array.from({ length: BATCH }, () => ({ kind: "claimed" })));
       expect(facts).toHaveLength(BATCH);
       facts.forEach((f, i) => {
-        expect(f.claim).toEqual({ claimed: true });
         expect(f.subjectTickets.map((s) => s.number)).toEqual([firstTicketNumber + i * 100]);
         expect([...f.headerTickets.keys()]).toEqual([`<ticket-${i * 100 + 1}@facts.test>`]);
         expect(f.awaitingReferenced).toBe(true);
@@ -90,14 +95,22 @@ describe("the routing facts of a batch", () => {
     });
   });
 
-  it("When two messages of a batch carry the same Message-ID, then the first claims it and the second finds it taken", async () => {
+  it("When two messages of a batch carry the same Message-ID, then the first claims it and the second finds it taken by the first", async () => {
     await t.ctx.db.transaction(async (tx) => {
-      const [a, b] = [query(32), query(33)].map((q) => ({ ...q, messageId: "<copy@facts.test>" }));
-      const [first, second] = await loadRoutingFactsOfMany(tx, [a!, b!]);
-      expect(first!.claim).toEqual({ claimed: true });
-      // Not visible to the statement that inserted it: decideMessageIdClaim looks again, as for a claim
-      // a concurrent transaction made.
-      expect(second!.claim).toEqual({ claimed: false, owner: null });
+      const [a, b] = [claimOf(32), claimOf(33)].map((c) => ({ ...c, messageId: "<copy@facts.test>" }));
+      const [first, second] = await claimMessageIds(tx, [a!, b!]);
+      expect(first).toEqual({ kind: "claimed" });
+      // Not visible to the statement that inserted it: the claim looks again, as for a claim a
+      // concurrent transaction made.
+      expect(second).toEqual({ kind: "taken", inboundMessageId: a!.inboundMessageId, ticketId: null });
+    });
+  });
+
+  it("When a message is processed again, then it keeps its own claim", async () => {
+    await t.ctx.db.transaction(async (tx) => {
+      const mail = { ...claimOf(34), messageId: "<again@facts.test>" };
+      expect(await claimMessageIds(tx, [mail])).toEqual([{ kind: "claimed" }]);
+      expect(await claimMessageIds(tx, [mail])).toEqual([{ kind: "claimed" }]);
     });
   });
 });
