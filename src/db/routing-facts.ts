@@ -83,9 +83,29 @@ export async function loadRoutingFacts(executor: Executor, queries: RoutingQuery
       due_by: new Date(q.now.getTime() + 60_000).toISOString(),
     })),
   );
-  const rows = await queryRows<Row>(
-    executor,
-    sql`with q as (select * from jsonb_to_recordset(${input}::jsonb)
+  const rows = await queryRows<Row>(executor, routingFactsStatement(input));
+  if (rows.length !== queries.length) throw new Error(`routing facts query returned ${rows.length} rows for ${queries.length} messages`);
+  const first = rows[0]!;
+  const rules = mergeTicketRules(typeof first.rules === "string" ? JSON.parse(first.rules) : first.rules);
+  const activeTechs = json(first.techs);
+  const jobTypePriority = (first.job_type_priority as Priority | null) ?? null;
+  return rows.map((row) => ({
+    rules,
+    flaggedDefaultCompanyId: first.default_company_id,
+    mailboxCompanies: new Map(json(row.mailboxes).map((m) => [m.address, m.companyId])),
+    domainMatches: Object.fromEntries(json(row.domains).map((d) => [d.domain, d.companyId])),
+    companyNames: new Map(json(row.names).map((c) => [c.id, c.name])),
+    subjectTickets: json(row.subject_tickets).map((t) => ({ ...t, number: Number(t.number) })),
+    headerTickets: new Map(json(row.header_tickets).map((h) => [h.messageId, h.ticketId])),
+    jobTypePriority,
+    activeTechs,
+    awaitingReferenced: row.awaiting_referenced === true,
+  }));
+}
+
+/** The statement: one row per message asked (`q`), in their order. */
+function routingFactsStatement(input: string) {
+  return sql`with q as (select * from jsonb_to_recordset(${input}::jsonb)
                      as q(ord int, inbound_id uuid, recipients text[], domains text[], numbers bigint[],
                           referenced text[], source_company_id uuid, due_by timestamptz)),
            rules as (select value from settings where key = 'ticket_rules'),
@@ -140,23 +160,5 @@ export async function loadRoutingFacts(executor: Executor, queries: RoutingQuery
                                       where w.message_id = r.message_id and w.status = 'received'
                                         and w.id <> q.inbound_id and w.next_attempt_at <= q.due_by limit 1) w) as awaiting_referenced
       from q cross join shared
-      order by q.ord`,
-  );
-  if (rows.length !== queries.length) throw new Error(`routing facts query returned ${rows.length} rows for ${queries.length} messages`);
-  const first = rows[0]!;
-  const rules = mergeTicketRules(typeof first.rules === "string" ? JSON.parse(first.rules) : first.rules);
-  const activeTechs = json(first.techs);
-  const jobTypePriority = (first.job_type_priority as Priority | null) ?? null;
-  return rows.map((row) => ({
-    rules,
-    flaggedDefaultCompanyId: first.default_company_id,
-    mailboxCompanies: new Map(json(row.mailboxes).map((m) => [m.address, m.companyId])),
-    domainMatches: Object.fromEntries(json(row.domains).map((d) => [d.domain, d.companyId])),
-    companyNames: new Map(json(row.names).map((c) => [c.id, c.name])),
-    subjectTickets: json(row.subject_tickets).map((t) => ({ ...t, number: Number(t.number) })),
-    headerTickets: new Map(json(row.header_tickets).map((h) => [h.messageId, h.ticketId])),
-    jobTypePriority,
-    activeTechs,
-    awaitingReferenced: row.awaiting_referenced === true,
-  }));
+      order by q.ord`;
 }
