@@ -19,10 +19,6 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 /** Anything a repository function can run on: the database or an open transaction. */
 export type Executor = Db | Tx;
 
-/**
- * inbound: messages to process; deliveries: webhooks due; sync: mailboxes to sync; endpoints: a
- * webhook endpoint changed (URL, enabled, secret) or was deleted.
- */
 /** What a wake is about: the pipeline's queue, webhook deliveries, endpoint changes, source settings and Process Now, and each push kind's sync work. */
 export type Channel = "inbound" | "deliveries" | "endpoints" | "sources" | "gmail_sync" | "graph_sync";
 
@@ -92,10 +88,9 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const { url: serverUrl, socketDir } = unixSocketOf(url);
   // Connections are kept open once made (no idle timeout; postgres.js still replaces each one
   // after its max_lifetime), so the pool warm() opens stays ready for the next burst.
-  // JIT is off for mailgate's sessions. Its statements are short, and a few run with a planner
-  // method switched off (the claim, the ticket touch): a plan forced onto that method carries its
-  // "disable cost", which passes the server's JIT threshold, and each run is then compiled first.
-  // A claim costing 350 ms to 1.1 s instead of 3 ms was seen that way (bench:pipeline).
+  // JIT is off for mailgate's sessions: its statements are short, and one run with a planner
+  // method switched off (db/planner.ts) whose plan still needs that method carries its "disable
+  // cost" past the server's JIT threshold, so it would be compiled on every run (bench/README.md).
   const client = postgres(serverUrl, {
     max: poolSize,
     onnotice: () => {},

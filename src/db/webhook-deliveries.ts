@@ -57,9 +57,8 @@ export async function claimDueDeliveries(
             ) d
            limit ${opts.batch}
         )
-        -- The picked ids as an array: each row found by its primary key. Joined to the CTE, the
-        -- planner could hash it against a scan of the whole table: seen at 62 µs a delivery
-        -- once the table had a history (bench:webhooks after its warm-up), 21 µs this way.
+        -- The picked ids as an array, so each row is found by its primary key: joined to the
+        -- CTE, the planner could hash it against a scan of the whole table (bench/README.md).
         update webhook_deliveries d
            set leased_until = ${opts.leaseUntil.toISOString()}::timestamptz
           from webhook_endpoints e, events ev
@@ -99,7 +98,7 @@ export type AttemptResult = {
  * Writes many attempts and their deliveries' new state in one statement. The deliveries are also
  * named as an array, so they are found by their primary key: joined to the JSON rows alone, the
  * planner (blind to how many rows the JSON holds, and without statistics on a young table) read
- * every delivery into a hash join for each batch, 111 µs per recorded attempt at 20,000.
+ * every delivery into a hash join for each batch.
  * An attempt row is written only for a delivery the update found (and locked): one deleted
  * meanwhile with its endpoint is skipped, where inserting its attempt failed the foreign key and
  * with it the whole batch, other endpoints' outcomes too (sent again when their leases ran out).
