@@ -76,7 +76,7 @@ export async function blobsNotStored(executor: Executor, blobs: BlobRow[]): Prom
  * Points each Message-ID (claimed earlier in the batch) at its ticket. Written as an upsert, the
  * rows are found through the primary key whatever the planner believes: as an update joined to
  * the JSON rows, even with the keys also given as an array, a young table (stale statistics, a
- * first burst) was read whole for every batch, 64 µs a message at 5,000 (bench:pipeline).
+ * first burst) was read whole for every batch.
  */
 function linkMessageIds(executor: Executor, links: PendingWrites["links"]): Promise<unknown> {
   // One row per Message-ID: an upsert may not touch a row twice.

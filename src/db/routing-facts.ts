@@ -131,9 +131,8 @@ function routingFactsStatement(input: string) {
         -- Every lookup below probes its index once per value (a lateral join, its \`limit\` keeps
         -- the planner from flattening it into a hash join). Written with \`= any(array)\`, the
         -- statistics of a young table (a fresh install, a burst before autovacuum analyses) made
-        -- the planner scan whole tables for every message: every ticket (60 pages a message at
-        -- 3,500 tickets), every stored Message-ID (107), every waiting message (230 at a backlog
-        -- of 3,000).
+        -- the planner scan whole tables for every message: every ticket, every stored Message-ID,
+        -- every waiting message (tests/integration/db/routing-facts.test.ts).
         coalesce((select json_agg(json_build_object('domain', d.domain, 'companyId', d.company_id))
                     from unnest(q.domains) x(domain)
                     cross join lateral (select d.domain, d.company_id from company_domains d where d.domain = x.domain limit 1) d), '[]'::json) as domains,

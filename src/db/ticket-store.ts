@@ -36,9 +36,8 @@ export type InsertedTicket = { id: string; number: number; contact: Contact | nu
  * address. A new contact stays locked until its batch commits, and another batch creating the
  * same contact waits for that. Two batches that created the same two new contacts in opposite
  * orders each waited for the other: a deadlock, which Postgres breaks after a second by failing
- * one batch, whose mails were then processed again one by one (seen in bench:imap, up to three
- * such seconds in a row in a burst from new senders). In one order, the second batch waits for
- * the first and goes on.
+ * one batch, whose mails were then processed again one by one. In one order, the second batch
+ * waits for the first and goes on.
  */
 export async function insertTickets(executor: Executor, requests: { ticket: NewTicket; sender: TicketSender | null }[]): Promise<InsertedTicket[]> {
   if (requests.length === 0) return [];
