@@ -56,7 +56,10 @@ describeWithDovecot("IMAP ingest", () => {
       return rows.length > 0 && rows;
     });
     expect(row!.providerMessageId).toBe(`${appended && appended.uidValidity}:${appended && appended.uid}`);
-    expect((await sourceRow(t.ctx, sourceId)).cursor).toEqual({ uidValidity: String(appended && appended.uidValidity), lastUid: 1 });
+    // The cursor moves after the message is stored (never before), so it may follow a moment later.
+    const cursor = { uidValidity: String(appended && appended.uidValidity), lastUid: 1 };
+    await waitFor("the cursor past the message", async () => ((await sourceRow(t.ctx, sourceId)).cursor as { lastUid?: number } | null)?.lastUid === 1);
+    expect((await sourceRow(t.ctx, sourceId)).cursor).toEqual(cursor);
     if (pipeline) await waitFor("the ticket", async () => (await ticketCount(sourceId)) === 1);
   });
 
