@@ -81,14 +81,13 @@ async function readAndDecide(tx: Tx, mails: BatchMail[], opts: BatchOptions): Pr
       considered.map(({ mail, classification }) => routingQuery(mail, classification, opts.now)),
     ),
   ]);
-  const decided: Decided[] = mails.map((mail, i) => {
-    const c = classifications[i]!;
-    return { mail, decision: { kind: "ignored", reason: c.kind === "own_loop" ? c.reason : "" }, facts: null };
+  const readFor = new Map(considered.map(({ i }, k) => [i, k]));
+  return mails.map((mail, i) => {
+    const classification = classifications[i]!;
+    if (classification.kind === "own_loop") return { mail, decision: { kind: "ignored", reason: classification.reason }, facts: null };
+    const k = readFor.get(i)!;
+    return { mail, decision: decideMessage(mail, { classification, facts: facts[k]!, claim: claims[k]!, now: opts.now }), facts: facts[k]! };
   });
-  considered.forEach(({ mail, i, classification }, k) => {
-    decided[i] = { mail, decision: decideMessage(mail, { classification, facts: facts[k]!, claim: claims[k]!, now: opts.now }), facts: facts[k]! };
-  });
-  return decided;
 }
 
 /** Phase 3: each held mail waits about one batch, and gives its Message-ID back so a copy arriving meanwhile is not a duplicate of nothing. */
