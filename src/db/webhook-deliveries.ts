@@ -147,7 +147,7 @@ export async function recordAttempts(executor: Executor, results: AttemptResult[
     ), superseded as (
       -- Locked, so a delivery deleted meanwhile is skipped here instead of failing the insert.
       select d.id from webhook_deliveries d
-       where d.id = any(${ids}::uuid[]) and d.id not in (select id from settled)
+       where d.id = any(array(select id from r except select id from settled))
          for share of d
     )
     insert into webhook_attempts (delivery_id, attempted_at, status_code, duration_ms, response_body, error)
