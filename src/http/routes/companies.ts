@@ -86,17 +86,24 @@ async function claimDomains(tx: Executor, companyId: string, domains: string[], 
 
 export function companyRoutes(ctx: Context): Router {
   const router = Router();
+  companyCrudRoutes(router, ctx);
+  domainRoutes(router, ctx);
+  return router;
+}
 
-  const load = async (id: string) => {
-    const company = await findCompany(ctx.db, id);
-    if (!company) throw notFound("Company", id);
-    return company;
-  };
-  const detailed = async (id: string) => {
-    const company = await load(id);
-    return { ...companyView(company), mailboxes: await companyMailboxes(ctx.db, id) };
-  };
+async function loadCompany(ctx: Context, id: string): Promise<CompanyRecord> {
+  const company = await findCompany(ctx.db, id);
+  if (!company) throw notFound("Company", id);
+  return company;
+}
 
+/** The company's view with its mailboxes. */
+async function detailedCompany(ctx: Context, id: string) {
+  const company = await loadCompany(ctx, id);
+  return { ...companyView(company), mailboxes: await companyMailboxes(ctx.db, id) };
+}
+
+function companyCrudRoutes(router: Router, ctx: Context): void {
   router.post("/companies", async (req, res) => {
     const body = parseWith(createBody, req.body);
     const at = ctx.clock.now();
@@ -106,7 +113,7 @@ export function companyRoutes(ctx: Context): Router {
       await claimDomains(tx, id, body.domains ?? [], at);
       return id;
     });
-    res.status(201).json(companyView(await load(id)));
+    res.status(201).json(companyView(await loadCompany(ctx, id)));
   });
 
   router.get("/companies", async (req, res) => {
@@ -115,7 +122,7 @@ export function companyRoutes(ctx: Context): Router {
   });
 
   router.get("/companies/:id", async (req, res) => {
-    res.json(await detailed(parseId(req.params.id, "Company")));
+    res.json(await detailedCompany(ctx, parseId(req.params.id, "Company")));
   });
 
   router.patch("/companies/:id", async (req, res) => {
@@ -126,7 +133,7 @@ export function companyRoutes(ctx: Context): Router {
       if (body.isDefault) await clearDefaultCompany(tx, at);
       if (!(await updateCompany(tx, id, body, at))) throw notFound("Company", id);
     });
-    res.json(await detailed(id));
+    res.json(await detailedCompany(ctx, id));
   });
 
   router.delete("/companies/:id", async (req, res) => {
@@ -153,7 +160,10 @@ export function companyRoutes(ctx: Context): Router {
     });
     res.status(204).end();
   });
+}
 
+/** Mapping a domain to a company (and rerouting the mail that waited for it) and unmapping it. */
+function domainRoutes(router: Router, ctx: Context): void {
   router.post("/companies/:id/domains", async (req, res) => {
     const id = parseId(req.params.id, "Company");
     const body = parseWith(domainBody, req.body);
@@ -170,7 +180,7 @@ export function companyRoutes(ctx: Context): Router {
         throw isForeignKeyViolation(err) ? notFound("Company", id) : err;
       });
     if (outcome.rerouted) ctx.database.wake("inbound");
-    const company = await detailed(id);
+    const company = await detailedCompany(ctx, id);
     res.status(outcome.created ? 201 : 200).json(outcome.rerouted ? { ...company, rerouted: outcome.rerouted } : company);
   });
 
@@ -184,6 +194,4 @@ export function companyRoutes(ctx: Context): Router {
     }
     res.status(204).end();
   });
-
-  return router;
 }

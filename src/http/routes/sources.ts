@@ -7,7 +7,7 @@ import { companyExists, deleteSource, findSource, insertSource, listSources, req
 import { countMessagesBySource, emptyMessageCounts } from "../../db/inbound-messages.ts";
 import { initialSourceStatus, planSourcePatch } from "../../sources/plan-source-patch.ts";
 import type { SourceKind } from "../../sources/source-config.ts";
-import { createSourceInput, patchSourceInput, storedBlockOf, type SourceRole } from "../../sources/source-input.ts";
+import { createSourceInput, patchSourceInput, storedBlockOf, type PatchSourceInput, type SourceRole } from "../../sources/source-input.ts";
 import { toSourceView, type OpenedSecrets } from "../../sources/source-view.ts";
 import { testConnection } from "../../sources/test-connection.ts";
 import { releasePushSubscriptions } from "../../sources/release-push.ts";
@@ -20,40 +20,45 @@ import { parseWith } from "../validate.ts";
 
 export function sourceRoutes(ctx: Context): Router {
   const router = Router();
+  sourceCrudRoutes(router, ctx);
+  sourceActionRoutes(router, ctx);
+  return router;
+}
 
-  const openSecrets = (row: SourceRecord): OpenedSecrets => {
-    if (!row.secrets) return {};
-    try {
-      return ctx.secrets.openJson<OpenedSecrets>(row.secrets);
-    } catch (err) {
-      // A source whose secrets cannot be opened is still listed; its flags say the secrets are missing.
-      ctx.log.warn({ err, sourceId: row.id }, "cannot open the secrets of a mail source");
-      return {};
-    }
-  };
+function openSecrets(ctx: Context, row: SourceRecord): OpenedSecrets {
+  if (!row.secrets) return {};
+  try {
+    return ctx.secrets.openJson<OpenedSecrets>(row.secrets);
+  } catch (err) {
+    // A source whose secrets cannot be opened is still listed; its flags say the secrets are missing.
+    ctx.log.warn({ err, sourceId: row.id }, "cannot open the secrets of a mail source");
+    return {};
+  }
+}
 
-  const view = async (row: SourceRecord) => {
-    const [counts, subscriptions] = await Promise.all([countMessagesBySource(ctx.db, [row.id]), subscriptionsBySource(ctx.db, [row.id])]);
-    return toSourceView(row, openSecrets(row), counts.get(row.id) ?? emptyMessageCounts(), subscriptions.get(row.id) ?? null);
-  };
+async function sourceView(ctx: Context, row: SourceRecord) {
+  const [counts, subscriptions] = await Promise.all([countMessagesBySource(ctx.db, [row.id]), subscriptionsBySource(ctx.db, [row.id])]);
+  return toSourceView(row, openSecrets(ctx, row), counts.get(row.id) ?? emptyMessageCounts(), subscriptions.get(row.id) ?? null);
+}
 
-  const load = async (rawId: string | string[] | undefined) => {
-    const id = parseId(rawId, "Mail source");
-    const row = await findSource(ctx.db, id);
-    if (!row) throw notFound("Mail source", id);
-    return row;
-  };
+async function loadSource(ctx: Context, rawId: string | string[] | undefined): Promise<SourceRecord> {
+  const id = parseId(rawId, "Mail source");
+  const row = await findSource(ctx.db, id);
+  if (!row) throw notFound("Mail source", id);
+  return row;
+}
 
-  const requireCompany = async (companyId: string | null) => {
-    if (companyId && !(await companyExists(ctx.db, companyId))) {
-      throw validationError([{ field: "companyId", message: `no company ${companyId}; create it with POST /api/companies first` }]);
-    }
-  };
+async function requireCompany(ctx: Context, companyId: string | null): Promise<void> {
+  if (companyId && !(await companyExists(ctx.db, companyId))) {
+    throw validationError([{ field: "companyId", message: `no company ${companyId}; create it with POST /api/companies first` }]);
+  }
+}
 
+function sourceCrudRoutes(router: Router, ctx: Context): void {
   router.post("/sources", async (req, res) => {
     const input = parseWith(createSourceInput, req.body);
     const companyId = input.role === "company" ? (input.companyId ?? null) : null;
-    await requireCompany(companyId);
+    await requireCompany(ctx, companyId);
     const stored = storedBlockOf(input);
     const row = await insertSource(ctx.db, {
       kind: input.kind,
@@ -68,7 +73,7 @@ export function sourceRoutes(ctx: Context): Router {
       at: ctx.clock.now(),
     });
     ctx.database.wake("sources");
-    res.status(201).json(await view(row));
+    res.status(201).json(await sourceView(ctx, row));
   });
 
   router.get("/sources", async (req, res) => {
@@ -78,63 +83,71 @@ export function sourceRoutes(ctx: Context): Router {
     const [counts, subscriptions] = await Promise.all([countMessagesBySource(ctx.db, ids), subscriptionsBySource(ctx.db, ids)]);
     res.json(
       toPage(rows, page, (row) =>
-        toSourceView(row, openSecrets(row), counts.get(row.id) ?? emptyMessageCounts(), subscriptions.get(row.id) ?? null),
+        toSourceView(row, openSecrets(ctx, row), counts.get(row.id) ?? emptyMessageCounts(), subscriptions.get(row.id) ?? null),
       ),
     );
   });
 
   router.get("/sources/:id", async (req, res) => {
-    res.json(await view(await load(req.params.id)));
+    res.json(await sourceView(ctx, await loadSource(ctx, req.params.id)));
   });
 
   router.patch("/sources/:id", async (req, res) => {
     const patch = parseWith(patchSourceInput, req.body);
-    const existing = await load(req.params.id);
-    const secrets = openSecrets(existing);
-    const plan = planSourcePatch(
-      {
-        kind: existing.kind as SourceKind,
-        role: existing.role as SourceRole,
-        companyId: existing.companyId,
-        status: existing.status,
-        config: (existing.config ?? {}) as Record<string, unknown>,
-        secrets,
-      },
-      patch,
-    );
-    if (plan.companyId !== existing.companyId) await requireCompany(plan.companyId);
-    const { secrets: newSecrets, clearError, ...changes } = plan;
-    const row = await updateSource(
-      ctx.db,
-      existing.id,
-      {
-        ...changes,
-        ...(newSecrets ? { secrets: ctx.secrets.sealJson(newSecrets) } : {}),
-        ...(clearError ? { lastError: null, lastErrorAt: null } : {}),
-      },
-      ctx.clock.now(),
-    );
-    if (!row) throw notFound("Mail source", existing.id);
-    // A new schedule applies to mail already waiting, without a restart.
-    if (patch.schedule !== undefined) {
-      await releaseHeldMessages(ctx.db, existing.id, ctx.clock.now());
-      ctx.database.wake("inbound");
-    }
-    // The source's owner reloads its settings when woken.
-    ctx.database.wake("sources");
-    res.json(await view(row));
+    const existing = await loadSource(ctx, req.params.id);
+    res.json(await sourceView(ctx, await applySourcePatch(ctx, existing, patch)));
   });
 
   router.delete("/sources/:id", async (req, res) => {
-    const source = await load(req.params.id);
+    const source = await loadSource(ctx, req.params.id);
     await releasePushSubscriptions(ctx, source);
     if (!(await deleteSource(ctx.db, source.id))) throw notFound("Mail source", source.id);
     ctx.database.wake("sources");
     res.status(204).end();
   });
+}
 
+/** Stores what the patch changes and wakes whoever must act on it; answers the updated row. */
+async function applySourcePatch(ctx: Context, existing: SourceRecord, patch: PatchSourceInput): Promise<SourceRecord> {
+  const secrets = openSecrets(ctx, existing);
+  const plan = planSourcePatch(
+    {
+      kind: existing.kind as SourceKind,
+      role: existing.role as SourceRole,
+      companyId: existing.companyId,
+      status: existing.status,
+      config: (existing.config ?? {}) as Record<string, unknown>,
+      secrets,
+    },
+    patch,
+  );
+  if (plan.companyId !== existing.companyId) await requireCompany(ctx, plan.companyId);
+  const { secrets: newSecrets, clearError, ...changes } = plan;
+  const row = await updateSource(
+    ctx.db,
+    existing.id,
+    {
+      ...changes,
+      ...(newSecrets ? { secrets: ctx.secrets.sealJson(newSecrets) } : {}),
+      ...(clearError ? { lastError: null, lastErrorAt: null } : {}),
+    },
+    ctx.clock.now(),
+  );
+  if (!row) throw notFound("Mail source", existing.id);
+  // A new schedule applies to mail already waiting, without a restart.
+  if (patch.schedule !== undefined) {
+    await releaseHeldMessages(ctx.db, existing.id, ctx.clock.now());
+    ctx.database.wake("inbound");
+  }
+  // The source's owner reloads its settings when woken.
+  ctx.database.wake("sources");
+  return row;
+}
+
+/** Testing the connection, Process Now and OAuth authorization. */
+function sourceActionRoutes(router: Router, ctx: Context): void {
   router.post("/sources/:id/test", async (req, res) => {
-    res.json(await testConnection(ctx, await load(req.params.id)));
+    res.json(await testConnection(ctx, await loadSource(ctx, req.params.id)));
   });
 
   router.post("/sources/:id/process", async (req, res) => {
@@ -145,7 +158,7 @@ export function sourceRoutes(ctx: Context): Router {
   });
 
   router.post("/sources/:id/authorize", async (req, res) => {
-    const source = await load(req.params.id);
+    const source = await loadSource(ctx, req.params.id);
     if (source.kind === "gmail") return void res.json(await authorizeGmail(ctx, source));
     if (source.kind === "graph") return void res.json(await authorizeGraph(ctx, source));
     throw unprocessable(
@@ -156,6 +169,4 @@ export function sourceRoutes(ctx: Context): Router {
       { kind: source.kind },
     );
   });
-
-  return router;
 }

@@ -37,28 +37,36 @@ const deliveriesQuery = z.object({ status: z.enum(["pending", "succeeded", "exha
 
 export function webhookRoutes(ctx: Context): Router {
   const router = Router();
+  endpointCrudRoutes(router, ctx);
+  endpointActionRoutes(router, ctx);
+  deliveryRoutes(router, ctx);
+  return router;
+}
+
+async function checkUrl(ctx: Context, url: string): Promise<void> {
   const cfg = ctx.config.webhook;
+  const check = await checkWebhookUrl(url, { allowHttp: cfg.allowHttp, allowPrivateNetworks: cfg.allowPrivateNetworks, lookup: ctx.resolve });
+  if (!check.ok) throw validationError([{ field: "url", message: check.message }], `The webhook URL is not allowed: ${check.message}`);
+}
 
-  const checkUrl = async (url: string) => {
-    const check = await checkWebhookUrl(url, { allowHttp: cfg.allowHttp, allowPrivateNetworks: cfg.allowPrivateNetworks, lookup: ctx.resolve });
-    if (!check.ok) throw validationError([{ field: "url", message: check.message }], `The webhook URL is not allowed: ${check.message}`);
-  };
-  const checkCompany = async (companyId: string | null | undefined) => {
-    if (!companyId) return;
-    const [c] = await ctx.db.select({ id: companies.id }).from(companies).where(eq(companies.id, companyId));
-    if (!c) throw validationError([{ field: "companyId", message: `no company ${companyId}` }]);
-  };
-  const load = async (raw: string | string[] | undefined) => {
-    const id = parseId(raw, "Webhook endpoint");
-    const row = await getEndpoint(ctx.db, id);
-    if (!row) throw notFound("Webhook endpoint", id);
-    return row;
-  };
+async function checkCompany(ctx: Context, companyId: string | null | undefined): Promise<void> {
+  if (!companyId) return;
+  const [c] = await ctx.db.select({ id: companies.id }).from(companies).where(eq(companies.id, companyId));
+  if (!c) throw validationError([{ field: "companyId", message: `no company ${companyId}` }]);
+}
 
+async function loadEndpoint(ctx: Context, raw: string | string[] | undefined) {
+  const id = parseId(raw, "Webhook endpoint");
+  const row = await getEndpoint(ctx.db, id);
+  if (!row) throw notFound("Webhook endpoint", id);
+  return row;
+}
+
+function endpointCrudRoutes(router: Router, ctx: Context): void {
   router.post("/webhooks", async (req, res) => {
     const body = parseWith(createBody, req.body);
-    await checkUrl(body.url);
-    await checkCompany(body.companyId);
+    await checkUrl(ctx, body.url);
+    await checkCompany(ctx, body.companyId);
     const secret = generateWebhookSecret();
     const [row] = await ctx.db
       .insert(webhookEndpoints)
@@ -86,14 +94,14 @@ export function webhookRoutes(ctx: Context): Router {
   });
 
   router.get("/webhooks/:id", async (req, res) => {
-    res.json(endpointView(await load(req.params.id)));
+    res.json(endpointView(await loadEndpoint(ctx, req.params.id)));
   });
 
   router.patch("/webhooks/:id", async (req, res) => {
-    const row = await load(req.params.id);
+    const row = await loadEndpoint(ctx, req.params.id);
     const body = parseWith(patchBody, req.body);
-    if (body.url !== undefined) await checkUrl(body.url);
-    await checkCompany(body.companyId);
+    if (body.url !== undefined) await checkUrl(ctx, body.url);
+    await checkCompany(ctx, body.companyId);
     const reenabled = body.enabled === true && !row.enabled;
     const [updated] = await ctx.db
       .update(webhookEndpoints)
@@ -115,14 +123,17 @@ export function webhookRoutes(ctx: Context): Router {
   });
 
   router.delete("/webhooks/:id", async (req, res) => {
-    const row = await load(req.params.id);
+    const row = await loadEndpoint(ctx, req.params.id);
     await ctx.db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, row.id));
     ctx.database.wake("endpoints");
     res.status(204).end();
   });
+}
 
+/** Rotating an endpoint's secret and sending it a test event. */
+function endpointActionRoutes(router: Router, ctx: Context): void {
   router.post("/webhooks/:id/rotate-secret", async (req, res) => {
-    const row = await load(req.params.id);
+    const row = await loadEndpoint(ctx, req.params.id);
     const secret = generateWebhookSecret();
     const now = ctx.clock.now();
     const previousSecretExpiresAt = new Date(now.getTime() + ROTATION_OVERLAP_MS);
@@ -135,7 +146,7 @@ export function webhookRoutes(ctx: Context): Router {
   });
 
   router.post("/webhooks/:id/test", async (req, res) => {
-    const row = await load(req.params.id);
+    const row = await loadEndpoint(ctx, req.params.id);
     if (!row.enabled) throw new AppError("endpoint_disabled", 409, `The endpoint is disabled (${row.disabledReason ?? "by an operator"}); enable it first.`);
     const now = ctx.clock.now();
     const ids = await ctx.db.transaction((tx) =>
@@ -148,9 +159,12 @@ export function webhookRoutes(ctx: Context): Router {
     ctx.database.wake("deliveries");
     res.status(202).json(ids);
   });
+}
 
+/** An endpoint's deliveries with their attempts, and redelivery. */
+function deliveryRoutes(router: Router, ctx: Context): void {
   router.get("/webhooks/:id/deliveries", async (req, res) => {
-    const row = await load(req.params.id);
+    const row = await loadEndpoint(ctx, req.params.id);
     const page = parsePage(req.query);
     const { status } = parseWith(deliveriesQuery, req.query, "query");
     const rows = await ctx.db
@@ -202,6 +216,4 @@ export function webhookRoutes(ctx: Context): Router {
     ctx.database.wake("deliveries");
     res.status(202).json({ id, status: "pending" });
   });
-
-  return router;
 }
