@@ -35,7 +35,8 @@ export function threadHeaders(messageIds: readonly string[]): ThreadHeaders {
 
 /** Each id once, where it last appears: References must end with the parent's id. */
 function lastOccurrences(ids: string[]): string[] {
-  return ids.filter((id, i) => ids.indexOf(id, i + 1) === -1);
+  const seen = new Set<string>();
+  return ids.toReversed().filter((id) => !seen.has(id) && seen.add(id)).toReversed();
 }
 
 /** A new Message-ID at `domain`, in angle brackets: `<mailgate.5f0c…@support.acme.com>`. */
