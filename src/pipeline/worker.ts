@@ -156,7 +156,18 @@ function afterCommit(ctx: Context, settled: Settled): void {
   const now = ctx.clock.now();
   for (const s of settled.done) ctx.metrics.observePipelineLatency(s.receivedAt, now);
   // A held reply is taken again when it is due, not at the workers' next poll (a second).
-  if (settled.retryAt) setTimeout(() => ctx.database.wake("inbound"), Math.max(0, settled.retryAt.getTime() - now.getTime())).unref();
+  if (settled.retryAt) wakeWhenDue(ctx, settled.retryAt);
+}
+
+/**
+ * Wakes the workers once the clock has reached `at`. A timer counts from the event loop's cached
+ * time, so on a busy loop it fires a few milliseconds early; a claim then would find nothing due
+ * and sleep a whole poll. A clock that does not move (a test's) still gets its wake after a few tries.
+ */
+function wakeWhenDue(ctx: Context, at: Date, tries = 3): void {
+  const wait = at.getTime() - ctx.clock.now().getTime();
+  if (wait <= 0 || tries === 0) ctx.database.wake("inbound");
+  else setTimeout(() => wakeWhenDue(ctx, at, tries - 1), wait).unref();
 }
 
 /**
