@@ -1,0 +1,191 @@
+// Sending through an IMAP source's SMTP server: nodemailer against a real SMTP server library
+// (smtp-server) on loopback, with STARTTLS on the fakes' certificate and AUTH; what it receives
+// is parsed back with mailparser.
+import type { AddressInfo } from "node:net";
+import { simpleParser } from "mailparser";
+import { SMTPServer, type SMTPServerOptions } from "smtp-server";
+import { afterEach, describe, expect, it } from "vitest";
+import { buildOutboundMime } from "../../../src/outbound/build-message.ts";
+import { classifySmtpError, sendViaSmtp, verifySmtp, type SmtpConfig } from "../../../src/sources/imap/smtp-sender.ts";
+import { testCertificate } from "../../fakes/microsoft/test-certificate.ts";
+
+type Received = { from: string; to: string[]; raw: Buffer; secure: boolean; user: string | undefined };
+
+const USER = "support@msp.example";
+const PASSWORD = "s3cret-smtp";
+let server: SMTPServer | null = null;
+
+/** An SMTP server on a free loopback port that records what it accepts. */
+async function startSmtp(overrides: Partial<SMTPServerOptions> = {}) {
+  const received: Received[] = [];
+  const logins: string[] = [];
+  server = new SMTPServer({
+    key: testCertificate.key,
+    cert: testCertificate.cert,
+    authMethods: ["PLAIN", "LOGIN"],
+    onAuth(auth, _session, callback) {
+      logins.push(auth.username ?? "");
+      if (auth.username === USER && auth.password === PASSWORD) callback(null, { user: auth.username });
+      else callback(Object.assign(new Error("5.7.8 Authentication credentials invalid"), { responseCode: 535 }));
+    },
+    onRcptTo(address, _session, callback) {
+      if (address.address.startsWith("nobody@")) callback(Object.assign(new Error("5.1.1 No such user here"), { responseCode: 550 }));
+      else if (address.address.startsWith("busy@")) callback(Object.assign(new Error("4.2.1 Mailbox busy, try later"), { responseCode: 450 }));
+      else callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("end", () => {
+        received.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks),
+          secure: session.secure,
+          user: session.user as string | undefined,
+        });
+        callback(null, "2.0.0 Ok: queued as TEST123");
+      });
+    },
+    logger: false,
+    ...overrides,
+  });
+  await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  const config: SmtpConfig = { host: "localhost", port, security: "starttls", user: USER };
+  return { config, received, logins };
+}
+
+afterEach(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = null;
+});
+
+const mime = () =>
+  buildOutboundMime({
+    messageId: "<mailgate.00ff@msp.example>",
+    from: { address: USER, name: "MSP Support" },
+    to: [{ address: "john@acme.com", name: "John" }],
+    bcc: [{ address: "audit@msp.example" }],
+    subject: "Re: [Ticket #7] Printer",
+    text: "Fixed.",
+    thread: ["root@acme.com"],
+    attachments: [{ filename: "report.pdf", contentType: "application/pdf", content: Buffer.from("%PDF-1.4") }],
+    automatic: false,
+    date: new Date("2026-12-06T10:00:00Z"),
+  });
+
+describe("sending through SMTP", () => {
+  it("When a message is sent over STARTTLS with a login, then the server receives it whole, Bcc in the envelope only", async () => {
+    const smtp = await startSmtp();
+    const raw = await mime();
+    const outcome = await sendViaSmtp({
+      config: smtp.config,
+      password: PASSWORD,
+      envelope: { from: USER, to: ["john@acme.com", "audit@msp.example"] },
+      raw,
+      ca: testCertificate.cert,
+    });
+    expect(outcome).toEqual({ kind: "sent", response: expect.stringContaining("queued as TEST123"), rejected: [] });
+    expect(smtp.received).toHaveLength(1);
+    const got = smtp.received[0]!;
+    expect(got).toMatchObject({ from: USER, to: ["john@acme.com", "audit@msp.example"], secure: true, user: USER });
+    const parsed = await simpleParser(got.raw);
+    expect(parsed.messageId).toBe("<mailgate.00ff@msp.example>");
+    expect(parsed.inReplyTo).toBe("<root@acme.com>");
+    expect(parsed.subject).toBe("Re: [Ticket #7] Printer");
+    expect(parsed.attachments.map((a) => a.filename)).toEqual(["report.pdf"]);
+    expect(got.raw.toString("latin1")).not.toContain("audit@msp.example");
+  });
+
+  it("When the server offers no STARTTLS and the source asks for it, then nothing is sent and it fails without the password on the wire", async () => {
+    const smtp = await startSmtp({ disabledCommands: ["STARTTLS"], allowInsecureAuth: true });
+    const outcome = await sendViaSmtp({ config: smtp.config, password: PASSWORD, envelope: { from: USER, to: ["john@acme.com"] }, raw: await mime() });
+    expect(outcome).toEqual({ kind: expect.not.stringMatching(/^sent$/), error: expect.stringContaining("command not recognized") });
+    expect(smtp.logins).toEqual([]);
+    expect(smtp.received).toHaveLength(0);
+  });
+
+  it("When the certificate is not trusted, then nothing is sent", async () => {
+    const smtp = await startSmtp();
+    const outcome = await sendViaSmtp({ config: smtp.config, password: PASSWORD, envelope: { from: USER, to: ["john@acme.com"] }, raw: await mime(), timeoutMs: 5_000 });
+    expect(outcome).toEqual({ kind: "transient", error: expect.stringMatching(/certificate/i) });
+    expect(smtp.received).toHaveLength(0);
+  });
+
+  it("When the login is refused, then it fails for good with the server's words", async () => {
+    const smtp = await startSmtp();
+    const outcome = await sendViaSmtp({
+      config: smtp.config,
+      password: "wrong",
+      envelope: { from: USER, to: ["john@acme.com"] },
+      raw: await mime(),
+      ca: testCertificate.cert,
+    });
+    expect(outcome).toEqual({ kind: "permanent", error: expect.stringContaining("Authentication credentials invalid") });
+  });
+
+  it("When the only recipient does not exist, then it fails for good with the server's words", async () => {
+    const smtp = await startSmtp();
+    const outcome = await sendViaSmtp({
+      config: smtp.config,
+      password: PASSWORD,
+      envelope: { from: USER, to: ["nobody@acme.com"] },
+      raw: await mime(),
+      ca: testCertificate.cert,
+    });
+    expect(outcome).toEqual({ kind: "permanent", error: expect.stringContaining("No such user here") });
+    expect(smtp.received).toHaveLength(0);
+  });
+
+  it("When one recipient of two is refused, then it is sent and the refused one is named", async () => {
+    const smtp = await startSmtp();
+    const outcome = await sendViaSmtp({
+      config: smtp.config,
+      password: PASSWORD,
+      envelope: { from: USER, to: ["john@acme.com", "nobody@acme.com"] },
+      raw: await mime(),
+      ca: testCertificate.cert,
+    });
+    expect(outcome).toEqual({ kind: "sent", response: expect.any(String), rejected: ["nobody@acme.com"] });
+    expect(smtp.received[0]!.to).toEqual(["john@acme.com"]);
+  });
+
+  it("When the server says to try later (4xx), then it is a transient failure", async () => {
+    const smtp = await startSmtp();
+    const outcome = await sendViaSmtp({
+      config: smtp.config,
+      password: PASSWORD,
+      envelope: { from: USER, to: ["busy@acme.com"] },
+      raw: await mime(),
+      ca: testCertificate.cert,
+    });
+    expect(outcome).toEqual({ kind: "transient", error: expect.stringContaining("Mailbox busy") });
+  });
+
+  it("When nothing listens on the port, then it is a transient failure", async () => {
+    const smtp = await startSmtp();
+    const { port } = smtp.config;
+    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    server = null;
+    const outcome = await sendViaSmtp({ config: { ...smtp.config, port }, password: PASSWORD, envelope: { from: USER, to: ["john@acme.com"] }, raw: await mime() });
+    expect(outcome.kind).toBe("transient");
+  });
+
+  it("When Test Connection checks SMTP, then a good login passes and a bad one says why", async () => {
+    const smtp = await startSmtp();
+    expect(await verifySmtp({ config: smtp.config, password: PASSWORD, ca: testCertificate.cert })).toBeNull();
+    expect(await verifySmtp({ config: smtp.config, password: "wrong", ca: testCertificate.cert })).toContain("Authentication credentials invalid");
+  });
+});
+
+describe("classifySmtpError", () => {
+  it("When the server answered 5xx, then it is permanent; 4xx and no answer are transient", () => {
+    expect(classifySmtpError(Object.assign(new Error("x"), { responseCode: 550, response: "550 5.1.1 unknown" }))).toEqual({ kind: "permanent", error: "550 5.1.1 unknown" });
+    expect(classifySmtpError(Object.assign(new Error("x"), { responseCode: 421, response: "421 try later" }))).toEqual({ kind: "transient", error: "421 try later" });
+    expect(classifySmtpError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:25"), { code: "ESOCKET" }))).toEqual({
+      kind: "transient",
+      error: "connect ECONNREFUSED 127.0.0.1:25",
+    });
+  });
+});
