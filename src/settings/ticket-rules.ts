@@ -32,7 +32,14 @@ export const ticketRulesSchema = z
         .strict(),
       z.object({ mode: z.literal("lead") }).strict(),
     ]),
-    ticketSubjectTag: z.string().min(1).max(50),
+    // Written inside "[ ]" in subjects, mailgate's own replies included: a bracket or a line
+    // break would make a subject that cannot be read back (or a header that breaks).
+    ticketSubjectTag: z
+      .string()
+      .min(1)
+      .max(50)
+      .regex(/^[^[\]\p{Cc}]*$/u, "the tag is written inside [ ] in subjects: it cannot hold [, ] or control characters such as line breaks")
+      .refine((tag) => /[^\s]/u.test(tag), "the tag needs a visible character"),
     createContacts: z.boolean(),
   })
   .strict();

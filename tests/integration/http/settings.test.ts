@@ -52,6 +52,17 @@ describe("ticket creation rules", () => {
     expect((await t.api.get("/api/settings")).body).toEqual(before);
   });
 
+  it("When the subject tag holds a bracket, a line break or nothing visible, then the API answers 400 naming ticketSubjectTag", async () => {
+    const before = (await t.api.get("/api/settings")).body;
+    for (const tag of ["Case [", "Case ]#", "Ticket\r\nBcc: x", "Ticket\t#", "   "]) {
+      const res = await t.api.put("/api/settings").send({ ticketSubjectTag: tag }).expect(400);
+      expect(fieldsOf(res.body), JSON.stringify(tag)).toEqual(["ticketSubjectTag"]);
+    }
+    expect((await t.api.get("/api/settings")).body).toEqual(before);
+    expect((await t.api.put("/api/settings").send({ ticketSubjectTag: "TKT-" }).expect(200)).body.ticketSubjectTag).toBe("TKT-");
+    await t.api.put("/api/settings").send({ ticketSubjectTag: "Ticket #" }).expect(200);
+  });
+
   it("When auto-assign names a tech that does not exist or is inactive, then the API answers 400 naming autoAssign.techId", async () => {
     const missing = await t.api.put("/api/settings").send({ autoAssign: { mode: "specific", techId: randomUUID() } }).expect(400);
     expect(fieldsOf(missing.body)).toEqual(["autoAssign.techId"]);
