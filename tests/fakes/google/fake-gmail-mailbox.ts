@@ -22,12 +22,12 @@ export class FakeGmailMailbox {
     this.emailAddress = emailAddress;
   }
 
-  add(raw: Buffer, opts: { labelIds?: string[]; internalDate?: Date } = {}): FakeGmailMessage {
+  add(raw: Buffer, opts: { labelIds?: string[]; internalDate?: Date; threadId?: string } = {}): FakeGmailMessage {
     this.historyId += BigInt(1 + Math.floor(Math.random() * 3));
     const labelIds = opts.labelIds ?? ["INBOX", "UNREAD"];
     const message: FakeGmailMessage = {
       id: randomBytes(8).toString("hex"),
-      threadId: randomBytes(8).toString("hex"),
+      threadId: opts.threadId ?? randomBytes(8).toString("hex"),
       raw,
       labelIds: [...labelIds],
       internalDate: (opts.internalDate ?? new Date()).getTime(),

@@ -2,7 +2,7 @@
 // google-auth-library clients through GOOGLE_OAUTH_AUTH_URL, GOOGLE_OAUTH_TOKEN_URL,
 // GOOGLE_OAUTH_CERTS_URL and GMAIL_API_ROOT_URL: the OAuth endpoints (consent redirect, token,
 // refresh, PEM certs), the Gmail REST subset mailgate calls (getProfile, watch, stop,
-// history.list with paging and 404, messages.list/get raw/modify, labels), and Gmail's side of
+// history.list with paging and 404, messages.list/get raw/modify/send, labels), and Gmail's side of
 // Cloud Pub/Sub: a watch publishes {emailAddress, historyId} to its topic, which is delivered to a
 // push endpoint with a signed OIDC token, or handed to a pull subscription (the gRPC fake).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -35,6 +35,8 @@ export type FakeGoogle = {
   /** Audience and account of tokens pushRequest signs when the topic has no push target. */
   pushIdentity: { audience: string; serviceAccount: string };
   published: Published[];
+  /** What users.messages.send received, in order (also in the mailbox, labelled SENT). */
+  sent: FakeGmailMessage[];
   env(): Record<string, string>;
   /** Plays the user's browser at the consent screen; returns the redirect target (our callback URL with code and state). */
   consent(authorizationUrl: string): Promise<string>;
@@ -76,6 +78,7 @@ export async function startFakeGoogle(opts: { email?: string; historyPageSize?: 
     pullTargets: new Map(),
     pushIdentity: { audience: "", serviceAccount: PUSH_SERVICE_ACCOUNT },
     published: [],
+    sent: [],
     env: () => ({
       GOOGLE_OAUTH_AUTH_URL: `${base}/o/oauth2/v2/auth`,
       GOOGLE_OAUTH_TOKEN_URL: `${base}/token`,
@@ -220,6 +223,16 @@ export async function startFakeGoogle(opts: { email?: string; historyPageSize?: 
         ...(offset + maxResults < all.length ? { nextPageToken: String(offset + maxResults) } : {}),
         resultSizeEstimate: all.length,
       });
+    }
+    if (method === "POST" && path === "/messages/send") {
+      const raw = Buffer.from(String(json.raw ?? ""), "base64url");
+      // Gmail reads the recipients from the headers; without one it refuses the message.
+      const head = raw.toString("latin1").split(/\r?\n\r?\n/, 1)[0] ?? "";
+      if (!/^(to|cc|bcc):\s*\S/im.test(head)) return send(400, googleError(400, "Invalid To header", "invalidArgument", "INVALID_ARGUMENT"));
+      const threadId = typeof json.threadId === "string" && [...mailbox.messages.values()].some((m) => m.threadId === json.threadId) ? json.threadId : undefined;
+      const sent = mailbox.add(raw, { labelIds: ["SENT"], threadId });
+      fake.sent.push(sent);
+      return send(200, { ...ref(sent), labelIds: sent.labelIds });
     }
     const messagePath = /^\/messages\/([^/]+)(\/modify)?$/.exec(path);
     if (messagePath) {
