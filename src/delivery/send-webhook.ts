@@ -2,8 +2,8 @@
 // keep the first 1 KB of the answer for the attempt log.
 //
 // undici (the client inside Node's own fetch), not node:http: a pool of keep-alive connections
-// per receiver, and far less CPU per request than http.request with an Agent, which was most of
-// mailgate's own cost per delivery (bench/README.md, bench:webhooks).
+// per receiver, and less CPU per request than http.request with an Agent, where most of the
+// dispatcher's own cost lies.
 //
 // Every connection is checked at the address it is about to open (url-safety.ts connectLookup):
 // the check before sending resolved the name separately, and may have been answered otherwise.

@@ -2,6 +2,7 @@
 // same bytes to whichever provider sends it (SMTP, Gmail's raw send, Graph's MIME sendMail), so
 // what was sent is exactly what is stored and threaded.
 import MailComposer from "nodemailer/lib/mail-composer";
+import { LOOP_HEADER } from "../pipeline/classify.ts";
 import { threadHeaders } from "./thread-headers.ts";
 
 export type OutboundAddress = { address: string; name?: string | null };
@@ -25,9 +26,6 @@ export type OutboundMessage = {
   automatic: boolean;
   date: Date;
 };
-
-/** Marks mail mailgate sent, so it is never ticketed when it comes back (classify's own loop). */
-export const LOOP_HEADER = "X-Mailgate-Loop";
 
 export async function buildOutboundMime(m: OutboundMessage): Promise<Buffer> {
   const { inReplyTo, references } = threadHeaders(m.thread);

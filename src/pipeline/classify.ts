@@ -21,9 +21,12 @@ export function classify(email: ClassifiableEmail, opts: { ownMessageIdDomain: s
   return ownLoop(email, opts.ownMessageIdDomain) ?? bounce(email) ?? autoReply(email) ?? nullSender(email) ?? { kind: "normal" };
 }
 
+/** Set on every mail mailgate sends (outbound/build-message.ts), so it never makes work when it comes back. */
+export const LOOP_HEADER = "X-Mailgate-Loop";
+
 function ownLoop(email: ClassifiableEmail, ownDomain: string): Classification | null {
-  const loop = email.headers["x-mailgate-loop"];
-  if (loop !== undefined) return { kind: "own_loop", reason: `own_loop: X-Mailgate-Loop: ${shown(loop)}` };
+  const loop = email.headers[LOOP_HEADER.toLowerCase()];
+  if (loop !== undefined) return { kind: "own_loop", reason: `own_loop: ${LOOP_HEADER}: ${shown(loop)}` };
   // A generated id is ours by construction and says nothing about who sent the mail.
   const domain = email.messageIdGenerated ? null : messageIdDomain(email.messageId);
   if (domain !== null && domain === ownDomain.trim().toLowerCase()) {

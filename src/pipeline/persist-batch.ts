@@ -42,6 +42,7 @@ export type Settled = { receivedAt: Date; events: boolean };
 
 /** What a batch leaves: the mails it settled, and when the first one it held is due again. */
 export type BatchResult = { settled: Settled[]; retryAt: Date | null };
+export const NOTHING_SETTLED: BatchResult = { settled: [], retryAt: null };
 
 /** What one mail became once written. */
 type Outcome =
@@ -53,7 +54,7 @@ type Outcome =
 export type PersistedMessage = { id: string; email: ParsedEmail; receivedAt: Date; attachments: StoredAttachment[] };
 
 export async function persistBatch(tx: Tx, mails: BatchMail[], opts: BatchOptions): Promise<BatchResult> {
-  if (mails.length === 0) return { settled: [], retryAt: null };
+  if (mails.length === 0) return NOTHING_SETTLED;
   const decided = await readAndDecide(tx, mails, opts);
   const retryAt = await holdAnswers(tx, decided, opts);
   const written = await writeTickets(tx, decided, opts.now);

@@ -15,7 +15,7 @@ import { startWorkLoop } from "../scheduler/work-loop.ts";
 import type { Runtime } from "../runtime.ts";
 import { parseEmail, type ParsedEmail } from "./parse-email.ts";
 import type { SourceInfo } from "./decide-message.ts";
-import { persistBatch, type BatchMail, type Settled as Done } from "./persist-batch.ts";
+import { NOTHING_SETTLED, persistBatch, type BatchMail, type BatchResult, type Settled } from "./persist-batch.ts";
 import { isTransientError, retryDelayMs } from "./failure-policy.ts";
 import { recordError } from "../db/error-log.ts";
 
@@ -76,7 +76,7 @@ export async function processNextMessage(
 ): Promise<boolean> {
   const limit = opts.batchSize ?? ctx.config.workerBatchSize;
   let claimedIds: string[] = [];
-  let settled: Settled = NOTHING_SETTLED;
+  let settled: BatchResult = NOTHING_SETTLED;
   try {
     const handled = await ctx.db.transaction(async (tx) => {
       const now = ctx.clock.now();
@@ -107,7 +107,7 @@ export async function processNextMessage(
 
 /** One message alone, in its own transaction: the path a failed batch falls back to. */
 async function processOne(ctx: Context, id: string): Promise<void> {
-  let settled: Settled = NOTHING_SETTLED;
+  let settled: BatchResult = NOTHING_SETTLED;
   try {
     await ctx.db.transaction(async (tx) => {
       const now = ctx.clock.now();
@@ -147,14 +147,10 @@ export function answersInBatch(emails: Pick<ParsedEmail, "messageId" | "inReplyT
   return waiting;
 }
 
-/** What a batch leaves for after the commit: the mails it settled, when the first held one is due. */
-type Settled = { done: Done[]; retryAt: Date | null };
-const NOTHING_SETTLED: Settled = { done: [], retryAt: null };
-
-function afterCommit(ctx: Context, settled: Settled): void {
-  if (settled.done.some((s) => s.events)) ctx.database.wake("deliveries");
+function afterCommit(ctx: Context, settled: BatchResult): void {
+  if (settled.settled.some((s) => s.events)) ctx.database.wake("deliveries");
   const now = ctx.clock.now();
-  for (const s of settled.done) ctx.metrics.observePipelineLatency(s.receivedAt, now);
+  for (const s of settled.settled) ctx.metrics.observePipelineLatency(s.receivedAt, now);
   // A held reply is taken again when it is due, not at the workers' next poll (a second).
   if (settled.retryAt) wakeWhenDue(ctx, settled.retryAt);
 }
@@ -176,7 +172,7 @@ function wakeWhenDue(ctx: Context, at: Date, tries = 3): void {
  * to persistBatch. A message that answers another of the same batch (In-Reply-To, References) is
  * left waiting for the next claim, when the ticket it threads to is committed and visible.
  */
-async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now: Date): Promise<Settled> {
+async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now: Date): Promise<BatchResult> {
   if (rows.length === 0) return NOTHING_SETTLED;
   // What follows runs the same few statements with other values, batch after batch: plan them
   // once (a generic plan) instead of anew each time. The claim above keeps its custom plan,
@@ -190,10 +186,10 @@ async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now:
     generic,
     ...rows.map((row, i) => (holds[i] || !row.raw ? null : parseEmail(row.raw).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))))),
   ]);
-  const done: Done[] = [];
+  const unreadable: Settled[] = [];
   const ready: BatchMail[] = [];
   const notReadable = (row: ClaimedMessage, error: string) => {
-    done.push({ receivedAt: row.receivedAt, events: false });
+    unreadable.push({ receivedAt: row.receivedAt, events: false });
     return fail(tx, row.id, row.sourceId, error, now);
   };
   // Sent together: the statements travel back to back on the transaction's connection.
@@ -217,7 +213,7 @@ async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now:
   });
   const touchedSources = new Set(taken.flatMap((m) => (m.source ? [m.source.id] : [])));
   await Promise.all([...touchedSources].map((sourceId) => markSourceProcessed(tx, sourceId, now)));
-  return { done: [...done, ...batch.settled], retryAt: batch.retryAt };
+  return { settled: [...unreadable, ...batch.settled], retryAt: batch.retryAt };
 }
 
 const sourceInfo = (row: ClaimedMessage): SourceInfo | null =>

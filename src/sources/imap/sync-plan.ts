@@ -123,10 +123,10 @@ export function emptyExistsRetryDelayMs(retry: number): number | null {
 /**
  * While mail keeps arriving, a sync follows the last one every `everyMs` without waiting for
  * EXISTS, until `forMs` have passed without new mail. An IDLE client hears of new mail late while
- * a folder is busy (Dovecot coalesces its IDLE notices, see bench/README.md), whereas any command sees the folder as it is. The syncs are also paced
- * `everyMs` apart while they find mail: each takes what arrived since the last, a batch the
- * pipeline handles well, instead of one or two messages per EXISTS. The cost is a few listing
- * FETCHes after each arrival.
+ * a folder is busy (Dovecot coalesces its IDLE notices), whereas any command sees the folder as it
+ * is. The syncs are also paced `everyMs` apart while they find mail: each takes what arrived since
+ * the last, a batch the pipeline handles well, instead of one or two messages per EXISTS. The cost
+ * is a few listing FETCHes after each arrival.
  */
 export const FOLLOW_UP = { everyMs: 100, forMs: 500 };
 

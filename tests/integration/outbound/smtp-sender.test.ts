@@ -75,6 +75,10 @@ const mime = () =>
     date: new Date("2026-12-06T10:00:00Z"),
   });
 
+/** Sends the test message over STARTTLS, trusting the fakes' certificate. */
+const sendTo = async (smtp: { config: SmtpConfig }, to: string[], password = PASSWORD) =>
+  sendViaSmtp({ config: smtp.config, password, envelope: { from: USER, to }, raw: await mime(), ca: testCertificate.cert });
+
 describe("sending through SMTP", () => {
   it("When a message is sent over STARTTLS with a login, then the server receives it whole, Bcc in the envelope only", async () => {
     const smtp = await startSmtp();
@@ -115,51 +119,27 @@ describe("sending through SMTP", () => {
 
   it("When the login is refused, then it fails for good with the server's words", async () => {
     const smtp = await startSmtp();
-    const outcome = await sendViaSmtp({
-      config: smtp.config,
-      password: "wrong",
-      envelope: { from: USER, to: ["john@acme.com"] },
-      raw: await mime(),
-      ca: testCertificate.cert,
-    });
+    const outcome = await sendTo(smtp, ["john@acme.com"], "wrong");
     expect(outcome).toEqual({ kind: "permanent", error: expect.stringContaining("Authentication credentials invalid") });
   });
 
   it("When the only recipient does not exist, then it fails for good with the server's words", async () => {
     const smtp = await startSmtp();
-    const outcome = await sendViaSmtp({
-      config: smtp.config,
-      password: PASSWORD,
-      envelope: { from: USER, to: ["nobody@acme.com"] },
-      raw: await mime(),
-      ca: testCertificate.cert,
-    });
+    const outcome = await sendTo(smtp, ["nobody@acme.com"]);
     expect(outcome).toEqual({ kind: "permanent", error: expect.stringContaining("No such user here") });
     expect(smtp.received).toHaveLength(0);
   });
 
   it("When one recipient of two is refused, then it is sent and the refused one is named", async () => {
     const smtp = await startSmtp();
-    const outcome = await sendViaSmtp({
-      config: smtp.config,
-      password: PASSWORD,
-      envelope: { from: USER, to: ["john@acme.com", "nobody@acme.com"] },
-      raw: await mime(),
-      ca: testCertificate.cert,
-    });
+    const outcome = await sendTo(smtp, ["john@acme.com", "nobody@acme.com"]);
     expect(outcome).toEqual({ kind: "sent", response: expect.any(String), rejected: ["nobody@acme.com"] });
     expect(smtp.received[0]!.to).toEqual(["john@acme.com"]);
   });
 
   it("When the server says to try later (4xx), then it is a transient failure", async () => {
     const smtp = await startSmtp();
-    const outcome = await sendViaSmtp({
-      config: smtp.config,
-      password: PASSWORD,
-      envelope: { from: USER, to: ["busy@acme.com"] },
-      raw: await mime(),
-      ca: testCertificate.cert,
-    });
+    const outcome = await sendTo(smtp, ["busy@acme.com"]);
     expect(outcome).toEqual({ kind: "transient", error: expect.stringContaining("Mailbox busy") });
   });
 

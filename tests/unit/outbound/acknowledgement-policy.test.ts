@@ -1,20 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { shouldAcknowledge, type AcknowledgementInput } from "../../../src/outbound/acknowledgement-policy.ts";
-import type { ClassifiableEmail } from "../../../src/pipeline/classify.ts";
 import { parseEmail } from "../../../src/pipeline/parse-email.ts";
 import { buildEmail } from "../../helpers/build-email.ts";
+import { classifiableEmail } from "../../helpers/classifiable-email.ts";
 
-function email(overrides: Partial<ClassifiableEmail> = {}): ClassifiableEmail {
-  return {
-    messageId: "abc@acme.com",
-    messageIdGenerated: false,
-    from: { address: "john@acme.com", name: "John" },
-    headers: {},
-    contentType: "text/plain",
-    reportType: null,
-    ...overrides,
-  };
-}
+const email = classifiableEmail;
 
 function input(overrides: Partial<AcknowledgementInput> = {}): AcknowledgementInput {
   return {

@@ -1,22 +1,13 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { classify, type ClassifiableEmail } from "../../../src/pipeline/classify.ts";
+import { classify } from "../../../src/pipeline/classify.ts";
 import { parseEmail } from "../../../src/pipeline/parse-email.ts";
 import { buildEmail } from "../../helpers/build-email.ts";
+import { classifiableEmail } from "../../helpers/classifiable-email.ts";
 
 const OWN = { ownMessageIdDomain: "mailgate.test" };
 
-function email(overrides: Partial<ClassifiableEmail> = {}): ClassifiableEmail {
-  return {
-    messageId: "abc@acme.com",
-    messageIdGenerated: false,
-    from: { address: "john@acme.com", name: "John" },
-    headers: {},
-    contentType: "text/plain",
-    reportType: null,
-    ...overrides,
-  };
-}
+const email = classifiableEmail;
 
 describe("classify", () => {
   it("When a person writes, then the mail is normal", async () => {
