@@ -54,6 +54,12 @@ const envSchema = z.object({
   WEBHOOK_PER_ENDPOINT_CONCURRENCY: int(1, 1000).default(16).describe("webhook deliveries in flight per endpoint"),
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(15_000).describe("timeout of one delivery attempt"),
   WEBHOOK_DISABLE_AFTER_DAYS: int(1, 365).default(5).describe("an endpoint failing every delivery this long is disabled"),
+  OUTBOUND_CONCURRENCY: int(1, 256).default(16).describe("outgoing mails (replies, acknowledgements) being sent at once per instance"),
+  OUTBOUND_RETRY_SCHEDULE: z
+    .string()
+    .default("30,60,300,900,3600,7200,14400,28800")
+    .transform((v) => v.split(",").map((s) => Number(s.trim())))
+    .pipe(z.array(z.number().int().min(0)).min(1, "expected seconds, comma-separated, e.g. 30,60,300")).describe("seconds before each retry of an outgoing mail after a temporary failure, comma-separated; past the last, it fails"),
   RETENTION_DAYS: int(1, 3650).default(30).describe("days the raw MIME of processed messages is kept"),
   WEBHOOK_ATTEMPT_RETENTION_DAYS: int(1, 3650).default(30).describe("days the log of webhook delivery attempts is kept"),
   ERROR_LOG_RETENTION_DAYS: int(1, 3650).default(90).describe("days error log entries are kept"),
@@ -101,6 +107,7 @@ export type Config = {
     timeoutMs: number;
     disableAfterDays: number;
   };
+  outbound: { concurrency: number; retryScheduleSeconds: number[] };
   retentionDays: number;
   webhookAttemptRetentionDays: number;
   errorLogRetentionDays: number;
@@ -166,6 +173,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       disableAfterDays: e.WEBHOOK_DISABLE_AFTER_DAYS,
     },
+    outbound: { concurrency: e.OUTBOUND_CONCURRENCY, retryScheduleSeconds: e.OUTBOUND_RETRY_SCHEDULE },
     retentionDays: e.RETENTION_DAYS,
     webhookAttemptRetentionDays: e.WEBHOOK_ATTEMPT_RETENTION_DAYS,
     errorLogRetentionDays: e.ERROR_LOG_RETENTION_DAYS,

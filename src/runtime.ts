@@ -9,6 +9,7 @@ import { hostname } from "node:os";
 import type { Context } from "./context.ts";
 import { startPipelineWorkers } from "./pipeline/worker.ts";
 import { startDispatcher } from "./delivery/dispatcher.ts";
+import { startOutboxSender } from "./outbound/outbox-sender.ts";
 import { startRetention } from "./scheduler/retention.ts";
 import { runLeased } from "./scheduler/leased.ts";
 import { startGmailSources } from "./sources/gmail/runtime.ts";
@@ -28,6 +29,7 @@ export function startRuntime(ctx: Context): Runtime {
   if (roles.includes("worker")) {
     parts.push(startPipelineWorkers(ctx));
     parts.push(startDispatcher(ctx));
+    parts.push(startOutboxSender(ctx));
     parts.push(startRetention(ctx));
   }
   if (roles.includes("sources")) {

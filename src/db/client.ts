@@ -20,7 +20,7 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 export type Executor = Db | Tx;
 
 /** What a wake is about: the pipeline's queue, webhook deliveries, endpoint changes, source settings and Process Now, and each push kind's sync work. */
-export type Channel = "inbound" | "deliveries" | "endpoints" | "sources" | "gmail_sync" | "graph_sync";
+export type Channel = "inbound" | "deliveries" | "endpoints" | "sources" | "gmail_sync" | "graph_sync" | "outbound";
 
 export type Database = {
   kind: "pglite" | "postgres";

@@ -11,7 +11,17 @@ export type ClaimedMessage = {
   raw: Buffer | null;
   receivedAt: Date;
   attempts: number;
-  source: { id: string; name: string; kind: string; address: string; role: string; companyId: string | null; schedule: unknown } | null;
+  source: {
+    id: string;
+    name: string;
+    kind: string;
+    address: string;
+    role: string;
+    companyId: string | null;
+    schedule: unknown;
+    /** Whether mail can be sent through it (Gmail, Graph, or a source with an SMTP block): acknowledgements need it. */
+    canSend: boolean;
+  } | null;
 };
 
 /**
@@ -63,6 +73,7 @@ type LockedRow = {
   s_role: string;
   s_company_id: string | null;
   s_schedule: unknown;
+  s_can_send: boolean | null;
 };
 
 /** The oldest rows whose sizes add up to at most `maxBytes`; the first one whatever its size. */
@@ -87,7 +98,8 @@ function lockDue(executor: Executor, now: Date, opts: { limit: number; id?: stri
     ["enable_sort"],
     sql`select m.id, m.source_id, m.raw_size, m.received_at, m.attempts,
                s.id as s_id, s.name as s_name, s.kind as s_kind, s.address as s_address, s.role as s_role,
-               s.company_id as s_company_id, s.schedule as s_schedule
+               s.company_id as s_company_id, s.schedule as s_schedule,
+               (s.kind in ('gmail', 'graph') or s.config ? 'smtp') as s_can_send
           from inbound_messages m left join mail_sources s on s.id = m.source_id
          where m.status = 'received' and m.next_attempt_at <= ${now.toISOString()}::timestamptz
                ${opts.id === undefined ? sql`` : sql`and m.id = ${opts.id}::uuid`}
@@ -130,6 +142,7 @@ function toClaimed(r: LockedRow, raw: Buffer | null): ClaimedMessage {
             role: r.s_role,
             companyId: r.s_company_id,
             schedule: typeof r.s_schedule === "string" ? (JSON.parse(r.s_schedule) as unknown) : r.s_schedule,
+            canSend: r.s_can_send === true,
           },
   };
 }

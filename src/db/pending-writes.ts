@@ -6,7 +6,7 @@
 import { sql } from "drizzle-orm";
 import { pgArray, queryRows, type Executor } from "./client.ts";
 import type { Settlement } from "./inbound-claims.ts";
-import { attachmentBlobs, type attachments, type ticketMessages } from "./schema.ts";
+import { attachmentBlobs, outboundMessages, type attachments, type ticketMessages } from "./schema.ts";
 
 type MessageRow = typeof ticketMessages.$inferInsert;
 type AttachmentRow = typeof attachments.$inferInsert;
@@ -24,9 +24,11 @@ export type PendingWrites = {
   events: StagedEvent[];
   links: { messageId: string; ticketId: string }[];
   settlements: StagedSettlement[];
+  /** Acknowledgements of new tickets, queued for the outbox. */
+  outbound: (typeof outboundMessages.$inferInsert)[];
 };
 
-export const pendingWrites = (): PendingWrites => ({ messages: [], blobs: new Map(), attachments: [], events: [], links: [], settlements: [] });
+export const pendingWrites = (): PendingWrites => ({ messages: [], blobs: new Map(), attachments: [], events: [], links: [], settlements: [], outbound: [] });
 
 /** Writes everything staged, in an order the foreign keys accept, in one round trip (two with new files). */
 export async function flushPendingWrites(executor: Executor, w: PendingWrites, now: Date): Promise<void> {
@@ -40,6 +42,8 @@ export async function flushPendingWrites(executor: Executor, w: PendingWrites, n
   if (w.events.length > 0) statements.push(insertEvents(executor, w.events));
   if (w.links.length > 0) statements.push(linkMessageIds(executor, w.links));
   if (w.settlements.length > 0) statements.push(settle(executor, w.settlements, now));
+  // A mail processed again keeps the acknowledgement it queued the first time (one per mail).
+  if (w.outbound.length > 0) statements.push(executor.insert(outboundMessages).values(w.outbound).onConflictDoNothing());
   // postgres.js sends them back to back on the transaction's connection; Postgres runs them in order.
   await Promise.all(statements);
 }
@@ -89,11 +93,11 @@ function linkMessageIds(executor: Executor, links: PendingWrites["links"]): Prom
 
 function insertMessages(executor: Executor, rows: MessageRow[]): Promise<unknown> {
   return executor.execute(sql`
-    insert into ticket_messages (id, ticket_id, inbound_message_id, kind, from_address, from_name, "to", cc, subject, text, html, message_id, received_at, skipped_attachments)
-    select id, "ticketId", "inboundMessageId", kind, "fromAddress", "fromName", "to", cc, subject, text, html, "messageId", "receivedAt", "skippedAttachments"
+    insert into ticket_messages (id, ticket_id, inbound_message_id, direction, outbound_message_id, kind, from_address, from_name, "to", cc, subject, text, html, message_id, received_at, skipped_attachments)
+    select id, "ticketId", "inboundMessageId", direction, "outboundMessageId", kind, "fromAddress", "fromName", "to", cc, subject, text, html, "messageId", "receivedAt", "skippedAttachments"
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-        as x(id uuid, "ticketId" uuid, "inboundMessageId" uuid, kind text, "fromAddress" text, "fromName" text, "to" jsonb, cc jsonb, subject text,
-             text text, html text, "messageId" text, "receivedAt" timestamptz, "skippedAttachments" jsonb)`);
+        as x(id uuid, "ticketId" uuid, "inboundMessageId" uuid, direction text, "outboundMessageId" uuid, kind text, "fromAddress" text, "fromName" text, "to" jsonb,
+             cc jsonb, subject text, text text, html text, "messageId" text, "receivedAt" timestamptz, "skippedAttachments" jsonb)`);
 }
 
 function insertAttachments(executor: Executor, rows: AttachmentRow[]): Promise<unknown> {

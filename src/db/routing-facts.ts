@@ -36,6 +36,8 @@ export type RoutingFacts = {
    * would miss its ticket. One held for a processing window or a long retry is not waited for.
    */
   awaitingReferenced: boolean;
+  /** Every source's address, lower case, when acknowledgements are on (they are never sent to one); else empty. */
+  ownAddresses: ReadonlySet<string>;
 };
 
 export type RoutingQuery = {
@@ -55,6 +57,7 @@ type Row = {
   default_company_id: string | null;
   job_type_priority: string | null;
   techs: { id: string; name: string; email: string }[] | string;
+  own_addresses: string[] | string | null;
   mailboxes: { address: string; companyId: string }[] | string;
   domains: { domain: string; companyId: string }[] | string;
   names: { id: string; name: string }[] | string;
@@ -89,6 +92,7 @@ export async function loadRoutingFacts(executor: Executor, queries: RoutingQuery
   const rules = mergeTicketRules(typeof first.rules === "string" ? JSON.parse(first.rules) : first.rules);
   const activeTechs = json(first.techs);
   const jobTypePriority = (first.job_type_priority as Priority | null) ?? null;
+  const ownAddresses = new Set(first.own_addresses === null ? [] : json(first.own_addresses));
   return rows.map((row) => ({
     rules,
     flaggedDefaultCompanyId: first.default_company_id,
@@ -100,6 +104,7 @@ export async function loadRoutingFacts(executor: Executor, queries: RoutingQuery
     jobTypePriority,
     activeTechs,
     awaitingReferenced: row.awaiting_referenced === true,
+    ownAddresses,
   }));
 }
 
@@ -118,13 +123,16 @@ function routingFactsStatement(input: string) {
                     (select j.default_priority from job_types j
                       where j.name = coalesce((select value->>'defaultJobType' from rules), ${DEFAULT_TICKET_RULES.defaultJobType})) as job_type_priority,
                     coalesce((select json_agg(json_build_object('id', t.id, 'name', t.name, 'email', t.email) order by t.id)
-                                from techs t where t.active), '[]'::json) as techs)
+                                from techs t where t.active), '[]'::json) as techs,
+                    case when (select value->'acknowledgement'->>'enabled' from rules) = 'true'
+                         then coalesce((select json_agg(lower(address)) from mail_sources), '[]'::json) end as own_addresses)
       select
         -- What is the same for every message travels once, on the first row.
         case when q.ord = 0 then shared.rules end as rules,
         case when q.ord = 0 then shared.default_company_id end as default_company_id,
         case when q.ord = 0 then shared.job_type_priority end as job_type_priority,
         case when q.ord = 0 then shared.techs end as techs,
+        case when q.ord = 0 then shared.own_addresses end as own_addresses,
         coalesce((select json_agg(json_build_object('address', s.address, 'companyId', s.company_id))
                     from mail_sources s where s.role = 'company' and s.company_id is not null
                      and s.address = any(q.recipients)), '[]'::json) as mailboxes,

@@ -9,6 +9,7 @@
 //   delivery          one event to one webhook endpoint, retried until it succeeds or is exhausted
 import { sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   customType,
@@ -23,7 +24,19 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import type { DeliveryStatus, ErrorKind, InboundStatus, MessageKind, SourceKind, SourceStatus, SubscriptionStatus, TicketStatus } from "./statuses.ts";
+import type {
+  DeliveryStatus,
+  ErrorKind,
+  InboundStatus,
+  MessageDirection,
+  MessageKind,
+  OutboundKind,
+  OutboundStatus,
+  SourceKind,
+  SourceStatus,
+  SubscriptionStatus,
+  TicketStatus,
+} from "./statuses.ts";
 
 // PGlite returns Uint8Array for bytea and postgres.js a Buffer: both leave here as Buffer.
 export const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
@@ -263,6 +276,9 @@ export const ticketMessages = pgTable(
       .notNull()
       .references(() => tickets.id, { onDelete: "cascade" }),
     inboundMessageId: uuid("inbound_message_id").references(() => inboundMessages.id, { onDelete: "set null" }),
+    direction: text("direction").$type<MessageDirection>().notNull().default("inbound"),
+    /** The outgoing message this is, when mailgate sent it (its status and attempts live there). */
+    outboundMessageId: uuid("outbound_message_id").references((): AnyPgColumn => outboundMessages.id, { onDelete: "set null" }),
     kind: text("kind").$type<MessageKind>().notNull(),
     fromAddress: text("from_address").notNull(),
     fromName: text("from_name"),
@@ -327,6 +343,76 @@ export const leads = pgTable("leads", {
   inboundMessageId: uuid("inbound_message_id").references(() => inboundMessages.id, { onDelete: "set null" }),
   createdAt: createdAt(),
 });
+
+// ── outgoing mail ────────────────────────────────────────────────────────────
+
+// The outbox of outgoing mail: a tech's reply or a ticket's acknowledgement, sent through its
+// source's provider by whichever sender claims it (FOR UPDATE SKIP LOCKED and a lease, as
+// deliveries are). The MIME is built once and kept, so every attempt sends the same bytes with
+// the same Message-ID; an acknowledgement queued by the pipeline is built by its first claim.
+export const outboundMessages = pgTable(
+  "outbound_messages",
+  {
+    id: id(),
+    /** Null only for the acknowledgement of a lead (acknowledgeLeads), which has no ticket. */
+    ticketId: uuid("ticket_id").references(() => tickets.id, { onDelete: "cascade" }),
+    sourceId: uuid("source_id").references(() => mailSources.id, { onDelete: "set null" }),
+    kind: text("kind").$type<OutboundKind>().notNull(),
+    status: text("status").$type<OutboundStatus>().notNull().default("queued"),
+    /** The mail an acknowledgement answers. */
+    inReplyToInboundId: uuid("in_reply_to_inbound_id").references(() => inboundMessages.id, { onDelete: "set null" }),
+    /** The first recipient, lower case: what the acknowledgements' per-sender limit counts. */
+    recipient: text("recipient").notNull(),
+    /** Normalised, like every stored Message-ID; null until the MIME is built. */
+    messageId: text("message_id"),
+    raw: bytea("raw"),
+    /** To and Cc addresses as written in the MIME; Bcc ones travel in the envelope only. */
+    to: jsonb("to").$type<string[]>().notNull().default([]),
+    cc: jsonb("cc").$type<string[]>().notNull().default([]),
+    bcc: jsonb("bcc").$type<string[]>().notNull().default([]),
+    subject: text("subject"),
+    /** The provider's thread to send in (Gmail's threadId), when the ticket's mail came from there. */
+    providerThreadId: text("provider_thread_id"),
+    idempotencyKey: text("idempotency_key"),
+    /** A hash of the request an Idempotency-Key was first used with: the same key with another body is refused. */
+    requestHash: text("request_hash"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
+    leasedUntil: ts("leased_until"),
+    providerId: text("provider_id"),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    sentAt: ts("sent_at"),
+  },
+  (t) => [
+    index("outbound_messages_due").on(t.nextAttemptAt).where(sql`${t.status} in ('queued', 'sending')`),
+    index("outbound_messages_ticket").on(t.ticketId, t.createdAt),
+    index("outbound_messages_status").on(t.status, t.createdAt),
+    index("outbound_messages_source_waiting").on(t.sourceId).where(sql`${t.status} = 'waiting_for_authorization'`),
+    index("outbound_messages_recipient").on(t.recipient, t.createdAt).where(sql`${t.kind} = 'acknowledgement'`),
+    uniqueIndex("outbound_messages_idempotency_key").on(t.idempotencyKey),
+    // One acknowledgement per mail, however often it is processed.
+    uniqueIndex("outbound_messages_acknowledgement").on(t.inReplyToInboundId).where(sql`${t.kind} = 'acknowledgement'`),
+  ],
+);
+
+export const outboundAttempts = pgTable(
+  "outbound_attempts",
+  {
+    id: id(),
+    outboundMessageId: uuid("outbound_message_id")
+      .notNull()
+      .references(() => outboundMessages.id, { onDelete: "cascade" }),
+    attemptedAt: ts("attempted_at").notNull().defaultNow(),
+    /** sent | transient | permanent | waiting_for_authorization */
+    outcome: text("outcome").notNull(),
+    error: text("error"),
+    providerId: text("provider_id"),
+    durationMs: integer("duration_ms").notNull(),
+  },
+  (t) => [index("outbound_attempts_message").on(t.outboundMessageId, t.attemptedAt)],
+);
 
 // ── outbox and delivery ──────────────────────────────────────────────────────
 

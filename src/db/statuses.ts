@@ -35,3 +35,19 @@ export const ERROR_KINDS = [
   "security",
 ] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+/** Which way a ticket message went: mail that came in, or mail mailgate sent (a reply, an acknowledgement). */
+export const MESSAGE_DIRECTIONS = ["inbound", "outbound"] as const;
+export type MessageDirection = (typeof MESSAGE_DIRECTIONS)[number];
+
+/** An outgoing message: a tech's reply, or the acknowledgement of a new ticket. */
+export const OUTBOUND_KINDS = ["reply", "acknowledgement"] as const;
+export type OutboundKind = (typeof OUTBOUND_KINDS)[number];
+
+/**
+ * queued: waits for its turn (or for a retry); sending: claimed by a sender; sent: the provider
+ * accepted it; failed: refused for good (the provider's words in lastError);
+ * waiting_for_authorization: the source must be authorized again (or allowed to send) first.
+ */
+export const OUTBOUND_STATUSES = ["queued", "sending", "sent", "failed", "waiting_for_authorization"] as const;
+export type OutboundStatus = (typeof OUTBOUND_STATUSES)[number];

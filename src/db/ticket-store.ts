@@ -107,7 +107,9 @@ export async function insertTickets(executor: Executor, requests: { ticket: NewT
 
 export type NewTicketMessage = {
   ticketId: string;
-  inboundMessageId: string;
+  /** The mail it came in as; null for mail mailgate sent (then `outboundMessageId`). */
+  inboundMessageId: string | null;
+  outboundMessageId?: string;
   kind: "initial" | "reply" | "auto_reply" | "bounce";
   from: Address;
   to: Address[];
@@ -155,6 +157,8 @@ export function stageTicketMessage(writes: PendingWrites, m: NewTicketMessage): 
     id,
     ticketId: m.ticketId,
     inboundMessageId: m.inboundMessageId,
+    direction: m.outboundMessageId ? "outbound" : "inbound",
+    outboundMessageId: m.outboundMessageId ?? null,
     kind: m.kind,
     fromAddress: m.from.address,
     fromName: m.from.name || null,

@@ -59,6 +59,9 @@ export type SkippedAttachmentSummary = { filename: string; originalFilename: str
 
 export type TicketMessage = {
   id: string;
+  /** inbound: mail that came in; outbound: a reply or acknowledgement mailgate sent (see outboundMessageId). */
+  direction: string;
+  outboundMessageId: string | null;
   kind: string;
   from: string;
   fromName: string | null;
@@ -100,6 +103,8 @@ export async function findTicketDetail(executor: Executor, id: string): Promise<
   const messages = await executor
     .select({
       id: ticketMessages.id,
+      direction: ticketMessages.direction,
+      outboundMessageId: ticketMessages.outboundMessageId,
       kind: ticketMessages.kind,
       from: ticketMessages.fromAddress,
       fromName: ticketMessages.fromName,

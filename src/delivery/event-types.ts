@@ -17,6 +17,8 @@ export const EVENT_TYPES = [
   "source.recovered",
   "source.needs_reauth",
   "subscription.renewal_failed",
+  "message.sent",
+  "message.failed",
   "webhook.test",
 ] as const;
 
@@ -31,6 +33,8 @@ export const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   "source.recovered": "A mail source that had failed works again.",
   "source.needs_reauth": "A mail source's OAuth grant was revoked or expired; an administrator must sign in again.",
   "subscription.renewal_failed": "A Gmail watch or Graph subscription could not be renewed; push notifications may stop until it is.",
+  "message.sent": "An outgoing mail (a reply or an acknowledgement) was accepted by the source's provider.",
+  "message.failed": "An outgoing mail was refused for good, or gave up after its retries; it is not sent unless retried (POST /api/outbound-messages/:id/retry).",
   "webhook.test": "Sent to one endpoint by POST /api/webhooks/:id/test; never sent on its own.",
 };
 
@@ -156,6 +160,27 @@ const renewalFailed = z.object({
   at: instant(),
 });
 
+const outboundMessage = z
+  .object({
+    id: id().meta({ description: "GET /api/outbound-messages/:id shows it with every attempt." }),
+    kind: z.enum(["reply", "acknowledgement"]),
+    status: z.enum(["sent", "failed"]),
+    messageId: z.string().nullable().meta({ description: "Its RFC 5322 Message-ID, normalised; null if it failed before it was built." }),
+    providerMessageId: z
+      .string()
+      .nullable()
+      .meta({ description: "What the provider called it: Gmail's message id, the SMTP server's answer; null when the provider gives none (Microsoft 365)." }),
+    to: z.array(z.string()),
+    subject: z.string().nullable(),
+    attempts: z.int().nonnegative(),
+  })
+  .meta({ id: "OutboundMessage" });
+
+const outboundTicket = z.object({ id: id(), number: z.int().positive(), subject: z.string() }).nullable();
+
+const messageSent = z.object({ ticket: outboundTicket, message: outboundMessage, source: source.nullable(), at: instant() });
+const messageFailed = z.object({ ticket: outboundTicket, message: outboundMessage, source: source.nullable(), error: eventError, at: instant() });
+
 const webhookTest = z.object({ message: z.string(), endpointId: id() });
 
 export const eventDataSchemas = {
@@ -166,6 +191,8 @@ export const eventDataSchemas = {
   "source.recovered": sourceRecovered,
   "source.needs_reauth": sourceNeedsReauth,
   "subscription.renewal_failed": renewalFailed,
+  "message.sent": messageSent,
+  "message.failed": messageFailed,
   "webhook.test": webhookTest,
 } as const satisfies Record<EventType, z.ZodType>;
 

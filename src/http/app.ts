@@ -5,6 +5,7 @@ import { requireAdminToken } from "./auth.ts";
 import { errorMiddleware } from "./error-middleware.ts";
 import { notFound } from "../errors.ts";
 import { jsonBody, requireJsonContentType } from "./json-body.ts";
+import { outboundRoutes } from "./routes/outbound.ts";
 import { refuseNulInBody, refuseNulInUrl } from "./validate.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
@@ -43,6 +44,8 @@ export function createApp(ctx: Context): Express {
   api.use(requireAdminToken(ctx.adminToken));
   // Raw MIME intake reads its own body (message/rfc822, up to MAX_MESSAGE_BYTES); everything else is JSON.
   api.use(inboundRoutes(ctx));
+  // Before the admin API's JSON parser: a reply's attachments need a larger body limit.
+  api.use(outboundRoutes(ctx));
   api.use(requireJsonContentType, jsonBody, refuseNulInBody);
   api.use(companyRoutes(ctx));
   api.use(contactRoutes(ctx));

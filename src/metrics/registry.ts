@@ -24,6 +24,8 @@ export type Metrics = {
   /** A message left `received` for good: from when it was received to when its transaction committed. */
   observePipelineLatency(receivedAt: Date, committedAt: Date): void;
   recordDeliveryAttempt(endpointId: string, outcome: DeliveryOutcome, durationMs: number): void;
+  /** One attempt to send an outgoing mail: sent, transient, permanent or waiting_for_authorization. */
+  recordOutboundAttempt(outcome: string, durationMs: number): void;
   /** The exposition text: pings the database first, so a dead one answers quickly with mailgate_database_up 0. */
   render(): Promise<{ contentType: string; body: string }>;
 };
@@ -60,8 +62,25 @@ export function createMetrics(deps: { database: Database; clock: Clock; log: Log
     registers: [registry],
   });
 
+  const outboundAttempts = new Counter({
+    name: "mailgate_outbound_attempts_total",
+    help: "Attempts to send an outgoing mail, by outcome (sent, transient, permanent, waiting_for_authorization).",
+    labelNames: ["outcome"],
+    registers: [registry],
+  });
+  const outboundDuration = new Histogram({
+    name: "mailgate_outbound_send_duration_seconds",
+    help: "How long the provider took to answer each attempt to send an outgoing mail.",
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+
   return {
     registry,
+    recordOutboundAttempt: (outcome, durationMs) => {
+      outboundAttempts.inc({ outcome });
+      outboundDuration.observe(durationMs / 1000);
+    },
     observePipelineLatency: (receivedAt, committedAt) =>
       pipelineLatency.observe(Math.max(0, committedAt.getTime() - receivedAt.getTime()) / 1000),
     recordDeliveryAttempt: (endpointId, outcome, durationMs) => {

@@ -20,6 +20,8 @@ export type SourceInfo = {
   address: string;
   role: "system" | "company";
   companyId: string | null;
+  /** Whether mail can be sent through it: an acknowledgement goes out through the source the mail came in by. */
+  canSend?: boolean;
 };
 
 export type MessageInput = { inboundMessageId: string; receivedAt: Date; email: ParsedEmail; source: SourceInfo | null };

@@ -5,7 +5,8 @@
 //   3. hold   the mails that answer one still being processed: give their Message-ID back
 //   4. tickets touch the tickets notes go to, take round-robin turns, insert the new tickets
 //             with their contacts, insert leads
-//   5. stage  messages, attachments, events, Message-ID links and statuses, then flush them
+//   5. stage  messages, attachments, events, Message-ID links, statuses and the new tickets'
+//             acknowledgements (acknowledge-new-tickets.ts), then flush them
 //
 // Lock order. Every batch takes its row locks in this one order, so two batches may wait for each
 // other but never in a circle (a deadlock Postgres would break after a second by failing one):
@@ -27,6 +28,7 @@ import {
   type TouchedTicket,
 } from "../db/ticket-store.ts";
 import { stageEvent } from "../delivery/record-event.ts";
+import { acknowledgementsFor } from "./acknowledge-new-tickets.ts";
 import { classify } from "./classify.ts";
 import { decideMessage, routingQuery, type AttachmentDecision, type Decision, type MessageInput, type NoteKind } from "./decide-message.ts";
 import { leadCreatedData, replyReceivedData, ticketCreatedData } from "./event-payloads.ts";
@@ -40,9 +42,9 @@ export type BatchMail = MessageInput & { rawBytes: number };
 /** A mail the batch settled: webhooks to wake after the commit, latency to observe. */
 export type Settled = { receivedAt: Date; events: boolean };
 
-/** What a batch leaves: the mails it settled, and when the first one it held is due again. */
-export type BatchResult = { settled: Settled[]; retryAt: Date | null };
-export const NOTHING_SETTLED: BatchResult = { settled: [], retryAt: null };
+/** What a batch leaves: the mails it settled, when the first one it held is due again, and the acknowledgements it queued. */
+export type BatchResult = { settled: Settled[]; retryAt: Date | null; acknowledgements: number };
+export const NOTHING_SETTLED: BatchResult = { settled: [], retryAt: null, acknowledgements: 0 };
 
 /** What one mail became once written. */
 type Outcome =
@@ -58,7 +60,12 @@ export async function persistBatch(tx: Tx, mails: BatchMail[], opts: BatchOption
   const decided = await readAndDecide(tx, mails, opts);
   const retryAt = await holdAnswers(tx, decided, opts);
   const written = await writeTickets(tx, decided, opts.now);
-  return stageAndFlush(tx, decided, written, opts, retryAt);
+  const acknowledgements = await acknowledgementsFor(
+    tx,
+    indexed(decided, "ticket").map(({ i }) => ({ mail: decided[i]!.mail, ticketId: written.inserted.get(i)!.id, facts: decided[i]!.facts! })),
+    opts,
+  );
+  return stageAndFlush(tx, decided, written, opts, retryAt, acknowledgements);
 }
 
 /** A mail with what it was decided to become, and the facts that decided it (null: not read). */
@@ -143,8 +150,16 @@ function touchedOrGone(ticket: TouchedTicket | null, ticketId: string): TouchedT
 }
 
 /** Phase 5: what nobody in the batch reads back, written with one statement per table. */
-async function stageAndFlush(tx: Tx, decided: Decided[], written: Written, opts: BatchOptions, retryAt: Date | null): Promise<BatchResult> {
+async function stageAndFlush(
+  tx: Tx,
+  decided: Decided[],
+  written: Written,
+  opts: BatchOptions,
+  retryAt: Date | null,
+  acknowledgements: PendingWrites["outbound"],
+): Promise<BatchResult> {
   const writes = pendingWrites();
+  writes.outbound.push(...acknowledgements);
   const settled: Settled[] = [];
   for (const [i, { mail, decision, facts }] of decided.entries()) {
     if (decision.kind === "held") continue;
@@ -154,7 +169,7 @@ async function stageAndFlush(tx: Tx, decided: Decided[], written: Written, opts:
   }
   linkDuplicatesWithinBatch(writes.settlements);
   await flushPendingWrites(tx, writes, opts.now);
-  return { settled, retryAt };
+  return { settled, retryAt, acknowledgements: acknowledgements.length };
 }
 
 function stage(

@@ -149,6 +149,7 @@ export function answersInBatch(emails: Pick<ParsedEmail, "messageId" | "inReplyT
 
 function afterCommit(ctx: Context, settled: BatchResult): void {
   if (settled.settled.some((s) => s.events)) ctx.database.wake("deliveries");
+  if (settled.acknowledgements > 0) ctx.database.wake("outbound");
   const now = ctx.clock.now();
   for (const s of settled.settled) ctx.metrics.observePipelineLatency(s.receivedAt, now);
   // A held reply is taken again when it is due, not at the workers' next poll (a second).
@@ -213,12 +214,12 @@ async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now:
   });
   const touchedSources = new Set(taken.flatMap((m) => (m.source ? [m.source.id] : [])));
   await Promise.all([...touchedSources].map((sourceId) => markSourceProcessed(tx, sourceId, now)));
-  return { settled: [...unreadable, ...batch.settled], retryAt: batch.retryAt };
+  return { ...batch, settled: [...unreadable, ...batch.settled] };
 }
 
 const sourceInfo = (row: ClaimedMessage): SourceInfo | null =>
   row.source
-    ? { id: row.source.id, name: row.source.name, kind: row.source.kind, address: row.source.address, companyId: row.source.companyId, role: row.source.role === "company" ? "company" : "system" }
+    ? { id: row.source.id, name: row.source.name, kind: row.source.kind, address: row.source.address, companyId: row.source.companyId, role: row.source.role === "company" ? "company" : "system", canSend: row.source.canSend }
     : null;
 
 async function recordFailure(ctx: Context, id: string, err: unknown): Promise<void> {

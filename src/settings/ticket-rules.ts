@@ -1,6 +1,7 @@
 // The ticket creation rules of the product guide ("Ticket Creation Rules", "Unmapped Domains",
 // "Attachments Missing"), stored as one settings document. Defaults are the guide's.
 import { z } from "zod";
+import { acknowledgementSettingsSchema, DEFAULT_ACKNOWLEDGEMENT } from "../outbound/acknowledgement-settings.ts";
 
 export const PRIORITIES = ["low", "normal", "high", "urgent"] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -41,6 +42,8 @@ export const ticketRulesSchema = z
       .regex(/^[^[\]\p{Cc}]*$/u, "the tag is written inside [ ] in subjects: it cannot hold [, ] or control characters such as line breaks")
       .refine((tag) => /[^\s]/u.test(tag), "the tag needs a visible character"),
     createContacts: z.boolean(),
+    /** Whether new tickets are answered with an acknowledgement, and with what (outgoing mail). */
+    acknowledgement: acknowledgementSettingsSchema,
   })
   .strict();
 
@@ -54,4 +57,5 @@ export const DEFAULT_TICKET_RULES: TicketRules = {
   unmappedDomains: { mode: "default_company", defaultCompanyId: null },
   ticketSubjectTag: "Ticket #",
   createContacts: true,
+  acknowledgement: DEFAULT_ACKNOWLEDGEMENT,
 };

@@ -2,6 +2,7 @@
 // verifier), learn the mailbox from getProfile, store the tokens sealed, watch the inbox, take the
 // first cursor, and mark the source connected. A re-authorization keeps the cursor it had and
 // syncs from it, so mail that arrived while the grant was broken is not skipped.
+import { requeueWaitingForSource } from "../../db/outbound-messages.ts";
 import { eq } from "drizzle-orm";
 import type { Context } from "../../context.ts";
 import { mailSources } from "../../db/schema.ts";
@@ -77,6 +78,8 @@ export async function completeGmailAuthorization(
     await requestGmailSync(ctx.db, { sourceId: row.id, force: true, now });
   }
   ctx.database.wake("gmail_sync");
+  // Mail that waited for this authorization goes out now.
+  if ((await requeueWaitingForSource(ctx.db, row.id, now)) > 0) ctx.database.wake("outbound");
   return {
     kind: "connected",
     address,

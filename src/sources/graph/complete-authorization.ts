@@ -2,6 +2,7 @@
 // redeem the code with its PKCE verifier, store the tokens sealed, then bring the source up:
 // a subscription and a catch-up (unless it is manual). A re-authorization keeps the cursor, so the
 // catch-up covers whatever arrived while the grant was broken.
+import { requeueWaitingForSource } from "../../db/outbound-messages.ts";
 import { eq } from "drizzle-orm";
 import type { Context } from "../../context.ts";
 import { mailSources } from "../../db/schema.ts";
@@ -64,11 +65,14 @@ export async function completeGraphAuthorization(
       await tx.update(mailSources).set({ cursor: { watermark: now.toISOString() }, connectedAt: now }).where(eq(mailSources.id, sourceId));
     }
     await releaseGraphWork(tx, sourceId, now);
+    // Mail that waited for this authorization (or for the Mail.Send permission) goes out now.
+    await requeueWaitingForSource(tx, sourceId, now);
     // A manual source reads its mailbox on Process Now only.
     if (collectsContinuously(source.schedule)) await requestCatchUp(tx, sourceId, "authorized", now);
   });
   await setSourceStatus(ctx, sourceId, { status: "connected" });
   ctx.database.wake("graph_sync");
+  ctx.database.wake("outbound");
   const subscription = collectsContinuously(source.schedule) ? await ensureSubscription(ctx, sourceId) : null;
   return { kind: "connected", sourceId, address: source.address, subscription };
 }

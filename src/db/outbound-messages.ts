@@ -1,0 +1,183 @@
+// outbound_messages: the outbox of outgoing mail. Queued by the API (a tech's reply) or by the
+// pipeline (an acknowledgement, in the new ticket's transaction), claimed one at a time by a
+// sender (FOR UPDATE SKIP LOCKED, with a lease), and settled with the provider's answer, which
+// is written only while the claim's lease still holds.
+import { and, eq, or, sql } from "drizzle-orm";
+import { pgArray, queryRows, type Executor } from "./client.ts";
+import { outboundAttempts, outboundMessages } from "./schema.ts";
+import type { OutboundKind, OutboundStatus } from "./statuses.ts";
+import { pageOrder, pageWhere, type Page } from "../http/pagination.ts";
+
+export type OutboundRow = typeof outboundMessages.$inferSelect;
+export type NewOutbound = typeof outboundMessages.$inferInsert;
+
+/** An outgoing message as a sender claimed it: the row, and the lease its outcome must be written under. */
+export type ClaimedOutbound = OutboundRow & { leasedUntil: Date };
+
+/** What sending came to; `retryAt` for a transient failure that is tried again. */
+export type SendResult =
+  | { outcome: "sent"; providerId: string | null; providerThreadId: string | null }
+  | { outcome: "transient"; error: string; retryAt: Date }
+  | { outcome: "permanent"; error: string }
+  | { outcome: "waiting_for_authorization"; error: string };
+
+/**
+ * Queues a message. With an Idempotency-Key, a key already used answers the message it made
+ * (`existing`), never a second one; the caller compares the request hash.
+ */
+export async function queueOutbound(executor: Executor, row: NewOutbound): Promise<{ created: boolean; row: OutboundRow }> {
+  if (!row.idempotencyKey) {
+    const [created] = await executor.insert(outboundMessages).values(row).returning();
+    return { created: true, row: created! };
+  }
+  const [created] = await executor.insert(outboundMessages).values(row).onConflictDoNothing({ target: outboundMessages.idempotencyKey }).returning();
+  if (created) return { created: true, row: created };
+  const [existing] = await executor.select().from(outboundMessages).where(eq(outboundMessages.idempotencyKey, row.idempotencyKey));
+  return { created: false, row: existing! };
+}
+
+/**
+ * Claims the next due message and leases it until `leaseUntil`: a message whose sender died is
+ * claimed again when the lease runs out. `sending` rows with a live lease are stepped over.
+ */
+export async function claimOutbound(executor: Executor, opts: { now: Date; leaseUntil: Date }): Promise<ClaimedOutbound | null> {
+  const now = opts.now.toISOString();
+  const [row] = await queryRows<{ id: string }>(
+    executor,
+    sql`update outbound_messages
+           set status = 'sending', leased_until = ${opts.leaseUntil.toISOString()}::timestamptz, updated_at = ${now}::timestamptz
+         where id = (select id from outbound_messages
+                      where status in ('queued', 'sending') and next_attempt_at <= ${now}::timestamptz
+                        and (leased_until is null or leased_until <= ${now}::timestamptz)
+                      order by next_attempt_at
+                      limit 1
+                      for update skip locked)
+     returning id`,
+  );
+  if (!row) return null;
+  const [claimed] = await executor.select().from(outboundMessages).where(eq(outboundMessages.id, row.id));
+  return claimed ? { ...claimed, leasedUntil: opts.leaseUntil } : null;
+}
+
+/** Keeps the built MIME and its Message-ID, so every later attempt sends the same bytes. */
+export async function storeBuiltMessage(executor: Executor, id: string, built: { messageId: string; raw: Buffer; subject: string }): Promise<void> {
+  await executor.update(outboundMessages).set(built).where(eq(outboundMessages.id, id));
+}
+
+/**
+ * Writes an attempt and the message's new state, only while the claim's lease holds (another
+ * sender may have claimed it after the lease ran out). Answers the row as written, or null
+ * when the lease was lost (the attempt is still kept in the history).
+ */
+export async function recordSendResult(
+  executor: Executor,
+  claimed: ClaimedOutbound,
+  result: SendResult,
+  at: { attemptedAt: Date; durationMs: number },
+): Promise<OutboundRow | null> {
+  const [row] = await executor
+    .update(outboundMessages)
+    .set({
+      status: statusAfter(result),
+      attempts: sql`${outboundMessages.attempts} + 1`,
+      leasedUntil: null,
+      updatedAt: at.attemptedAt,
+      ...(result.outcome === "sent"
+        ? { providerId: result.providerId, sentAt: at.attemptedAt, lastError: null, ...(result.providerThreadId ? { providerThreadId: result.providerThreadId } : {}) }
+        : { lastError: result.error }),
+      ...(result.outcome === "transient" ? { nextAttemptAt: result.retryAt } : {}),
+    })
+    .where(and(eq(outboundMessages.id, claimed.id), eq(outboundMessages.leasedUntil, claimed.leasedUntil)))
+    .returning();
+  await executor.insert(outboundAttempts).values({
+    outboundMessageId: claimed.id,
+    attemptedAt: at.attemptedAt,
+    outcome: result.outcome,
+    error: result.outcome === "sent" ? null : result.error,
+    providerId: result.outcome === "sent" ? result.providerId : null,
+    durationMs: Math.round(at.durationMs),
+  });
+  return row ?? null;
+}
+
+function statusAfter(result: SendResult): OutboundStatus {
+  switch (result.outcome) {
+    case "sent":
+      return "sent";
+    case "transient":
+      return "queued";
+    case "permanent":
+      return "failed";
+    case "waiting_for_authorization":
+      return "waiting_for_authorization";
+  }
+}
+
+/** A failed or waiting message queued again by a person (POST …/retry); null when it is in no state to retry. */
+export async function requeueOutbound(executor: Executor, id: string, now: Date): Promise<OutboundRow | null> {
+  const [row] = await executor
+    .update(outboundMessages)
+    .set({ status: "queued", nextAttemptAt: now, leasedUntil: null, updatedAt: now })
+    .where(and(eq(outboundMessages.id, id), or(eq(outboundMessages.status, "failed"), eq(outboundMessages.status, "waiting_for_authorization"))))
+    .returning();
+  return row ?? null;
+}
+
+/** After a source is authorized again, what waited for it goes back in the queue; answers how many. */
+export async function requeueWaitingForSource(executor: Executor, sourceId: string, now: Date): Promise<number> {
+  const rows = await executor
+    .update(outboundMessages)
+    .set({ status: "queued", nextAttemptAt: now, updatedAt: now })
+    .where(and(eq(outboundMessages.sourceId, sourceId), eq(outboundMessages.status, "waiting_for_authorization")))
+    .returning({ id: outboundMessages.id });
+  return rows.length;
+}
+
+/** Acknowledgements queued for each address since `since`: what the per-sender limit counts. */
+export async function acknowledgementsSince(executor: Executor, recipients: string[], since: Date): Promise<Map<string, number>> {
+  if (recipients.length === 0) return new Map();
+  const rows = await queryRows<{ recipient: string; n: number }>(
+    executor,
+    sql`select recipient, count(*)::int as n from outbound_messages
+         where kind = 'acknowledgement' and recipient = any(${pgArray(recipients)}::text[])
+           and created_at > ${since.toISOString()}::timestamptz
+         group by recipient`,
+  );
+  return new Map(rows.map((r) => [r.recipient, Number(r.n)]));
+}
+
+export type OutboundFilter = { ticketId?: string; status?: OutboundStatus; kind?: OutboundKind };
+
+/** Newest first, by (createdAt, id) cursor. */
+export async function listOutbound(executor: Executor, filter: OutboundFilter, page: Page): Promise<OutboundRow[]> {
+  return executor
+    .select()
+    .from(outboundMessages)
+    .where(
+      and(
+        filter.ticketId ? eq(outboundMessages.ticketId, filter.ticketId) : undefined,
+        filter.status ? eq(outboundMessages.status, filter.status) : undefined,
+        filter.kind ? eq(outboundMessages.kind, filter.kind) : undefined,
+        pageWhere(page, outboundMessages.createdAt, outboundMessages.id),
+      ),
+    )
+    .orderBy(...pageOrder(outboundMessages.createdAt, outboundMessages.id))
+    .limit(page.limit + 1);
+}
+
+export async function findOutbound(executor: Executor, id: string): Promise<OutboundRow | null> {
+  const [row] = await executor.select().from(outboundMessages).where(eq(outboundMessages.id, id));
+  return row ?? null;
+}
+
+export async function attemptsOf(executor: Executor, ids: string[]): Promise<Map<string, (typeof outboundAttempts.$inferSelect)[]>> {
+  const byMessage = new Map<string, (typeof outboundAttempts.$inferSelect)[]>();
+  if (ids.length === 0) return byMessage;
+  const rows = await executor
+    .select()
+    .from(outboundAttempts)
+    .where(sql`${outboundAttempts.outboundMessageId} = any(${pgArray(ids)}::uuid[])`)
+    .orderBy(outboundAttempts.attemptedAt);
+  for (const r of rows) byMessage.set(r.outboundMessageId, [...(byMessage.get(r.outboundMessageId) ?? []), r]);
+  return byMessage;
+}

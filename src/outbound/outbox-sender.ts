@@ -1,0 +1,123 @@
+// The outbox's senders: loops that each claim one due outgoing mail, send it through its
+// source's provider, and write what the provider said, in three phases as a webhook attempt is
+// made (prepare → send → record):
+//
+//   prepare  an acknowledgement queued by the pipeline is built on its first claim (its MIME,
+//            Message-ID, ticket message and thread link, stored before anything is sent)
+//   send     through the source (send-through-source.ts), with nothing else in between
+//   record   the attempt and the new status, with message.sent / message.failed, at once
+//
+// A crash between the provider's acceptance and the record is the one window in which a mail can
+// go out twice: its lease runs out and another sender sends it again.
+import type { Context } from "../context.ts";
+import type { Executor } from "../db/client.ts";
+import { claimOutbound, recordSendResult, storeBuiltMessage, type ClaimedOutbound, type OutboundRow, type SendResult } from "../db/outbound-messages.ts";
+import { loadReplyContext, ticketSummary } from "../db/reply-context.ts";
+import { findSource, type SourceRecord } from "../db/sources.ts";
+import { recordEvent } from "../delivery/record-event.ts";
+import { normaliseMessageId } from "../pipeline/message-id.ts";
+import { startWorkLoop, type WorkLoop } from "../scheduler/work-loop.ts";
+import { buildOutboundMime } from "./build-message.ts";
+import { composeAcknowledgement } from "./compose-message.ts";
+import { stageOutboundTicketMessage, writeStaged } from "./outbound-ticket-message.ts";
+import { sendThroughSource, type SendOutcome } from "./send-through-source.ts";
+
+/** The longest a provider takes to answer (SMTP's timeout is 30 s), and a margin, before a claim is taken again. */
+const LEASE_MS = 120_000;
+
+export function startOutboxSender(ctx: Context): WorkLoop {
+  return startWorkLoop({
+    name: "outbox",
+    database: ctx.database,
+    channel: "outbound",
+    concurrency: ctx.config.outbound.concurrency,
+    pollMs: 1000,
+    log: ctx.log,
+    databaseOutage: ctx.databaseOutage,
+    step: () => sendNext(ctx),
+  });
+}
+
+/** Sends one due message; false when none was due. */
+export async function sendNext(ctx: Context): Promise<boolean> {
+  const now = ctx.clock.now();
+  const claimed = await claimOutbound(ctx.db, { now, leaseUntil: new Date(now.getTime() + LEASE_MS) });
+  if (!claimed) return false;
+  const source = claimed.sourceId ? await findSource(ctx.db, claimed.sourceId) : null;
+  const ready = source ? await prepare(ctx, claimed, source) : { problem: "its source was deleted" };
+  const attemptedAt = ctx.clock.now();
+  const outcome: SendOutcome =
+    "problem" in ready
+      ? { kind: "permanent", error: ready.problem }
+      : await sendThroughSource(ctx, { source: source!, raw: ready.raw, recipients: [...claimed.to, ...claimed.cc, ...claimed.bcc], providerThreadId: claimed.providerThreadId });
+  await record(ctx, claimed, source, resultOf(ctx, claimed, outcome, attemptedAt), { attemptedAt, durationMs: Date.now() - attemptedAt.getTime() });
+  return true;
+}
+
+/** The bytes to send: stored at queueing for a reply, built now (once) for an acknowledgement. */
+async function prepare(ctx: Context, claimed: ClaimedOutbound, source: SourceRecord): Promise<{ raw: Buffer } | { problem: string }> {
+  if (claimed.raw) return { raw: claimed.raw };
+  if (!claimed.ticketId) return { problem: "an acknowledgement without a ticket cannot be built" };
+  const context = await loadReplyContext(ctx.db, claimed.ticketId);
+  if (!context) return { problem: "its ticket was deleted" };
+  const message = composeAcknowledgement(context, { address: source.address, name: source.name }, { address: claimed.recipient }, ctx.clock.now());
+  const raw = await buildOutboundMime(message);
+  const messageId = normaliseMessageId(message.messageId)!;
+  await ctx.db.transaction(async (tx) => {
+    await storeBuiltMessage(tx, claimed.id, { messageId, raw, subject: message.subject });
+    await writeStaged(tx, stageOutboundTicketMessage({ ticketId: context.ticket.id, outboundMessageId: claimed.id, kind: "auto_reply", message, messageId }), ctx.clock.now());
+  });
+  return { raw };
+}
+
+/** A transient failure is tried again on the schedule, and fails once the schedule is used up. */
+function resultOf(ctx: Context, claimed: ClaimedOutbound, outcome: SendOutcome, now: Date): SendResult {
+  switch (outcome.kind) {
+    case "sent":
+      return { outcome: "sent", providerId: outcome.providerId, providerThreadId: outcome.threadId };
+    case "permanent":
+      return { outcome: "permanent", error: outcome.error };
+    case "waiting_for_authorization":
+      return { outcome: "waiting_for_authorization", error: outcome.error };
+    case "transient": {
+      const schedule = ctx.config.outbound.retryScheduleSeconds;
+      const delaySeconds = schedule[claimed.attempts];
+      if (delaySeconds === undefined) return { outcome: "permanent", error: `gave up after ${claimed.attempts + 1} attempts: ${outcome.error}` };
+      const delayMs = Math.max(delaySeconds * 1000, outcome.retryAfterMs ?? 0);
+      return { outcome: "transient", error: outcome.error, retryAt: new Date(now.getTime() + delayMs) };
+    }
+  }
+}
+
+async function record(ctx: Context, claimed: ClaimedOutbound, source: SourceRecord | null, result: SendResult, at: { attemptedAt: Date; durationMs: number }): Promise<void> {
+  const settled = await ctx.db.transaction(async (tx) => {
+    const row = await recordSendResult(tx, claimed, result, at);
+    if (row && (row.status === "sent" || row.status === "failed")) await recordOutboundEvent(tx, row, source, at.attemptedAt);
+    return row;
+  });
+  ctx.metrics.recordOutboundAttempt(result.outcome, at.durationMs);
+  if (settled && (settled.status === "sent" || settled.status === "failed")) ctx.database.wake("deliveries");
+  if (result.outcome === "permanent") ctx.log.warn({ outboundMessageId: claimed.id, error: result.error }, "an outgoing mail failed");
+}
+
+async function recordOutboundEvent(executor: Executor, row: OutboundRow, source: SourceRecord | null, at: Date): Promise<void> {
+  const ticket = row.ticketId ? await ticketSummary(executor, row.ticketId) : null;
+  const message = {
+    id: row.id,
+    kind: row.kind,
+    status: row.status as "sent" | "failed",
+    messageId: row.messageId,
+    providerMessageId: row.providerId,
+    to: [...row.to, ...row.cc],
+    subject: row.subject,
+    attempts: row.attempts,
+  };
+  const sourceSummary = source ? { id: source.id, name: source.name, kind: source.kind, address: source.address } : null;
+  const companyId = ticket?.companyId ?? null;
+  const base = { ticket: ticket ? { id: ticket.id, number: ticket.number, subject: ticket.subject } : null, message, source: sourceSummary, at: at.toISOString() };
+  if (row.status === "sent") {
+    await recordEvent(executor, { type: "message.sent", companyId, data: base, at });
+  } else {
+    await recordEvent(executor, { type: "message.failed", companyId, data: { ...base, error: { code: "send_failed", message: row.lastError ?? "" } }, at });
+  }
+}
