@@ -1,6 +1,9 @@
 // Where Microsoft lives for this instance: the Graph API root (GRAPH_API_URL) and the identity
 // platform (MICROSOFT_LOGIN_URL). Sovereign clouds change both; so do the tests, to reach the fake.
-export const GRAPH_SCOPES = "offline_access Mail.Read Mail.ReadWrite User.Read";
+export const GRAPH_SCOPES = "offline_access Mail.Read Mail.ReadWrite Mail.Send User.Read";
+
+/** What sources authorized before sending existed (#25) were granted: enough to read, not to send. */
+export const GRAPH_READ_SCOPES = "offline_access Mail.Read Mail.ReadWrite User.Read";
 
 /** The Inbox's messages, as Graph names the resource of a subscription and of the delta query. */
 export const INBOX_MESSAGES = "me/mailFolders('Inbox')/messages";

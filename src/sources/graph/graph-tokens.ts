@@ -7,6 +7,7 @@ import { mailSources } from "../../db/schema.ts";
 import type { Executor } from "../../db/client.ts";
 import type { GraphConfig, GraphSecrets } from "../source-config.ts";
 import { setSourceStatus } from "../source-status.ts";
+import { canSend, refreshScope } from "./granted-scopes.ts";
 import { redeemRefreshToken, TokenEndpointError, type GraphTokens } from "./token-endpoint.ts";
 
 /** Refresh this long before the access token expires, so no request carries a dying token. */
@@ -65,6 +66,7 @@ async function loadOrRefresh(ctx: Context, sourceId: string): Promise<string> {
       const fresh = await redeemRefreshToken(
         { loginUrl: ctx.config.microsoft.loginUrl, tenantId: config.tenantId, clientId: config.clientId, clientSecret: secrets.clientSecret },
         stored.refreshToken,
+        refreshScope(stored.scope),
         now,
       );
       await writeTokens(tx, ctx, sourceId, secrets, fresh);
@@ -104,10 +106,19 @@ export function readTokens(value: unknown): GraphTokens | null {
 
 /** True when the source holds tokens (it was authorized at least once). */
 export function hasGraphTokens(ctx: Context, secrets: Buffer | null): boolean {
-  if (!secrets) return false;
+  return storedTokens(ctx, secrets) !== null;
+}
+
+/** True when the source's stored grant allows sending (it holds Mail.Send): see canSend. */
+export function graphSourceCanSend(ctx: Context, secrets: Buffer | null): boolean {
+  return canSend(storedTokens(ctx, secrets));
+}
+
+function storedTokens(ctx: Context, secrets: Buffer | null): GraphTokens | null {
+  if (!secrets) return null;
   try {
-    return readTokens(ctx.secrets.openJson<GraphSecrets>(secrets).tokens) !== null;
+    return readTokens(ctx.secrets.openJson<GraphSecrets>(secrets).tokens);
   } catch {
-    return false;
+    return null;
   }
 }

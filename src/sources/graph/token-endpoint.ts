@@ -46,8 +46,9 @@ export function redeemAuthorizationCode(
   );
 }
 
-export function redeemRefreshToken(app: AppCredentials, refreshToken: string, now: Date): Promise<GraphTokens> {
-  return requestTokens(app, { grant_type: "refresh_token", refresh_token: refreshToken, scope: GRAPH_SCOPES }, now, refreshToken);
+/** `scope` is what the stored grant holds (granted-scopes.ts, refreshScope): a refresh cannot widen it. */
+export function redeemRefreshToken(app: AppCredentials, refreshToken: string, scope: string, now: Date): Promise<GraphTokens> {
+  return requestTokens(app, { grant_type: "refresh_token", refresh_token: refreshToken, scope }, now, refreshToken);
 }
 
 async function requestTokens(
@@ -91,7 +92,8 @@ async function requestTokens(
     accessToken,
     refreshToken,
     expiresAt: new Date(now.getTime() + (Number.isFinite(expiresIn) ? expiresIn : 3600) * 1000).toISOString(),
-    scope: typeof body.scope === "string" ? body.scope : GRAPH_SCOPES,
+    // Microsoft always says what it granted; without that, assume what was asked for.
+    scope: typeof body.scope === "string" ? body.scope : (params.scope ?? ""),
   };
 }
 

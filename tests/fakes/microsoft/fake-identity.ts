@@ -1,6 +1,8 @@
 // The fake identity platform: /{tenant}/oauth2/v2.0/authorize (consent granted at once, redirect
 // with code and state) and /{tenant}/oauth2/v2.0/token (authorization_code with PKCE S256, and
 // refresh_token). Refresh tokens rotate strictly: a used one is dead, as a client must assume.
+// The user consents to exactly the scopes asked for; tokens carry that grant, a refresh cannot
+// widen it (AADSTS65001, as Microsoft answers), and Graph checks it (Mail.Send on sendMail).
 import { createHash, randomBytes } from "node:crypto";
 
 export type AppRegistration = { tenantId: string; clientId: string; clientSecret: string };
@@ -9,13 +11,15 @@ type Code = { clientId: string; redirectUri: string; challenge: string; scope: s
 
 export type TokenAnswer = { status: number; body: Record<string, unknown> };
 
-const GRANTED_SCOPE = "Mail.Read Mail.ReadWrite User.Read profile openid email";
+/** Scopes of the sign-in itself, always consented and not Graph permissions. */
+const OIDC_SCOPES = new Set(["offline_access", "openid", "profile", "email"]);
 
 export class FakeIdentity {
   readonly app: AppRegistration;
   private codes = new Map<string, Code>();
-  private refreshTokens = new Map<string, { clientId: string }>();
-  private accessTokens = new Map<string, number>();
+  /** Each refresh token's grant: the Graph permissions the user consented to. */
+  private refreshTokens = new Map<string, { clientId: string; grant: string[] }>();
+  private accessTokens = new Map<string, { expiresAt: number; scopes: string[] }>();
   /** Every refresh token ever issued, in order (tests check rotation). */
   readonly issuedRefreshTokens: string[] = [];
   accessTokenSeconds = 3599;
@@ -75,8 +79,13 @@ export class FakeIdentity {
 
   /** Is this bearer token one we issued and still valid? */
   isValidAccessToken(token: string): boolean {
-    const expiresAt = this.accessTokens.get(token);
-    return expiresAt !== undefined && expiresAt > Date.now();
+    const issued = this.accessTokens.get(token);
+    return issued !== undefined && issued.expiresAt > Date.now();
+  }
+
+  /** Does this (valid) access token carry the Graph permission `scope`? */
+  accessTokenHasScope(token: string, scope: string): boolean {
+    return hasScopes((this.accessTokens.get(token)?.scopes ?? []).join(" "), [scope]);
   }
 
   /** Access tokens stop working (the client must refresh). */
@@ -103,28 +112,40 @@ export class FakeIdentity {
     if (createHash("sha256").update(verifier).digest("base64url") !== code.challenge) {
       return error(400, "invalid_grant", "AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the authorization request.");
     }
-    return this.issue(code.clientId);
+    const grant = graphScopes(code.scope);
+    return this.issue(grant, grant);
   }
 
   private redeemRefresh(form: URLSearchParams): TokenAnswer {
     const presented = form.get("refresh_token") ?? "";
-    if (!this.refreshTokens.delete(presented)) {
+    const held = this.refreshTokens.get(presented);
+    if (!held) {
       return error(400, "invalid_grant", "AADSTS70000: The provided grant has expired due to it being revoked, a fresh auth token is needed.");
     }
-    return this.issue(this.app.clientId);
+    const asked = form.get("scope") === null ? held.grant : graphScopes(form.get("scope")!);
+    if (!hasScopes(held.grant.join(" "), asked)) {
+      return error(
+        400,
+        "invalid_grant",
+        `AADSTS65001: The user or administrator has not consented to use the application with ID '${this.app.clientId}'. Send an interactive authorization request for this user and resource.`,
+      );
+    }
+    this.refreshTokens.delete(presented);
+    return this.issue(held.grant, asked);
   }
 
-  private issue(_clientId: string): TokenAnswer {
+  /** Tokens for `grant` (what the new refresh token holds); the access token carries `scopes`. */
+  private issue(grant: string[], scopes: string[]): TokenAnswer {
     const accessToken = `eyJ0eXAiOiJKV1Qi.${randomBytes(24).toString("base64url")}`;
     const refreshToken = `0.AR${randomBytes(32).toString("base64url")}`;
-    this.accessTokens.set(accessToken, Date.now() + this.accessTokenSeconds * 1000);
-    this.refreshTokens.set(refreshToken, { clientId: this.app.clientId });
+    this.accessTokens.set(accessToken, { expiresAt: Date.now() + this.accessTokenSeconds * 1000, scopes });
+    this.refreshTokens.set(refreshToken, { clientId: this.app.clientId, grant });
     this.issuedRefreshTokens.push(refreshToken);
     return {
       status: 200,
       body: {
         token_type: "Bearer",
-        scope: GRANTED_SCOPE,
+        scope: [...scopes, "profile", "openid", "email"].join(" "),
         expires_in: this.accessTokenSeconds,
         ext_expires_in: this.accessTokenSeconds,
         access_token: accessToken,
@@ -144,6 +165,15 @@ function error(status: number, code: string, description: string): TokenAnswer {
       timestamp: new Date().toISOString(),
     },
   };
+}
+
+/** The Graph permissions among `scope`, without the resource prefix. */
+function graphScopes(scope: string): string[] {
+  return scope
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((s) => s.replace(/^https:\/\/graph\.microsoft\.com\//i, ""))
+    .filter((s) => !OIDC_SCOPES.has(s.toLowerCase()));
 }
 
 function hasScopes(scope: string, required: string[]): boolean {

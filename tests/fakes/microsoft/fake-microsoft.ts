@@ -1,21 +1,33 @@
 // A loopback HTTPS fake of Microsoft's identity platform and Graph, speaking the documented
 // protocol to the real @microsoft/microsoft-graph-client: bearer tokens, Prefer: IdType="ImmutableId",
 // subscriptions with the validation handshake, notifications and lifecycle events, $value, and
-// the delta query with absolute https nextLink/deltaLink, 410 for a lost delta state, and 429/503
-// with Retry-After on demand.
+// the delta query with absolute https nextLink/deltaLink, 410 for a lost delta state, sendMail in
+// its MIME form (fake-send-mail.ts), and 429/503 with Retry-After or any other Graph error on demand.
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 import { FakeIdentity, type AppRegistration } from "./fake-identity.ts";
 import { FakeMailbox, type FakeMessage } from "./fake-mailbox.ts";
-import { FakeSubscriptions, type Delivery, type FakeSubscription, type GraphAnswer } from "./fake-subscriptions.ts";
+import { acceptSendMail, type SentMail } from "./fake-send-mail.ts";
+import { FakeSubscriptions, graphError, type Delivery, type FakeSubscription, type GraphAnswer } from "./fake-subscriptions.ts";
 import { testCertificate } from "./test-certificate.ts";
 
 export type LoggedRequest = { method: string; path: string; at: number; prefer: string | null; authorized: boolean; status: number };
 
 /** A 429 or 503 (throttling, with Retry-After), or a 500 (Graph failing). */
 export type Throttle = { method?: string; pathIncludes: string; status: 429 | 500 | 503; retryAfterSeconds: number; times: number };
+
+/** Any Graph error: the status, Graph's code and words, and Retry-After when given. */
+export type Failure = {
+  method?: string;
+  pathIncludes: string;
+  status: number;
+  code: string;
+  message: string;
+  retryAfterSeconds?: number;
+  times: number;
+};
 
 export type FakeUser = { id: string; displayName: string; mail: string };
 
@@ -29,6 +41,8 @@ export type FakeMicrosoft = {
   mailbox: FakeMailbox;
   subscriptions: FakeSubscriptions;
   requests: LoggedRequest[];
+  /** What sendMail accepted, in order. */
+  sent: SentMail[];
   /** GRAPH_API_URL and MICROSOFT_LOGIN_URL for mailgate's configuration. */
   env(): Record<string, string>;
   /** Plays the user's browser at the consent page; returns where Microsoft redirects it. */
@@ -41,6 +55,8 @@ export type FakeMicrosoft = {
   lifecycle(subscriptionId: string, event: "reauthorizationRequired" | "subscriptionRemoved" | "missed"): Promise<Delivery>;
   /** The next `times` requests matching answer `status` with Retry-After. */
   throttle(t: Throttle): void;
+  /** The next `times` requests matching answer this error. */
+  fail(f: Failure): void;
   close(): Promise<void>;
 };
 
@@ -58,7 +74,8 @@ export async function startFakeMicrosoft(
   const mailbox = new FakeMailbox();
   const subscriptions = new FakeSubscriptions(app.tenantId);
   const requests: LoggedRequest[] = [];
-  const throttles: Throttle[] = [];
+  const sent: SentMail[] = [];
+  const failures: Failure[] = [];
   const defaultPageSize = opts.defaultPageSize ?? 10;
 
   let base = "";
@@ -97,20 +114,18 @@ export async function startFakeMicrosoft(
       return send({ status: 405, text: "method not allowed" });
     }
 
-    if (!path.startsWith("/v1.0/")) return send(graphErrorAnswer(404, "BadRequest", `Unsupported path ${path}`));
+    if (!path.startsWith("/v1.0/")) return send(graphError(404, "BadRequest", `Unsupported path ${path}`));
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
     if (!bearer || !identity.isValidAccessToken(bearer)) {
-      return send(graphErrorAnswer(401, "InvalidAuthenticationToken", bearer ? "Access token has expired or is not valid." : "Access token is empty."));
+      return send(graphError(401, "InvalidAuthenticationToken", bearer ? "Access token has expired or is not valid." : "Access token is empty."));
     }
     log.authorized = true;
-    const throttle = throttles.find((t) => t.times > 0 && (!t.method || t.method === req.method) && log.path.includes(t.pathIncludes));
-    if (throttle) {
-      throttle.times--;
+    const failure = failures.find((f) => f.times > 0 && (!f.method || f.method === req.method) && log.path.includes(f.pathIncludes));
+    if (failure) {
+      failure.times--;
       return send({
-        ...(throttle.status === 500
-          ? graphErrorAnswer(500, "InternalServerError", "An internal server error occurred.")
-          : graphErrorAnswer(throttle.status, throttle.status === 429 ? "TooManyRequests" : "ServiceUnavailable", "Application is over its MailboxConcurrency limit.")),
-        headers: { "Retry-After": String(throttle.retryAfterSeconds) },
+        ...graphError(failure.status, failure.code, failure.message),
+        ...(failure.retryAfterSeconds === undefined ? {} : { headers: { "Retry-After": String(failure.retryAfterSeconds) } }),
       });
     }
     const immutable = /IdType="ImmutableId"/i.test(log.prefer ?? "");
@@ -118,6 +133,16 @@ export async function startFakeMicrosoft(
 
     if (route === "/me" && req.method === "GET") {
       return send({ status: 200, body: { "@odata.context": `${base}/v1.0/$metadata#users/$entity`, ...user, userPrincipalName: user.mail } });
+    }
+    if (route === "/me/sendMail" && req.method === "POST") {
+      const accepted = await acceptSendMail({
+        contentType: req.headers["content-type"],
+        body,
+        maySend: identity.accessTokenHasScope(bearer, "Mail.Send"),
+        mailbox: user.mail,
+      });
+      if (accepted.sent) sent.push(accepted.sent);
+      return send(accepted.answer);
     }
     if (route === "/subscriptions" && req.method === "POST") {
       return send(await subscriptions.create(json(body), immutable, app.clientId));
@@ -127,12 +152,12 @@ export async function startFakeMicrosoft(
       if (req.method === "PATCH") return send(subscriptions.patch(subMatch[1]!, json(body), app.clientId));
       if (req.method === "DELETE") return send(subscriptions.remove(subMatch[1]!));
       const sub = subscriptions.live(subMatch[1]!);
-      return send(sub ? { status: 200, body: sub } : graphErrorAnswer(404, "ResourceNotFound", "The object was not found."));
+      return send(sub ? { status: 200, body: sub } : graphError(404, "ResourceNotFound", "The object was not found."));
     }
     const valueMatch = /^\/me\/messages\/([^/]+)\/\$value$/.exec(route);
     if (valueMatch && req.method === "GET") {
       const message = mailbox.find(valueMatch[1]!);
-      if (!message) return send(graphErrorAnswer(404, "ErrorItemNotFound", "The specified object was not found in the store."));
+      if (!message) return send(graphError(404, "ErrorItemNotFound", "The specified object was not found in the store."));
       log.status = 200;
       res.writeHead(200, { "Content-Type": "text/plain" });
       return res.end(message.raw);
@@ -140,7 +165,7 @@ export async function startFakeMicrosoft(
     if (/^\/me\/mailFolders\('inbox'\)\/messages\/delta$/i.test(route) && req.method === "GET") {
       return send(delta(url, immutable, log.prefer));
     }
-    return send(graphErrorAnswer(400, "BadRequest", `Resource not found for the segment '${route}'.`));
+    return send(graphError(400, "BadRequest", `Resource not found for the segment '${route}'.`));
   };
 
   const delta = (url: URL, immutable: boolean, prefer: string | null): GraphAnswer => {
@@ -149,7 +174,7 @@ export async function startFakeMicrosoft(
     const since = /receivedDateTime\s+(?:ge|gt)\s+(\S+)/i.exec(q.get("$filter") ?? "")?.[1] ?? null;
     const state = skip ? mailbox.continueDelta(skip) : mailbox.startDelta({ deltaToken: q.get("$deltatoken") ?? undefined, since });
     if (state === "expired") {
-      return graphErrorAnswer(410, "SyncStateNotFound", "The sync state generation is not found. Please resync.");
+      return graphError(410, "SyncStateNotFound", "The sync state generation is not found. Please resync.");
     }
     const pageSize = Number(/odata\.maxpagesize=(\d+)/i.exec(prefer ?? "")?.[1] ?? defaultPageSize);
     const page = mailbox.page(state, pageSize);
@@ -195,6 +220,7 @@ export async function startFakeMicrosoft(
     mailbox,
     subscriptions,
     requests,
+    sent,
     env: () => ({ GRAPH_API_URL: `${base}/v1.0`, MICROSOFT_LOGIN_URL: base }),
     consent: async (authorizationUrl) => {
       const res = await fetch(authorizationUrl, { redirect: "manual" });
@@ -223,19 +249,19 @@ export async function startFakeMicrosoft(
       if (event === "subscriptionRemoved") subscriptions.all.delete(subscriptionId);
       return subscriptions.lifecycle(sub, event);
     },
-    throttle: (t) => void throttles.push({ ...t }),
+    throttle: (t) =>
+      void failures.push({
+        ...t,
+        ...(t.status === 500
+          ? { code: "InternalServerError", message: "An internal server error occurred." }
+          : { code: t.status === 429 ? "TooManyRequests" : "ServiceUnavailable", message: "Application is over its MailboxConcurrency limit." }),
+      }),
+    fail: (f) => void failures.push({ ...f }),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
-  };
-}
-
-function graphErrorAnswer(status: number, code: string, message: string): GraphAnswer {
-  return {
-    status,
-    body: { error: { code, message, innerError: { date: new Date().toISOString(), "request-id": randomUUID(), "client-request-id": randomUUID() } } },
   };
 }
 

@@ -22,7 +22,7 @@ export type Delivery = { url: string; status: number; ms: number; error?: string
 
 export type GraphAnswer = { status: number; body?: unknown };
 
-const graphError = (status: number, code: string, message: string): GraphAnswer => ({
+export const graphError = (status: number, code: string, message: string): GraphAnswer => ({
   status,
   body: { error: { code, message, innerError: { date: new Date().toISOString(), "request-id": randomUUID(), "client-request-id": randomUUID() } } },
 });

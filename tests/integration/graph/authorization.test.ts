@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { mailSources } from "../../../src/db/schema.ts";
 import type { GraphSecrets } from "../../../src/sources/source-config.ts";
-import { graphAccessToken, forgetAccessToken } from "../../../src/sources/graph/graph-tokens.ts";
+import { GRAPH_READ_SCOPES } from "../../../src/sources/graph/graph-endpoints.ts";
+import { graphAccessToken } from "../../../src/sources/graph/graph-tokens.ts";
 import { openGraphSession } from "../../../src/sources/graph/graph-session.ts";
 import { startGraphHarness, type GraphHarness } from "./graph-harness.ts";
 
@@ -20,14 +21,14 @@ const secretsOf = async (sourceId: string) => {
 };
 
 describe("authorizing a Microsoft 365 source", () => {
-  it("When the administrator authorizes, then the consent URL carries the tenant, PKCE S256, a state and the four scopes", async () => {
+  it("When the administrator authorizes, then the consent URL carries the tenant, PKCE S256, a state and the five scopes", async () => {
     const id = await h.createGraphSource();
     const res = await h.t.api.post(`/api/sources/${id}/authorize`).send({}).expect(200);
     const url = new URL(res.body.authorizationUrl);
     expect(`${url.origin}${url.pathname}`).toBe(`${h.fake.loginUrl}/${h.fake.app.tenantId}/oauth2/v2.0/authorize`);
     expect(url.searchParams.get("code_challenge_method")).toBe("S256");
     expect(url.searchParams.get("state")?.length).toBeGreaterThanOrEqual(43);
-    expect(url.searchParams.get("scope")).toBe("offline_access Mail.Read Mail.ReadWrite User.Read");
+    expect(url.searchParams.get("scope")).toBe("offline_access Mail.Read Mail.ReadWrite Mail.Send User.Read");
     expect(url.searchParams.get("redirect_uri")).toBe(`${h.publicUrl}/admin/oauth/microsoft/callback`);
   });
 
@@ -76,29 +77,30 @@ describe("authorizing a Microsoft 365 source", () => {
     await h.authorize(id);
     const before = (await secretsOf(id)).tokens!.refreshToken;
     h.fake.identity.expireAccessTokens();
-    // Make the stored access token look expired, as it would be an hour later.
-    const secrets = await secretsOf(id);
-    await h.t.ctx.db
-      .update(mailSources)
-      .set({ secrets: h.t.ctx.secrets.sealJson({ ...secrets, tokens: { ...secrets.tokens, expiresAt: new Date(0).toISOString() } }) })
-      .where(eq(mailSources.id, id));
-    forgetAccessToken(h.t.ctx, id);
+    await h.expireStoredAccessToken(id);
     await graphAccessToken(h.t.ctx, id);
     const after = (await secretsOf(id)).tokens!.refreshToken;
     expect(after).not.toBe(before);
     expect(after).toBe(h.fake.identity.issuedRefreshTokens.at(-1));
   });
 
+  it("When a source authorized before Mail.Send refreshes its token, then it asks only for its grant and keeps reading", async () => {
+    const id = await h.createGraphSource();
+    await h.authorize(id, { scope: GRAPH_READ_SCOPES });
+    expect((await secretsOf(id)).tokens).toMatchObject({ scope: expect.not.stringContaining("Mail.Send") });
+    h.fake.identity.expireAccessTokens();
+    await h.expireStoredAccessToken(id);
+    const test = await h.t.api.post(`/api/sources/${id}/test`).send({}).expect(200);
+    expect(test.body).toMatchObject({ ok: true, details: { mailbox: h.fake.user.mail } });
+    const source = await h.t.api.get(`/api/sources/${id}`).expect(200);
+    expect(source.body.status).toBe("connected");
+  });
+
   it("When Microsoft answers invalid_grant, then the source needs re-authorization and says so", async () => {
     const id = await h.createGraphSource();
     await h.authorize(id);
     h.fake.identity.revokeGrants();
-    const secrets = await secretsOf(id);
-    await h.t.ctx.db
-      .update(mailSources)
-      .set({ secrets: h.t.ctx.secrets.sealJson({ ...secrets, tokens: { ...secrets.tokens, expiresAt: new Date(0).toISOString() } }) })
-      .where(eq(mailSources.id, id));
-    forgetAccessToken(h.t.ctx, id);
+    await h.expireStoredAccessToken(id);
     const test = await h.t.api.post(`/api/sources/${id}/test`).send({}).expect(200);
     expect(test.body).toMatchObject({ ok: false, error: { code: "needs_reauth" } });
     const source = await h.t.api.get(`/api/sources/${id}`).expect(200);

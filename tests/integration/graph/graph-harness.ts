@@ -4,9 +4,11 @@
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { and, eq } from "drizzle-orm";
-import { inboundMessages, pushSubscriptions, tickets } from "../../../src/db/schema.ts";
+import { inboundMessages, mailSources, pushSubscriptions, tickets } from "../../../src/db/schema.ts";
 import type { Runtime } from "../../../src/runtime.ts";
 import { startGraphSources, type GraphRuntimeOptions } from "../../../src/sources/graph/runtime.ts";
+import { forgetAccessToken } from "../../../src/sources/graph/graph-tokens.ts";
+import type { GraphSecrets } from "../../../src/sources/source-config.ts";
 import { startRenewals } from "../../../src/scheduler/renewals.ts";
 import { startFakeMicrosoft, type FakeMicrosoft } from "../../fakes/microsoft/fake-microsoft.ts";
 import { testCertificate, trustTestCertificate } from "../../fakes/microsoft/test-certificate.ts";
@@ -23,8 +25,13 @@ export type GraphHarness = {
   goOffline(): Promise<void>;
   goOnline(): Promise<void>;
   createGraphSource(body?: Record<string, unknown>): Promise<string>;
-  /** Authorize → Microsoft consent → callback, as an administrator's browser would; returns the page. */
-  authorize(sourceId: string): Promise<{ status: number; html: string }>;
+  /**
+   * Authorize → Microsoft consent → callback, as an administrator's browser would; returns the page.
+   * `scope` replaces the scopes in the consent URL: the grant an older mailgate asked for.
+   */
+  authorize(sourceId: string, opts?: { scope?: string }): Promise<{ status: number; html: string }>;
+  /** Makes the stored access token look expired, as it would be an hour later: the next call refreshes it. */
+  expireStoredAccessToken(sourceId: string): Promise<void>;
   subscriptionOf(sourceId: string): Promise<typeof pushSubscriptions.$inferSelect | undefined>;
   inboundCount(sourceId: string): Promise<number>;
   /** Waits until `count` messages are stored, processes them, and returns the source's ticket count. */
@@ -83,12 +90,23 @@ export async function startGraphHarness(opts: { env?: Record<string, string> } =
       if (res.status !== 201) throw new Error(`creating the Graph source answered ${res.status}: ${JSON.stringify(res.body)}`);
       return res.body.id as string;
     },
-    authorize: async (sourceId) => {
+    authorize: async (sourceId, o = {}) => {
       const res = await t.api.post(`/api/sources/${sourceId}/authorize`).send({});
       if (res.status !== 200) throw new Error(`authorize answered ${res.status}: ${JSON.stringify(res.body)}`);
-      const callback = await fake.consent(res.body.authorizationUrl as string);
+      const consentUrl = new URL(res.body.authorizationUrl as string);
+      if (o.scope !== undefined) consentUrl.searchParams.set("scope", o.scope);
+      const callback = await fake.consent(consentUrl.toString());
       const page = await fetch(callback);
       return { status: page.status, html: await page.text() };
+    },
+    expireStoredAccessToken: async (sourceId) => {
+      const [row] = await t.ctx.db.select({ secrets: mailSources.secrets }).from(mailSources).where(eq(mailSources.id, sourceId));
+      const secrets = t.ctx.secrets.openJson<GraphSecrets>(row!.secrets!);
+      await t.ctx.db
+        .update(mailSources)
+        .set({ secrets: t.ctx.secrets.sealJson({ ...secrets, tokens: { ...secrets.tokens, expiresAt: new Date(0).toISOString() } }) })
+        .where(eq(mailSources.id, sourceId));
+      forgetAccessToken(t.ctx, sourceId);
     },
     subscriptionOf: async (sourceId) => {
       const [row] = await t.ctx.db

@@ -44,8 +44,8 @@ describe("authorizationUrl", () => {
     });
   });
 
-  it("asks for offline access and the mail and profile permissions the guide lists", () => {
-    expect(url.searchParams.get("scope")).toBe("offline_access Mail.Read Mail.ReadWrite User.Read");
+  it("asks for offline access, the mail and profile permissions the guide lists, and Mail.Send for answers", () => {
+    expect(url.searchParams.get("scope")).toBe("offline_access Mail.Read Mail.ReadWrite Mail.Send User.Read");
   });
 });
 
