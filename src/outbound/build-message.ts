@@ -58,3 +58,13 @@ export async function buildOutboundMime(m: OutboundMessage): Promise<Buffer> {
 }
 
 const address = (a: OutboundAddress) => ({ address: a.address, name: a.name ?? "" });
+
+/**
+ * The MIME with a Bcc header in front (one address per folded line), or as it is without Bcc.
+ * For providers that take the recipients from the headers (Gmail, Microsoft 365) and drop the
+ * Bcc header from what they deliver; SMTP carries Bcc in the envelope instead.
+ */
+export function withBccHeader(raw: Buffer, bcc: readonly string[]): Buffer {
+  if (bcc.length === 0) return raw;
+  return Buffer.concat([Buffer.from(`Bcc: ${bcc.join(",\r\n ")}\r\n`, "utf8"), raw]);
+}

@@ -49,7 +49,7 @@ export async function sendNext(ctx: Context): Promise<boolean> {
   const outcome: SendOutcome =
     "problem" in ready
       ? { kind: "permanent", error: ready.problem }
-      : await sendThroughSource(ctx, { source: source!, raw: ready.raw, recipients: [...claimed.to, ...claimed.cc, ...claimed.bcc], providerThreadId: claimed.providerThreadId });
+      : await sendThroughSource(ctx, { source: source!, raw: ready.raw, recipients: [...claimed.to, ...claimed.cc, ...claimed.bcc], bcc: claimed.bcc, providerThreadId: claimed.providerThreadId });
   await record(ctx, claimed, source, resultOf(ctx, claimed, outcome, attemptedAt), { attemptedAt, durationMs: Date.now() - attemptedAt.getTime() });
   return true;
 }

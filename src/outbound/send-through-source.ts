@@ -5,7 +5,11 @@ import type { Context } from "../context.ts";
 import type { SourceRecord } from "../db/sources.ts";
 import { openGmailSession, NotAuthorizedError } from "../sources/gmail/gmail-session.ts";
 import { sendViaGmail } from "../sources/gmail/send-message.ts";
+import { openGraphSession } from "../sources/graph/graph-session.ts";
+import { graphSourceCanSend } from "../sources/graph/graph-tokens.ts";
+import { REAUTHORIZE_TO_SEND, sendViaGraph } from "../sources/graph/send-message.ts";
 import { sendViaSmtp } from "../sources/imap/smtp-sender.ts";
+import { withBccHeader } from "./build-message.ts";
 import { smtpSettingsOf } from "../sources/smtp-settings.ts";
 
 export type SendOutcome =
@@ -16,9 +20,11 @@ export type SendOutcome =
 
 export type ReadyToSend = {
   source: SourceRecord;
+  /** The MIME as built: To and Cc in its headers, Bcc not. */
   raw: Buffer;
   /** Every recipient, Bcc included: SMTP needs them in the envelope. */
   recipients: string[];
+  bcc: string[];
   providerThreadId: string | null;
 };
 
@@ -45,7 +51,7 @@ export async function sendThroughSource(ctx: Context, message: ReadyToSend): Pro
     case "gmail":
       return sendWithGmail(ctx, message);
     case "graph":
-      return { kind: "permanent", error: "sending through Microsoft 365 is not available yet" };
+      return sendWithGraph(ctx, message);
   }
 }
 
@@ -62,7 +68,7 @@ async function sendWithSmtp(ctx: Context, { source, raw, recipients }: ReadyToSe
   return { kind: "sent", providerId: sent.response, threadId: null };
 }
 
-async function sendWithGmail(ctx: Context, { source, raw, providerThreadId }: ReadyToSend): Promise<SendOutcome> {
+async function sendWithGmail(ctx: Context, { source, raw, bcc, providerThreadId }: ReadyToSend): Promise<SendOutcome> {
   let session;
   try {
     session = openGmailSession(ctx, source);
@@ -70,6 +76,12 @@ async function sendWithGmail(ctx: Context, { source, raw, providerThreadId }: Re
     if (err instanceof NotAuthorizedError) return { kind: "waiting_for_authorization", error: err.message };
     throw err;
   }
-  const sent = await sendViaGmail(session, raw, providerThreadId);
+  const sent = await sendViaGmail(session, withBccHeader(raw, bcc), providerThreadId);
   return sent.kind === "sent" ? { kind: "sent", providerId: sent.providerId, threadId: sent.threadId } : sent;
+}
+
+/** A source authorized before Mail.Send was asked for waits, without a request, until it is authorized again. */
+async function sendWithGraph(ctx: Context, { source, raw, bcc }: ReadyToSend): Promise<SendOutcome> {
+  if (!graphSourceCanSend(ctx, source.secrets)) return { kind: "waiting_for_authorization", error: REAUTHORIZE_TO_SEND };
+  return sendViaGraph(openGraphSession(ctx, source.id), raw, bcc);
 }

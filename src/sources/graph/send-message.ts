@@ -2,6 +2,7 @@
 // 365 source: POST /me/sendMail in its MIME form (the bytes base64, Content-Type: text/plain), and
 // what Graph's answer means for the outbox. Needs Mail.Send, which sources authorized before #25
 // lack (granted-scopes.ts, canSend): their mail waits for re-authorization rather than failing.
+import { withBccHeader } from "../../outbound/build-message.ts";
 import { ResponseType, RetryHandlerOptions } from "@microsoft/microsoft-graph-client";
 import type { GraphFailure } from "./graph-failure.ts";
 import { HttpFailure, requestTimeout, type GraphSession } from "./graph-session.ts";
@@ -103,11 +104,6 @@ async function graphErrorOf(res: Response): Promise<HttpFailure> {
 /** An address alone, nothing that could end the header line or add a recipient. */
 const PLAIN_ADDRESS = /^[^\s<>,;:"()[\]\\]+@[^\s<>,;:"()[\]\\]+$/;
 
-/** The MIME with a Bcc header in front (one address per folded line), or as it is without Bcc. */
-export function withBccHeader(raw: Buffer, bcc: readonly string[]): Buffer {
-  if (bcc.length === 0) return raw;
-  return Buffer.concat([Buffer.from(`Bcc: ${bcc.join(",\r\n ")}\r\n`, "utf8"), raw]);
-}
 
 /** The Message-ID header of the MIME's top-level headers, or null. */
 export function messageIdOf(raw: Buffer): string | null {
@@ -115,3 +111,5 @@ export function messageIdOf(raw: Buffer): string | null {
   const head = raw.toString("latin1", 0, end).replace(/\r?\n[ \t]+/g, " ");
   return /^message-id:[ \t]*(<[^>\r\n]+>)/im.exec(head)?.[1] ?? null;
 }
+
+export { withBccHeader };
