@@ -1,6 +1,6 @@
 // Builds a Context from a Config: opens the database, applies migrations, loads the keys.
 // Shared by main.ts and the tests, so both run exactly the same start-up.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "./config.ts";
 import { systemClock, type Clock, type Context } from "./context.ts";
@@ -22,6 +22,7 @@ export async function buildContext(config: Config, opts: BootOptions = {}): Prom
   ensurePrivateDataDir(config.dataDir, log);
   const key = loadOrCreateKey(config.secretKey, config.dataDir);
   const { token, created } = loadOrCreateAdminToken(config.adminApiToken, config.dataDir);
+  const smtpCa = readSmtpCa(config.smtpCaFile);
   const embedded = config.databaseUrl === undefined;
   const pgdata = embedded && !opts.inMemory ? path.resolve(config.dataDir, "pgdata") : null;
   // The first start of the embedded database takes several seconds in silence otherwise.
@@ -76,8 +77,24 @@ export async function buildContext(config: Config, opts: BootOptions = {}): Prom
     resolve: opts.resolve ?? systemLookup,
     adminToken: token,
     adminTokenCreated: created,
+    smtpCa,
     metrics: createMetrics({ database, clock, log }),
   };
+}
+
+/** Read before the database opens, so a wrong path stops the start at once, naming the variable. */
+function readSmtpCa(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(file, "utf8");
+  } catch (cause) {
+    throw new Error(`SMTP_CA_FILE: cannot read ${file} (${(cause as Error).message}); give the path of a PEM file, or unset it.`, { cause });
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new Error(`SMTP_CA_FILE: ${file} holds no PEM certificate (a "-----BEGIN CERTIFICATE-----" block).`);
+  }
+  return pem;
 }
 
 const elapsed = (since: number): number => Math.round(performance.now() - since);

@@ -66,6 +66,7 @@ const envSchema = z.object({
   SOURCE_FAILED_WEBHOOK_DELAY_SECONDS: int(0, 7 * 24 * 3600)
     .default(300)
     .describe("how long a source must keep failing on an error a retry may fix (server unreachable, timeout, provider unavailable) before source.failed is sent; 0 = at once"),
+  SMTP_CA_FILE: z.string().min(1).optional().describe("PEM file of certificate authorities SMTP connections trust beside the public ones (a mail server with a private CA); read at start"),
   // Google (Gmail source). Every endpoint is configurable: that is how tests reach the fakes.
   GOOGLE_OAUTH_AUTH_URL: z.url().default("https://accounts.google.com/o/oauth2/v2/auth").describe("Google's consent page"),
   GOOGLE_OAUTH_TOKEN_URL: z.url().default("https://oauth2.googleapis.com/token").describe("Google's token endpoint"),
@@ -113,6 +114,8 @@ export type Config = {
   errorLogRetentionDays: number;
   /** Status and lastError show a failure at once; only the webhook waits this long (see source-status.ts). */
   sourceFailedWebhookDelaySeconds: number;
+  /** Read by boot.ts into ctx.smtpCa. */
+  smtpCaFile: string | undefined;
   google: {
     authUrl: string;
     tokenUrl: string;
@@ -178,6 +181,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     webhookAttemptRetentionDays: e.WEBHOOK_ATTEMPT_RETENTION_DAYS,
     errorLogRetentionDays: e.ERROR_LOG_RETENTION_DAYS,
     sourceFailedWebhookDelaySeconds: e.SOURCE_FAILED_WEBHOOK_DELAY_SECONDS,
+    smtpCaFile: e.SMTP_CA_FILE,
     google: {
       authUrl: e.GOOGLE_OAUTH_AUTH_URL,
       tokenUrl: e.GOOGLE_OAUTH_TOKEN_URL,

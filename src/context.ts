@@ -22,5 +22,7 @@ export type Context = {
   /** How webhook host names become addresses, for the checks and the connections: dns.lookup, or a test's answers. */
   resolve: Lookup;
   adminToken: string;
+  /** SMTP_CA_FILE's certificates, trusted beside the public ones by SMTP connections; undefined when unset. */
+  smtpCa: string | undefined;
   metrics: Metrics;
 };

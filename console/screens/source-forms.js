@@ -1,17 +1,21 @@
-// "Add Email Source" (and Edit): the guide's forms for Gmail, Microsoft 365 and IMAP. Saving
-// creates the source (or PATCHes it) and then runs Test Connection, or offers Authorize for OAuth.
+// "Add Email Source" (and Edit): the guide's forms for Gmail, Microsoft 365 and IMAP, with the
+// SMTP block for IMAP and API sources. Saving creates the source (or PATCHes it) and then runs
+// Test Connection (IMAP and SMTP), or offers Authorize for OAuth.
 import { api, listAll } from "../api.js";
 import { button, h, outcome, replace } from "../dom.js";
 import { checked, field, onSubmit, problemBox, value } from "../forms.js";
 import { authorizeInPopup } from "./authorize-source.js";
 import { KIND_LABELS, testResultText } from "./source-labels.js";
 
+// [name, IMAP server, SMTP server, SMTP port, SMTP security]; IMAP is 993 with SSL/TLS for all.
 const PROVIDERS = [
-  ["iCloud", "imap.mail.me.com"],
-  ["FastMail", "imap.fastmail.com"],
-  ["Zoho", "imap.zoho.com"],
-  ["GoDaddy", "imap.secureserver.net"],
+  ["iCloud", "imap.mail.me.com", "smtp.mail.me.com", 587, "starttls"],
+  ["FastMail", "imap.fastmail.com", "smtp.fastmail.com", 465, "ssl"],
+  ["Zoho", "imap.zoho.com", "smtp.zoho.com", 465, "ssl"],
+  ["GoDaddy", "imap.secureserver.net", "smtpout.secureserver.net", 465, "ssl"],
 ];
+const SECURITY_OPTIONS = [["ssl", "SSL/TLS"], ["starttls", "STARTTLS"], ["none", "None (plain text: trusted networks only)"]];
+const SECURITY_LABELS = { ssl: "SSL", starttls: "STARTTLS", none: "None" };
 const FORM_KINDS = [
   ["gmail", "Gmail (OAuth2)"],
   ["graph", "Microsoft 365 (OAuth2)"],
@@ -32,16 +36,17 @@ export async function render(main, route) {
     // "#/sources/new/imap/<companyId>" (from a company's page) starts as that company's mailbox.
     commonFields(source ?? (route.params[2] ? { role: "company", companyId: route.params[2] } : null), companies),
     h("fieldset", {}, h("legend", {}, `${KIND_LABELS[kind]} settings`), kindFields(kind, source)),
+    kind === "imap" || kind === "api" ? smtpFieldset(kind, source) : null,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, kind === "imap" ? "Save and Test Connection" : "Save"), h("a", { class: "button", href: "#/sources" }, "Back to the list")),
     result,
   );
   onSubmit(form, async () => {
     const body = collect(form, kind, Boolean(saved));
     saved = saved ? await api.patch(`/sources/${saved.id}`, body) : await api.post("/sources", body);
-    if (kind === "api") {
+    if (kind === "api" && !saved.smtp) {
       // Nothing to connect to: the mail comes from the administrator's own scripts.
       outcome(result, "ok", "Saved. Your scripts post each raw email to ", h("code", {}, `POST /api/inbound?sourceId=${saved.id}`), ".");
-    } else if (kind === "imap") {
+    } else if (kind === "imap" || kind === "api") {
       outcome(result, "info", "Saved. Testing the connection…");
       const test = await api.post(`/sources/${saved.id}/test`);
       outcome(result, test.ok ? "ok" : "bad", `Saved. ${testResultText(test)}`, test.ok ? "" : " Correct the settings and save again.");
@@ -102,12 +107,14 @@ function kindGuide(kind) {
         h(
           "table",
           { class: "compact" },
-          h("thead", {}, h("tr", {}, ["Provider", "IMAP server", "Port", "Security"].map((t) => h("th", { scope: "col" }, t)))),
+          h("thead", {}, h("tr", {}, ["Provider", "IMAP server", "Port", "Security", "SMTP server", "Port", "Security"].map((t) => h("th", { scope: "col" }, t)))),
           h(
             "tbody",
             {},
-            PROVIDERS.map(([name, host]) => h("tr", {}, h("td", {}, name), h("td", {}, code(host)), h("td", {}, "993"), h("td", {}, "SSL"))),
-            h("tr", {}, h("td", {}, "Custom"), h("td", {}, "Your server"), h("td", {}, "993/143"), h("td", {}, "SSL/TLS")),
+            PROVIDERS.map(([name, host, smtpHost, smtpPort, smtpSecurity]) =>
+              h("tr", {}, [name, code(host), "993", "SSL", code(smtpHost), String(smtpPort), SECURITY_LABELS[smtpSecurity]].map((cell) => h("td", {}, cell))),
+            ),
+            h("tr", {}, ["Custom", "Your server", "993/143", "SSL/TLS", "Your server", "587/465", "STARTTLS/SSL"].map((cell) => h("td", {}, cell))),
           ),
         ),
       );
@@ -250,12 +257,7 @@ function imapFields(c = {}) {
       { class: "row" },
       field({ label: "IMAP server", name: "imap.host", value: c.host, required: true, autocomplete: "off", help: "e.g. imap.fastmail.com" }),
       field({ label: "Port", name: "imap.port", type: "number", min: 1, max: 65535, value: c.port ?? 993, required: true, help: "Usually 993 (SSL/TLS); 143 with STARTTLS." }),
-      field({
-        label: "Security",
-        name: "imap.security",
-        value: c.security ?? "ssl",
-        options: [["ssl", "SSL/TLS"], ["starttls", "STARTTLS"], ["none", "None (plain text: trusted networks only)"]],
-      }),
+      field({ label: "Security", name: "imap.security", value: c.security ?? "ssl", options: SECURITY_OPTIONS }),
     ),
     h(
       "div",
@@ -273,12 +275,63 @@ function imapFields(c = {}) {
   ];
   provider.querySelector("select").addEventListener("change", (e) => {
     const form = e.target.form;
-    if (!e.target.value) return;
-    form.elements.namedItem("imap.host").value = e.target.value;
-    form.elements.namedItem("imap.port").value = "993";
-    form.elements.namedItem("imap.security").value = "ssl";
+    const known = PROVIDERS.find(([, host]) => host === e.target.value);
+    if (!known) return;
+    const set = (name, v) => (form.elements.namedItem(name).value = String(v));
+    set("imap.host", known[1]);
+    set("imap.port", 993);
+    set("imap.security", "ssl");
+    set("smtp.host", known[2]);
+    set("smtp.port", known[3]);
+    set("smtp.security", known[4]);
   });
   return nodes;
+}
+
+/**
+ * Outgoing mail: replies leave through this SMTP server. Switched off, the fields are hidden and
+ * saving an edit removes the stored block.
+ */
+function smtpFieldset(kind, source) {
+  const c = source?.smtp ?? {};
+  const stored = Boolean(source?.smtp);
+  const enabled = field({
+    label: "Send replies through SMTP",
+    name: "smtp.enabled",
+    type: "checkbox",
+    value: stored,
+    help: kind === "imap" ? "Usually the same provider as IMAP, with its own server name." : "An API source has no provider of its own to send with.",
+  });
+  const fields = h(
+    "div",
+    {},
+    h(
+      "div",
+      { class: "row" },
+      field({ label: "SMTP server", name: "smtp.host", value: c.host, autocomplete: "off", help: "e.g. smtp.fastmail.com" }),
+      field({ label: "SMTP port", name: "smtp.port", type: "number", min: 1, max: 65535, value: c.port ?? 587, help: "587 with STARTTLS; 465 with SSL/TLS." }),
+      field({ label: "SMTP security", name: "smtp.security", value: c.security ?? "starttls", options: SECURITY_OPTIONS }),
+    ),
+    h(
+      "div",
+      { class: "row" },
+      field({ label: "SMTP user name", name: "smtp.user", value: c.user, autocomplete: "off", help: "Usually the email address; left blank, the email address is used." }),
+      field({ label: "SMTP password", name: "smtp.password", type: "password", autocomplete: "new-password", help: stored ? "Leave blank to keep the stored password." : "Often the same app-specific password as IMAP. Stored encrypted, never shown again." }),
+    ),
+    kind === "imap"
+      ? h(
+          "div",
+          { class: "row" },
+          field({ label: "Save a copy in the Sent folder", name: "smtp.saveToSent", type: "checkbox", value: c.saveToSent, help: "Turn on if your provider does not put mail sent through SMTP in Sent by itself." }),
+          field({ label: "Sent folder", name: "smtp.sentFolder", value: c.sentFolder, help: "Blank: the folder the server marks as Sent, else Sent." }),
+        )
+      : null,
+  );
+  const checkbox = enabled.querySelector("input");
+  const sync = () => (fields.hidden = !checkbox.checked);
+  checkbox.addEventListener("change", sync);
+  sync();
+  return h("fieldset", {}, h("legend", {}, "Outgoing mail (SMTP)"), enabled, fields);
 }
 
 // One expression per line: cron fields may hold commas themselves ("0 8,12 * * 1-5").
@@ -324,5 +377,27 @@ function collect(form, kind, editing) {
   } else if (kind === "graph") {
     body.graph = { tenantId: v("graph.tenantId"), clientId: v("graph.clientId"), clientSecret: secret("graph.clientSecret"), redirectUri: v("graph.redirectUri") };
   }
+  if (kind === "imap" || kind === "api") {
+    const smtp = collectSmtp(form, kind, editing);
+    if (smtp !== undefined) body.smtp = smtp;
+  }
   return body;
+}
+
+/** The smtp block; null removes a stored one, undefined leaves it out. A blank password keeps the stored one. */
+function collectSmtp(form, kind, editing) {
+  const v = (name) => value(form, name);
+  if (!checked(form, "smtp.enabled")) return editing ? null : undefined;
+  const smtp = {
+    host: v("smtp.host"),
+    port: Number(v("smtp.port")),
+    security: v("smtp.security"),
+    user: v("smtp.user") || v("address"),
+    password: optional(form.elements.namedItem("smtp.password").value),
+  };
+  if (kind === "imap") {
+    smtp.saveToSent = checked(form, "smtp.saveToSent");
+    smtp.sentFolder = optional(v("smtp.sentFolder")) ?? (editing ? null : undefined);
+  }
+  return smtp;
 }

@@ -30,7 +30,18 @@ export function countsLabel(counts) {
     .join(" · ");
 }
 
+/** Test Connection's answer in words; with an SMTP block, each half on its own ("IMAP: … SMTP: …"). */
 export function testResultText(result) {
+  if (!result.checks) return incomingText(result);
+  const { imap, smtp } = result.checks;
+  return [imap ? `IMAP: ${incomingText(imap)}` : null, `SMTP: ${smtpText(smtp)}`].filter(Boolean).join(" ");
+}
+
+function smtpText(check) {
+  return check.ok ? `Login OK as ${check.details.user} on ${check.details.server}.` : `Login failed: ${check.error.message}`;
+}
+
+function incomingText(result) {
   if (!result.ok) return `Connection failed: ${result.error.message}`;
   const d = result.details ?? {};
   if (d.folder !== undefined) return `Connection OK: folder ${d.folder} holds ${d.messageCount} message${d.messageCount === 1 ? "" : "s"}.`;

@@ -80,7 +80,7 @@ function sourceTable(sources, companyNames, subscriptions, actions) {
 
 /**
  * The row's actions: Authorize in view while the source waits for it, the rest in a menu. An API
- * source has no connection to test and no mailbox to read, so it offers neither.
+ * source has no mailbox to read, and a connection to test only when it sends through SMTP.
  */
 function sourceActions(s, result, actions) {
   const oauth = s.kind === "gmail" || s.kind === "graph";
@@ -92,7 +92,7 @@ function sourceActions(s, result, actions) {
   return [
     waitsForAuthorization ? authorize({ class: "primary" }) : null,
     menu("Actions", [
-      mailbox ? button("Test Connection", (e) => run(e.target, result, () => api.post(`/sources/${s.id}/test`), testOutcome), { "aria-label": `Test Connection of ${s.name}` }) : null,
+      mailbox || s.smtp ? button("Test Connection", (e) => run(e.target, result, () => api.post(`/sources/${s.id}/test`), testOutcome), { "aria-label": `Test Connection of ${s.name}` }) : null,
       mailbox
         ? button("Process Now", (e) => run(e.target, result, () => api.post(`/sources/${s.id}/process`), () => ["ok", "Processing started: new mail is being fetched now."]), {
             "aria-label": `Process Now ${s.name}`,

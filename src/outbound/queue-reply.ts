@@ -71,7 +71,7 @@ async function sendingSource(ctx: Context, sourceId: string | null): Promise<Sou
   if (!sourceId) throw conflict("no_source", "The ticket came through no source that could send: give a sourceId of a source that can.");
   const source = await findSource(ctx.db, sourceId);
   if (!source) throw notFound("Source", sourceId);
-  const reason = cannotSendReason(ctx, source);
+  const reason = cannotSendReason(source);
   if (reason) throw conflict("source_cannot_send", `Replies cannot be sent: ${reason}.`, { sourceId });
   return source;
 }

@@ -10,7 +10,9 @@ import { graphSourceCanSend } from "../sources/graph/graph-tokens.ts";
 import { REAUTHORIZE_TO_SEND, sendViaGraph } from "../sources/graph/send-message.ts";
 import { sendViaSmtp } from "../sources/imap/smtp-sender.ts";
 import { withBccHeader } from "./build-message.ts";
-import { smtpSettingsOf } from "../sources/smtp-settings.ts";
+import { appendToSent } from "../sources/imap/save-to-sent.ts";
+import { imapSourceOf } from "../sources/imap/imap-source.ts";
+import { hasSmtpBlock, smtpSettingsOf } from "../sources/smtp-settings.ts";
 
 export type SendOutcome =
   | { kind: "sent"; providerId: string | null; threadId: string | null }
@@ -29,14 +31,14 @@ export type ReadyToSend = {
 };
 
 /** Why a source cannot send at all (a 409 for a reply asked of it), or null when it can. */
-export function cannotSendReason(ctx: Context, source: SourceRecord): string | null {
+export function cannotSendReason(source: SourceRecord): string | null {
   switch (source.kind) {
     case "gmail":
     case "graph":
       return null;
     case "imap":
     case "api":
-      return smtpSettingsOf(ctx, source)
+      return hasSmtpBlock(source)
         ? null
         : `source ${source.id} (${source.kind}) has no SMTP settings to send with: add its "smtp" block (host, port, security, user, password) first`;
   }
@@ -56,16 +58,20 @@ export async function sendThroughSource(ctx: Context, message: ReadyToSend): Pro
 }
 
 async function sendWithSmtp(ctx: Context, { source, raw, recipients }: ReadyToSend): Promise<SendOutcome> {
-  const smtp = smtpSettingsOf(ctx, source);
-  if (!smtp) return { kind: "permanent", error: cannotSendReason(ctx, source)! };
-  const sent = await sendViaSmtp({
-    config: smtp.config,
-    password: smtp.password,
-    envelope: { from: source.address, to: recipients },
-    raw,
-  });
+  const secrets = source.secrets ? ctx.secrets.openJson<Record<string, unknown>>(source.secrets) : {};
+  const smtp = smtpSettingsOf(source, secrets);
+  if (!smtp) return { kind: "permanent", error: cannotSendReason(source)! };
+  const sent = await sendViaSmtp({ config: smtp.config, password: smtp.password, envelope: { from: source.address, to: recipients }, raw, ca: ctx.smtpCa });
   if (sent.kind !== "sent") return sent;
+  if (smtp.saveToSent) await saveCopy(ctx, source, raw, smtp.sentFolder);
   return { kind: "sent", providerId: sent.response, threadId: null };
+}
+
+/** The copy in the Sent folder is a courtesy: a failure is logged on the source, the mail counts as sent. */
+async function saveCopy(ctx: Context, source: SourceRecord, raw: Buffer, sentFolder: string | undefined): Promise<void> {
+  const imap = imapSourceOf(ctx, source);
+  const saved = await appendToSent({ imap: { config: imap.config, password: imap.password }, sentFolder, raw, sentAt: ctx.clock.now() });
+  if (!saved.ok) ctx.log.warn({ sourceId: source.id, code: saved.code, error: saved.error }, "a sent mail's copy could not be saved to the Sent folder");
 }
 
 async function sendWithGmail(ctx: Context, { source, raw, bcc, providerThreadId }: ReadyToSend): Promise<SendOutcome> {

@@ -1,5 +1,6 @@
 // What a PATCH of a source changes, decided from the stored state and the request alone.
-// A kind's block is merged with what is stored (an omitted secret is kept) and validated whole.
+// A kind's block, and the SMTP block, are merged with what is stored (an omitted secret is kept)
+// and validated whole.
 import { validationError } from "../errors.ts";
 import { parseWith } from "../http/validate.ts";
 import type { Schedule, SourceKind, SourceStatus } from "./source-config.ts";
@@ -8,13 +9,18 @@ import {
   foreignBlockProblems,
   hasBlock,
   mergeBlock,
+  mergeSmtpBlock,
   ownershipProblems,
+  smtpBlockProblems,
+  smtpBlockSchema,
   splitBlock,
+  splitSmtpBlock,
   type KindBlocks,
   type PatchSourceInput,
   type SourceRole,
 } from "./source-input.ts";
 import type { OpenedSecrets } from "./source-view.ts";
+import { kindConfigOf, SMTP_SECRET_FIELD, storedSmtpOf, withSmtp, type StoredSmtp } from "./smtp-settings.ts";
 
 export type SourceState = {
   kind: SourceKind;
@@ -45,7 +51,7 @@ export function planSourcePatch(state: SourceState, patch: PatchSourceInput): So
   const role = patch.role ?? state.role;
   // Turning a company mailbox into a system one drops its company unless the request says otherwise.
   const companyId = patch.companyId !== undefined ? patch.companyId : role === "system" ? null : state.companyId;
-  const problems = [...foreignBlockProblems(state.kind, patch), ...ownershipProblems(role, companyId)];
+  const problems = [...foreignBlockProblems(state.kind, patch), ...smtpBlockProblems(state.kind, patch.smtp), ...ownershipProblems(role, companyId)];
   if (problems.length > 0) throw validationError(problems);
 
   const plan: SourcePatchPlan = { role, companyId, clearError: false };
@@ -56,17 +62,39 @@ export function planSourcePatch(state: SourceState, patch: PatchSourceInput): So
   const blockPatch = hasBlock(state.kind) ? patch[state.kind] : undefined;
   if (hasBlock(state.kind) && blockPatch !== undefined) {
     const kind = state.kind;
-    const merged = mergeBlock(kind, { config: state.config, secrets: state.secrets }, blockPatch);
+    const merged = mergeBlock(kind, { config: kindConfigOf(state.config), secrets: state.secrets }, blockPatch);
     const parsed = parseWith(blockSchema(kind), { [kind]: merged }) as Record<string, unknown>;
     const stored = splitBlock(kind, parsed[kind] as KindBlocks[typeof kind]);
-    plan.config = stored.config;
+    plan.config = withSmtp(stored.config, storedSmtpOf(state.config));
     // Tokens from an earlier authorization stay; only the block's own secret is replaced.
     plan.secrets = { ...state.secrets, ...stored.secrets };
     plan.clearError = true;
     if (state.status !== "disabled") plan.status = initialSourceStatus(kind);
   }
 
+  // Sending settings leave the connection that reads mail, its status and its last error alone.
+  if (patch.smtp !== undefined) {
+    const smtp = nextSmtp(state, patch.smtp);
+    plan.config = withSmtp(plan.config ?? state.config, smtp.config);
+    const secrets = plan.secrets ?? state.secrets;
+    if (smtp.password !== secrets[SMTP_SECRET_FIELD]) {
+      const { [SMTP_SECRET_FIELD]: _old, ...others } = secrets;
+      plan.secrets = smtp.password === undefined ? others : { ...others, [SMTP_SECRET_FIELD]: smtp.password };
+    }
+  }
+
   if (patch.enabled === false) plan.status = "disabled";
   if (patch.enabled === true && state.status === "disabled") plan.status = initialSourceStatus(state.kind);
   return plan;
+}
+
+/** The SMTP block after the patch (null: removed) and its password. */
+function nextSmtp(state: SourceState, patch: Record<string, unknown> | null): { config: StoredSmtp | null; password: string | undefined } {
+  if (patch === null) return { config: null, password: undefined };
+  const merged = mergeSmtpBlock(storedSmtpOf(state.config), state.secrets[SMTP_SECRET_FIELD], patch);
+  const { smtp } = parseWith(smtpBlockSchema, { smtp: merged });
+  const problems = smtpBlockProblems(state.kind, smtp);
+  if (problems.length > 0) throw validationError(problems);
+  const stored = splitSmtpBlock(smtp);
+  return { config: stored.config, password: stored.secrets[SMTP_SECRET_FIELD] };
 }

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { cronProblem } from "../scheduler/processing-window.ts";
 import type { FieldProblem } from "../errors.ts";
 import { SOURCE_KINDS, scheduleSchema, type SourceKind } from "./source-config.ts";
+import { canHaveSmtp, SMTP_KINDS, SMTP_SECRET_FIELD, withSmtp, type StoredSmtp } from "./smtp-settings.ts";
 
 export const SOURCE_ROLES = ["system", "company"] as const;
 export type SourceRole = (typeof SOURCE_ROLES)[number];
@@ -20,10 +21,12 @@ export const emailAddress = () =>
     .toLowerCase()
     .pipe(z.email("expected an email address, e.g. support@example.com"));
 
+const portNumber = () => z.number().int().min(1, "expected a port from 1 to 65535").max(65535, "expected a port from 1 to 65535");
+
 export const imapInput = z
   .object({
     host: text(),
-    port: z.number().int().min(1, "expected a port from 1 to 65535").max(65535, "expected a port from 1 to 65535").default(993),
+    port: portNumber().default(993),
     security: z.enum(["ssl", "starttls", "none"]).default("ssl"),
     user: text(),
     password: secret(),
@@ -75,6 +78,24 @@ export const graphInput = z
   })
   .strict();
 
+/**
+ * Outgoing mail through the source's own SMTP server (imap and api sources). The user and
+ * password are asked for even when they are the IMAP ones: many providers differ (an app
+ * password for one, a relay for the other), and a silent fallback would hide which one failed.
+ */
+export const smtpInput = z
+  .object({
+    host: text(),
+    port: portNumber().default(587),
+    security: z.enum(["ssl", "starttls", "none"]).default("starttls"),
+    user: text(),
+    password: secret(),
+    saveToSent: z.boolean().default(false),
+    sentFolder: text().optional(),
+  })
+  .strict();
+export type SmtpInput = z.infer<typeof smtpInput>;
+
 const KIND_INPUTS = { imap: imapInput, gmail: gmailInput, graph: graphInput } as const;
 export type BlockKind = keyof typeof KIND_INPUTS;
 export type KindBlocks = { [K in BlockKind]: z.infer<(typeof KIND_INPUTS)[K]> };
@@ -117,6 +138,17 @@ export function foreignBlockProblems(kind: SourceKind, blocks: Partial<Record<Bl
     .map((k) => ({ field: k, message: `only for kind "${k}"; this source is kind "${kind}": remove it` }));
 }
 
+/** An SMTP block on a kind that sends through its provider, or a Sent copy on a source without a mailbox. */
+export function smtpBlockProblems(kind: SourceKind, smtp: Record<string, unknown> | null | undefined): FieldProblem[] {
+  if (smtp === null || smtp === undefined) return [];
+  if (!canHaveSmtp(kind)) {
+    return [{ field: "smtp", message: `only for kinds ${SMTP_KINDS.map((k) => `"${k}"`).join(" and ")}; a ${kind} source sends through its provider's API: remove it` }];
+  }
+  if (kind === "imap") return [];
+  const mailboxOnly = (field: string) => ({ field: `smtp.${field}`, message: `only for kind "imap": an ${kind} source has no mailbox to keep a copy in; remove it` });
+  return [...(smtp.saveToSent === true ? [mailboxOnly("saveToSent")] : []), ...(smtp.sentFolder != null ? [mailboxOnly("sentFolder")] : [])];
+}
+
 export function ownershipProblems(role: SourceRole, companyId: string | null): FieldProblem[] {
   if (role === "company" && !companyId) {
     return [{ field: "companyId", message: "required when role is \"company\": the company whose mailbox this is" }];
@@ -138,13 +170,15 @@ export const createSourceInput = z
     imap: imapInput.optional(),
     gmail: gmailInput.optional(),
     graph: graphInput.optional(),
+    smtp: smtpInput.nullish(),
   })
   .strict()
   .superRefine((s, ctx) => {
     if (hasBlock(s.kind) && s[s.kind] === undefined) {
       ctx.addIssue({ code: "custom", path: [s.kind], message: `required for kind "${s.kind}": the ${s.kind} settings` });
     }
-    for (const p of [...foreignBlockProblems(s.kind, s), ...ownershipProblems(s.role, s.companyId ?? null)]) {
+    const problems = [...foreignBlockProblems(s.kind, s), ...smtpBlockProblems(s.kind, s.smtp), ...ownershipProblems(s.role, s.companyId ?? null)];
+    for (const p of problems) {
       ctx.addIssue({ code: "custom", path: [p.field], message: p.message });
     }
   });
@@ -165,6 +199,8 @@ export const patchSourceInput = z
     imap: partialBlock.optional(),
     gmail: partialBlock.optional(),
     graph: partialBlock.optional(),
+    /** A partial block merged like a kind's; null removes it. */
+    smtp: partialBlock.nullable().optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -182,10 +218,18 @@ export function splitBlock(kind: BlockKind, block: KindBlocks[BlockKind]): Store
   return { config, secrets: { [SECRET_FIELD[kind]]: secretValue } };
 }
 
-/** The config and secrets a validated create request stores (an api source has neither). */
+/** The config and secrets a validated create request stores (an api source without SMTP has neither). */
 export function storedBlockOf(input: CreateSourceInput): StoredKind {
   const block = hasBlock(input.kind) ? input[input.kind] : undefined;
-  return hasBlock(input.kind) && block ? splitBlock(input.kind, block) : { config: {}, secrets: null };
+  const stored = hasBlock(input.kind) && block ? splitBlock(input.kind, block) : { config: {}, secrets: null };
+  if (!input.smtp) return stored;
+  const smtp = splitSmtpBlock(input.smtp);
+  return { config: withSmtp(stored.config, smtp.config), secrets: { ...stored.secrets, ...smtp.secrets } };
+}
+
+export function splitSmtpBlock(block: SmtpInput): { config: StoredSmtp; secrets: { [SMTP_SECRET_FIELD]: string } } {
+  const { password, ...config } = block;
+  return { config, secrets: { [SMTP_SECRET_FIELD]: password } };
 }
 
 /**
@@ -204,3 +248,12 @@ export function mergeBlock(
 }
 
 export const blockSchema = (kind: BlockKind) => z.object({ [kind]: KIND_INPUTS[kind] }).strict();
+
+/** The SMTP block a PATCH describes, as mergeBlock does for a kind's: it still has to pass smtpBlockSchema. */
+export function mergeSmtpBlock(stored: StoredSmtp | null, storedPassword: unknown, patch: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...stored, password: storedPassword, ...patch };
+  for (const [key, value] of Object.entries(merged)) if (value === null || value === undefined) delete merged[key];
+  return merged;
+}
+
+export const smtpBlockSchema = z.object({ smtp: smtpInput }).strict();

@@ -3,6 +3,7 @@
 import type { SourceRecord } from "../db/sources.ts";
 import type { MessageCounts } from "../db/inbound-messages.ts";
 import type { SourceKind } from "./source-config.ts";
+import { canHaveSmtp, kindConfigOf, SMTP_SECRET_FIELD, storedSmtpOf } from "./smtp-settings.ts";
 
 export type OpenedSecrets = Record<string, unknown>;
 
@@ -25,6 +26,8 @@ export type SourceView = {
   imap?: Record<string, unknown>;
   gmail?: Record<string, unknown>;
   graph?: Record<string, unknown>;
+  /** imap and api sources: the SMTP block, or null when it has none. */
+  smtp?: Record<string, unknown> | null;
   messageCounts: MessageCounts;
   /** Push sources: the Gmail watch or Graph subscription and when it expires. */
   subscription: SourceSubscription | null;
@@ -32,7 +35,8 @@ export type SourceView = {
 
 const present = (value: unknown) => typeof value === "string" && value.length > 0;
 
-function kindBlock(kind: SourceKind, config: Record<string, unknown>, secrets: OpenedSecrets) {
+function kindBlock(kind: SourceKind, storedConfig: Record<string, unknown>, secrets: OpenedSecrets) {
+  const config = kindConfigOf(storedConfig);
   switch (kind) {
     case "imap":
       return { imap: { ...config, hasPassword: present(secrets.password) } };
@@ -43,6 +47,12 @@ function kindBlock(kind: SourceKind, config: Record<string, unknown>, secrets: O
     case "api":
       return {};
   }
+}
+
+function smtpBlock(kind: SourceKind, config: Record<string, unknown>, secrets: OpenedSecrets) {
+  if (!canHaveSmtp(kind)) return {};
+  const smtp = storedSmtpOf(config);
+  return { smtp: smtp === null ? null : { ...smtp, hasPassword: present(secrets[SMTP_SECRET_FIELD]) } };
 }
 
 export type SourceSubscription = { id: string; provider: string; status: string; expiresAt: Date | null; lastRenewedAt: Date | null };
@@ -70,6 +80,7 @@ export function toSourceView(
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     ...kindBlock(row.kind as SourceKind, (row.config ?? {}) as Record<string, unknown>, secrets),
+    ...smtpBlock(row.kind as SourceKind, (row.config ?? {}) as Record<string, unknown>, secrets),
     messageCounts,
     subscription,
   };

@@ -1,39 +1,41 @@
 // "Test Connection": try a source's settings against its provider and answer with a value, never
-// an exception: {ok: true, details} or {ok: false, error: {code, message}}.
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+// an exception: {ok: true, details} or {ok: false, error: {code, message}}. A source with an SMTP
+// block is tested both ways at once, and `checks` tells each half's own result, so the user sees
+// which one failed; the top-level answer is ok only when both are.
 import type { Context } from "../context.ts";
 import type { SourceRecord } from "../db/sources.ts";
 import type { SourceKind } from "./source-config.ts";
 import { testGmailConnection } from "./gmail/test-connection.ts";
 import { testGraphConnection } from "./graph/test-connection.ts";
+import { testImapConnection } from "./imap/test-connection.ts";
+import { testSmtpConnection } from "./imap/test-smtp-connection.ts";
+import { hasSmtpBlock, smtpSettingsOf } from "./smtp-settings.ts";
 
-export type ConnectionTestResult =
-  | { ok: true; details: Record<string, unknown> }
-  | { ok: false; error: { code: string; message: string } };
+export type CheckResult = { ok: true; details: Record<string, unknown> } | { ok: false; error: { code: string; message: string } };
 
-type ImapTester = (ctx: Context, source: SourceRecord) => Promise<ConnectionTestResult>;
+export type ConnectionTestResult = CheckResult & {
+  /** Only for a source with an SMTP block: the mailbox's check (imap sources) and the SMTP login's. */
+  checks?: { imap?: CheckResult; smtp: CheckResult };
+};
 
-const notAvailable = (what: string): ConnectionTestResult => ({
-  ok: false,
-  error: { code: "not_available", message: `Testing ${what} sources is not available in this version of mailgate yet.` },
-});
+type Tester = (ctx: Context, source: SourceRecord) => Promise<CheckResult>;
 
 export async function testConnection(ctx: Context, source: SourceRecord): Promise<ConnectionTestResult> {
+  if (!hasSmtpBlock(source)) return testIncoming(ctx, source);
+  const [incoming, smtp] = await Promise.all([testIncoming(ctx, source), guarded(ctx, source, testSmtp)]);
+  const checks = source.kind === "imap" ? { imap: incoming, smtp } : { smtp };
+  if (!incoming.ok) return { ok: false, error: incoming.error, checks };
+  if (!smtp.ok) return { ok: false, error: smtp.error, checks };
+  return { ok: true, details: { ...incoming.details, smtp: smtp.details }, checks };
+}
+
+function testIncoming(ctx: Context, source: SourceRecord): Promise<CheckResult> {
   const kind = source.kind as SourceKind;
   switch (kind) {
     case "api":
-      return { ok: true, details: { kind: "api" } };
-    case "imap": {
-      const tester = await loadImapTester();
-      if (!tester) return notAvailable("IMAP");
-      try {
-        return await tester(ctx, source);
-      } catch (err) {
-        ctx.log.warn({ err, sourceId: source.id }, "IMAP connection test failed unexpectedly");
-        return { ok: false, error: { code: "test_failed", message: `The connection test failed: ${(err as Error).message}` } };
-      }
-    }
+      return Promise.resolve({ ok: true, details: { kind: "api" } });
+    case "imap":
+      return guarded(ctx, source, testImapConnection);
     case "gmail":
       return guarded(ctx, source, testGmailConnection);
     case "graph":
@@ -41,24 +43,17 @@ export async function testConnection(ctx: Context, source: SourceRecord): Promis
   }
 }
 
-async function guarded(
-  ctx: Context,
-  source: SourceRecord,
-  tester: (ctx: Context, source: SourceRecord) => Promise<ConnectionTestResult>,
-): Promise<ConnectionTestResult> {
+const testSmtp: Tester = async (ctx, source) => {
+  const settings = smtpSettingsOf(source, source.secrets ? ctx.secrets.openJson<Record<string, unknown>>(source.secrets) : {});
+  if (settings === null) return { ok: false, error: { code: "config", message: "This source has no SMTP settings." } };
+  return testSmtpConnection(settings, { ca: ctx.smtpCa });
+};
+
+async function guarded(ctx: Context, source: SourceRecord, tester: Tester): Promise<CheckResult> {
   try {
     return await tester(ctx, source);
   } catch (err) {
     ctx.log.warn({ err, sourceId: source.id }, "connection test failed unexpectedly");
     return { ok: false, error: { code: "test_failed", message: `The connection test failed: ${(err as Error).message}` } };
   }
-}
-
-// The IMAP source lands in its own change; until then this module must load (and typecheck) without it.
-// A module path held in a variable keeps the compiler from resolving it.
-async function loadImapTester(): Promise<ImapTester | null> {
-  const modulePath = "./imap/test-connection.ts";
-  if (!existsSync(fileURLToPath(new URL(modulePath, import.meta.url)))) return null;
-  const loaded = (await import(modulePath)) as { testImapConnection?: unknown };
-  return typeof loaded.testImapConnection === "function" ? (loaded.testImapConnection as ImapTester) : null;
 }

@@ -128,7 +128,8 @@ async function applySourcePatch(ctx: Context, existing: SourceRecord, patch: Pat
     existing.id,
     {
       ...changes,
-      ...(newSecrets ? { secrets: ctx.secrets.sealJson(newSecrets) } : {}),
+      // An api source whose SMTP block was removed has no secrets left.
+      ...(newSecrets ? { secrets: Object.keys(newSecrets).length > 0 ? ctx.secrets.sealJson(newSecrets) : null } : {}),
       ...(clearError ? { lastError: null, lastErrorAt: null } : {}),
     },
     ctx.clock.now(),

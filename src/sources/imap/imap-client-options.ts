@@ -13,7 +13,8 @@ export const GREETING_TIMEOUT_MS = 16_000;
 export const SOCKET_TIMEOUT_MS = 5 * 60_000;
 
 export type ClientOptionsInput = {
-  config: ImapConfig;
+  /** The server and login; the folder settings are the caller's business. */
+  config: Pick<ImapConfig, "host" | "port" | "security" | "user">;
   password: string;
   logger: ImapLogger | false;
   /** Overrides for Test Connection, which has one overall budget. */

@@ -8,6 +8,7 @@ import { mailSources } from "../../db/schema.ts";
 import { imapSourceOf, type ImapSource, type SourceRow } from "./imap-source.ts";
 import { startImapSupervisor, type ImapSupervisor, type SupervisorOptions } from "./imap-supervisor.ts";
 import { setSourceStatus } from "../source-status.ts";
+import { kindConfigOf } from "../smtp-settings.ts";
 
 export const RESCAN_MS = 30_000;
 
@@ -28,10 +29,14 @@ export type ImapSources = {
 
 type Owned = { fingerprint: string; supervisor: ImapSupervisor };
 
-/** What a supervisor was built from; status and cursor are its own to change. */
+/**
+ * What a supervisor was built from; status and cursor are its own to change. The SMTP settings
+ * are left out, as sending does not use this connection (a new SMTP password is sealed with the
+ * IMAP one, though, and so still reconnects).
+ */
 function fingerprintOf(row: SourceRow): string {
   return createHash("sha256")
-    .update(JSON.stringify([row.config, row.schedule, row.name, row.address, row.companyId, row.secrets?.toString("hex") ?? null]))
+    .update(JSON.stringify([kindConfigOf((row.config ?? {}) as Record<string, unknown>), row.schedule, row.name, row.address, row.companyId, row.secrets?.toString("hex") ?? null]))
     .digest("hex");
 }
 

@@ -10,6 +10,8 @@ export type DovecotConfigInput = {
   mailGid: number;
   /** Set when not running as root: Dovecot cannot switch users, so every process runs as this one. */
   runAsUser?: string;
+  /** Folders the server flags with a special use (RFC 6154) once a user creates them, e.g. {"Outbox Copies": "\\Sent"}. */
+  specialUse?: Record<string, string>;
 };
 
 export function dovecotConfig(c: DovecotConfigInput): string {
@@ -37,6 +39,7 @@ export function dovecotConfig(c: DovecotConfigInput): string {
     "  driver = static",
     `  args = uid=${c.mailUid} gid=${c.mailGid} home=${c.dir}/mail/%u`,
     "}",
+    ...specialUseLines(c.specialUse),
     "service imap-login {",
     "  chroot =",
     "  inet_listener imap {",
@@ -56,4 +59,10 @@ export function dovecotConfig(c: DovecotConfigInput): string {
     "}",
   ];
   return lines.join("\n") + "\n";
+}
+
+function specialUseLines(specialUse: Record<string, string> | undefined): string[] {
+  if (!specialUse) return [];
+  const mailboxes = Object.entries(specialUse).flatMap(([name, use]) => [`  mailbox "${name}" {`, `    special_use = ${use}`, "  }"]);
+  return ["namespace inbox {", "  inbox = yes", ...mailboxes, "}"];
 }

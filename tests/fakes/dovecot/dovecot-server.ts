@@ -54,7 +54,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startDovecot(opts: { accounts?: number } = {}): Promise<DovecotServer> {
+export async function startDovecot(opts: { accounts?: number; specialUse?: Record<string, string> } = {}): Promise<DovecotServer> {
   const binary = findDovecot();
   if (!binary) throw new Error("dovecot is not installed: apt-get install -y dovecot-imapd");
   const dir = mkdtempSync(path.join(os.tmpdir(), "mailgate-dovecot-"));
@@ -82,6 +82,7 @@ export async function startDovecot(opts: { accounts?: number } = {}): Promise<Do
       mailUid,
       mailGid,
       runAsUser: asRoot ? undefined : os.userInfo().username,
+      specialUse: opts.specialUse,
     }),
   );
 

@@ -4,6 +4,7 @@
 // TLS verification stays on; NODE_EXTRA_CA_CERTS cannot be set once the process runs.
 import { readFileSync } from "node:fs";
 import { createSecureContext, rootCertificates } from "node:tls";
+import { fileURLToPath } from "node:url";
 import { Agent, setGlobalDispatcher } from "undici";
 
 const dir = new URL("./certs/", import.meta.url);
@@ -12,6 +13,9 @@ export const testCertificate = {
   cert: readFileSync(new URL("localhost.crt", dir), "utf8"),
   key: readFileSync(new URL("localhost.key", dir), "utf8"),
 };
+
+/** The certificate's file, for settings that take a path (SMTP_CA_FILE). */
+export const testCertificateFile = fileURLToPath(new URL("localhost.crt", dir));
 
 let trusted = false;
 

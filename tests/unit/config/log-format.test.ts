@@ -39,4 +39,10 @@ describe("LOG_FORMAT and log lines", () => {
     expect(text).not.toContain("hunter2");
     expect(() => JSON.parse(text)).toThrow();
   });
+
+  it("When a source's opened secrets or an SMTP block reach a log line, then both passwords are redacted", () => {
+    const { lines, stream } = capture();
+    createLogger("info", stream, "json").info({ secrets: { password: "imap-pass", smtpPassword: "smtp-pass" }, body: { smtp: { password: "smtp-pass" } } }, "x");
+    expect(lines.join("")).not.toMatch(/imap-pass|smtp-pass/);
+  });
 });

@@ -66,3 +66,58 @@ describe("planSourcePatch", () => {
     expect(problemFields(() => planSourcePatch(gmail(), { role: "company" }))).toEqual(["companyId"]);
   });
 });
+
+describe("planSourcePatch: the smtp block", () => {
+  const imapConfig = { host: "imap.example.com", port: 993, security: "ssl", user: "u", folder: "INBOX", postProcess: { action: "none" } };
+  const smtp = { host: "smtp.example.com", port: 587, security: "starttls", user: "u", saveToSent: false };
+  const imap = (overrides: Partial<SourceState> = {}): SourceState => ({
+    kind: "imap",
+    role: "system",
+    companyId: null,
+    status: "error",
+    config: { ...imapConfig, smtp },
+    secrets: { password: "imap-pass", smtpPassword: "smtp-pass" },
+    ...overrides,
+  });
+
+  it("When a block is added, then its settings and password are stored and the IMAP status and error are left alone", () => {
+    const plan = planSourcePatch(imap({ config: imapConfig, secrets: { password: "imap-pass" } }), { smtp: { host: "smtp.example.com", user: "u", password: "new" } });
+    expect(plan.config).toEqual({ ...imapConfig, smtp });
+    expect(plan.secrets).toEqual({ password: "imap-pass", smtpPassword: "new" });
+    expect(plan).toMatchObject({ clearError: false });
+    expect(plan.status).toBeUndefined();
+  });
+
+  it("When part of it changes, then the stored password is kept and nothing is sealed again", () => {
+    const plan = planSourcePatch(imap(), { smtp: { port: 465, security: "ssl", saveToSent: true, sentFolder: "Sent Items" } });
+    expect(plan.config).toEqual({ ...imapConfig, smtp: { ...smtp, port: 465, security: "ssl", saveToSent: true, sentFolder: "Sent Items" } });
+    expect(plan.secrets).toBeUndefined();
+  });
+
+  it("When the IMAP block changes, then the SMTP block stays as it was", () => {
+    const plan = planSourcePatch(imap(), { imap: { port: 143, security: "starttls", password: "imap-new" } });
+    expect(plan.config).toEqual({ ...imapConfig, port: 143, security: "starttls", smtp });
+    expect(plan.secrets).toEqual({ password: "imap-new", smtpPassword: "smtp-pass" });
+  });
+
+  it("When it is set to null, then the block and its password are removed", () => {
+    const plan = planSourcePatch(imap(), { smtp: null });
+    expect(plan.config).toEqual(imapConfig);
+    expect(plan.secrets).toEqual({ password: "imap-pass" });
+  });
+
+  it("When a part is sent for a source without a block, then the missing fields are named", () => {
+    expect(problemFields(() => planSourcePatch(imap({ config: imapConfig, secrets: { password: "p" } }), { smtp: { port: 465 } }))).toEqual([
+      "smtp.host",
+      "smtp.user",
+      "smtp.password",
+    ]);
+  });
+
+  it("When an api source asks for a Sent copy, or a Gmail source for a block, then it is refused naming the field", () => {
+    const api = imap({ kind: "api", config: { smtp }, secrets: { smtpPassword: "smtp-pass" } });
+    expect(problemFields(() => planSourcePatch(api, { smtp: { saveToSent: true } }))).toEqual(["smtp.saveToSent"]);
+    expect(planSourcePatch(api, { smtp: { sentFolder: null } }).config).toEqual({ smtp });
+    expect(problemFields(() => planSourcePatch(gmail(), { smtp: { host: "h" } }))).toEqual(["smtp"]);
+  });
+});
