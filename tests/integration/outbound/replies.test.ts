@@ -5,6 +5,7 @@ import { eq } from "drizzle-orm";
 import { simpleParser } from "mailparser";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { events, outboundMessages } from "../../../src/db/schema.ts";
+import { envelopeSchema } from "../../../src/delivery/event-types.ts";
 import { sendNext } from "../../../src/outbound/outbox-sender.ts";
 import { buildEmail } from "../../helpers/build-email.ts";
 import { createCompany, createSource, deliver } from "../../helpers/pipeline.ts";
@@ -77,6 +78,7 @@ describe("a tech's reply", () => {
     expect(outbound).toEqual([expect.objectContaining({ kind: "reply", outboundMessageId: res.body.id, text: "We replaced the toner." })]);
     const [event] = await t.ctx.db.select().from(events).where(eq(events.type, "message.sent"));
     expect(event?.payload).toMatchObject({ data: { ticket: { id: ticketId }, message: { id: res.body.id, status: "sent" } } });
+    expect(envelopeSchema("message.sent").safeParse(event?.payload).success).toBe(true);
   });
 
   it("threads the customer's answer back to the ticket by its Message-ID, even with another subject", async () => {
@@ -121,7 +123,8 @@ describe("a tech's reply", () => {
     expect(failed.status).toBe("failed");
     expect(failed.lastError).toContain("User unknown");
     const failures = await t.ctx.db.select().from(events).where(eq(events.type, "message.failed"));
-    expect(failures.map((e) => (e.payload as { data: { message: { id: string } } }).data.message.id)).toContain(body.id);
+    const failure = failures.find((e) => (e.payload as { data: { message: { id: string } } }).data.message.id === body.id);
+    expect(envelopeSchema("message.failed").parse(failure?.payload).data.error.message).toContain("User unknown");
 
     const retried = await t.api.post(`/api/outbound-messages/${body.id}/retry`).expect(202);
     expect(retried.body.status).toBe("queued");
