@@ -4,6 +4,8 @@ import type { SourceRecord } from "../db/sources.ts";
 import type { MessageCounts } from "../db/inbound-messages.ts";
 import type { SourceKind } from "./source-config.ts";
 import { canHaveSmtp, kindConfigOf, SMTP_SECRET_FIELD, storedSmtpOf } from "./smtp-settings.ts";
+import { canSend } from "./graph/granted-scopes.ts";
+import { REAUTHORIZE_TO_SEND } from "./graph/send-message.ts";
 
 export type OpenedSecrets = Record<string, unknown>;
 
@@ -28,6 +30,8 @@ export type SourceView = {
   graph?: Record<string, unknown>;
   /** imap and api sources: the SMTP block, or null when it has none. */
   smtp?: Record<string, unknown> | null;
+  /** Whether replies and acknowledgements can go out through it, and if not, what to do. */
+  sending: { canSend: boolean; problem: string | null };
   messageCounts: MessageCounts;
   /** Push sources: the Gmail watch or Graph subscription and when it expires. */
   subscription: SourceSubscription | null;
@@ -53,6 +57,20 @@ function smtpBlock(kind: SourceKind, config: Record<string, unknown>, secrets: O
   if (!canHaveSmtp(kind)) return {};
   const smtp = storedSmtpOf(config);
   return { smtp: smtp === null ? null : { ...smtp, hasPassword: present(secrets[SMTP_SECRET_FIELD]) } };
+}
+
+function sendingOf(kind: SourceKind, config: Record<string, unknown>, secrets: OpenedSecrets): SourceView["sending"] {
+  const tokens = secrets.tokens as { scope?: unknown } | null | undefined;
+  switch (kind) {
+    case "gmail":
+      return tokens ? { canSend: true, problem: null } : { canSend: false, problem: "authorize the source first" };
+    case "graph":
+      if (!tokens) return { canSend: false, problem: "authorize the source first" };
+      return canSend({ scope: typeof tokens.scope === "string" ? tokens.scope : "" }) ? { canSend: true, problem: null } : { canSend: false, problem: REAUTHORIZE_TO_SEND };
+    case "imap":
+    case "api":
+      return storedSmtpOf(config) ? { canSend: true, problem: null } : { canSend: false, problem: "no SMTP settings: add the smtp block to send replies and acknowledgements" };
+  }
 }
 
 export type SourceSubscription = { id: string; provider: string; status: string; expiresAt: Date | null; lastRenewedAt: Date | null };
@@ -81,6 +99,7 @@ export function toSourceView(
     updatedAt: row.updatedAt,
     ...kindBlock(row.kind as SourceKind, (row.config ?? {}) as Record<string, unknown>, secrets),
     ...smtpBlock(row.kind as SourceKind, (row.config ?? {}) as Record<string, unknown>, secrets),
+    sending: sendingOf(row.kind as SourceKind, (row.config ?? {}) as Record<string, unknown>, secrets),
     messageCounts,
     subscription,
   };
