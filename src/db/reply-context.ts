@@ -3,7 +3,7 @@
 // acknowledgement templates).
 import { and, asc, eq } from "drizzle-orm";
 import type { Executor } from "./client.ts";
-import { companies, contacts, ticketMessages, tickets } from "./schema.ts";
+import { companies, contacts, inboundMessages, ticketMessages, tickets } from "./schema.ts";
 import { getTicketRules } from "./settings.ts";
 import type { TicketRules } from "../settings/ticket-rules.ts";
 
@@ -60,4 +60,13 @@ export async function ticketSummary(executor: Executor, ticketId: string): Promi
     .from(tickets)
     .where(eq(tickets.id, ticketId));
   return row ?? null;
+}
+
+/** What a lead's acknowledgement answers: the subject and Message-ID of the mail it came from. */
+export async function leadMailOf(executor: Executor, inboundMessageId: string): Promise<{ subject: string; messageId: string | null } | null> {
+  const [row] = await executor
+    .select({ subject: inboundMessages.subject, messageId: inboundMessages.messageId })
+    .from(inboundMessages)
+    .where(eq(inboundMessages.id, inboundMessageId));
+  return row ? { subject: row.subject ?? "", messageId: row.messageId } : null;
 }

@@ -5,7 +5,8 @@
 import type { ReplyContext } from "../db/reply-context.ts";
 import { renderHtmlTemplate, renderSubjectTemplate, renderTemplate, type TemplateValues } from "./acknowledgement-template.ts";
 import type { OutboundAddress, OutboundAttachment, OutboundMessage } from "./build-message.ts";
-import { replySubject } from "./reply-subject.ts";
+import { NO_SUBJECT, replySubject } from "./reply-subject.ts";
+import type { TicketRules } from "../settings/ticket-rules.ts";
 import { addressDomain, outboundMessageId } from "./thread-headers.ts";
 
 /** The mailbox a message goes out from: the source's address, with its name as display name. */
@@ -56,6 +57,27 @@ export function composeAcknowledgement(context: ReplyContext, from: Sender, to: 
     text: renderTemplate(templates.text, values),
     html: templates.html ? renderHtmlTemplate(templates.html, values) : null,
     thread: context.thread,
+    automatic: true,
+    date: now,
+  };
+}
+
+/** The mail a lead came from: a lead has no ticket, so no number and no tag in the subject. */
+export type LeadMail = { subject: string; messageId: string | null };
+
+/** The acknowledgement of a lead (acknowledgeLeads): the same templates, with no ticket number. */
+export function composeLeadAcknowledgement(mail: LeadMail, rules: TicketRules, from: Sender, to: OutboundAddress, now: Date): OutboundMessage {
+  const templates = rules.acknowledgement;
+  const values: TemplateValues = { "ticket.subject": mail.subject, "contact.name": to.name ?? null, "source.address": from.address };
+  const subject = renderTemplate(templates.subject, values).replace(/[\s\p{Cc}]+/gu, " ").trim() || NO_SUBJECT;
+  return {
+    messageId: newMessageId(from),
+    from,
+    to: [to],
+    subject: /^re:/i.test(subject) ? subject : `Re: ${subject}`,
+    text: renderTemplate(templates.text, values),
+    html: templates.html ? renderHtmlTemplate(templates.html, values) : null,
+    thread: mail.messageId ? [mail.messageId] : [],
     automatic: true,
     date: now,
   };

@@ -12,13 +12,14 @@
 import type { Context } from "../context.ts";
 import type { Executor } from "../db/client.ts";
 import { claimOutbound, recordSendResult, storeBuiltMessage, type ClaimedOutbound, type OutboundRow, type SendResult } from "../db/outbound-messages.ts";
-import { loadReplyContext, ticketSummary } from "../db/reply-context.ts";
+import { leadMailOf, loadReplyContext, ticketSummary } from "../db/reply-context.ts";
+import { getTicketRules } from "../db/settings.ts";
 import { findSource, type SourceRecord } from "../db/sources.ts";
 import { recordEvent } from "../delivery/record-event.ts";
 import { normaliseMessageId } from "../pipeline/message-id.ts";
 import { startWorkLoop, type WorkLoop } from "../scheduler/work-loop.ts";
-import { buildOutboundMime } from "./build-message.ts";
-import { composeAcknowledgement } from "./compose-message.ts";
+import { buildOutboundMime, type OutboundMessage } from "./build-message.ts";
+import { composeAcknowledgement, composeLeadAcknowledgement } from "./compose-message.ts";
 import { stageOutboundTicketMessage, writeStaged } from "./outbound-ticket-message.ts";
 import { sendThroughSource, type SendOutcome } from "./send-through-source.ts";
 
@@ -57,15 +58,29 @@ export async function sendNext(ctx: Context): Promise<boolean> {
 /** The bytes to send: stored at queueing for a reply, built now (once) for an acknowledgement. */
 async function prepare(ctx: Context, claimed: ClaimedOutbound, source: SourceRecord): Promise<{ raw: Buffer } | { problem: string }> {
   if (claimed.raw) return { raw: claimed.raw };
-  if (!claimed.ticketId) return { problem: "an acknowledgement without a ticket cannot be built" };
+  const from = { address: source.address, name: source.name };
+  const to = { address: claimed.recipient };
+  const now = ctx.clock.now();
+  if (!claimed.ticketId) {
+    const mail = claimed.inReplyToInboundId ? await leadMailOf(ctx.db, claimed.inReplyToInboundId) : null;
+    if (!mail) return { problem: "the mail this acknowledgement answers was deleted" };
+    const message = composeLeadAcknowledgement(mail, await getTicketRules(ctx.db), from, to, now);
+    return storeBuilt(ctx, claimed, message, null);
+  }
   const context = await loadReplyContext(ctx.db, claimed.ticketId);
   if (!context) return { problem: "its ticket was deleted" };
-  const message = composeAcknowledgement(context, { address: source.address, name: source.name }, { address: claimed.recipient }, ctx.clock.now());
+  return storeBuilt(ctx, claimed, composeAcknowledgement(context, from, to, now), context.ticket.id);
+}
+
+/** Keeps the built MIME (and, on a ticket, its message and thread link) before the first send. */
+async function storeBuilt(ctx: Context, claimed: ClaimedOutbound, message: OutboundMessage, ticketId: string | null): Promise<{ raw: Buffer }> {
   const raw = await buildOutboundMime(message);
   const messageId = normaliseMessageId(message.messageId)!;
   await ctx.db.transaction(async (tx) => {
     await storeBuiltMessage(tx, claimed.id, { messageId, raw, subject: message.subject });
-    await writeStaged(tx, stageOutboundTicketMessage({ ticketId: context.ticket.id, outboundMessageId: claimed.id, kind: "auto_reply", message, messageId }), ctx.clock.now());
+    if (ticketId) {
+      await writeStaged(tx, stageOutboundTicketMessage({ ticketId, outboundMessageId: claimed.id, kind: "auto_reply", message, messageId }), ctx.clock.now());
+    }
   });
   return { raw };
 }

@@ -1,4 +1,4 @@
-// Which of a batch's new tickets get an acknowledgement: queued in the ticket's own transaction
+// Which of a batch's new tickets (and, when asked, leads) get an acknowledgement: queued in the same transaction
 // (so a committed ticket always has its acknowledgement queued, and only once: one per mail),
 // built and sent by the outbox after the commit. The policy (acknowledgement-policy.ts) refuses
 // machines, no-reply mailboxes and our own addresses; the per-sender limit counts what was queued
@@ -11,7 +11,8 @@ import type { MessageInput } from "./decide-message.ts";
 
 const HOUR_MS = 3_600_000;
 
-export type NewTicketMail = { mail: MessageInput; ticketId: string; facts: RoutingFacts };
+/** A mail that opened a ticket, or became a lead (no ticket). */
+export type NewTicketMail = { mail: MessageInput; ticketId: string | null; facts: RoutingFacts };
 
 export async function acknowledgementsFor(
   tx: Tx,
@@ -28,7 +29,7 @@ export async function acknowledgementsFor(
     const settings = facts.rules.acknowledgement;
     const decision = shouldAcknowledge({
       email: mail.email,
-      outcome: "ticket_created",
+      outcome: ticketId ? "ticket_created" : "lead_created",
       acknowledgeLeads: settings.acknowledgeLeads,
       ownAddresses: facts.ownAddresses,
       ownMessageIdDomain: opts.ownMessageIdDomain,

@@ -62,7 +62,10 @@ export async function persistBatch(tx: Tx, mails: BatchMail[], opts: BatchOption
   const written = await writeTickets(tx, decided, opts.now);
   const acknowledgements = await acknowledgementsFor(
     tx,
-    indexed(decided, "ticket").map(({ i }) => ({ mail: decided[i]!.mail, ticketId: written.inserted.get(i)!.id, facts: decided[i]!.facts! })),
+    [
+      ...indexed(decided, "ticket").map(({ i }) => ({ mail: decided[i]!.mail, ticketId: written.inserted.get(i)!.id, facts: decided[i]!.facts! })),
+      ...indexed(decided, "lead").map(({ i }) => ({ mail: decided[i]!.mail, ticketId: null, facts: decided[i]!.facts! })),
+    ],
     opts,
   );
   return stageAndFlush(tx, decided, written, opts, retryAt, acknowledgements);

@@ -124,6 +124,30 @@ describe("a new ticket's acknowledgement", () => {
   });
 });
 
+describe("a lead's acknowledgement", () => {
+  it("is sent only when acknowledgeLeads is on, without a ticket number", async () => {
+    await t.api.put("/api/settings").send({ unmappedDomains: { mode: "lead" } }).expect(200);
+    try {
+      const quiet = await deliver(t, sourceId, buildEmail({ from: "first@unknown.example", subject: "Prices?" }));
+      expect(quiet.status).toBe("lead_created");
+      expect(await sendAll()).toBe(0);
+
+      await t.api.put("/api/settings").send({ acknowledgement: { ...ACKNOWLEDGEMENT, acknowledgeLeads: true } }).expect(200);
+      const lead = await deliver(t, sourceId, buildEmail({ from: "second@unknown.example", subject: "Prices?", messageId: "<prices.2@unknown.example>" }));
+      expect(lead.status).toBe("lead_created");
+      expect(await sendAll()).toBe(1);
+      const mail = await simpleParser(smtp.received[0]!.raw);
+      expect(smtp.received[0]!.to).toEqual(["second@unknown.example"]);
+      expect(mail.subject).toBe("Re: Prices?");
+      expect(mail.text?.trim()).toBe("Ticket  is open for : Prices?. Reply to support@mailgate.test.");
+      expect(mail.inReplyTo).toBe("<prices.2@unknown.example>");
+      expect(mail.headers.get("auto-submitted")).toBe("auto-replied");
+    } finally {
+      await t.api.put("/api/settings").send({ unmappedDomains: { mode: "default_company", defaultCompanyId: null }, acknowledgement: ACKNOWLEDGEMENT }).expect(200);
+    }
+  });
+});
+
 describe("the acknowledgement settings", () => {
   it("refuse a template with an unknown placeholder, naming it", async () => {
     const res = await t.api.put("/api/settings").send({ acknowledgement: { ...ACKNOWLEDGEMENT, text: "Hi {{ticket.numbr}}" } });
