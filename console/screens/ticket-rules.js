@@ -1,12 +1,20 @@
-// Ticket rules ("Ticket Creation Rules", "Unmapped Domains", attachments): GET and PUT /api/settings.
+// Ticket rules ("Ticket Creation Rules", "Unmapped Domains", attachments, acknowledgements): GET
+// and PUT /api/settings.
 import { api, listAll } from "../api.js";
 import { h, outcome, replace } from "../dom.js";
 import { checked, field, lines, onSubmit, problemBox, value } from "../forms.js";
+import { acknowledgementFieldset, readAcknowledgement, SAMPLE_ADDRESS } from "./acknowledgement-settings.js";
 
 const MB = 1024 * 1024;
 
 export async function render(main) {
-  const [rules, jobTypes, techs, companies] = await Promise.all([api.get("/settings"), listAll("/job-types"), listAll("/techs"), listAll("/companies")]);
+  const [rules, jobTypes, techs, companies, sources] = await Promise.all([
+    api.get("/settings"),
+    listAll("/job-types"),
+    listAll("/techs"),
+    listAll("/companies"),
+    api.get("/sources?limit=1"),
+  ]);
   const jobTypeList = h("datalist", { id: "job-types" }, jobTypes.map((j) => h("option", { value: j.name })));
   const assign = field({ label: "Auto-assign", name: "autoAssign.mode", value: rules.autoAssign.mode, options: [["none", "None"], ["specific", "A specific tech"], ["round_robin", "Round-robin among active techs"]] });
   const tech = field({
@@ -28,6 +36,8 @@ export async function render(main) {
     options: [["", "The company marked Default"], ...companies.map((c) => [c.id, c.name])],
     help: "With no company marked Default, the mail waits in Inbox review.",
   });
+  // The preview stands for mail that came in through the first source.
+  const acknowledgement = acknowledgementFieldset(rules.acknowledgement, sources.items[0]?.address ?? SAMPLE_ADDRESS, () => form.elements.namedItem("ticketSubjectTag").value);
   const form = h(
     "form",
     { class: "card", "aria-labelledby": "rules-title" },
@@ -64,6 +74,7 @@ export async function render(main) {
       ),
       field({ label: "Allowed file types", name: "attachments.allowedTypes", type: "textarea", rows: 2, value: rules.attachments.allowedTypes.join(", "), help: "Extensions (.pdf) or MIME types (image/*), comma-separated; empty allows every type." }),
     ),
+    acknowledgement.fieldset,
     h("button", { type: "submit", class: "primary" }, "Save rules"),
     h("div", { class: "outcome" }),
   );
@@ -73,6 +84,10 @@ export async function render(main) {
   };
   form.addEventListener("change", sync);
   sync();
+  // The preview follows every keystroke, the subject tag's too.
+  form.addEventListener("input", acknowledgement.update);
+  form.addEventListener("change", acknowledgement.update);
+  acknowledgement.update();
   onSubmit(form, async () => {
     const mode = value(form, "autoAssign.mode");
     const unmappedMode = value(form, "unmappedDomains.mode");
@@ -88,6 +103,7 @@ export async function render(main) {
       unmappedDomains: unmappedMode === "default_company" ? { mode: unmappedMode, defaultCompanyId: value(form, "unmappedDomains.defaultCompanyId") || null } : { mode: unmappedMode },
       ticketSubjectTag: form.elements.namedItem("ticketSubjectTag").value,
       createContacts: checked(form, "createContacts"),
+      acknowledgement: readAcknowledgement(form),
     });
     outcome(form.querySelector(".outcome"), "ok", "Saved: new mail follows these rules from now on.");
   });
