@@ -5,7 +5,8 @@ import { mailSources } from "../../src/db/schema.ts";
 import { SMTP_PASSWORD, SMTP_USER } from "./smtp-receiver.ts";
 import type { TestContext } from "./test-context.ts";
 
-export async function giveSmtpBlock(t: TestContext, sourceId: string, port: number): Promise<void> {
+/** Takes a test context, or anything holding a Context (the benches). */
+export async function giveSmtpBlock(t: Pick<TestContext, "ctx">, sourceId: string, port: number): Promise<void> {
   const [row] = await t.ctx.db.select().from(mailSources).where(eq(mailSources.id, sourceId));
   const secrets = row!.secrets ? t.ctx.secrets.openJson<Record<string, unknown>>(row!.secrets) : {};
   await t.ctx.db
