@@ -1,12 +1,13 @@
-// bench:outbound — 1,000 new tickets with acknowledgements on, through the real pipeline and the
+// bench:outbound — new tickets with acknowledgements on, through the real pipeline and the
 // outbox, to an SMTP server (smtp-server) on loopback in a process of its own: ticket committed
 // (tickets.created_at) → acknowledgement accepted (the server's end of DATA), p50/p99, and
 // acknowledgements per second, with the pipeline's own rate (tickets/s) in the same run.
 //
-// mailgate runs in-process with its production loops: the pipeline workers and the outbox sender
-// (OUTBOUND_CONCURRENCY), each woken by the other's commits and polling once a second. A warm-up
-// burst runs first (BENCH_WARMUP), as V8 compiles for most of a cold run of a few seconds.
-// Then a second backlog of acknowledgements is drained by the outbox alone: its own ceiling.
+// mailgate runs in-process with its production loops: the pipeline workers, and the outbox sender
+// (OUTBOUND_CONCURRENCY) woken by the pipeline's commits and polling once a second. After a
+// warm-up (BENCH_WARMUP; V8 compiles for much of a cold run of a few seconds), three runs of
+// BENCH_TICKETS new mails: a burst (all at once), a steady arrival at BENCH_RATE a second, and
+// the outbox alone draining acknowledgements queued while it was stopped (its own ceiling).
 import { fork } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -25,6 +26,8 @@ import { benchContext, cpuSpent, databaseCpuSeconds, embeddedBenchContext, fmt }
 const COUNT = Number(process.env.BENCH_TICKETS ?? 1000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
 const DATABASE = process.env.BENCH_DATABASE ?? "postgres";
+const RATE = Number(process.env.BENCH_RATE ?? 200);
+const TICK_MS = 50;
 const COMPANIES = 50;
 
 type Accepted = { messageId: string | null; at: number };
@@ -50,66 +53,80 @@ async function main() {
     const pipeline = startPipelineWorkers(ctx);
     let outbox = startOutboxSender(ctx);
     let serial = 0;
-    const backlog = async (n: number) => {
+    const mail = async (n: number) => {
       const from = serial;
       serial += n;
       await addBacklog(ctx, sourceId, from, n);
     };
+    /** Runs `arrive` with the loops running and measures until every acknowledgement is accepted. */
+    const measure = async (arrive: () => Promise<void>) => {
+      await ask("reset");
+      const before = { db: await databaseCpuSeconds(ctx), mailgate: process.cpuUsage(), smtp: (await ask<{ cpuSeconds: number }>("collect")).cpuSeconds };
+      const started = Date.now();
+      await arrive();
+      const ticketsDoneAt = await untilTicketsDone(ctx);
+      await untilAllSent(ctx);
+      const mailgateCpu = process.cpuUsage(before.mailgate);
+      const dbCpu = cpuSpent(before.db, await databaseCpuSeconds(ctx));
+      const collected = await ask<{ accepted: Accepted[]; cpuSeconds: number }>("collect");
+      return {
+        started,
+        ticketsDoneAt,
+        lastAcceptedAt: collected.accepted.reduce((last, a) => Math.max(last, a.at), 0),
+        timings: await ackTimings(ctx, collected.accepted),
+        cpu: { mailgate: (mailgateCpu.user + mailgateCpu.system) / 1e6, smtp: collected.cpuSeconds - before.smtp, db: dbCpu },
+      };
+    };
 
-    await backlog(WARMUP);
-    await untilTicketsDone(ctx);
-    await untilAllSent(ctx);
-    await ask("reset");
+    await measure(() => mail(WARMUP));
 
-    // 1. Tickets and their acknowledgements, the pipeline and the outbox side by side.
-    const dbCpuBefore = await databaseCpuSeconds(ctx);
-    const cpuBefore = process.cpuUsage();
-    const receiverBefore = await ask<{ cpuSeconds: number }>("collect");
-    const started = Date.now();
-    await backlog(COUNT);
-    const ticketsDoneAt = await untilTicketsDone(ctx);
-    await untilAllSent(ctx);
-    const cpu = process.cpuUsage(cpuBefore);
-    const dbCpu = cpuSpent(dbCpuBefore, await databaseCpuSeconds(ctx));
-    const collected = await ask<{ accepted: Accepted[]; cpuSeconds: number }>("collect");
-    const timings = await ackTimings(ctx, collected.accepted);
-    await ask("reset");
+    // 1. A burst: COUNT new mails at once, the pipeline and the outbox side by side.
+    const burst = await measure(() => mail(COUNT));
 
-    // 2. The outbox alone: a backlog of acknowledgements queued while it was stopped.
+    // 2. Mail arriving steadily at RATE a second: what one acknowledgement waits when the outbox keeps up.
+    const paced = await measure(async () => {
+      const perTick = Math.max(1, Math.round((RATE * TICK_MS) / 1000));
+      for (let sent = 0, next = Date.now(); sent < COUNT; sent += perTick) {
+        await mail(Math.min(perTick, COUNT - sent));
+        next += TICK_MS;
+        await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+      }
+    });
+
+    // 3. The outbox alone: a backlog of acknowledgements queued while it was stopped.
     await outbox.stop();
-    await backlog(COUNT);
+    await mail(COUNT);
     await untilTicketsDone(ctx);
-    const drainStarted = Date.now();
-    outbox = startOutboxSender(ctx);
-    await untilAllSent(ctx);
-    const drainSeconds = (lastAcceptedAt((await ask<{ accepted: Accepted[] }>("collect")).accepted) - drainStarted) / 1000;
-
+    const drain = await measure(async () => {
+      outbox = startOutboxSender(ctx);
+    });
     await outbox.stop();
     await pipeline.stop();
 
-    const lastAccepted = lastAcceptedAt(collected.accepted);
-    const total = timings.map((t) => t.acceptedAt - t.createdAt);
-    const waited = timings.map((t) => t.attemptedAt - t.createdAt);
-    const sending = timings.map((t) => t.acceptedAt - t.attemptedAt);
+    const seconds = (from: number, to: number) => (to - from) / 1000;
     console.log(
       `bench:outbound  tickets=${fmt(COUNT)} warm-up=${fmt(WARMUP)} database=${DATABASE} outbound concurrency=${ctx.config.outbound.concurrency} ` +
         `pipeline workers=${ctx.database.kind === "pglite" ? 1 : ctx.config.workerConcurrency}`,
     );
-    console.log(`  pipeline                       ${fmt(COUNT / ((ticketsDoneAt - started) / 1000))} tickets/s  (${fmt((ticketsDoneAt - started) / 1000, 2)} s for ${fmt(COUNT)})`);
-    console.log(`  acknowledgements               ${fmt(COUNT / ((lastAccepted - started) / 1000))} /s  (last accepted ${fmt((lastAccepted - started) / 1000, 2)} s after the backlog's start; ${fmt(timings.length)} matched)`);
-    console.log(`  committed → accepted           p50 ${fmt(percentile(total, 50))} ms  p99 ${fmt(percentile(total, 99))} ms  max ${fmt(Math.max(...total))} ms   (goal p99 < 250 ms)`);
-    console.log(`    committed → send starts      p50 ${fmt(percentile(waited, 50))} ms  p99 ${fmt(percentile(waited, 99))} ms  (claim, build, and the wait for a free sender)`);
-    console.log(`    send starts → accepted       p50 ${fmt(percentile(sending, 50))} ms  p99 ${fmt(percentile(sending, 99))} ms  (SMTP)`);
-    console.log(`  outbox alone, a queued backlog ${fmt(COUNT / drainSeconds)} /s  (${fmt(COUNT)} in ${fmt(drainSeconds, 2)} s; goal >= 300/s)`);
+    console.log(`  burst: ${fmt(COUNT)} new mails at once`);
+    console.log(`    pipeline                     ${fmt(COUNT / seconds(burst.started, burst.ticketsDoneAt))} tickets/s  (${fmt(seconds(burst.started, burst.ticketsDoneAt), 2)} s)`);
+    console.log(`    acknowledgements             ${fmt(COUNT / seconds(burst.started, burst.lastAcceptedAt))} /s  (the last accepted ${fmt(seconds(burst.started, burst.lastAcceptedAt), 2)} s after the burst began)`);
+    printLatency(burst.timings);
+    console.log(`  steady: ${fmt(COUNT)} new mails at ${fmt(RATE)}/s (BENCH_RATE), ${TICK_MS} ms apart in groups`);
+    printLatency(paced.timings);
+    console.log(`  outbox alone: ${fmt(COUNT)} acknowledgements queued while it was stopped`);
+    console.log(`    acknowledgements             ${fmt(COUNT / seconds(drain.started, drain.lastAcceptedAt))} /s  (${fmt(seconds(drain.started, drain.lastAcceptedAt), 2)} s; goal >= 300/s)`);
     const per = (cpuSeconds: number) => `${fmt((cpuSeconds * 1000) / COUNT, 2)} ms`;
-    console.log(
-      `  CPU per ticket with its acknowledgement: mailgate ${per((cpu.user + cpu.system) / 1e6)}, SMTP server ${per(collected.cpuSeconds - receiverBefore.cpuSeconds)}, ` +
-        `Postgres ${dbCpu > 0 ? per(dbCpu) : "not readable here"}; ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`,
-    );
+    const cpuLine = (what: string, cpu: typeof burst.cpu) =>
+      `  CPU per ${what}: mailgate ${per(cpu.mailgate)}, SMTP server ${per(cpu.smtp)}, Postgres ${cpu.db > 0 ? per(cpu.db) : "not readable here"}`;
+    console.log(cpuLine("ticket with its acknowledgement (burst)", burst.cpu));
+    console.log(`${cpuLine("acknowledgement (outbox alone)", drain.cpu)}; ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
     if (process.env.BENCH_TRACE) {
-      console.log("  slowest acknowledgements (ms after the ticket's created_at): send starts, accepted");
-      for (const t of [...timings].sort((a, b) => b.acceptedAt - b.createdAt - (a.acceptedAt - a.createdAt)).slice(0, 15)) {
-        console.log(`    created +${t.createdAt - started}  ${t.attemptedAt - t.createdAt}  ${t.acceptedAt - t.createdAt}`);
+      for (const [name, run] of [["burst", burst], ["steady", paced]] as const) {
+        console.log(`  ${name}: slowest acknowledgements (ms after the ticket's created_at): send began, accepted`);
+        for (const t of [...run.timings].sort((a, b) => b.acceptedAt - b.createdAt - (a.acceptedAt - a.createdAt)).slice(0, 10)) {
+          console.log(`    created +${t.createdAt - run.started}  ${t.attemptedAt - t.createdAt}  ${t.acceptedAt - t.createdAt}`);
+        }
       }
     }
   } finally {
@@ -117,6 +134,16 @@ async function main() {
     await close();
     receiver.send({ cmd: "stop" });
   }
+}
+
+function printLatency(timings: AckTiming[]): void {
+  const total = timings.map((t) => t.acceptedAt - t.createdAt);
+  const waited = timings.map((t) => t.attemptedAt - t.createdAt);
+  const sending = timings.map((t) => t.acceptedAt - t.attemptedAt);
+  const line = (values: number[]) => `p50 ${fmt(percentile(values, 50))} ms  p99 ${fmt(percentile(values, 99))} ms`;
+  console.log(`    committed → accepted         ${line(total)}  max ${fmt(Math.max(...total))} ms  (${fmt(timings.length)} matched; goal p99 < 250 ms)`);
+  console.log(`      committed → send began     ${line(waited)}  (waiting for a sender, claim, build)`);
+  console.log(`      send began → accepted      ${line(sending)}  (SMTP)`);
 }
 
 /** An api source that sends through the SMTP server, a company per sender domain, acknowledgements on. */
@@ -177,8 +204,6 @@ async function untilAllSent(ctx: Context): Promise<void> {
     await new Promise((r) => setTimeout(r, 25));
   }
 }
-
-const lastAcceptedAt = (accepted: Accepted[]) => accepted.reduce((last, a) => Math.max(last, a.at), 0);
 
 type AckTiming = { createdAt: number; attemptedAt: number; acceptedAt: number };
 
