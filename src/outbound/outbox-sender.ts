@@ -28,7 +28,7 @@ import { sendThroughSource, type SendOutcome } from "./send-through-source.ts";
 const LEASE_MS = 120_000;
 
 export function startOutboxSender(ctx: Context): WorkLoop {
-  const smtp = createSmtpPool();
+  const smtp = createSmtpPool({ maxConnections: ctx.config.outbound.concurrency });
   const loop = startWorkLoop({
     name: "outbox",
     database: ctx.database,

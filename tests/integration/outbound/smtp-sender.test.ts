@@ -166,7 +166,7 @@ describe("sending through the outbox's pool of connections", () => {
 
   it("When three messages go out one after another, then the server sees one login and all three messages", async () => {
     const smtp = await startSmtp();
-    const pool = createSmtpPool();
+    const pool = createSmtpPool({ maxConnections: 2 });
     try {
       for (let i = 0; i < 3; i++) expect(await send(pool, smtp, ["john@acme.com"])).toMatchObject({ kind: "sent" });
       expect(smtp.logins).toEqual([USER]);
@@ -178,7 +178,7 @@ describe("sending through the outbox's pool of connections", () => {
 
   it("When a recipient is refused, then that message fails with the server's words and the next one still goes out on the same connection", async () => {
     const smtp = await startSmtp();
-    const pool = createSmtpPool();
+    const pool = createSmtpPool({ maxConnections: 2 });
     try {
       expect(await send(pool, smtp, ["nobody@acme.com"])).toEqual({ kind: "permanent", error: expect.stringContaining("No such user here") });
       expect(await send(pool, smtp, ["busy@acme.com"])).toEqual({ kind: "transient", error: expect.stringContaining("Mailbox busy") });
@@ -191,7 +191,7 @@ describe("sending through the outbox's pool of connections", () => {
 
   it("When the source's password changes, then the next message logs in with the new one", async () => {
     const smtp = await startSmtp();
-    const pool = createSmtpPool();
+    const pool = createSmtpPool({ maxConnections: 2 });
     try {
       expect(await send(pool, smtp, ["john@acme.com"], "old-password")).toEqual({ kind: "permanent", error: expect.stringContaining("Authentication credentials invalid") });
       expect(await send(pool, smtp, ["john@acme.com"])).toMatchObject({ kind: "sent" });
