@@ -42,6 +42,18 @@ export async function benchContext(env: Record<string, string> = {}): Promise<{ 
   };
 }
 
+/** The embedded database (PGlite, in memory), for a bench run on it as well. */
+export async function embeddedBenchContext(env: Record<string, string> = {}): Promise<{ ctx: Context; close(): Promise<void> }> {
+  const config = parseConfig({
+    DATA_DIR: mkdtempSync(path.join(os.tmpdir(), "mailgate-bench-")),
+    ADMIN_API_TOKEN: "bench-token-0123456789",
+    LOG_LEVEL: "warn",
+    ...env,
+  });
+  const ctx = await buildContext(config, { inMemory: true });
+  return { ctx, close: () => ctx.database.close() };
+}
+
 export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /**

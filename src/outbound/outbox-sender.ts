@@ -18,6 +18,8 @@ import { findSource, type SourceRecord } from "../db/sources.ts";
 import { recordEvent } from "../delivery/record-event.ts";
 import { normaliseMessageId } from "../pipeline/message-id.ts";
 import { startWorkLoop, type WorkLoop } from "../scheduler/work-loop.ts";
+import { createSmtpPool } from "../sources/imap/smtp-pool.ts";
+import { sendViaSmtp, type SmtpSender } from "../sources/imap/smtp-sender.ts";
 import { buildOutboundMime, type OutboundMessage } from "./build-message.ts";
 import { composeAcknowledgement, composeLeadAcknowledgement } from "./compose-message.ts";
 import { stageOutboundTicketMessage, writeStaged } from "./outbound-ticket-message.ts";
@@ -27,7 +29,8 @@ import { sendThroughSource, type SendOutcome } from "./send-through-source.ts";
 const LEASE_MS = 120_000;
 
 export function startOutboxSender(ctx: Context): WorkLoop {
-  return startWorkLoop({
+  const smtp = createSmtpPool({ maxConnections: ctx.config.outbound.concurrency });
+  const loop = startWorkLoop({
     name: "outbox",
     database: ctx.database,
     channel: "outbound",
@@ -35,12 +38,18 @@ export function startOutboxSender(ctx: Context): WorkLoop {
     pollMs: 1000,
     log: ctx.log,
     databaseOutage: ctx.databaseOutage,
-    step: () => sendNext(ctx),
+    step: () => sendNext(ctx, smtp.send),
   });
+  return {
+    stop: async () => {
+      await loop.stop();
+      smtp.close();
+    },
+  };
 }
 
-/** Sends one due message; false when none was due. */
-export async function sendNext(ctx: Context): Promise<boolean> {
+/** Sends one due message; false when none was due. Alone (a test's call), SMTP gets a connection of its own. */
+export async function sendNext(ctx: Context, smtp: SmtpSender = sendViaSmtp): Promise<boolean> {
   const now = ctx.clock.now();
   const claimed = await claimOutbound(ctx.db, { now, leaseUntil: new Date(now.getTime() + LEASE_MS) });
   if (!claimed) return false;
@@ -50,7 +59,7 @@ export async function sendNext(ctx: Context): Promise<boolean> {
   const outcome: SendOutcome =
     "problem" in ready
       ? { kind: "permanent", error: ready.problem }
-      : await sendThroughSource(ctx, { source: source!, raw: ready.raw, recipients: [...claimed.to, ...claimed.cc, ...claimed.bcc], bcc: claimed.bcc, providerThreadId: claimed.providerThreadId });
+      : await sendThroughSource(ctx, { source: source!, raw: ready.raw, recipients: [...claimed.to, ...claimed.cc, ...claimed.bcc], bcc: claimed.bcc, providerThreadId: claimed.providerThreadId }, smtp);
   await record(ctx, claimed, source, resultOf(ctx, claimed, outcome, attemptedAt), { attemptedAt, durationMs: Date.now() - attemptedAt.getTime() });
   return true;
 }

@@ -8,7 +8,7 @@ import { sendViaGmail } from "../sources/gmail/send-message.ts";
 import { openGraphSession } from "../sources/graph/graph-session.ts";
 import { graphSourceCanSend } from "../sources/graph/graph-tokens.ts";
 import { REAUTHORIZE_TO_SEND, sendViaGraph } from "../sources/graph/send-message.ts";
-import { sendViaSmtp } from "../sources/imap/smtp-sender.ts";
+import { sendViaSmtp, type SmtpSender } from "../sources/imap/smtp-sender.ts";
 import { withBccHeader } from "./build-message.ts";
 import { appendToSent } from "../sources/imap/save-to-sent.ts";
 import { imapSourceOf } from "../sources/imap/imap-source.ts";
@@ -44,12 +44,13 @@ export function cannotSendReason(source: SourceRecord): string | null {
   }
 }
 
-export async function sendThroughSource(ctx: Context, message: ReadyToSend): Promise<SendOutcome> {
+/** `smtp` sends over SMTP: the outbox's pooled connections, else a connection per message. */
+export async function sendThroughSource(ctx: Context, message: ReadyToSend, smtp: SmtpSender = sendViaSmtp): Promise<SendOutcome> {
   const { source } = message;
   switch (source.kind) {
     case "imap":
     case "api":
-      return sendWithSmtp(ctx, message);
+      return sendWithSmtp(ctx, message, smtp);
     case "gmail":
       return sendWithGmail(ctx, message);
     case "graph":
@@ -57,11 +58,11 @@ export async function sendThroughSource(ctx: Context, message: ReadyToSend): Pro
   }
 }
 
-async function sendWithSmtp(ctx: Context, { source, raw, recipients }: ReadyToSend): Promise<SendOutcome> {
+async function sendWithSmtp(ctx: Context, { source, raw, recipients }: ReadyToSend, send: SmtpSender): Promise<SendOutcome> {
   const secrets = source.secrets ? ctx.secrets.openJson<Record<string, unknown>>(source.secrets) : {};
   const smtp = smtpSettingsOf(source, secrets);
   if (!smtp) return { kind: "permanent", error: cannotSendReason(source)! };
-  const sent = await sendViaSmtp({ config: smtp.config, password: smtp.password, envelope: { from: source.address, to: recipients }, raw, ca: ctx.smtpCa });
+  const sent = await send({ config: smtp.config, password: smtp.password, envelope: { from: source.address, to: recipients }, raw, ca: ctx.smtpCa });
   if (sent.kind !== "sent") return sent;
   if (smtp.saveToSent) await saveCopy(ctx, source, raw, smtp.sentFolder);
   return { kind: "sent", providerId: sent.response, threadId: null };

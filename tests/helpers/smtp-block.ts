@@ -1,10 +1,20 @@
-// Gives a source an SMTP block pointing at a test SMTP receiver on loopback, through the API.
+// Gives a source an SMTP block pointing at a test SMTP receiver on loopback.
+// Written to the row as PATCH /api/sources/:id stores it (tests/integration/http/sources.test.ts
+// covers that path), so the benches, which have no HTTP client, can use it too.
+import { eq } from "drizzle-orm";
+import { mailSources } from "../../src/db/schema.ts";
 import { SMTP_PASSWORD, SMTP_USER } from "./smtp-receiver.ts";
 import type { TestContext } from "./test-context.ts";
 
-export async function giveSmtpBlock(t: TestContext, sourceId: string, port: number): Promise<void> {
-  const res = await t.api
-    .patch(`/api/sources/${sourceId}`)
-    .send({ smtp: { host: "127.0.0.1", port, security: "none", user: SMTP_USER, password: SMTP_PASSWORD } });
-  if (res.status !== 200) throw new Error(`PATCH smtp answered ${res.status}: ${JSON.stringify(res.body)}`);
+/** Takes a test context, or anything holding a Context (the benches). */
+export async function giveSmtpBlock(t: Pick<TestContext, "ctx">, sourceId: string, port: number): Promise<void> {
+  const [row] = await t.ctx.db.select().from(mailSources).where(eq(mailSources.id, sourceId));
+  const secrets = row!.secrets ? t.ctx.secrets.openJson<Record<string, unknown>>(row!.secrets) : {};
+  await t.ctx.db
+    .update(mailSources)
+    .set({
+      config: { ...(row!.config as object), smtp: { host: "127.0.0.1", port, security: "none", user: SMTP_USER } },
+      secrets: t.ctx.secrets.sealJson({ ...secrets, smtpPassword: SMTP_PASSWORD }),
+    })
+    .where(eq(mailSources.id, sourceId));
 }

@@ -2,7 +2,7 @@
 // SMTP server with nodemailer, and what the server's answer means for the outbox: sent, worth
 // another try later, or failed with the server's own words.
 import { rootCertificates } from "node:tls";
-import nodemailer from "nodemailer";
+import nodemailer, { type SMTPSentMessageInfo, type Transporter } from "nodemailer";
 import type { SMTPTransportOptions } from "nodemailer/lib/smtp-transport";
 
 export type SmtpConfig = { host: string; port: number; security: "ssl" | "starttls" | "none"; user: string };
@@ -27,8 +27,20 @@ export type SmtpOutcome =
 
 const TIMEOUT_MS = 30_000;
 
-export async function sendViaSmtp(send: SmtpSend): Promise<SmtpOutcome> {
+/** Sends one message: over a connection of its own here, or one kept open (smtp-pool.ts). */
+export type SmtpSender = (send: SmtpSend) => Promise<SmtpOutcome>;
+
+/** One connection for one message: connect, log in, send, say goodbye. */
+export const sendViaSmtp: SmtpSender = async (send) => {
   const transport = nodemailer.createTransport(transportOptions(send));
+  try {
+    return await sendWithTransport(transport, send);
+  } finally {
+    transport.close();
+  }
+};
+
+export async function sendWithTransport(transport: Transporter<SMTPSentMessageInfo>, send: Pick<SmtpSend, "envelope" | "raw">): Promise<SmtpOutcome> {
   try {
     const info = await transport.sendMail({ envelope: send.envelope, raw: send.raw });
     // Some recipients refused while others took it: it is sent, and the refusals are told.
@@ -36,8 +48,6 @@ export async function sendViaSmtp(send: SmtpSend): Promise<SmtpOutcome> {
     return { kind: "sent", response: info.response, rejected: info.rejected.map(String) };
   } catch (err) {
     return classifySmtpError(err);
-  } finally {
-    transport.close();
   }
 }
 
@@ -67,7 +77,7 @@ export function classifySmtpError(err: unknown): Exclude<SmtpOutcome, { kind: "s
   return { kind: "transient", error: words };
 }
 
-function transportOptions(send: Pick<SmtpSend, "config" | "password" | "ca" | "timeoutMs">): SMTPTransportOptions {
+export function transportOptions(send: Pick<SmtpSend, "config" | "password" | "ca" | "timeoutMs">): SMTPTransportOptions {
   const { config } = send;
   const timeout = send.timeoutMs ?? TIMEOUT_MS;
   return {

@@ -6,6 +6,7 @@ import { simpleParser } from "mailparser";
 import { SMTPServer, type SMTPServerOptions } from "smtp-server";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildOutboundMime } from "../../../src/outbound/build-message.ts";
+import { createSmtpPool } from "../../../src/sources/imap/smtp-pool.ts";
 import { classifySmtpError, sendViaSmtp, verifySmtp, type SmtpConfig } from "../../../src/sources/imap/smtp-sender.ts";
 import { testCertificate } from "../../fakes/microsoft/test-certificate.ts";
 
@@ -156,6 +157,49 @@ describe("sending through SMTP", () => {
     const smtp = await startSmtp();
     expect(await verifySmtp({ config: smtp.config, password: PASSWORD, ca: testCertificate.cert })).toBeNull();
     expect(await verifySmtp({ config: smtp.config, password: "wrong", ca: testCertificate.cert })).toContain("Authentication credentials invalid");
+  });
+});
+
+describe("sending through the outbox's pool of connections", () => {
+  const send = async (pool: ReturnType<typeof createSmtpPool>, smtp: { config: SmtpConfig }, to: string[], password = PASSWORD) =>
+    pool.send({ config: smtp.config, password, envelope: { from: USER, to }, raw: await mime(), ca: testCertificate.cert });
+
+  it("When three messages go out one after another, then the server sees one login and all three messages", async () => {
+    const smtp = await startSmtp();
+    const pool = createSmtpPool({ maxConnections: 2 });
+    try {
+      for (let i = 0; i < 3; i++) expect(await send(pool, smtp, ["john@acme.com"])).toMatchObject({ kind: "sent" });
+      expect(smtp.logins).toEqual([USER]);
+      expect(smtp.received).toHaveLength(3);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it("When a recipient is refused, then that message fails with the server's words and the next one still goes out on the same connection", async () => {
+    const smtp = await startSmtp();
+    const pool = createSmtpPool({ maxConnections: 2 });
+    try {
+      expect(await send(pool, smtp, ["nobody@acme.com"])).toEqual({ kind: "permanent", error: expect.stringContaining("No such user here") });
+      expect(await send(pool, smtp, ["busy@acme.com"])).toEqual({ kind: "transient", error: expect.stringContaining("Mailbox busy") });
+      expect(await send(pool, smtp, ["john@acme.com"])).toMatchObject({ kind: "sent" });
+      expect(smtp.logins).toEqual([USER]);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it("When the source's password changes, then the next message logs in with the new one", async () => {
+    const smtp = await startSmtp();
+    const pool = createSmtpPool({ maxConnections: 2 });
+    try {
+      expect(await send(pool, smtp, ["john@acme.com"], "old-password")).toEqual({ kind: "permanent", error: expect.stringContaining("Authentication credentials invalid") });
+      expect(await send(pool, smtp, ["john@acme.com"])).toMatchObject({ kind: "sent" });
+      expect(smtp.logins).toEqual([USER, USER]);
+      expect(smtp.received).toHaveLength(1);
+    } finally {
+      pool.close();
+    }
   });
 });
 
