@@ -56,12 +56,24 @@ export async function sendNext(ctx: Context, smtp: SmtpSender = sendViaSmtp): Pr
   const source = claimed.sourceId ? await findSource(ctx.db, claimed.sourceId) : null;
   const ready = source ? await prepare(ctx, claimed, source) : { problem: "its source was deleted" };
   const attemptedAt = ctx.clock.now();
-  const outcome: SendOutcome =
-    "problem" in ready
-      ? { kind: "permanent", error: ready.problem }
-      : await sendThroughSource(ctx, { source: source!, raw: ready.raw, recipients: [...claimed.to, ...claimed.cc, ...claimed.bcc], bcc: claimed.bcc, providerThreadId: claimed.providerThreadId }, smtp);
+  const outcome: SendOutcome = "problem" in ready ? { kind: "permanent", error: ready.problem } : await send(ctx, claimed, source!, ready.raw, smtp);
   await record(ctx, claimed, source, resultOf(ctx, claimed, outcome, attemptedAt), { attemptedAt, durationMs: Date.now() - attemptedAt.getTime() });
   return true;
+}
+
+/**
+ * The send phase alone. A provider module that throws is a bug, not the provider's answer: it is
+ * logged and counted as a temporary failure, so the message follows the retry schedule to
+ * `failed` instead of being claimed again every lease, forever.
+ */
+async function send(ctx: Context, claimed: ClaimedOutbound, source: SourceRecord, raw: Buffer, smtp: SmtpSender): Promise<SendOutcome> {
+  const recipients = [...claimed.to, ...claimed.cc, ...claimed.bcc];
+  try {
+    return await sendThroughSource(ctx, { source, raw, recipients, bcc: claimed.bcc, providerThreadId: claimed.providerThreadId }, smtp);
+  } catch (err) {
+    ctx.log.error({ err, outboundMessageId: claimed.id, sourceId: source.id }, "sending an outgoing mail crashed");
+    return { kind: "transient", error: `mailgate could not send it: ${(err as Error).message}` };
+  }
 }
 
 /** The bytes to send: stored at queueing for a reply, built now (once) for an acknowledgement. */

@@ -4,7 +4,7 @@
 import { eq } from "drizzle-orm";
 import { simpleParser } from "mailparser";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { events, outboundMessages } from "../../../src/db/schema.ts";
+import { events, mailSources, outboundMessages } from "../../../src/db/schema.ts";
 import { envelopeSchema } from "../../../src/delivery/event-types.ts";
 import { sendNext } from "../../../src/outbound/outbox-sender.ts";
 import { buildEmail } from "../../helpers/build-email.ts";
@@ -141,6 +141,20 @@ describe("a tech's reply", () => {
     expect(new Date(waiting.nextAttemptAt).getTime()).toBeGreaterThan(Date.now() + 20_000);
     const [row] = await t.ctx.db.select().from(outboundMessages).where(eq(outboundMessages.id, body.id));
     expect(row?.leasedUntil).toBeNull();
+  });
+});
+
+describe("a send that crashes", () => {
+  it("counts as a temporary failure with the reason, so the message follows the retry schedule instead of being claimed forever", async () => {
+    const broken = await createSource(t, { name: "Broken SMTP", address: "broken@mailgate.test" });
+    // A block without its sealed password: smtpSettingsOf throws, as it would on a bug.
+    await t.ctx.db.update(mailSources).set({ config: { smtp: { host: "127.0.0.1", port: smtp.port, security: "none", user: "x", saveToSent: false } } }).where(eq(mailSources.id, broken));
+    const inbound = await deliver(t, broken, buildEmail({ from: "john@acme.com", to: "broken@mailgate.test", subject: "Broken sender" }));
+    const { body } = await t.api.post(`/api/tickets/${inbound.ticketId}/replies`).send({ text: "x" }).expect(202);
+    expect(await sendNext(t.ctx)).toBe(true);
+    const row = (await t.api.get(`/api/outbound-messages/${body.id}`).expect(200)).body;
+    expect(row).toMatchObject({ status: "queued", attemptCount: 1, lastError: expect.stringContaining("no stored SMTP password") });
+    expect(smtp.received).toHaveLength(0);
   });
 });
 
