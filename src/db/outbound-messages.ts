@@ -181,3 +181,14 @@ export async function attemptsOf(executor: Executor, ids: string[]): Promise<Map
   for (const r of rows) byMessage.set(r.outboundMessageId, [...(byMessage.get(r.outboundMessageId) ?? []), r]);
   return byMessage;
 }
+
+/** The provider thread of the ticket's last mail sent through this source (Gmail's threadId), so a reply joins it. */
+export async function lastProviderThread(executor: Executor, ticketId: string, sourceId: string): Promise<string | null> {
+  const [row] = await executor
+    .select({ thread: outboundMessages.providerThreadId })
+    .from(outboundMessages)
+    .where(and(eq(outboundMessages.ticketId, ticketId), eq(outboundMessages.sourceId, sourceId), sql`${outboundMessages.providerThreadId} is not null`))
+    .orderBy(sql`${outboundMessages.sentAt} desc nulls last`)
+    .limit(1);
+  return row?.thread ?? null;
+}

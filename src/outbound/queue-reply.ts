@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { Context } from "../context.ts";
 import { conflict, notFound, unprocessable } from "../errors.ts";
-import { queueOutbound, type OutboundRow } from "../db/outbound-messages.ts";
+import { lastProviderThread, queueOutbound, type OutboundRow } from "../db/outbound-messages.ts";
 import { loadReplyContext } from "../db/reply-context.ts";
 import { findSource, type SourceRecord } from "../db/sources.ts";
 import { normaliseMessageId } from "../pipeline/message-id.ts";
@@ -32,10 +32,12 @@ export async function queueReply(
   const raw = await buildOutboundMime(message);
   const messageId = normaliseMessageId(message.messageId)!;
   const requestHash = idempotencyKey ? hashRequest(ticketId, request) : null;
+  const providerThreadId = await lastProviderThread(ctx.db, ticketId, source.id);
   const queued = await ctx.db.transaction(async (tx) => {
     const result = await queueOutbound(tx, {
       ticketId,
       sourceId: source.id,
+      providerThreadId,
       kind: "reply",
       recipient: context.customer!.address.toLowerCase(),
       to: [context.customer!.address],
