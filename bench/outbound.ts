@@ -42,7 +42,10 @@ async function main() {
       receiver.send({ cmd });
     });
 
-  const env: Record<string, string> = process.env.OUTBOUND_CONCURRENCY ? { OUTBOUND_CONCURRENCY: process.env.OUTBOUND_CONCURRENCY } : {};
+  // The settings a run may change, taken from the environment as mailgate would take them.
+  const env = Object.fromEntries(
+    ["OUTBOUND_CONCURRENCY", "DATABASE_POOL_SIZE", "WORKER_CONCURRENCY"].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])),
+  );
   const { ctx, close } = DATABASE === "pglite" ? await embeddedBenchContext(env) : await benchContext(env);
   const server = createApp(ctx).listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
@@ -106,7 +109,7 @@ async function main() {
     const seconds = (from: number, to: number) => (to - from) / 1000;
     console.log(
       `bench:outbound  tickets=${fmt(COUNT)} warm-up=${fmt(WARMUP)} database=${DATABASE} outbound concurrency=${ctx.config.outbound.concurrency} ` +
-        `pipeline workers=${ctx.database.kind === "pglite" ? 1 : ctx.config.workerConcurrency}`,
+        `pipeline workers=${ctx.database.kind === "pglite" ? 1 : ctx.config.workerConcurrency} database pool=${ctx.database.kind === "pglite" ? "-" : ctx.config.databasePoolSize}`,
     );
     console.log(`  burst: ${fmt(COUNT)} new mails at once`);
     console.log(`    pipeline                     ${fmt(COUNT / seconds(burst.started, burst.ticketsDoneAt))} tickets/s  (${fmt(seconds(burst.started, burst.ticketsDoneAt), 2)} s)`);
