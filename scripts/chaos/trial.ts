@@ -144,6 +144,24 @@ export async function openTrial(fault: string, pg: PrivatePostgres, tempRoot: st
     return out;
   };
 
+  /** Where the deliveries of a row that never recovered stand, and what mailgate last said: the clues for a fix. */
+  const undeliveredState = async () => {
+    const now = Date.now();
+    const rows = await pg
+      .query<{ status: string; leased: boolean; n: string; next_due: Date | null; lease_ends: Date | null }>(
+        database,
+        `select status, (leased_until is not null) as leased, count(*) as n, min(next_attempt_at) as next_due, max(leased_until) as lease_ends
+           from webhook_deliveries group by 1, 2 order by 1, 2`,
+      )
+      .catch((err: Error) => [{ status: `unreadable: ${err.message}`, leased: false, n: "", next_due: null, lease_ends: null }]);
+    const events = await pg.query<{ n: string }>(database, "select count(*) as n from events").catch(() => [{ n: "?" }]);
+    const inSeconds = (at: Date | null) => (at ? `${((new Date(at).getTime() - now) / 1000).toFixed(0)} s` : "-");
+    return [
+      `${events[0]!.n} events; deliveries: ${rows.map((r) => `${r.status}${r.leased ? " leased" : ""}×${r.n} (next due in ${inSeconds(r.next_due)}, lease ends in ${inSeconds(r.lease_ends)})`).join(", ")}`,
+      `mailgate's last words: ${current.output().split("\n").filter(Boolean).slice(-6).map((l) => l.slice(0, 400)).join(" | ")}`,
+    ];
+  };
+
   return {
     mailgate: () => current,
     receiver,
@@ -229,7 +247,10 @@ export async function openTrial(fault: string, pg: PrivatePostgres, tempRoot: st
       // A database fault must be answered (503 with Retry-After), not left hanging past a sender's timeout.
       const hung = result.answers.get("no answer in time") ?? 0;
       if (hung > 0) problems.push(`${hung} intake requests had no answer within the senders' timeout (they should get a prompt 503)`);
-      if (recoveredAt === null) problems.push(`not recovered within ${Math.round(settleTimeoutMs / 1000)} s of the fault's end`);
+      if (recoveredAt === null) {
+        problems.push(`not recovered within ${Math.round(settleTimeoutMs / 1000)} s of the fault's end`);
+        notes.push(...(await undeliveredState()));
+      }
       notes.push(`answers: ${[...result.answers].map(([k, v]) => `${k}×${v}`).join(", ")}; peak in flight ${result.peakInFlight}`);
       const repeats = receiver.requests();
       if (repeats > receiver.received.size) notes.push(`${repeats - receiver.received.size} repeat webhook deliveries (same webhook-id)`);
