@@ -42,20 +42,17 @@ export async function queueOutbound(executor: Executor, row: NewOutbound): Promi
  */
 export async function claimOutbound(executor: Executor, opts: { now: Date; leaseUntil: Date }): Promise<ClaimedOutbound | null> {
   const now = opts.now.toISOString();
-  const [row] = await queryRows<{ id: string }>(
-    executor,
-    sql`update outbound_messages
-           set status = 'sending', leased_until = ${opts.leaseUntil.toISOString()}::timestamptz, updated_at = ${now}::timestamptz
-         where id = (select id from outbound_messages
-                      where status in ('queued', 'sending') and next_attempt_at <= ${now}::timestamptz
-                        and (leased_until is null or leased_until <= ${now}::timestamptz)
-                      order by next_attempt_at
-                      limit 1
-                      for update skip locked)
-     returning id`,
-  );
-  if (!row) return null;
-  const [claimed] = await executor.select().from(outboundMessages).where(eq(outboundMessages.id, row.id));
+  const due = sql`(select id from outbound_messages
+                    where status in ('queued', 'sending') and next_attempt_at <= ${now}::timestamptz
+                      and (leased_until is null or leased_until <= ${now}::timestamptz)
+                    order by next_attempt_at
+                    limit 1
+                    for update skip locked)`;
+  const [claimed] = await executor
+    .update(outboundMessages)
+    .set({ status: "sending", leasedUntil: opts.leaseUntil, updatedAt: opts.now })
+    .where(sql`${outboundMessages.id} = ${due}`)
+    .returning();
   return claimed ? { ...claimed, leasedUntil: opts.leaseUntil } : null;
 }
 

@@ -14,6 +14,8 @@ export type AcknowledgementInput = {
   ownAddresses: ReadonlySet<string>;
   /** The Message-ID domain classify treats as ours (config.messageIdDomain). */
   ownMessageIdDomain: string;
+  /** This deployment's loop header value (loop-token.ts). */
+  ownLoopToken: string;
   /** Acknowledgements sent to this sender in the last hour, and how many an hour are allowed. */
   sentToSenderLastHour: number;
   perSenderPerHour: number;
@@ -40,8 +42,8 @@ function refusedSender({ email, ownAddresses }: AcknowledgementInput): Acknowled
   return null;
 }
 
-function refusedMachine({ email, ownMessageIdDomain }: AcknowledgementInput): AcknowledgementDecision | null {
-  const classification = classify(email, { ownMessageIdDomain });
+function refusedMachine({ email, ownMessageIdDomain, ownLoopToken }: AcknowledgementInput): AcknowledgementDecision | null {
+  const classification = classify(email, { ownMessageIdDomain, ownLoopToken });
   if (classification.kind !== "normal") return refuse(classification.reason);
   const sender = email.from?.address.trim() ?? "";
   if (NO_REPLY_LOCAL_PART.test(sender.slice(0, sender.lastIndexOf("@")))) return refuse(`no_reply_sender: ${sender} is a mailbox nobody reads`);

@@ -27,9 +27,10 @@ export type OutboundMessage = {
   date: Date;
 };
 
-export async function buildOutboundMime(m: OutboundMessage): Promise<Buffer> {
+/** `loopToken`: this deployment's loop header value (loop-token.ts). */
+export async function buildOutboundMime(m: OutboundMessage, loopToken: string): Promise<Buffer> {
   const { inReplyTo, references } = threadHeaders(m.thread);
-  const headers: Record<string, string> = { [LOOP_HEADER]: "1" };
+  const headers: Record<string, string> = { [LOOP_HEADER]: loopToken };
   if (m.automatic) {
     headers["Auto-Submitted"] = "auto-replied";
     headers["X-Auto-Response-Suppress"] = "All";

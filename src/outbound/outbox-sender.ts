@@ -22,6 +22,7 @@ import { createSmtpPool } from "../sources/imap/smtp-pool.ts";
 import { sendViaSmtp, type SmtpSender } from "../sources/imap/smtp-sender.ts";
 import { buildOutboundMime, type OutboundMessage } from "./build-message.ts";
 import { composeAcknowledgement, composeLeadAcknowledgement } from "./compose-message.ts";
+import { ownLoopToken } from "./loop-token.ts";
 import { stageOutboundTicketMessage, writeStaged } from "./outbound-ticket-message.ts";
 import { sendThroughSource, type SendOutcome } from "./send-through-source.ts";
 
@@ -95,7 +96,7 @@ async function prepare(ctx: Context, claimed: ClaimedOutbound, source: SourceRec
 
 /** Keeps the built MIME (and, on a ticket, its message and thread link) before the first send. */
 async function storeBuilt(ctx: Context, claimed: ClaimedOutbound, message: OutboundMessage, ticketId: string | null): Promise<{ raw: Buffer }> {
-  const raw = await buildOutboundMime(message);
+  const raw = await buildOutboundMime(message, ownLoopToken(ctx));
   const messageId = normaliseMessageId(message.messageId)!;
   await ctx.db.transaction(async (tx) => {
     await storeBuiltMessage(tx, claimed.id, { messageId, raw, subject: message.subject });

@@ -9,6 +9,7 @@ import { loadReplyContext } from "../db/reply-context.ts";
 import { findSource, type SourceRecord } from "../db/sources.ts";
 import { normaliseMessageId } from "../pipeline/message-id.ts";
 import { buildOutboundMime } from "./build-message.ts";
+import { ownLoopToken } from "./loop-token.ts";
 import { composeReply, type ReplyBody } from "./compose-message.ts";
 import { stageOutboundTicketMessage, writeStaged } from "./outbound-ticket-message.ts";
 import { cannotSendReason } from "./send-through-source.ts";
@@ -29,7 +30,7 @@ export async function queueReply(
   }
   const now = ctx.clock.now();
   const message = composeReply(context, { address: source.address, name: source.name }, context.customer, request, now);
-  const raw = await buildOutboundMime(message);
+  const raw = await buildOutboundMime(message, ownLoopToken(ctx));
   const messageId = normaliseMessageId(message.messageId)!;
   const requestHash = idempotencyKey ? hashRequest(ticketId, request) : null;
   const providerThreadId = await lastProviderThread(ctx.db, ticketId, source.id);

@@ -7,6 +7,7 @@ import type { Tx } from "../db/client.ts";
 import { acknowledgementsSince, type NewOutbound } from "../db/outbound-messages.ts";
 import type { RoutingFacts } from "../db/routing-facts.ts";
 import { shouldAcknowledge } from "../outbound/acknowledgement-policy.ts";
+import type { OwnMail } from "./classify.ts";
 import type { MessageInput } from "./decide-message.ts";
 
 const HOUR_MS = 3_600_000;
@@ -17,7 +18,7 @@ export type NewTicketMail = { mail: MessageInput; ticketId: string | null; facts
 export async function acknowledgementsFor(
   tx: Tx,
   created: NewTicketMail[],
-  opts: { ownMessageIdDomain: string; now: Date },
+  opts: OwnMail & { now: Date },
 ): Promise<NewOutbound[]> {
   const candidates = created.filter(({ mail, facts }) => facts.rules.acknowledgement.enabled && mail.source?.canSend === true);
   if (candidates.length === 0) return [];
@@ -33,6 +34,7 @@ export async function acknowledgementsFor(
       acknowledgeLeads: settings.acknowledgeLeads,
       ownAddresses: facts.ownAddresses,
       ownMessageIdDomain: opts.ownMessageIdDomain,
+      ownLoopToken: opts.ownLoopToken,
       sentToSenderLastHour: sentBefore.get(recipient) ?? 0,
       perSenderPerHour: settings.perSenderPerHour,
     });

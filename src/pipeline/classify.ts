@@ -17,16 +17,25 @@ export type ClassifiableEmail = Pick<ParsedEmail, "messageId" | "messageIdGenera
  * often carries Auto-Submitted too; then auto-reply and bulk headers; last the null Return-Path,
  * which marks a bounce only when nothing says auto-reply (RFC 3834 vacation replies use it too).
  */
-export function classify(email: ClassifiableEmail, opts: { ownMessageIdDomain: string }): Classification {
-  return ownLoop(email, opts.ownMessageIdDomain) ?? bounce(email) ?? autoReply(email) ?? nullSender(email) ?? { kind: "normal" };
+/**
+ * What makes mail ours: Message-IDs at `ownMessageIdDomain`, and the loop header with this
+ * deployment's token (outbound/loop-token.ts). Another mailgate's mail carries its own token: a
+ * reply its techs send us is mail like any other.
+ */
+export type OwnMail = { ownMessageIdDomain: string; ownLoopToken: string };
+
+export function classify(email: ClassifiableEmail, opts: OwnMail): Classification {
+  return ownLoop(email, opts) ?? bounce(email) ?? autoReply(email) ?? nullSender(email) ?? { kind: "normal" };
 }
 
 /** Set on every mail mailgate sends (outbound/build-message.ts), so it never makes work when it comes back. */
 export const LOOP_HEADER = "X-Mailgate-Loop";
 
-function ownLoop(email: ClassifiableEmail, ownDomain: string): Classification | null {
+function ownLoop(email: ClassifiableEmail, { ownMessageIdDomain: ownDomain, ownLoopToken }: OwnMail): Classification | null {
   const loop = email.headers[LOOP_HEADER.toLowerCase()];
-  if (loop !== undefined) return { kind: "own_loop", reason: `own_loop: ${LOOP_HEADER}: ${shown(loop)}` };
+  if (loop !== undefined && loop.trim() === ownLoopToken) {
+    return { kind: "own_loop", reason: `own_loop: ${LOOP_HEADER}: ${shown(loop)}` };
+  }
   // A generated id is ours by construction and says nothing about who sent the mail.
   const domain = email.messageIdGenerated ? null : messageIdDomain(email.messageId);
   if (domain !== null && domain === ownDomain.trim().toLowerCase()) {

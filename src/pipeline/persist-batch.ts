@@ -29,13 +29,13 @@ import {
 } from "../db/ticket-store.ts";
 import { stageEvent } from "../delivery/record-event.ts";
 import { acknowledgementsFor } from "./acknowledge-new-tickets.ts";
-import { classify } from "./classify.ts";
+import { classify, type OwnMail } from "./classify.ts";
 import { decideMessage, routingQuery, type AttachmentDecision, type Decision, type MessageInput, type NoteKind } from "./decide-message.ts";
 import { leadCreatedData, replyReceivedData, ticketCreatedData } from "./event-payloads.ts";
 import type { ParsedEmail } from "./parse-email.ts";
 import { pickAssignee } from "./pick-assignee.ts";
 
-export type BatchOptions = { ownMessageIdDomain: string; publicUrl: string; now: Date; replyHoldMs: (rawBytes: number) => number };
+export type BatchOptions = OwnMail & { publicUrl: string; now: Date; replyHoldMs: (rawBytes: number) => number };
 
 export type BatchMail = MessageInput & { rawBytes: number };
 
@@ -76,7 +76,7 @@ type Decided = { mail: BatchMail; decision: Decision; facts: RoutingFacts | null
 
 /** Phases 1 and 2. Mail mailgate itself sent is ignored before anything is read or claimed. */
 async function readAndDecide(tx: Tx, mails: BatchMail[], opts: BatchOptions): Promise<Decided[]> {
-  const classifications = mails.map((m) => classify(m.email, { ownMessageIdDomain: opts.ownMessageIdDomain }));
+  const classifications = mails.map((m) => classify(m.email, opts));
   const considered = mails.flatMap((mail, i) => {
     const classification = classifications[i]!;
     return classification.kind === "own_loop" ? [] : [{ mail, i, classification }];

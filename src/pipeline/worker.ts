@@ -2,6 +2,7 @@
 // transaction, settle each one's status. A transient failure (the database away, a serialization
 // conflict) retries with backoff; anything else leaves it `failed` with the error, raw bytes kept
 // for reprocess.
+import { ownLoopToken } from "../outbound/loop-token.ts";
 import { isDatabaseUnavailable } from "../db/database-unavailable.ts";
 import type { Context } from "../context.ts";
 import { eq } from "drizzle-orm";
@@ -208,6 +209,7 @@ async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now:
   const taken = ready.filter((_, i) => !waiting.has(i)); // the others stay `received`; the next claim takes them
   const batch = await persistBatch(tx, taken, {
     ownMessageIdDomain: ctx.config.messageIdDomain,
+    ownLoopToken: ownLoopToken(ctx),
     publicUrl: ctx.config.publicUrl,
     now,
     replyHoldMs,

@@ -1,6 +1,6 @@
 // Secrets at rest (IMAP passwords, OAuth tokens, webhook secrets, Graph clientState) are sealed
 // with AES-256-GCM. Layout: version byte | 12-byte IV | 16-byte tag | ciphertext.
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 
 const VERSION = 1;
 
@@ -9,6 +9,8 @@ export type SecretBox = {
   open(sealed: Buffer): string;
   sealJson(value: unknown): Buffer;
   openJson<T>(sealed: Buffer): T;
+  /** A stable token for `label`, the same on every instance sharing the key, and nobody else's. */
+  fingerprint(label: string): string;
 };
 
 export function createSecretBox(key: Buffer): SecretBox {
@@ -37,5 +39,6 @@ export function createSecretBox(key: Buffer): SecretBox {
     open,
     sealJson: (value) => seal(JSON.stringify(value)),
     openJson: <T>(sealed: Buffer) => JSON.parse(open(sealed)) as T,
+    fingerprint: (label) => createHmac("sha256", key).update(label).digest("hex").slice(0, 32),
   };
 }

@@ -9,6 +9,9 @@ import { sendViaGmail } from "../../../src/sources/gmail/send-message.ts";
 import { buildEmail } from "../../helpers/build-email.ts";
 import { startGmailFixture, type GmailFixture } from "./gmail-fixture.ts";
 
+/** The loop header value mailgate would write (outbound/loop-token.ts). */
+const LOOP_TOKEN = "test-loop-token";
+
 let f: GmailFixture;
 beforeEach(async () => {
   f = await startGmailFixture();
@@ -27,7 +30,7 @@ const reply = (to = "john@acme.com") =>
     thread: ["printer-1@acme.com"],
     automatic: false,
     date: new Date("2026-12-06T10:00:00Z"),
-  });
+  }, LOOP_TOKEN);
 
 describe("sending through Gmail", () => {
   it("When a reply is sent in the ticket's thread, then Gmail receives the MIME as built, files it there and answers its id", async () => {

@@ -11,6 +11,9 @@ import { graphSourceCanSend } from "../../../src/sources/graph/graph-tokens.ts";
 import { REAUTHORIZE_TO_SEND, sendViaGraph } from "../../../src/sources/graph/send-message.ts";
 import { startGraphHarness, type GraphHarness } from "./graph-harness.ts";
 
+/** The loop header value mailgate would write (outbound/loop-token.ts). */
+const LOOP_TOKEN = "test-loop-token";
+
 let h: GraphHarness;
 beforeAll(async () => {
   h = await startGraphHarness();
@@ -39,7 +42,7 @@ const reply = (o: { to?: OutboundAddress[]; cc?: OutboundAddress[]; bcc?: Outbou
     thread: ["printer-1@acme.com"],
     automatic: false,
     date: new Date("2026-12-06T10:00:00Z"),
-  });
+  }, LOOP_TOKEN);
 
 const sendMailRequests = () => h.fake.requests.filter((r) => r.method === "POST" && r.path === "/v1.0/me/sendMail");
 

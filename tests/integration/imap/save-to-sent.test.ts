@@ -7,6 +7,9 @@ import { appendToSent, type SentCopy } from "../../../src/sources/imap/save-to-s
 import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.ts";
 import { startDovecot, type DovecotServer, type TestAccount } from "../../fakes/dovecot/dovecot-server.ts";
 
+/** The loop header value mailgate would write (outbound/loop-token.ts). */
+const LOOP_TOKEN = "test-loop-token";
+
 describeWithDovecot("appendToSent", () => {
   let dovecot: DovecotServer;
   let raw: Buffer;
@@ -23,7 +26,7 @@ describeWithDovecot("appendToSent", () => {
       attachments: [],
       automatic: false,
       date: new Date("2026-12-06T10:00:00Z"),
-    });
+    }, LOOP_TOKEN);
   });
   afterAll(async () => dovecot?.stop());
 

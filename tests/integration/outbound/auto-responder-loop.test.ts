@@ -88,7 +88,9 @@ describe("two auto-responders facing each other", () => {
   const dropsXHeaders: Relay = (raw) => withoutHeaders(raw, ["X-Mailgate-Loop", "X-Auto-Response-Suppress"]);
 
   it.each([
-    ["as sent", undefined, "own_loop: X-Mailgate-Loop: 1"],
+    // Two deployments (two secret keys): B does not take A's loop header for its own, and stops at
+    // the RFC 3834 mark instead.
+    ["as sent", undefined, "auto_reply: Auto-Submitted: auto-replied"],
     ["through a relay that drops X- headers", dropsXHeaders, "auto_reply: Auto-Submitted: auto-replied"],
   ])(
     "When a mail from one instance's mailbox reaches the other and the acknowledgement comes back %s, then nobody answers it: one acknowledgement in all",

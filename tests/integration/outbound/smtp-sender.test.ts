@@ -10,6 +10,9 @@ import { createSmtpPool } from "../../../src/sources/imap/smtp-pool.ts";
 import { classifySmtpError, sendViaSmtp, verifySmtp, type SmtpConfig } from "../../../src/sources/imap/smtp-sender.ts";
 import { testCertificate } from "../../fakes/microsoft/test-certificate.ts";
 
+/** The loop header value mailgate would write (outbound/loop-token.ts). */
+const LOOP_TOKEN = "test-loop-token";
+
 type Received = { from: string; to: string[]; raw: Buffer; secure: boolean; user: string | undefined };
 
 const USER = "support@msp.example";
@@ -74,7 +77,7 @@ const mime = () =>
     attachments: [{ filename: "report.pdf", contentType: "application/pdf", content: Buffer.from("%PDF-1.4") }],
     automatic: false,
     date: new Date("2026-12-06T10:00:00Z"),
-  });
+  }, LOOP_TOKEN);
 
 /** Sends the test message over STARTTLS, trusting the fakes' certificate. */
 const sendTo = async (smtp: { config: SmtpConfig }, to: string[], password = PASSWORD) =>

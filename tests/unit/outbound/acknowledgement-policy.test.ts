@@ -13,6 +13,7 @@ function input(overrides: Partial<AcknowledgementInput> = {}): AcknowledgementIn
     acknowledgeLeads: false,
     ownAddresses: new Set(["support@mailgate.test", "help@acme-msp.com"]),
     ownMessageIdDomain: "mailgate.test",
+    ownLoopToken: "our-loop-token",
     sentToSenderLastHour: 0,
     perSenderPerHour: 3,
     ...overrides,
@@ -98,7 +99,7 @@ describe("shouldAcknowledge", () => {
     });
 
     it("When the mail is mailgate's own coming back, then it is not acknowledged", () => {
-      expect(reasonOf({ email: email({ headers: { "x-mailgate-loop": "source-1" } }) })).toMatch(/^own_loop: /);
+      expect(reasonOf({ email: email({ headers: { "x-mailgate-loop": "our-loop-token" } }) })).toMatch(/^own_loop: /);
     });
 
     it("When an auto-reply arrives as raw mail, then parsing keeps the header that refuses it", async () => {

@@ -6,6 +6,9 @@ import { buildOutboundMime, type OutboundMessage } from "../../../src/outbound/b
 import { classify } from "../../../src/pipeline/classify.ts";
 import { parseEmail } from "../../../src/pipeline/parse-email.ts";
 
+/** The loop header value mailgate would write (outbound/loop-token.ts). */
+const LOOP_TOKEN = "test-loop-token";
+
 const base: OutboundMessage = {
   messageId: "<mailgate.0123456789abcdef@support.msp.example>",
   from: { address: "support@msp.example", name: "MSP Support" },
@@ -19,7 +22,7 @@ const base: OutboundMessage = {
 
 describe("buildOutboundMime", () => {
   it("When a reply is built, then it carries its Message-ID, the addresses, the subject and the thread headers", async () => {
-    const parsed = await simpleParser(await buildOutboundMime(base));
+    const parsed = await simpleParser(await buildOutboundMime(base, LOOP_TOKEN));
     expect(parsed.messageId).toBe(base.messageId);
     expect(parsed.from?.value).toEqual([{ address: "support@msp.example", name: "MSP Support" }]);
     expect(parsed.to && !Array.isArray(parsed.to) ? parsed.to.value : null).toEqual([{ address: "john@acme.com", name: "John Doe" }]);
@@ -31,15 +34,15 @@ describe("buildOutboundMime", () => {
   });
 
   it("When a tech answers, then the mail is not marked automatic but is marked as mailgate's own", async () => {
-    const raw = await buildOutboundMime(base);
+    const raw = await buildOutboundMime(base, LOOP_TOKEN);
     const parsed = await simpleParser(raw);
     expect(parsed.headers.has("auto-submitted")).toBe(false);
     expect(parsed.headers.has("x-auto-response-suppress")).toBe(false);
-    expect(classify(await parseEmail(raw), { ownMessageIdDomain: "mailgate.invalid" }).kind).toBe("own_loop");
+    expect(classify(await parseEmail(raw), { ownMessageIdDomain: "mailgate.invalid", ownLoopToken: LOOP_TOKEN }).kind).toBe("own_loop");
   });
 
   it("When an acknowledgement is built, then it says it is an automatic answer (RFC 3834), so auto-responders do not answer it", async () => {
-    const raw = await buildOutboundMime({ ...base, automatic: true });
+    const raw = await buildOutboundMime({ ...base, automatic: true }, LOOP_TOKEN);
     const parsed = await simpleParser(raw);
     expect(parsed.headers.get("auto-submitted")).toBe("auto-replied");
     expect(parsed.headers.get("x-auto-response-suppress")).toBe("All");
@@ -53,7 +56,7 @@ describe("buildOutboundMime", () => {
       cc: [{ address: "boss@acme.com" }],
       bcc: [{ address: "audit@msp.example" }],
       attachments: [{ filename: "invoice ü.pdf", contentType: "application/pdf", content: pdf }],
-    });
+    }, LOOP_TOKEN);
     const parsed = await simpleParser(raw);
     expect(parsed.html).toContain("<b>on it</b>");
     expect(parsed.cc && !Array.isArray(parsed.cc) ? parsed.cc.value.map((a) => a.address) : null).toEqual(["boss@acme.com"]);
@@ -66,13 +69,13 @@ describe("buildOutboundMime", () => {
   });
 
   it("When the ticket has no earlier message with an id, then there is no In-Reply-To and no References", async () => {
-    const parsed = await simpleParser(await buildOutboundMime({ ...base, thread: [] }));
+    const parsed = await simpleParser(await buildOutboundMime({ ...base, thread: [] }, LOOP_TOKEN));
     expect(parsed.inReplyTo).toBeUndefined();
     expect(parsed.references).toBeUndefined();
   });
 
   it("When a subject carries a line break, then it stays one header and injects nothing", async () => {
-    const raw = await buildOutboundMime({ ...base, subject: "Hello\r\nBcc: victim@evil.example" });
+    const raw = await buildOutboundMime({ ...base, subject: "Hello\r\nBcc: victim@evil.example" }, LOOP_TOKEN);
     const parsed = await simpleParser(raw);
     expect(parsed.headers.has("bcc")).toBe(false);
     expect(raw.toString("latin1")).not.toMatch(/^Bcc: victim/im);
