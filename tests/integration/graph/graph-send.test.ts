@@ -60,7 +60,7 @@ describe("sending through Microsoft 365", () => {
     expect(parsed.inReplyTo).toBe("<printer-1@acme.com>");
     expect(parsed.references).toBe("<printer-1@acme.com>");
     expect(parsed.subject).toBe("Re: [Ticket #12] Printer");
-    expect(parsed.headers.get("x-mailgate-loop")).toBe("1");
+    expect(parsed.headers.get("x-mailgate-loop")).toBe(LOOP_TOKEN);
     expect(h.fake.sent[0]!.recipients).toEqual(["john@acme.com", "jane@acme.com"]);
   });
 
