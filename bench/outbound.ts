@@ -20,6 +20,7 @@ import { startOutboxSender } from "../src/outbound/outbox-sender.ts";
 import { headerMessageId } from "../src/pipeline/message-id.ts";
 import { startPipelineWorkers } from "../src/pipeline/worker.ts";
 import { buildEmail } from "../tests/helpers/build-email.ts";
+import { FAKE_SMTP_PASSWORD, FAKE_SMTP_USER } from "../tests/fakes/smtp/smtp-server.ts";
 import { giveSmtpBlock } from "../tests/helpers/smtp-block.ts";
 import { benchContext, cpuSpent, databaseCpuSeconds, embeddedBenchContext, fmt } from "./bench-database.ts";
 
@@ -166,7 +167,7 @@ async function setUp(ctx: Context, api: string, admin: Record<string, string>, s
 
 /** The one place the bench gives a source its SMTP block (the sources API will take it: PATCH then). */
 async function giveSourceSmtp(ctx: Context, sourceId: string, port: number): Promise<void> {
-  await giveSmtpBlock({ ctx }, sourceId, port);
+  await giveSmtpBlock({ ctx }, sourceId, { port, user: FAKE_SMTP_USER, password: FAKE_SMTP_PASSWORD });
 }
 
 /** New tickets only, each from a sender of its own (the per-sender limit is 3 an hour). */

@@ -1,9 +1,9 @@
 // The SMTP server for bench:outbound (smtp-server, as in the tests), run as its own process so it
 // does not share mailgate's event loop. It notes when each mail's DATA ended and tells the bench
 // each mail's Message-ID with that time.
-import { startSmtpReceiver } from "../tests/helpers/smtp-receiver.ts";
+import { startFakeSmtp } from "../tests/fakes/smtp/smtp-server.ts";
 
-const receiver = await startSmtpReceiver();
+const receiver = await startFakeSmtp({ plain: true });
 process.send?.({ port: receiver.port });
 
 const messageIdOf = (raw: Buffer) => /^Message-ID:\s*<([^>]+)>/im.exec(raw.subarray(0, 8192).toString("latin1"))?.[1]?.toLowerCase() ?? null;

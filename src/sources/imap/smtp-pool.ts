@@ -1,6 +1,6 @@
 // SMTP connections kept open between messages, one nodemailer pool per account, for the outbox:
 // a burst of acknowledgements pays a connection and a login per pooled connection instead of one
-// per message (bench/README.md, bench:outbound). A source whose SMTP settings change gets a new
+// per message. A source whose SMTP settings change gets a new
 // pool and the old one is closed. nodemailer closes a connection idle for 4 minutes (below the 5
 // RFC 5321 asks servers to wait) and starts a new one after 100 messages.
 import { createHash } from "node:crypto";

@@ -10,11 +10,11 @@ import { sendNext } from "../../../src/outbound/outbox-sender.ts";
 import { buildEmail } from "../../helpers/build-email.ts";
 import { createCompany, createSource, deliver } from "../../helpers/pipeline.ts";
 import { giveSmtpBlock } from "../../helpers/smtp-block.ts";
-import { startSmtpReceiver, type SmtpReceiver } from "../../helpers/smtp-receiver.ts";
+import { startFakeSmtp, type FakeSmtp } from "../../fakes/smtp/smtp-server.ts";
 import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
-let smtp: SmtpReceiver;
+let smtp: FakeSmtp;
 let sourceId: string;
 
 const ACKNOWLEDGEMENT = {
@@ -25,10 +25,10 @@ const ACKNOWLEDGEMENT = {
 
 beforeAll(async () => {
   t = await createTestContext();
-  smtp = await startSmtpReceiver();
+  smtp = await startFakeSmtp({ plain: true });
   await createCompany(t, "Acme", ["acme.com"]);
   sourceId = await createSource(t, { name: "MSP Support" });
-  await giveSmtpBlock(t, sourceId, smtp.port);
+  await giveSmtpBlock(t, sourceId, smtp);
   await t.api.put("/api/settings").send({ acknowledgement: ACKNOWLEDGEMENT }).expect(200);
 });
 

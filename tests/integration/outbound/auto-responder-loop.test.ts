@@ -10,13 +10,13 @@ import { sendNext } from "../../../src/outbound/outbox-sender.ts";
 import { buildEmail } from "../../helpers/build-email.ts";
 import { createCompany, createSource, drainPipeline, postRaw } from "../../helpers/pipeline.ts";
 import { giveSmtpBlock } from "../../helpers/smtp-block.ts";
-import { startSmtpReceiver, type SmtpReceiver } from "../../helpers/smtp-receiver.ts";
+import { startFakeSmtp, type FakeSmtp } from "../../fakes/smtp/smtp-server.ts";
 import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 const ACKNOWLEDGEMENT = { enabled: true, subject: "{{ticket.subject}}", text: "We have opened ticket {{ticket.number}} for you." };
 
 /** One mailgate with its support mailbox, and the SMTP server its mail leaves through. */
-type Instance = { t: TestContext; smtp: SmtpReceiver; sourceId: string; address: string };
+type Instance = { t: TestContext; smtp: FakeSmtp; sourceId: string; address: string };
 
 const opened: Instance[] = [];
 
@@ -30,10 +30,10 @@ afterEach(async () => {
 /** An instance whose support address is `address`, treating `customerDomain` as a customer. */
 async function startInstance(address: string, customerDomain: string): Promise<Instance> {
   const t = await createTestContext();
-  const smtp = await startSmtpReceiver();
+  const smtp = await startFakeSmtp({ plain: true });
   await createCompany(t, `Customer at ${customerDomain}`, [customerDomain]);
   const sourceId = await createSource(t, { name: `Support ${address}`, address });
-  await giveSmtpBlock(t, sourceId, smtp.port);
+  await giveSmtpBlock(t, sourceId, smtp);
   await t.api.put("/api/settings").send({ acknowledgement: ACKNOWLEDGEMENT }).expect(200);
   const instance = { t, smtp, sourceId, address };
   opened.push(instance);

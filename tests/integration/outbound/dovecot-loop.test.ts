@@ -14,13 +14,13 @@ import { describeWithDovecot } from "../../fakes/dovecot/describe-with-dovecot.t
 import { startDovecot, type DovecotServer } from "../../fakes/dovecot/dovecot-server.ts";
 import { buildEmail } from "../../helpers/build-email.ts";
 import { giveSmtpBlock } from "../../helpers/smtp-block.ts";
-import { startSmtpReceiver, type SmtpReceiver } from "../../helpers/smtp-receiver.ts";
+import { startFakeSmtp, type FakeSmtp } from "../../fakes/smtp/smtp-server.ts";
 import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 import { insertAcme, insertImapSource, newMailboxUser, sourceRow, waitFor, type MailboxUser } from "../imap/imap-fixture.ts";
 
 describeWithDovecot("the outbound loop on Dovecot", () => {
   let dovecot: DovecotServer;
-  let smtp: SmtpReceiver;
+  let smtp: FakeSmtp;
   let t: TestContext;
   let account: MailboxUser;
   let sourceId: string;
@@ -28,12 +28,12 @@ describeWithDovecot("the outbound loop on Dovecot", () => {
 
   beforeAll(async () => {
     dovecot = await startDovecot({ accounts: 1 });
-    smtp = await startSmtpReceiver();
+    smtp = await startFakeSmtp({ plain: true });
     t = await createTestContext();
     await insertAcme(t.ctx);
     account = newMailboxUser(dovecot);
     sourceId = await insertImapSource(t.ctx, dovecot, account);
-    await giveSmtpBlock(t, sourceId, smtp.port);
+    await giveSmtpBlock(t, sourceId, smtp);
     await t.api
       .put("/api/settings")
       .send({ acknowledgement: { enabled: true, subject: "{{ticket.subject}}", text: "We have opened ticket {{ticket.number}}: {{ticket.subject}}." } })

@@ -12,7 +12,7 @@ import { sendViaSmtp, type SmtpSender } from "../../../src/sources/imap/smtp-sen
 import { buildEmail } from "../../helpers/build-email.ts";
 import { createCompany, createSource, deliver } from "../../helpers/pipeline.ts";
 import { giveSmtpBlock } from "../../helpers/smtp-block.ts";
-import { startSmtpReceiver, type SmtpReceiver } from "../../helpers/smtp-receiver.ts";
+import { startFakeSmtp, type FakeSmtp } from "../../fakes/smtp/smtp-server.ts";
 import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 import { waitFor } from "../../helpers/wait-for.ts";
 
@@ -24,15 +24,15 @@ const PAST_ANY_LEASE = 10 * MINUTE;
 const clock = { offsetMs: 0, now: () => new Date(Date.now() + clock.offsetMs) };
 
 let t: TestContext;
-let smtp: SmtpReceiver;
+let smtp: FakeSmtp;
 let sourceId: string;
 
 beforeAll(async () => {
   t = await createTestContext({ clock });
-  smtp = await startSmtpReceiver();
+  smtp = await startFakeSmtp({ plain: true });
   await createCompany(t, "Acme", ["acme.com"]);
   sourceId = await createSource(t, { name: "MSP Support" });
-  await giveSmtpBlock(t, sourceId, smtp.port);
+  await giveSmtpBlock(t, sourceId, smtp);
 });
 
 afterAll(async () => {

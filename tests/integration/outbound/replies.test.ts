@@ -10,20 +10,20 @@ import { sendNext } from "../../../src/outbound/outbox-sender.ts";
 import { buildEmail } from "../../helpers/build-email.ts";
 import { createCompany, createSource, deliver } from "../../helpers/pipeline.ts";
 import { giveSmtpBlock } from "../../helpers/smtp-block.ts";
-import { startSmtpReceiver, type SmtpReceiver } from "../../helpers/smtp-receiver.ts";
+import { startFakeSmtp, type FakeSmtp } from "../../fakes/smtp/smtp-server.ts";
 import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
-let smtp: SmtpReceiver;
+let smtp: FakeSmtp;
 let sourceId: string;
 const MAX_MESSAGE_BYTES = 64 * 1024;
 
 beforeAll(async () => {
   t = await createTestContext({ env: { MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES) } });
-  smtp = await startSmtpReceiver();
+  smtp = await startFakeSmtp({ plain: true });
   await createCompany(t, "Acme", ["acme.com"]);
   sourceId = await createSource(t, { name: "MSP Support" });
-  await giveSmtpBlock(t, sourceId, smtp.port);
+  await giveSmtpBlock(t, sourceId, smtp);
 });
 
 afterAll(async () => {

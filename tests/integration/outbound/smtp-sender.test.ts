@@ -1,67 +1,33 @@
 // Sending through an IMAP source's SMTP server: nodemailer against a real SMTP server library
 // (smtp-server) on loopback, with STARTTLS on the fakes' certificate and AUTH; what it receives
 // is parsed back with mailparser.
-import type { AddressInfo } from "node:net";
 import { simpleParser } from "mailparser";
-import { SMTPServer, type SMTPServerOptions } from "smtp-server";
+import type { SMTPServerOptions } from "smtp-server";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildOutboundMime } from "../../../src/outbound/build-message.ts";
 import { createSmtpPool } from "../../../src/sources/imap/smtp-pool.ts";
 import { classifySmtpError, sendViaSmtp, verifySmtp, type SmtpConfig } from "../../../src/sources/imap/smtp-sender.ts";
 import { testCertificate } from "../../fakes/microsoft/test-certificate.ts";
+import { FAKE_SMTP_PASSWORD, FAKE_SMTP_USER, startFakeSmtp, type FakeSmtp } from "../../fakes/smtp/smtp-server.ts";
 
 /** The loop header value mailgate would write (outbound/loop-token.ts). */
 const LOOP_TOKEN = "test-loop-token";
 
-type Received = { from: string; to: string[]; raw: Buffer; secure: boolean; user: string | undefined };
+const USER = FAKE_SMTP_USER;
+const PASSWORD = FAKE_SMTP_PASSWORD;
+let server: FakeSmtp | null = null;
 
-const USER = "support@msp.example";
-const PASSWORD = "s3cret-smtp";
-let server: SMTPServer | null = null;
-
-/** An SMTP server on a free loopback port that records what it accepts. */
+/** The fake SMTP server with STARTTLS, refusing nobody@acme.com (550) and busy@acme.com (450). */
 async function startSmtp(overrides: Partial<SMTPServerOptions> = {}) {
-  const received: Received[] = [];
-  const logins: string[] = [];
-  server = new SMTPServer({
-    key: testCertificate.key,
-    cert: testCertificate.cert,
-    authMethods: ["PLAIN", "LOGIN"],
-    onAuth(auth, _session, callback) {
-      logins.push(auth.username ?? "");
-      if (auth.username === USER && auth.password === PASSWORD) callback(null, { user: auth.username });
-      else callback(Object.assign(new Error("5.7.8 Authentication credentials invalid"), { responseCode: 535 }));
-    },
-    onRcptTo(address, _session, callback) {
-      if (address.address.startsWith("nobody@")) callback(Object.assign(new Error("5.1.1 No such user here"), { responseCode: 550 }));
-      else if (address.address.startsWith("busy@")) callback(Object.assign(new Error("4.2.1 Mailbox busy, try later"), { responseCode: 450 }));
-      else callback();
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("end", () => {
-        received.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks),
-          secure: session.secure,
-          user: session.user as string | undefined,
-        });
-        callback(null, "2.0.0 Ok: queued as TEST123");
-      });
-    },
-    logger: false,
-    ...overrides,
-  });
-  await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  const config: SmtpConfig = { host: "localhost", port, security: "starttls", user: USER };
-  return { config, received, logins };
+  server = await startFakeSmtp({ overrides });
+  server.refuse("nobody@acme.com", 550, "5.1.1 No such user here");
+  server.refuse("busy@acme.com", 450, "4.2.1 Mailbox busy, try later");
+  const config: SmtpConfig = { host: "localhost", port: server.port, security: "starttls", user: USER };
+  return { config, received: server.received, logins: server.logins };
 }
 
 afterEach(async () => {
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await server?.close();
   server = null;
 });
 
@@ -94,7 +60,7 @@ describe("sending through SMTP", () => {
       raw,
       ca: testCertificate.cert,
     });
-    expect(outcome).toEqual({ kind: "sent", response: expect.stringContaining("queued as TEST123"), rejected: [] });
+    expect(outcome).toEqual({ kind: "sent", response: expect.stringContaining("queued as Q1"), rejected: [] });
     expect(smtp.received).toHaveLength(1);
     const got = smtp.received[0]!;
     expect(got).toMatchObject({ from: USER, to: ["john@acme.com", "audit@msp.example"], secure: true, user: USER });
@@ -150,7 +116,7 @@ describe("sending through SMTP", () => {
   it("When nothing listens on the port, then it is a transient failure", async () => {
     const smtp = await startSmtp();
     const { port } = smtp.config;
-    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    await server!.close();
     server = null;
     const outcome = await sendViaSmtp({ config: { ...smtp.config, port }, password: PASSWORD, envelope: { from: USER, to: ["john@acme.com"] }, raw: await mime() });
     expect(outcome.kind).toBe("transient");
