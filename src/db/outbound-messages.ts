@@ -37,64 +37,100 @@ export async function queueOutbound(executor: Executor, row: NewOutbound): Promi
 }
 
 /**
- * Claims the next due message and leases it until `leaseUntil`: a message whose sender died is
- * claimed again when the lease runs out. `sending` rows with a live lease are stepped over.
+ * Claims up to `limit` due messages, oldest due first, and leases them until `leaseUntil`: a
+ * message whose sender died is claimed again when the lease runs out. `sending` rows with a live
+ * lease are stepped over.
  */
-export async function claimOutbound(executor: Executor, opts: { now: Date; leaseUntil: Date }): Promise<ClaimedOutbound | null> {
+export async function claimDueOutbound(executor: Executor, opts: { now: Date; leaseUntil: Date; limit: number }): Promise<ClaimedOutbound[]> {
   const now = opts.now.toISOString();
-  const due = sql`(select id from outbound_messages
-                    where status in ('queued', 'sending') and next_attempt_at <= ${now}::timestamptz
-                      and (leased_until is null or leased_until <= ${now}::timestamptz)
-                    order by next_attempt_at
-                    limit 1
-                    for update skip locked)`;
-  const [claimed] = await executor
+  const due = sql`select id from outbound_messages
+                   where status in ('queued', 'sending') and next_attempt_at <= ${now}::timestamptz
+                     and (leased_until is null or leased_until <= ${now}::timestamptz)
+                   order by next_attempt_at
+                   limit ${opts.limit}
+                   for update skip locked`;
+  const claimed = await executor
     .update(outboundMessages)
     .set({ status: "sending", leasedUntil: opts.leaseUntil, updatedAt: opts.now })
-    .where(sql`${outboundMessages.id} = ${due}`)
+    .where(sql`${outboundMessages.id} = any(array(${due}))`)
     .returning();
-  return claimed ? { ...claimed, leasedUntil: opts.leaseUntil } : null;
+  return claimed.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime()).map((row) => ({ ...row, leasedUntil: opts.leaseUntil }));
 }
 
-/** Keeps the built MIME and its Message-ID, so every later attempt sends the same bytes. */
-export async function storeBuiltMessage(executor: Executor, id: string, built: { messageId: string; raw: Buffer; subject: string }): Promise<void> {
-  await executor.update(outboundMessages).set(built).where(eq(outboundMessages.id, id));
+export type BuiltMessage = { id: string; messageId: string; raw: Buffer; subject: string };
+
+/** Keeps each built MIME and its Message-ID, so every later attempt sends the same bytes. */
+export async function storeBuiltMessages(executor: Executor, built: BuiltMessage[]): Promise<void> {
+  if (built.length === 0) return;
+  const json = JSON.stringify(built.map((b) => ({ id: b.id, message_id: b.messageId, raw: b.raw.toString("base64"), subject: b.subject })));
+  await executor.execute(sql`
+    update outbound_messages o
+       set message_id = r.message_id, raw = decode(r.raw, 'base64'), subject = r.subject
+      from jsonb_to_recordset(${json}::jsonb) as r(id uuid, message_id text, raw text, subject text)
+     where o.id = r.id and o.id = any(${pgArray(built.map((b) => b.id))}::uuid[])`);
 }
+
+/** One attempt's outcome, to be written under the lease it was claimed with. */
+export type SendRecord = { claimed: ClaimedOutbound; result: SendResult; attemptedAt: Date; durationMs: number };
 
 /**
- * Writes an attempt and the message's new state, only while the claim's lease holds (another
- * sender may have claimed it after the lease ran out). Answers the row as written, or null
- * when the lease was lost (the attempt is still kept in the history).
+ * Writes attempts and the messages' new state, each only while its claim's lease holds (another
+ * sender may have claimed it after the lease ran out). Answers the rows as written; a message
+ * whose lease was lost is not among them, but its attempt is still kept in the history.
  */
-export async function recordSendResult(
-  executor: Executor,
-  claimed: ClaimedOutbound,
-  result: SendResult,
-  at: { attemptedAt: Date; durationMs: number },
-): Promise<OutboundRow | null> {
-  const [row] = await executor
+export async function recordSendResults(executor: Executor, records: SendRecord[]): Promise<OutboundRow[]> {
+  if (records.length === 0) return [];
+  const json = JSON.stringify(
+    records.map(({ claimed, result, attemptedAt }) => ({
+      id: claimed.id,
+      leased_until: claimed.leasedUntil.toISOString(),
+      status: statusAfter(result),
+      at: attemptedAt.toISOString(),
+      provider_id: result.outcome === "sent" ? result.providerId : null,
+      provider_thread_id: result.outcome === "sent" ? result.providerThreadId : null,
+      error: result.outcome === "sent" ? null : result.error,
+      next_at: result.outcome === "transient" ? result.retryAt.toISOString() : null,
+    })),
+  );
+  const written = await executor
     .update(outboundMessages)
     .set({
-      status: statusAfter(result),
+      status: sql`r.status`,
       attempts: sql`${outboundMessages.attempts} + 1`,
       leasedUntil: null,
-      updatedAt: at.attemptedAt,
-      ...(result.outcome === "sent"
-        ? { providerId: result.providerId, sentAt: at.attemptedAt, lastError: null, ...(result.providerThreadId ? { providerThreadId: result.providerThreadId } : {}) }
-        : { lastError: result.error }),
-      ...(result.outcome === "transient" ? { nextAttemptAt: result.retryAt } : {}),
+      updatedAt: sql`r.at`,
+      providerId: sql`case when r.status = 'sent' then r.provider_id else ${outboundMessages.providerId} end`,
+      providerThreadId: sql`coalesce(r.provider_thread_id, ${outboundMessages.providerThreadId})`,
+      sentAt: sql`case when r.status = 'sent' then r.at else ${outboundMessages.sentAt} end`,
+      lastError: sql`r.error`,
+      nextAttemptAt: sql`coalesce(r.next_at, ${outboundMessages.nextAttemptAt})`,
     })
-    .where(and(eq(outboundMessages.id, claimed.id), eq(outboundMessages.leasedUntil, claimed.leasedUntil)))
+    .from(
+      sql`jsonb_to_recordset(${json}::jsonb) as r(id uuid, leased_until timestamptz, status text, at timestamptz, provider_id text, provider_thread_id text, error text, next_at timestamptz)`,
+    )
+    .where(and(sql`${outboundMessages.id} = r.id`, sql`${outboundMessages.id} = any(${pgArray(records.map((r) => r.claimed.id))}::uuid[])`, sql`${outboundMessages.leasedUntil} = r.leased_until`))
     .returning();
-  await executor.insert(outboundAttempts).values({
-    outboundMessageId: claimed.id,
-    attemptedAt: at.attemptedAt,
-    outcome: result.outcome,
-    error: result.outcome === "sent" ? null : result.error,
-    providerId: result.outcome === "sent" ? result.providerId : null,
-    durationMs: Math.round(at.durationMs),
-  });
-  return row ?? null;
+  await executor.insert(outboundAttempts).values(
+    records.map(({ claimed, result, attemptedAt, durationMs }) => ({
+      outboundMessageId: claimed.id,
+      attemptedAt,
+      outcome: result.outcome,
+      error: result.outcome === "sent" ? null : result.error,
+      providerId: result.outcome === "sent" ? result.providerId : null,
+      durationMs: Math.round(durationMs),
+    })),
+  );
+  return written as OutboundRow[];
+}
+
+/** Gives claimed messages back unsent (a sender stopping, or their preparation failed): due again at once. */
+export async function releaseOutbound(executor: Executor, claimed: ClaimedOutbound[]): Promise<void> {
+  if (claimed.length === 0) return;
+  const json = JSON.stringify(claimed.map((c) => ({ id: c.id, leased_until: c.leasedUntil.toISOString() })));
+  await executor.execute(sql`
+    update outbound_messages o set leased_until = null
+      from jsonb_to_recordset(${json}::jsonb) as r(id uuid, leased_until timestamptz)
+     where o.id = r.id and o.id = any(${pgArray(claimed.map((c) => c.id))}::uuid[]) and o.leased_until = r.leased_until`);
 }
 
 function statusAfter(result: SendResult): OutboundStatus {

@@ -1,8 +1,8 @@
 // What an outgoing message on a ticket is built from, read in one place: the ticket, who it is
 // for, its company, the Message-IDs of its thread in order, and the rules (subject tag,
-// acknowledgement templates).
-import { and, asc, eq } from "drizzle-orm";
-import type { Executor } from "./client.ts";
+// acknowledgement templates). The outbox reads a whole claim's tickets at once.
+import { asc, eq, sql } from "drizzle-orm";
+import { pgArray, type Executor } from "./client.ts";
 import { companies, contacts, inboundMessages, ticketMessages, tickets } from "./schema.ts";
 import { getTicketRules } from "./settings.ts";
 import type { TicketRules } from "../settings/ticket-rules.ts";
@@ -18,7 +18,14 @@ export type ReplyContext = {
 };
 
 export async function loadReplyContext(executor: Executor, ticketId: string): Promise<ReplyContext | null> {
-  const [row] = await executor
+  return (await loadReplyContexts(executor, [ticketId], await getTicketRules(executor))).get(ticketId) ?? null;
+}
+
+/** The contexts of the tickets that still exist, by ticket id, in two statements whatever their number. */
+export async function loadReplyContexts(executor: Executor, ticketIds: string[], rules: TicketRules): Promise<Map<string, ReplyContext>> {
+  const contexts = new Map<string, ReplyContext>();
+  if (ticketIds.length === 0) return contexts;
+  const rows = await executor
     .select({
       id: tickets.id,
       number: tickets.number,
@@ -32,41 +39,48 @@ export async function loadReplyContext(executor: Executor, ticketId: string): Pr
     .from(tickets)
     .leftJoin(contacts, eq(contacts.id, tickets.contactId))
     .leftJoin(companies, eq(companies.id, tickets.companyId))
-    .where(eq(tickets.id, ticketId));
-  if (!row) return null;
+    .where(sql`${tickets.id} = any(${pgArray(ticketIds)}::uuid[])`);
   const messages = await executor
-    .select({ messageId: ticketMessages.messageId, from: ticketMessages.fromAddress, fromName: ticketMessages.fromName, direction: ticketMessages.direction })
+    .select({ ticketId: ticketMessages.ticketId, messageId: ticketMessages.messageId, from: ticketMessages.fromAddress, fromName: ticketMessages.fromName, direction: ticketMessages.direction })
     .from(ticketMessages)
-    .where(and(eq(ticketMessages.ticketId, ticketId)))
+    .where(sql`${ticketMessages.ticketId} = any(${pgArray(ticketIds)}::uuid[])`)
     .orderBy(asc(ticketMessages.receivedAt), asc(ticketMessages.createdAt));
-  const firstInbound = messages.find((m) => m.direction === "inbound" && m.from !== "");
-  const customer = row.contactEmail
-    ? { address: row.contactEmail, name: row.contactName }
-    : firstInbound
-      ? { address: firstInbound.from, name: firstInbound.fromName }
-      : null;
-  return {
-    ticket: { id: row.id, number: row.number, subject: row.subject, companyId: row.companyId, sourceId: row.sourceId },
-    customer,
-    companyName: row.companyName,
-    thread: messages.map((m) => m.messageId),
-    rules: await getTicketRules(executor),
-  };
+  for (const row of rows) {
+    const own = messages.filter((m) => m.ticketId === row.id);
+    const firstInbound = own.find((m) => m.direction === "inbound" && m.from !== "");
+    const customer = row.contactEmail
+      ? { address: row.contactEmail, name: row.contactName }
+      : firstInbound
+        ? { address: firstInbound.from, name: firstInbound.fromName }
+        : null;
+    contexts.set(row.id, {
+      ticket: { id: row.id, number: row.number, subject: row.subject, companyId: row.companyId, sourceId: row.sourceId },
+      customer,
+      companyName: row.companyName,
+      thread: own.map((m) => m.messageId),
+      rules,
+    });
+  }
+  return contexts;
 }
 
-export async function ticketSummary(executor: Executor, ticketId: string): Promise<{ id: string; number: number; subject: string; companyId: string | null } | null> {
-  const [row] = await executor
+export type TicketSummary = { id: string; number: number; subject: string; companyId: string | null };
+
+export async function ticketSummaries(executor: Executor, ticketIds: string[]): Promise<Map<string, TicketSummary>> {
+  if (ticketIds.length === 0) return new Map();
+  const rows = await executor
     .select({ id: tickets.id, number: tickets.number, subject: tickets.subject, companyId: tickets.companyId })
     .from(tickets)
-    .where(eq(tickets.id, ticketId));
-  return row ?? null;
+    .where(sql`${tickets.id} = any(${pgArray(ticketIds)}::uuid[])`);
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
-/** What a lead's acknowledgement answers: the subject and Message-ID of the mail it came from. */
-export async function leadMailOf(executor: Executor, inboundMessageId: string): Promise<{ subject: string; messageId: string | null } | null> {
-  const [row] = await executor
-    .select({ subject: inboundMessages.subject, messageId: inboundMessages.messageId })
+/** What a lead's acknowledgement answers: the subject and Message-ID of the mail it came from, by inbound message id. */
+export async function leadMailsOf(executor: Executor, inboundMessageIds: string[]): Promise<Map<string, { subject: string; messageId: string | null }>> {
+  if (inboundMessageIds.length === 0) return new Map();
+  const rows = await executor
+    .select({ id: inboundMessages.id, subject: inboundMessages.subject, messageId: inboundMessages.messageId })
     .from(inboundMessages)
-    .where(eq(inboundMessages.id, inboundMessageId));
-  return row ? { subject: row.subject ?? "", messageId: row.messageId } : null;
+    .where(sql`${inboundMessages.id} = any(${pgArray(inboundMessageIds)}::uuid[])`);
+  return new Map(rows.map((r) => [r.id, { subject: r.subject ?? "", messageId: r.messageId }]));
 }

@@ -1,7 +1,7 @@
 // Mail sources as rows: create, read, change, delete, and "Process Now" requests.
 // Secrets stay sealed here; callers open them with ctx.secrets when they need them.
-import { asc, eq, inArray } from "drizzle-orm";
-import type { Executor } from "./client.ts";
+import { asc, eq, inArray, sql } from "drizzle-orm";
+import { pgArray, type Executor } from "./client.ts";
 import { companies, mailSources, pushSubscriptions } from "./schema.ts";
 import type { SourceSubscription } from "../sources/source-view.ts";
 import type { Page } from "../http/pagination.ts";
@@ -31,6 +31,13 @@ export async function insertSource(executor: Executor, s: NewSource): Promise<So
 export async function findSource(executor: Executor, id: string): Promise<SourceRecord | null> {
   const [row] = await executor.select().from(mailSources).where(eq(mailSources.id, id));
   return row ?? null;
+}
+
+/** The sources that still exist among `ids`, by id. */
+export async function findSources(executor: Executor, ids: string[]): Promise<Map<string, SourceRecord>> {
+  if (ids.length === 0) return new Map();
+  const rows = await executor.select().from(mailSources).where(sql`${mailSources.id} = any(${pgArray(ids)}::uuid[])`);
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 /** Newest first; one row more than the page holds, so the caller knows whether another page follows. */

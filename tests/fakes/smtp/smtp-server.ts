@@ -21,6 +21,8 @@ export type FakeSmtp = {
   received: ReceivedMail[];
   /** Answers RCPT TO for `address` with this code and text (550 refuses it, 450 asks to try later). */
   refuse(address: string, code: number, text: string): void;
+  /** Answers the end of DATA only after `ms`, from now on (0: at once). */
+  delayData(ms: number): void;
   close(): Promise<void>;
 };
 
@@ -32,6 +34,7 @@ export async function startFakeSmtp(
   const logins: string[] = [];
   const received: ReceivedMail[] = [];
   const refusals = new Map<string, { code: number; text: string }>();
+  let dataDelayMs = 0;
   const server = new SMTPServer({
     ...(opts.plain ? { disabledCommands: ["STARTTLS"], allowInsecureAuth: true } : { key: testCertificate.key, cert: testCertificate.cert }),
     authMethods: ["PLAIN", "LOGIN"],
@@ -48,7 +51,8 @@ export async function startFakeSmtp(
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("end", () => {
+      stream.on("end", () => setTimeout(accept, dataDelayMs));
+      const accept = () => {
         received.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
           to: session.envelope.rcptTo.map((r) => r.address),
@@ -58,7 +62,7 @@ export async function startFakeSmtp(
           user: session.user as string | undefined,
         });
         callback(null, `2.0.0 Ok: queued as Q${received.length}`);
-      });
+      };
     },
     logger: false,
     ...opts.overrides,
@@ -72,6 +76,7 @@ export async function startFakeSmtp(
     logins,
     received,
     refuse: (address, code, text) => void refusals.set(address.toLowerCase(), { code, text }),
+    delayData: (ms) => void (dataDelayMs = ms),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -5,7 +5,7 @@
 // The clock is the test's: leases run out when the test moves it.
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { attemptsOf, claimOutbound, recordSendResult } from "../../../src/db/outbound-messages.ts";
+import { attemptsOf, claimDueOutbound, recordSendResults, type ClaimedOutbound, type SendResult } from "../../../src/db/outbound-messages.ts";
 import { outboundMessages } from "../../../src/db/schema.ts";
 import { sendNext } from "../../../src/outbound/outbox-sender.ts";
 import { sendViaSmtp, type SmtpSender } from "../../../src/sources/imap/smtp-sender.ts";
@@ -67,6 +67,12 @@ async function queuedReply(subject: string): Promise<string> {
   return res.body.id as string;
 }
 
+/** Claims the one due message, as a sender would at `now`. */
+const claimAt = async (now: Date, leaseMs: number) => (await claimDueOutbound(t.ctx.db, { now, leaseUntil: new Date(now.getTime() + leaseMs), limit: 1 }))[0] ?? null;
+/** Writes one attempt's outcome under its claim's lease; the row as written, or null when the lease was lost. */
+const record = async (claimed: ClaimedOutbound, result: SendResult, attemptedAt: Date, durationMs: number) =>
+  (await recordSendResults(t.ctx.db, [{ claimed, result, attemptedAt, durationMs }]))[0] ?? null;
+
 const rowOf = async (id: string) => (await t.ctx.db.select().from(outboundMessages).where(eq(outboundMessages.id, id)))[0]!;
 
 describe("a sender that dies", () => {
@@ -124,14 +130,14 @@ describe("a sender that lost its lease", () => {
   it("When the lease ran out and another sender sent the message, then the first sender's late failure does not overwrite it, and its attempt is kept", async () => {
     const id = await queuedReply("Late failure");
     const t0 = clock.now();
-    const first = await claimOutbound(t.ctx.db, { now: t0, leaseUntil: new Date(t0.getTime() + MINUTE) });
+    const first = await claimAt(t0, MINUTE);
     const t1 = new Date(t0.getTime() + MINUTE + 1000);
-    const second = await claimOutbound(t.ctx.db, { now: t1, leaseUntil: new Date(t1.getTime() + MINUTE) });
+    const second = await claimAt(t1, MINUTE);
     expect([first?.id, second?.id]).toEqual([id, id]);
 
-    const sent = await recordSendResult(t.ctx.db, second!, { outcome: "sent", providerId: "250 queued as SECOND", providerThreadId: null }, { attemptedAt: t1, durationMs: 12 });
+    const sent = await record(second!, { outcome: "sent", providerId: "250 queued as SECOND", providerThreadId: null }, t1, 12);
     expect(sent).toMatchObject({ status: "sent", providerId: "250 queued as SECOND" });
-    const late = await recordSendResult(t.ctx.db, first!, { outcome: "permanent", error: "550 too late" }, { attemptedAt: new Date(t1.getTime() + 1000), durationMs: 30_000 });
+    const late = await record(first!, { outcome: "permanent", error: "550 too late" }, new Date(t1.getTime() + 1000), 30_000);
     expect(late).toBeNull();
 
     expect(await rowOf(id)).toMatchObject({ status: "sent", providerId: "250 queued as SECOND", lastError: null, attempts: 1, leasedUntil: null });
@@ -142,18 +148,18 @@ describe("a sender that lost its lease", () => {
   it("When the first sender answers while the second still holds the lease, then the second's claim stands and its own outcome is written", async () => {
     const id = await queuedReply("Late success");
     const t0 = clock.now();
-    const first = await claimOutbound(t.ctx.db, { now: t0, leaseUntil: new Date(t0.getTime() + MINUTE) });
+    const first = await claimAt(t0, MINUTE);
     const t1 = new Date(t0.getTime() + MINUTE + 1000);
-    const second = await claimOutbound(t.ctx.db, { now: t1, leaseUntil: new Date(t1.getTime() + MINUTE) });
+    const second = await claimAt(t1, MINUTE);
 
-    const late = await recordSendResult(t.ctx.db, first!, { outcome: "sent", providerId: "250 queued as FIRST", providerThreadId: null }, { attemptedAt: t1, durationMs: 61_000 });
+    const late = await record(first!, { outcome: "sent", providerId: "250 queued as FIRST", providerThreadId: null }, t1, 61_000);
     expect(late).toBeNull();
     expect(await rowOf(id)).toMatchObject({ status: "sending", leasedUntil: second!.leasedUntil, attempts: 0 });
     // Nobody else takes it while the second sender's lease lasts.
-    expect(await claimOutbound(t.ctx.db, { now: new Date(t1.getTime() + 1000), leaseUntil: new Date(t1.getTime() + 2 * MINUTE) })).toBeNull();
+    expect(await claimAt(new Date(t1.getTime() + 1000), 2 * MINUTE)).toBeNull();
 
     const retryAt = new Date(t1.getTime() + 5 * MINUTE);
-    const written = await recordSendResult(t.ctx.db, second!, { outcome: "transient", error: "421 try later", retryAt }, { attemptedAt: t1, durationMs: 10 });
+    const written = await record(second!, { outcome: "transient", error: "421 try later", retryAt }, t1, 10);
     expect(written).toMatchObject({ status: "queued", attempts: 1, lastError: "421 try later", nextAttemptAt: retryAt, leasedUntil: null });
   });
 });
