@@ -42,8 +42,9 @@ export function startOutboxSender(ctx: Context): WorkLoop {
     while (running && inFlight < slots && ready.length > 0) {
       const p = ready.shift()!;
       inFlight++;
-      void sendPrepared(ctx, p, smtp.send).then((outcome) => {
+      void sendPrepared(ctx, p, smtp.send).then(async ({ outcome, copying }) => {
         recorder.add(outcome);
+        await copying;
         inFlight--;
         wakeup.wakeOne();
       });
@@ -97,9 +98,10 @@ export function startOutboxSender(ctx: Context): WorkLoop {
  */
 export async function sendDue(ctx: Context, opts: { limit: number; smtp?: SmtpSender }): Promise<number> {
   const prepared = await claimAndPrepare(ctx, opts.limit);
-  const outcomes = await Promise.all(prepared.map((p) => sendPrepared(ctx, p, opts.smtp ?? sendViaSmtp)));
-  await writeOutcomes(ctx, outcomes);
-  return outcomes.length;
+  const sent = await Promise.all(prepared.map((p) => sendPrepared(ctx, p, opts.smtp ?? sendViaSmtp)));
+  await writeOutcomes(ctx, sent.map((s) => s.outcome));
+  await Promise.all(sent.map((s) => s.copying));
+  return sent.length;
 }
 
 /** Sends one due message; false when none was due. */
@@ -119,15 +121,15 @@ async function claimAndPrepare(ctx: Context, limit: number): Promise<Prepared[]>
   }
 }
 
-/** The send phase, ending in the outcome to record; never throws. */
-async function sendPrepared(ctx: Context, p: Prepared, smtp: SmtpSender): Promise<Outcome> {
+/** The send phase, ending in the outcome to record (and the Sent copy, if one is under way); never throws. */
+async function sendPrepared(ctx: Context, p: Prepared, smtp: SmtpSender): Promise<{ outcome: Outcome; copying?: Promise<void> }> {
   const attemptedAt = ctx.clock.now();
   const started = Date.now();
   const sent: SendOutcome = "problem" in p ? { kind: "permanent", error: p.problem } : await send(ctx, p.claimed, p.source, p.raw, smtp);
   const durationMs = Date.now() - started;
   const result = resultOf(ctx, p.claimed, sent, attemptedAt);
   ctx.metrics.recordOutboundAttempt(result.outcome, durationMs);
-  return { claimed: p.claimed, result, attemptedAt, durationMs, source: p.source };
+  return { outcome: { claimed: p.claimed, result, attemptedAt, durationMs, source: p.source }, copying: sent.kind === "sent" ? sent.copying : undefined };
 }
 
 /**

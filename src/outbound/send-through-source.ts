@@ -15,7 +15,13 @@ import { imapSourceOf } from "../sources/imap/imap-source.ts";
 import { hasSmtpBlock, smtpSettingsOf } from "../sources/smtp-settings.ts";
 
 export type SendOutcome =
-  | { kind: "sent"; providerId: string | null; threadId: string | null }
+  | {
+      kind: "sent";
+      providerId: string | null;
+      threadId: string | null;
+      /** The copy to the Sent folder (saveToSent), under way: never awaited before the outcome is recorded. */
+      copying?: Promise<void>;
+    }
   | { kind: "transient"; error: string; retryAfterMs?: number }
   | { kind: "permanent"; error: string }
   | { kind: "waiting_for_authorization"; error: string };
@@ -64,15 +70,21 @@ async function sendWithSmtp(ctx: Context, { source, raw, recipients }: ReadyToSe
   if (!smtp) return { kind: "permanent", error: cannotSendReason(source)! };
   const sent = await send({ config: smtp.config, password: smtp.password, envelope: { from: source.address, to: recipients }, raw, ca: ctx.smtpCa });
   if (sent.kind !== "sent") return sent;
-  if (smtp.saveToSent) await saveCopy(ctx, source, raw, smtp.sentFolder);
-  return { kind: "sent", providerId: sent.response, threadId: null };
+  // The copy is made while the outcome is recorded, not before: a crash between the server's
+  // acceptance and the record sends the mail again, and an IMAP login would widen that window.
+  const copying = smtp.saveToSent ? saveCopy(ctx, source, raw, smtp.sentFolder) : undefined;
+  return { kind: "sent", providerId: sent.response, threadId: null, copying };
 }
 
 /** The copy in the Sent folder is a courtesy: a failure is logged on the source, the mail counts as sent. */
 async function saveCopy(ctx: Context, source: SourceRecord, raw: Buffer, sentFolder: string | undefined): Promise<void> {
-  const imap = imapSourceOf(ctx, source);
-  const saved = await appendToSent({ imap: { config: imap.config, password: imap.password }, sentFolder, raw, sentAt: ctx.clock.now() });
-  if (!saved.ok) ctx.log.warn({ sourceId: source.id, code: saved.code, error: saved.error }, "a sent mail's copy could not be saved to the Sent folder");
+  try {
+    const imap = imapSourceOf(ctx, source);
+    const saved = await appendToSent({ imap: { config: imap.config, password: imap.password }, sentFolder, raw, sentAt: ctx.clock.now() });
+    if (!saved.ok) ctx.log.warn({ sourceId: source.id, code: saved.code, error: saved.error }, "a sent mail's copy could not be saved to the Sent folder");
+  } catch (err) {
+    ctx.log.error({ err, sourceId: source.id }, "saving a sent mail's copy to the Sent folder crashed");
+  }
 }
 
 async function sendWithGmail(ctx: Context, { source, raw, bcc, providerThreadId }: ReadyToSend): Promise<SendOutcome> {

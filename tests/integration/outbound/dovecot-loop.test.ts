@@ -1,11 +1,12 @@
 // The whole loop on real servers, with mailgate's own loops running: a mail appended to the IMAP
 // inbox (Dovecot) becomes a ticket, its acknowledgement leaves through the source's SMTP block and
 // is received by an SMTP server (smtp-server), and the customer's answer to it, appended to the
-// inbox in turn, becomes a note on the same ticket, not a new ticket.
+// inbox in turn, becomes a note on the same ticket, not a new ticket. The source keeps copies of
+// what it sends (saveToSent): the acknowledgement lands in its Sent folder too.
 import { and, eq } from "drizzle-orm";
 import { simpleParser } from "mailparser";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { inboundMessages, outboundMessages, tickets } from "../../../src/db/schema.ts";
+import { inboundMessages, mailSources, outboundMessages, tickets } from "../../../src/db/schema.ts";
 import { startOutboxSender } from "../../../src/outbound/outbox-sender.ts";
 import { startPipelineWorkers } from "../../../src/pipeline/worker.ts";
 import { imapSourceOf } from "../../../src/sources/imap/imap-source.ts";
@@ -34,6 +35,9 @@ describeWithDovecot("the outbound loop on Dovecot", () => {
     account = newMailboxUser(dovecot);
     sourceId = await insertImapSource(t.ctx, dovecot, account);
     await giveSmtpBlock(t, sourceId, smtp);
+    const row = await sourceRow(t.ctx, sourceId);
+    const config = row.config as { smtp: object };
+    await t.ctx.db.update(mailSources).set({ config: { ...config, smtp: { ...config.smtp, saveToSent: true } } }).where(eq(mailSources.id, sourceId));
     await t.api
       .put("/api/settings")
       .send({ acknowledgement: { enabled: true, subject: "{{ticket.subject}}", text: "We have opened ticket {{ticket.number}}: {{ticket.subject}}." } })
@@ -88,6 +92,27 @@ describeWithDovecot("the outbound loop on Dovecot", () => {
       const [row] = await t.ctx.db.select().from(outboundMessages).where(eq(outboundMessages.ticketId, ticket!.id));
       return row?.status === "sent";
     });
+
+    const sent = await waitFor("the copy in the Sent folder", async () => {
+      const client = await dovecot.connect(account.user, account.password);
+      try {
+        const folder = (await client.list()).find((f) => f.specialUse === "\\Sent");
+        if (!folder) return undefined;
+        const lock = await client.getMailboxLock(folder.path);
+        try {
+          const copies = [];
+          for await (const m of client.fetch("1:*", { envelope: true, flags: true })) copies.push(m);
+          return copies.length > 0 ? copies : undefined;
+        } finally {
+          lock.release();
+        }
+      } finally {
+        await client.logout();
+      }
+    });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.envelope?.messageId).toBe(parsed.messageId);
+    expect(sent[0]!.flags?.has("\\Seen")).toBe(true);
 
     await append(
       buildEmail({
