@@ -23,6 +23,8 @@ import { sendThroughSource, type SendOutcome } from "./send-through-source.ts";
 
 /** The longest a provider takes to answer (SMTP's timeout is 30 s), and a margin, before a claim is taken again. */
 const LEASE_MS = 120_000;
+/** A message claimed ahead starts only with this much of its lease left: the provider's timeout and a margin. */
+const LEASE_LEFT_TO_START_MS = 60_000;
 const POLL_MS = 1000;
 
 export function startOutboxSender(ctx: Context): WorkLoop {
@@ -39,8 +41,15 @@ export function startOutboxSender(ctx: Context): WorkLoop {
   const sleep = (ms: number) => (running ? wakeup.sleep(ms) : Promise.resolve());
 
   const startReady = () => {
+    const expiring: ClaimedOutbound[] = [];
     while (running && inFlight < slots && ready.length > 0) {
       const p = ready.shift()!;
+      // Slow providers kept the slots busy: rather than send under a lease about to run out (and
+      // risk a second sender taking it), the message goes back to be claimed afresh.
+      if (p.claimed.leasedUntil.getTime() - ctx.clock.now().getTime() < LEASE_LEFT_TO_START_MS) {
+        expiring.push(p.claimed);
+        continue;
+      }
       inFlight++;
       void sendPrepared(ctx, p, smtp.send).then(async ({ outcome, copying }) => {
         recorder.add(outcome);
@@ -49,7 +58,13 @@ export function startOutboxSender(ctx: Context): WorkLoop {
         wakeup.wakeOne();
       });
     }
+    if (expiring.length > 0) void giveBack(expiring);
   };
+
+  const giveBack = (claimed: ClaimedOutbound[]) =>
+    releaseOutbound(ctx.db, claimed).catch((err: unknown) => {
+      if (!ctx.databaseOutage.report(err)) ctx.log.warn({ err, count: claimed.length }, "giving back unsent outgoing mail failed; it is sent when its lease ends");
+    });
 
   const claimLoop = async () => {
     let failures = 0;
@@ -82,9 +97,8 @@ export function startOutboxSender(ctx: Context): WorkLoop {
       wakeup.wake();
       await looping;
       // What was claimed ahead and not started goes back at once, not when its lease ends.
-      const unsent = ready.map((p) => p.claimed);
+      await giveBack(ready.map((p) => p.claimed));
       ready = [];
-      await releaseOutbound(ctx.db, unsent).catch((err: unknown) => ctx.log.warn({ err, count: unsent.length }, "giving back unsent outgoing mail failed; it is sent when its lease ends"));
       while (inFlight > 0) await new Promise((r) => setTimeout(r, 5));
       await recorder.idle();
       smtp.close();
