@@ -93,11 +93,11 @@ function linkMessageIds(executor: Executor, links: PendingWrites["links"]): Prom
 
 function insertMessages(executor: Executor, rows: MessageRow[]): Promise<unknown> {
   return executor.execute(sql`
-    insert into ticket_messages (id, ticket_id, inbound_message_id, direction, outbound_message_id, kind, from_address, from_name, "to", cc, subject, text, html, message_id, received_at, skipped_attachments)
-    select id, "ticketId", "inboundMessageId", direction, "outboundMessageId", kind, "fromAddress", "fromName", "to", cc, subject, text, html, "messageId", "receivedAt", "skippedAttachments"
+    insert into ticket_messages (id, ticket_id, inbound_message_id, direction, outbound_message_id, kind, from_address, from_name, "to", cc, subject, text, html, message_id, message_id_as_written, received_at, skipped_attachments)
+    select id, "ticketId", "inboundMessageId", direction, "outboundMessageId", kind, "fromAddress", "fromName", "to", cc, subject, text, html, "messageId", "messageIdAsWritten", "receivedAt", "skippedAttachments"
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
         as x(id uuid, "ticketId" uuid, "inboundMessageId" uuid, direction text, "outboundMessageId" uuid, kind text, "fromAddress" text, "fromName" text, "to" jsonb,
-             cc jsonb, subject text, text text, html text, "messageId" text, "receivedAt" timestamptz, "skippedAttachments" jsonb)`);
+             cc jsonb, subject text, text text, html text, "messageId" text, "messageIdAsWritten" text, "receivedAt" timestamptz, "skippedAttachments" jsonb)`);
 }
 
 function insertAttachments(executor: Executor, rows: AttachmentRow[]): Promise<unknown> {

@@ -12,7 +12,7 @@ export type ReplyContext = {
   /** The ticket's contact, else the sender of its first mail: who a reply goes to. */
   customer: { address: string; name: string | null } | null;
   companyName: string | null;
-  /** The Message-IDs of the ticket's messages, oldest first. */
+  /** The Message-IDs of the ticket's messages, oldest first, each as its sender wrote it. */
   thread: string[];
   rules: TicketRules;
 };
@@ -41,7 +41,7 @@ export async function loadReplyContexts(executor: Executor, ticketIds: string[],
     .leftJoin(companies, eq(companies.id, tickets.companyId))
     .where(sql`${tickets.id} = any(${pgArray(ticketIds)}::uuid[])`);
   const messages = await executor
-    .select({ ticketId: ticketMessages.ticketId, messageId: ticketMessages.messageId, from: ticketMessages.fromAddress, fromName: ticketMessages.fromName, direction: ticketMessages.direction })
+    .select({ ticketId: ticketMessages.ticketId, messageId: sql<string>`coalesce(${ticketMessages.messageIdAsWritten}, ${ticketMessages.messageId})`, from: ticketMessages.fromAddress, fromName: ticketMessages.fromName, direction: ticketMessages.direction })
     .from(ticketMessages)
     .where(sql`${ticketMessages.ticketId} = any(${pgArray(ticketIds)}::uuid[])`)
     .orderBy(asc(ticketMessages.receivedAt), asc(ticketMessages.createdAt));

@@ -288,6 +288,8 @@ export const ticketMessages = pgTable(
     text: text("text"),
     html: text("html"),
     messageId: text("message_id").notNull(),
+    /** The Message-ID with the case its sender wrote, when that differs from the normal form: what our replies' thread headers repeat. */
+    messageIdAsWritten: text("message_id_as_written"),
     skippedAttachments: jsonb("skipped_attachments").notNull().default([]),
     receivedAt: ts("received_at").notNull(),
     createdAt: createdAt(),

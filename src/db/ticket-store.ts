@@ -118,6 +118,8 @@ export type NewTicketMessage = {
   text: string | null;
   html: string | null;
   messageId: string;
+  /** The Message-ID as its sender wrote it, when its case differs from `messageId`. */
+  messageIdAsWritten?: string | null;
   receivedAt: Date;
   saved: ParsedAttachment[];
   skipped: SkippedAttachment[];
@@ -168,6 +170,7 @@ export function stageTicketMessage(writes: PendingWrites, m: NewTicketMessage): 
     text: m.text,
     html: m.html,
     messageId: m.messageId,
+    messageIdAsWritten: m.messageIdAsWritten ?? null,
     receivedAt: m.receivedAt,
     skippedAttachments: m.skipped,
   });

@@ -3,7 +3,7 @@
 // mailbox's mail; the customer's answer names it in In-Reply-To, which threads the answer back to
 // the ticket. Its "mailgate." prefix tells it apart from ids the mailbox's people write.
 import { randomBytes } from "node:crypto";
-import { GENERATED_ID_DOMAIN, messageIdDomain, normaliseMessageId } from "../pipeline/message-id.ts";
+import { GENERATED_ID_DOMAIN, messageIdAsWritten, messageIdDomain } from "../pipeline/message-id.ts";
 
 /**
  * References grows by one id per round; past this, the first id (the thread's root) and the most
@@ -17,15 +17,16 @@ export const OUTBOUND_ID_PREFIX = "mailgate.";
 export type ThreadHeaders = { inReplyTo: string | null; references: string[] };
 
 /**
- * From the Message-IDs of the ticket's messages, oldest first, in the stored normal form (bare,
- * lower case; bracketed ones are accepted too). An id mailgate generated for a mail that had
- * none was never in any mail, so it can neither be answered nor referenced: a ticket whose last
- * mail had no id gets no In-Reply-To (RFC 5322 §3.6.4), and References without that id.
+ * From the Message-IDs of the ticket's messages, oldest first, each as its sender wrote it (bare;
+ * bracketed ones are accepted too). Their case is kept, as mail clients compare ids exactly; they
+ * are told apart by their normal form. An id mailgate generated for a mail that had none was
+ * never in any mail, so it can neither be answered nor referenced: a ticket whose last mail had no
+ * id gets no In-Reply-To (RFC 5322 §3.6.4), and References without that id.
  */
 export function threadHeaders(messageIds: readonly string[]): ThreadHeaders {
-  const ids = messageIds.map((id) => normaliseMessageId(id));
+  const ids = messageIds.map((id) => messageIdAsWritten(id));
   const last = ids.at(-1) ?? null;
-  const real = lastOccurrences(ids.filter((id): id is string => id !== null && messageIdDomain(id) !== GENERATED_ID_DOMAIN));
+  const real = lastOccurrences(ids.filter((id): id is string => id !== null && messageIdDomain(id.toLowerCase()) !== GENERATED_ID_DOMAIN));
   const kept = real.length <= MAX_REFERENCES ? real : [real[0]!, ...real.slice(real.length - (MAX_REFERENCES - 1))];
   return {
     inReplyTo: last !== null && real.includes(last) ? bracketed(last) : null,
@@ -33,10 +34,13 @@ export function threadHeaders(messageIds: readonly string[]): ThreadHeaders {
   };
 }
 
-/** Each id once, where it last appears: References must end with the parent's id. */
+/** Each id once (by its normal form), where it last appears: References must end with the parent's id. */
 function lastOccurrences(ids: string[]): string[] {
   const seen = new Set<string>();
-  return ids.toReversed().filter((id) => !seen.has(id) && seen.add(id)).toReversed();
+  return ids
+    .toReversed()
+    .filter((id) => !seen.has(id.toLowerCase()) && seen.add(id.toLowerCase()))
+    .toReversed();
 }
 
 /** A new Message-ID at `domain`, in angle brackets: `<mailgate.5f0c…@support.acme.com>`. */

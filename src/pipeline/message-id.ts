@@ -18,6 +18,15 @@ export const GENERATED_ID_DOMAIN = "generated.mailgate";
  * and refusing it would give that mail a generated id and break threading on it.
  */
 export function normaliseMessageId(value: string): string | null {
+  return messageIdAsWritten(value)?.toLowerCase() ?? null;
+}
+
+/**
+ * One Message-ID without its brackets, comments and folding, its case kept: what a reply's
+ * In-Reply-To and References must repeat for the customer's mail client to thread it (clients
+ * such as Thunderbird compare ids exactly). Null when nothing id-like is left.
+ */
+export function messageIdAsWritten(value: string): string | null {
   let id = stripComments(value);
   const open = id.indexOf("<");
   if (open !== -1) {
@@ -27,7 +36,7 @@ export function normaliseMessageId(value: string): string | null {
   }
   id = id.replace(/[<>]/g, "").trim();
   if (id === "" || id.length > MAX_ID_LENGTH || /[\s\p{Cc}]/u.test(id)) return null;
-  return id.toLowerCase();
+  return id;
 }
 
 /**

@@ -13,7 +13,7 @@ import { parseAddressHeader, simpleParser, type AddressObject, type Attachment, 
 import { createHash } from "node:crypto";
 import { fallbackAttachmentFilename, safeAttachmentFilename } from "./attachment-filename.ts";
 import { decodeHeaderText, decodeRawText, type Fallback } from "./decode-header-text.ts";
-import { generatedMessageId, normaliseMessageId, parseMessageIdList } from "./message-id.ts";
+import { generatedMessageId, messageIdAsWritten, parseMessageIdList } from "./message-id.ts";
 import { headerBlockOf, parseHeaderFields } from "./raw-headers.ts";
 import { uudecode } from "./uudecode.ts";
 
@@ -35,6 +35,8 @@ export type ParsedAttachment = {
 export type ParsedEmail = {
   messageId: string;
   messageIdGenerated: boolean;
+  /** The Message-ID with its case as the sender wrote it, when that differs from `messageId` (the normal form). */
+  messageIdAsWritten: string | null;
   inReplyTo: string[];
   references: string[];
   subject: string;
@@ -94,7 +96,8 @@ export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
   }
 
   const rawHeaders = rawHeaderValues(mail);
-  const ownId = normaliseMessageId(unfold(rawHeaders.get("message-id")?.[0] ?? ""));
+  const writtenId = messageIdAsWritten(unfold(rawHeaders.get("message-id")?.[0] ?? ""));
+  const ownId = writtenId?.toLowerCase() ?? null;
   const messageId = ownId ?? generatedMessageId(raw);
   const contentTypeHeader = structuredValue(mail.headers.get("content-type"));
   const contentType = contentTypeHeader?.value.toLowerCase() || "text/plain";
@@ -107,6 +110,7 @@ export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
   return {
     messageId,
     messageIdGenerated: ownId === null,
+    messageIdAsWritten: writtenId !== ownId ? writtenId : null,
     inReplyTo: parseMessageIdList(rawHeaders.get("in-reply-to")?.map(unfold)),
     references: parseMessageIdList(rawHeaders.get("references")?.map(unfold)),
     subject: rawSubject === undefined ? "" : withoutNul(decodeHeaderText(rawSubject, charset)),

@@ -73,6 +73,19 @@ describe("a new ticket's acknowledgement", () => {
     expect(row).toMatchObject({ kind: "acknowledgement", status: "sent", recipient: "john@acme.com" });
   });
 
+  it("answers the customer's Message-ID as it was written, capitals kept, so their mail client threads it; the ticket still matches by the normal form", async () => {
+    const written = "<CAB4Xq9+Z7@Mail.Acme.com>";
+    const inbound = await deliver(t, sourceId, buildEmail({ from: "ann@acme.com", subject: "Capitals in the id", messageId: written }));
+    expect(await sendAll()).toBe(1);
+    const mail = await simpleParser(smtp.received[0]!.raw);
+    expect(mail.inReplyTo).toBe(written);
+    expect(mail.references).toBe(written);
+
+    // The customer's client answers with the id as it was sent: a note on the same ticket.
+    const answer = await deliver(t, sourceId, buildEmail({ from: "ann@acme.com", subject: "Something else", inReplyTo: "<cab4xq9+z7@mail.acme.com>" }));
+    expect(answer).toMatchObject({ status: "note_added", ticketId: inbound.ticketId });
+  });
+
   it("is queued once per mail, even if the mail's writes were made again", async () => {
     const inbound = await deliver(t, sourceId, buildEmail({ from: "mary@acme.com", subject: "Once per mail" }));
     const [queued] = await acknowledgementsOf(inbound.ticketId!);

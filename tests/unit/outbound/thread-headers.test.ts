@@ -34,6 +34,14 @@ describe("threadHeaders", () => {
     expect(threadHeaders(ids(MAX_REFERENCES)).references).toEqual(ids(MAX_REFERENCES).map((id) => `<${id}>`));
   });
 
+  it("When an id was written with capitals, then the headers repeat it as written, as mail clients compare ids exactly", () => {
+    expect(threadHeaders(["DM6PR11MB4321.A1B2@namprd11.prod.outlook.com", "mailgate.ab12@msp.example"])).toEqual({
+      inReplyTo: "<mailgate.ab12@msp.example>",
+      references: ["<DM6PR11MB4321.A1B2@namprd11.prod.outlook.com>", "<mailgate.ab12@msp.example>"],
+    });
+    expect(threadHeaders(["<Root.X@Acme.com>", "other@acme.com", "root.x@acme.com"]).references).toEqual(["<other@acme.com>", "<root.x@acme.com>"]);
+  });
+
   it("When an id appears twice, then References holds it once, where it last appears", () => {
     expect(threadHeaders(["a@acme.com", "b@acme.com", "a@acme.com"])).toEqual({ inReplyTo: "<a@acme.com>", references: ["<b@acme.com>", "<a@acme.com>"] });
   });

@@ -1,0 +1,1 @@
+ALTER TABLE "ticket_messages" ADD COLUMN "message_id_as_written" text;
