@@ -15,7 +15,7 @@ import {
   type StatsSource,
 } from "../db/stats.ts";
 import type { SourceKind, SourceStatus } from "../db/statuses.ts";
-import { bucketStarts, type BucketName, type StatsWindow } from "./stats-window.ts";
+import { bucketIndex, bucketStarts, type BucketName, type StatsWindow } from "./stats-window.ts";
 
 export type StatsCounts = {
   received: number;
@@ -80,8 +80,12 @@ export function layOutStats(window: StatsWindow, reads: StatsReads): StatsView {
   const buckets = bucketStarts(window).map((start) => ({ start: start.toISOString(), ...emptyFigures() }));
   const totals = emptyFigures();
   const perSource = new Map(reads.sources.map((s) => [s.id, new Array<number>(window.buckets).fill(0)]));
-  // Every bucket number comes from the window's own arithmetic in SQL; one outside it would be a bug there.
-  const at = (bucket: number) => buckets[bucket] ?? fail(`bucket ${bucket} lies outside the window's ${window.buckets}`);
+  // Every bucket start comes from the window's own grid in SQL; one off it would be a bug there.
+  const indexOf = (start: Date) => {
+    const i = bucketIndex(window, start);
+    return buckets[i] ? i : fail(`bucket ${start.toISOString()} lies outside the window ${window.from.toISOString()}/${window.to.toISOString()}`);
+  };
+  const at = (start: Date) => buckets[indexOf(start)]!;
 
   for (const row of reads.processed) {
     const into = row.bucket === null ? totals : at(row.bucket);
@@ -92,7 +96,7 @@ export function layOutStats(window: StatsWindow, reads: StatsReads): StatsView {
     at(row.bucket).received += row.count;
     totals.received += row.count;
     const line = row.sourceId === null ? undefined : perSource.get(row.sourceId);
-    if (line) line[row.bucket] = row.count;
+    if (line) line[indexOf(row.bucket)] = row.count;
   }
   for (const row of reads.deliveries) {
     Object.assign(at(row.bucket), { deliveriesSucceeded: row.succeeded, deliveriesFailed: row.failed });

@@ -65,4 +65,9 @@ export function bucketStarts(window: StatsWindow): Date[] {
   return Array.from({ length: window.buckets }, (_, i) => new Date(window.from.getTime() + i * window.bucketSeconds * 1000));
 }
 
+/** Which bucket of the window starts at `start` (a bucket start the database computed on the same grid). */
+export function bucketIndex(window: StatsWindow, start: Date): number {
+  return Math.round((start.getTime() - window.from.getTime()) / (window.bucketSeconds * 1000));
+}
+
 const invalid = (field: string, message: string): WindowPlan => ({ kind: "invalid", problems: [{ field, message }] });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bucketStarts, defaultBucket, planStatsWindow, type StatsWindow } from "../../../src/stats/stats-window.ts";
+import { bucketIndex, bucketStarts, defaultBucket, planStatsWindow, type StatsWindow } from "../../../src/stats/stats-window.ts";
 
 const NOW = new Date("2026-03-10T12:34:56.789Z");
 const HOUR = 3600_000;
@@ -86,5 +86,12 @@ describe("defaultBucket", () => {
     expect(defaultBucket(DAY)).toBe("15m");
     expect(defaultBucket(7 * DAY)).toBe("hour");
     expect(defaultBucket(30 * DAY)).toBe("day");
+  });
+});
+
+describe("bucketIndex", () => {
+  it("When each bucket start of a window is looked up, then it is found at its own position", () => {
+    const w = windowOf(planStatsWindow({ from: new Date("2026-03-10T09:07:13Z"), to: new Date("2026-03-10T10:52:01Z"), bucket: "15m" }, NOW));
+    expect(bucketStarts(w).map((start) => bucketIndex(w, start))).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 });
