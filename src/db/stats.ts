@@ -17,7 +17,7 @@ export type Counted<K extends string> = { bucket: Date } & Record<K, number>;
 
 const at = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 // date_bin and interval arithmetic, not extract(epoch ...): extract answers numeric, whose
-// arithmetic made these reads two to three times slower over a week of mail (bench/README.md).
+// arithmetic made these reads two to four times slower over a week of mail (bench/README.md).
 const bucketOf = (column: SQL, w: StatsWindow) => sql`date_bin(${w.bucketSeconds}::int * interval '1 second', ${column}, ${at(w.from)})`;
 const within = (column: SQL, w: StatsWindow) => sql`${column} >= ${at(w.from)} and ${column} < ${at(w.to)}`;
 const time = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string | Date));
@@ -27,10 +27,10 @@ const number = (v: unknown) => (v === null || v === undefined ? null : Number(v)
  * Processed messages by their current status, per bucket of processed_at and for the whole
  * window (a grouping set), with the latency of those that became a new ticket.
  *
- * Latency: received_at (the raw MIME stored, which a push channel's acknowledgement waits for)
- * to processed_at (the instant the pipeline's transaction gave the ticket as its created_at; the
- * commit follows within that batch's milliseconds, and is not stored). Nearest-rank percentiles
- * (percentile_disc), as the benches compute theirs.
+ * Latency: received_at (the raw MIME stored; the provider's signal itself leaves no time) to
+ * processed_at (the instant the pipeline's transaction gave the ticket as its created_at; the
+ * commit follows within that batch's milliseconds and is not stored). Nearest-rank percentiles
+ * (percentile_disc), as the benches compute theirs. docs/stats.md says it for API users.
  */
 export async function countProcessed(executor: Executor, w: StatsWindow): Promise<ProcessedCounts[]> {
   const counts = sql.join(
