@@ -235,6 +235,10 @@ export const inboundMessages = pgTable(
     index("inbound_messages_claim").on(t.nextAttemptAt).where(sql`${t.status} = 'received'`),
     index("inbound_messages_waiting_message_id").on(t.messageId).where(sql`${t.status} = 'received'`),
     index("inbound_messages_status").on(t.status, t.createdAt),
+    // GET /api/stats: a source's mail in a window, and its last (countReceived, listStatsSources);
+    // processed mail by when, with what the counts and the latency read (countProcessed).
+    index("inbound_messages_source_received").on(t.sourceId, t.receivedAt),
+    index("inbound_messages_processed").on(t.processedAt, t.status, t.receivedAt).where(sql`${t.processedAt} is not null`),
   ],
 );
 
@@ -393,6 +397,8 @@ export const outboundMessages = pgTable(
     index("outbound_messages_status").on(t.status, t.createdAt),
     index("outbound_messages_source_waiting").on(t.sourceId).where(sql`${t.status} = 'waiting_for_authorization'`),
     index("outbound_messages_recipient").on(t.recipient, t.createdAt).where(sql`${t.kind} = 'acknowledgement'`),
+    // GET /api/stats: mail sent in a window (countOutbound).
+    index("outbound_messages_sent").on(t.sentAt).where(sql`${t.sentAt} is not null`),
     uniqueIndex("outbound_messages_idempotency_key").on(t.idempotencyKey),
     // One acknowledgement per mail, however often it is processed.
     uniqueIndex("outbound_messages_acknowledgement").on(t.inReplyToInboundId).where(sql`${t.kind} = 'acknowledgement'`),
@@ -488,7 +494,11 @@ export const webhookAttempts = pgTable(
     responseBody: text("response_body"),
     error: text("error"),
   },
-  (t) => [index("webhook_attempts_delivery").on(t.deliveryId, t.attemptedAt)],
+  (t) => [
+    index("webhook_attempts_delivery").on(t.deliveryId, t.attemptedAt),
+    // GET /api/stats's attempts in a window (countDeliveryAttempts), and retention's oldest ones.
+    index("webhook_attempts_attempted").on(t.attemptedAt, t.statusCode),
+  ],
 );
 
 // ── operations ───────────────────────────────────────────────────────────────

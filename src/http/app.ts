@@ -22,6 +22,7 @@ import { inboundMessageRoutes } from "./routes/inbound-messages.ts";
 import { attachmentRoutes } from "./routes/attachments.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
+import { statsRoutes } from "./routes/stats.ts";
 import { gmailRoutes } from "../sources/gmail/routes.ts";
 import { graphRoutes } from "../sources/graph/routes.ts";
 import { consoleRoutes } from "./routes/console.ts";
@@ -59,6 +60,7 @@ export function createApp(ctx: Context): Express {
   api.use(webhookRoutes(ctx));
   api.use(subscriptionRoutes(ctx));
   api.use(errorLogRoutes(ctx));
+  api.use(statsRoutes(ctx));
   api.use((req, _res, next) => next(notFound(`Route ${req.method} /api${req.path}`)));
   app.use("/api", api);
 
