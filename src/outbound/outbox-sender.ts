@@ -55,6 +55,7 @@ export function startOutboxSender(ctx: Context): WorkLoop {
         recorder.add(outcome);
         await copying;
         inFlight--;
+        startReady();
         wakeup.wakeOne();
       });
     }
