@@ -5,14 +5,9 @@ import { z } from "zod";
 import type { Context } from "../../context.ts";
 import { validationError } from "../../errors.ts";
 import { listErrorLog } from "../../db/error-log.ts";
+import { isoTime } from "../iso-time.ts";
 import { parseListQuery } from "../list-query.ts";
 import { parsePage, toPage } from "../pagination.ts";
-
-const isoTime = z
-  .union([z.iso.datetime({ offset: true }), z.iso.date()], {
-    error: "expected an ISO 8601 time such as 2026-01-31T09:00:00Z (or a date, 2026-01-31)",
-  })
-  .transform((v) => new Date(v));
 
 const errorsQuery = z
   .object({
