@@ -7,6 +7,7 @@ import { field, onSubmit, problemBox, showProblem, value } from "./forms.js";
 
 const SCREENS = [
   { path: "overview", title: "Overview", load: () => import("./screens/overview.js") },
+  { path: "tickets", title: "Tickets", load: () => import("./screens/tickets.js") },
   { path: "sources", title: "Email sources", load: () => import("./screens/sources.js") },
   { path: "companies", title: "Companies", load: () => import("./screens/companies.js") },
   { path: "rules", title: "Ticket rules", load: () => import("./screens/ticket-rules.js") },
