@@ -20,7 +20,7 @@ export default tseslint.config(
     files: ["console/**/*.js"],
     languageOptions: {
       globals: Object.fromEntries(
-        ["window", "document", "location", "history", "sessionStorage", "fetch", "navigator", "confirm", "setTimeout", "clearTimeout", "setInterval", "clearInterval", "CustomEvent", "Node", "Element", "URLSearchParams"].map((name) => [name, "readonly"]),
+        ["window", "document", "location", "history", "sessionStorage", "fetch", "navigator", "confirm", "setTimeout", "clearTimeout", "setInterval", "clearInterval", "CustomEvent", "Node", "Element", "URLSearchParams", "URL", "ResizeObserver", "DOMParser", "HashChangeEvent", "crypto"].map((name) => [name, "readonly"]),
       ),
     },
   },

@@ -17,8 +17,8 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, body, explicitToken) {
-  const headers = { Authorization: `Bearer ${explicitToken ?? session.token() ?? ""}` };
+async function request(method, path, body, explicitToken, extraHeaders = {}) {
+  const headers = { ...extraHeaders, Authorization: `Bearer ${explicitToken ?? session.token() ?? ""}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let res;
   try {
@@ -38,11 +38,13 @@ const json = async (res) => (res.status === 204 ? null : res.json());
 
 export const api = {
   get: (path) => request("GET", path).then(json),
-  post: (path, body) => request("POST", path, body ?? {}).then(json),
+  /** headers: e.g. an Idempotency-Key, so a retried send answers the first request's result. */
+  post: (path, body, headers) => request("POST", path, body ?? {}, undefined, headers).then(json),
   patch: (path, body) => request("PATCH", path, body).then(json),
   put: (path, body) => request("PUT", path, body).then(json),
   del: (path) => request("DELETE", path).then(json),
   text: (path) => request("GET", path).then((res) => res.text()),
+  blob: (path) => request("GET", path).then((res) => res.blob()),
   /** Checks a token before keeping it. */
   check: (token) => request("GET", "/settings", undefined, token).then(json),
 };

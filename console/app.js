@@ -1,10 +1,13 @@
 // The console shell: sign-in with the admin token, navigation, and a hash router over the screens.
-// Each screen is a module loaded on first visit with render(main, route) → optional cleanup.
+// Each screen is a module loaded on first visit with render(main, route) → optional cleanup, where
+// route is {params, query, title}: "#/tickets/abc?q=vpn" has params ["abc"] and query q=vpn.
 import { api, session } from "./api.js";
 import { h, replace } from "./dom.js";
 import { field, onSubmit, problemBox, showProblem, value } from "./forms.js";
 
 const SCREENS = [
+  { path: "overview", title: "Overview", load: () => import("./screens/overview.js") },
+  { path: "tickets", title: "Tickets", load: () => import("./screens/tickets.js") },
   { path: "sources", title: "Email sources", load: () => import("./screens/sources.js") },
   { path: "companies", title: "Companies", load: () => import("./screens/companies.js") },
   { path: "rules", title: "Ticket rules", load: () => import("./screens/ticket-rules.js") },
@@ -60,7 +63,8 @@ function renderNav(current) {
 
 async function route() {
   if (!session.token()) return showSignIn();
-  const [path = "sources", ...params] = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  const [where, search = ""] = location.hash.replace(/^#\/?/, "").split("?");
+  const [path = "overview", ...params] = where.split("/").map(decodeURIComponent);
   const screen = SCREENS.find((s) => s.path === path) ?? SCREENS[0];
   cleanup?.();
   cleanup = null;
@@ -70,13 +74,13 @@ async function route() {
   document.title = `${screen.title} · mailgate console`;
   const mod = await screen.load();
   replace(main);
-  cleanup = (await mod.render(main, { params, title: screen.title })) ?? null;
+  cleanup = (await mod.render(main, { params, query: new URLSearchParams(search), title: screen.title })) ?? null;
   main.querySelector("h1")?.setAttribute("tabindex", "-1");
   if (!main.contains(document.activeElement) || document.activeElement === main) main.querySelector("h1")?.focus();
 }
 
 function start() {
-  if (!location.hash) history.replaceState(null, "", "#/sources");
+  if (!location.hash) history.replaceState(null, "", "#/overview");
   route().catch((err) => replace(main, h("p", { class: "problem", role: "alert" }, err.message)));
 }
 

@@ -36,9 +36,10 @@ export function when(iso) {
 }
 
 const TONES = {
-  connected: "ok", ticket_created: "ok", note_added: "ok", lead_created: "ok", succeeded: "ok", active: "ok", enabled: "ok",
-  connecting: "info", received: "info", pending: "info",
-  needs_reauth: "warn", unrouted: "warn", duplicate: "muted", ignored: "muted", disabled: "muted",
+  connected: "ok", ticket_created: "ok", note_added: "ok", lead_created: "ok", succeeded: "ok", active: "ok", enabled: "ok", sent: "ok",
+  connecting: "info", received: "info", pending: "info", open: "info", queued: "info", sending: "info",
+  needs_reauth: "warn", unrouted: "warn", waiting_for_authorization: "warn",
+  duplicate: "muted", ignored: "muted", disabled: "muted", closed: "muted", cancelled: "muted",
   error: "bad", failed: "bad", exhausted: "bad", expired: "bad", renewal_failed: "bad",
 };
 

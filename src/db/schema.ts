@@ -269,7 +269,13 @@ export const tickets = pgTable(
     updatedAt: updatedAt(),
     closedAt: ts("closed_at"),
   },
-  (t) => [index("tickets_company").on(t.companyId, t.createdAt), index("tickets_unmapped").on(t.unmapped).where(sql`${t.unmapped}`)],
+  (t) => [
+    index("tickets_company").on(t.companyId, t.createdAt),
+    index("tickets_unmapped").on(t.unmapped).where(sql`${t.unmapped}`),
+    // The tickets list, newest first, whole or by source (by company: tickets_company).
+    index("tickets_created").on(t.createdAt, t.id),
+    index("tickets_source").on(t.sourceId, t.createdAt),
+  ],
 );
 
 export const ticketMessages = pgTable(
@@ -433,7 +439,12 @@ export const events = pgTable(
     payload: jsonb("payload").notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index("events_created").on(t.createdAt)],
+  (t) => [
+    index("events_created").on(t.createdAt),
+    // A ticket's events (its page lists their deliveries): each names it at data.ticket.id.
+    // The same expression as eventTicketId (ticket-deliveries.ts), which the planner must see to use it.
+    index("events_ticket").on(sql`(${t.payload} #>> '{data,ticket,id}')`),
+  ],
 );
 
 export const webhookEndpoints = pgTable("webhook_endpoints", {

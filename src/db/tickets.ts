@@ -1,6 +1,6 @@
 // The read side of tickets: lists, one ticket with its messages and their attachments, and
 // attachment bytes. (The write side is ticket-store.ts.)
-import { and, asc, eq, inArray, type SQL } from "drizzle-orm";
+import { and, asc, eq, gte, ilike, inArray, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Executor } from "./client.ts";
 import { attachmentBlobs, attachments, ticketMessages, tickets } from "./schema.ts";
 import type { Page } from "../http/pagination.ts";
@@ -59,6 +59,8 @@ export type SkippedAttachmentSummary = { filename: string; originalFilename: str
 
 export type TicketMessage = {
   id: string;
+  /** The stored email this message was made from (its raw bytes: GET /api/inbound-messages/:id/raw); null for outbound. */
+  inboundMessageId: string | null;
   /** inbound: mail that came in; outbound: a reply or acknowledgement mailgate sent (see outboundMessageId). */
   direction: string;
   outboundMessageId: string | null;
@@ -78,22 +80,67 @@ export type TicketMessage = {
 
 export type TicketDetail = TicketSummary & { messages: TicketMessage[] };
 
-export type TicketFilter = { companyId?: string; status?: TicketStatus; unmapped?: boolean };
+/**
+ * `from` is inclusive and `to` exclusive (on createdAt), so consecutive windows never list a
+ * ticket twice. `q` is a piece of the subject or of a sender: the address or name on any mail
+ * that came in on the ticket (any case); all digits, it also finds the ticket of that number.
+ */
+export type TicketFilter = {
+  companyId?: string;
+  sourceId?: string;
+  status?: TicketStatus;
+  unmapped?: boolean;
+  from?: Date;
+  to?: Date;
+  q?: string;
+};
+
+/** A ticket in a list: who wrote it first beside it, so a list can be read without opening each one. */
+export type TicketListItem = TicketSummary & { from: string | null; fromName: string | null };
 
 /** Newest first; one row more than the page holds, so the caller knows whether another page follows. */
-export async function listTickets(executor: Executor, filter: TicketFilter, page: Page): Promise<TicketSummary[]> {
+export async function listTickets(executor: Executor, filter: TicketFilter, page: Page): Promise<TicketListItem[]> {
   const conditions: (SQL | undefined)[] = [
     filter.companyId ? eq(tickets.companyId, filter.companyId) : undefined,
+    filter.sourceId ? eq(tickets.sourceId, filter.sourceId) : undefined,
     filter.status ? eq(tickets.status, filter.status) : undefined,
     filter.unmapped === undefined ? undefined : eq(tickets.unmapped, filter.unmapped),
+    filter.from ? gte(tickets.createdAt, filter.from) : undefined,
+    filter.to ? lt(tickets.createdAt, filter.to) : undefined,
+    filter.q ? matchesSearch(filter.q) : undefined,
     pageWhere(page, tickets.createdAt, tickets.id),
   ];
+  // The first mail's sender, read by the ticket's own index for the page's rows only. (Spelt out:
+  // in a select list drizzle writes a column without its table, which here would be m's own id.)
+  const first = (column: "from_address" | "from_name") =>
+    sql<string | null>`(select m.${sql.identifier(column)} from ticket_messages m where m.ticket_id = tickets.id
+                         order by m.received_at, m.created_at, m.id limit 1)`;
   return executor
-    .select(ticketColumns)
+    .select({ ...ticketColumns, from: first("from_address"), fromName: first("from_name") })
     .from(tickets)
     .where(and(...conditions))
     .orderBy(...pageOrder(tickets.createdAt, tickets.id))
     .limit(page.limit + 1);
+}
+
+/** `%`, `_` and `\` in what a person typed are matched as themselves, not as LIKE wildcards. */
+const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+function matchesSearch(q: string): SQL | undefined {
+  const pattern = likePattern(q);
+  const number = /^#?\d{1,15}$/.test(q) ? Number(q.replace("#", "")) : null;
+  return or(
+    ilike(tickets.subject, pattern),
+    sql`exists (select 1 from ${ticketMessages} m
+                 where m.ticket_id = tickets.id and m.direction = 'inbound'
+                   and (m.from_address ilike ${pattern} or m.from_name ilike ${pattern}))`,
+    number === null ? undefined : eq(tickets.number, number),
+  );
+}
+
+export async function ticketExists(executor: Executor, id: string): Promise<boolean> {
+  const [row] = await executor.select({ id: tickets.id }).from(tickets).where(eq(tickets.id, id));
+  return row !== undefined;
 }
 
 /** Three queries whatever the number of messages: the ticket, its messages, all their attachments. */
@@ -103,6 +150,7 @@ export async function findTicketDetail(executor: Executor, id: string): Promise<
   const messages = await executor
     .select({
       id: ticketMessages.id,
+      inboundMessageId: ticketMessages.inboundMessageId,
       direction: ticketMessages.direction,
       outboundMessageId: ticketMessages.outboundMessageId,
       kind: ticketMessages.kind,

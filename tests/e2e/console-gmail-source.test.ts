@@ -42,6 +42,7 @@ describeInBrowser("console: a Gmail source", () => {
   it("When an administrator adds a Gmail source and authorizes it in the popup, then the list shows it connected with Re-authorize and its watch's expiry, next to a company mailbox with its company and message counts and an IMAP mailbox with its last error", async () => {
     const page = await browser.context.newPage();
     await signIn(page, server);
+    await page.getByRole("link", { name: "Email sources" }).click();
     await page.getByRole("link", { name: "Add Email Source" }).first().click();
     await page.getByRole("link", { name: "Gmail (OAuth2)" }).click();
     // The IMAP form stays until the Gmail one replaces it (hashchange comes after the click): its

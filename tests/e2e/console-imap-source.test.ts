@@ -36,6 +36,7 @@ describeInBrowser(
     it("When an administrator adds an IMAP mailbox and its SMTP server with wrong passwords and then the right ones, then the form shows each server's refusal and then Test Connection succeeding for both", async () => {
       const page = await browser.context.newPage();
       await signIn(page, server);
+      await page.getByRole("link", { name: "Email sources" }).click();
       await page.getByRole("link", { name: "Add Email Source" }).first().click();
       await page.getByRole("heading", { level: 1, name: "Add Email Source" }).waitFor();
       expect(await page.getByRole("table").first().textContent()).toContain("imap.mail.me.com");

@@ -88,6 +88,7 @@ describeInBrowser("console: the layout at 1280 px", () => {
     await createSource(server.t, { name: "Initech desk", address: "help@initech.com", role: "company", companyId: initech });
 
     await signIn(page, server);
+    await page.getByRole("link", { name: "Email sources" }).click();
     const rows = page.locator("tbody tr");
     await expect.poll(() => rows.count()).toBe(4);
 

@@ -29,7 +29,7 @@ describeInBrowser("console sign-in", () => {
     await page.close();
   });
 
-  it("When the token is right, then the sources screen opens, the token stays out of the URL, and Sign out forgets it", async () => {
+  it("When the token is right, then the overview opens, the token stays out of the URL, and Sign out forgets it", async () => {
     const page = await browser.context.newPage();
     const requests: string[] = [];
     page.on("request", (r) => requests.push(r.url()));
@@ -38,6 +38,7 @@ describeInBrowser("console sign-in", () => {
     expect(requests.some((url) => url.includes(TEST_TOKEN))).toBe(false);
     expect(requests.every((url) => url.startsWith(server.origin) || url.startsWith("data:"))).toBe(true);
     await page.getByText("No email sources yet.").waitFor();
+    expect(page.url()).toBe(`${server.consoleUrl}#/overview`);
 
     await page.getByRole("link", { name: "Ticket rules" }).click();
     await page.getByRole("heading", { level: 1, name: "Ticket rules" }).waitFor();

@@ -1,38 +1,17 @@
 // Webhooks: an endpoint added in the console (its secret shown once), a receiver answering 500 whose
 // attempts show up in the deliveries, then Redeliver succeeding; test event and secret rotation.
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildEmail } from "../helpers/build-email.ts";
 import { createCompany, createSource, postRaw } from "../helpers/pipeline.ts";
 import { describeInBrowser, launchChromium, type Browser } from "./chromium.ts";
 import { screenshot, signIn, startConsoleServer, type ConsoleServer } from "./console-server.ts";
-
-type Received = { headers: http.IncomingHttpHeaders; body: string };
-
-/** A receiver on loopback answering `status` (changeable) to every POST. */
-async function startReceiver() {
-  const receiver = { status: 500, received: [] as Received[], url: "", close: () => Promise.resolve() };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      receiver.received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
-      res.statusCode = receiver.status;
-      res.end(receiver.status === 200 ? "ok" : "receiver is down");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
-  receiver.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
-  return receiver;
-}
+import { startReceiver, type Receiver } from "./webhook-receiver.ts";
 
 describeInBrowser("console: webhooks", () => {
   let server: ConsoleServer;
   let browser: Browser;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: Receiver;
   let sourceId: string;
   beforeAll(async () => {
     receiver = await startReceiver();

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attachmentBlobs, attachments, companies, ticketMessages, tickets } from "../../../src/db/schema.ts";
+import { attachmentBlobs, attachments, companies, mailSources, ticketMessages, tickets } from "../../../src/db/schema.ts";
 import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
@@ -26,6 +26,13 @@ async function insertTicket(fields: Partial<typeof tickets.$inferInsert> = {}) {
     .returning();
   return row!;
 }
+
+async function insertSource(name: string) {
+  const [row] = await t.ctx.db.insert(mailSources).values({ kind: "api", name, address: `${name.toLowerCase()}@msp.example`, role: "system" }).returning();
+  return row!;
+}
+
+const ids = (res: { body: { items: { id: string }[] } }) => res.body.items.map((x) => x.id);
 
 async function insertMessage(ticketId: string, fields: Partial<typeof ticketMessages.$inferInsert> = {}) {
   const [row] = await t.ctx.db
@@ -84,6 +91,8 @@ describe("GET /api/tickets/:id", () => {
     });
     expect(res.body.messages.map((m: { id: string }) => m.id)).toEqual([initial.id, reply.id]);
     expect(res.body.messages[0]).toMatchObject({
+      inboundMessageId: null,
+      direction: "inbound",
       kind: "initial",
       from: "alice@customer.example",
       fromName: "Alice",
@@ -139,6 +148,94 @@ describe("GET /api/tickets", () => {
     expect(first.body.items).toHaveLength(2);
     const rest = await t.api.get(`/api/tickets?companyId=${acme.id}&limit=2&cursor=${first.body.nextCursor}`).expect(200);
     expect(rest.body).toEqual({ items: [expect.objectContaining({ id: open.id })], nextCursor: null });
+  });
+
+  it("When tickets are filtered by source and by a time window, then only that source's tickets created inside the window are listed, the end excluded", async () => {
+    const desk = await insertSource("Desk");
+    const other = await insertSource("Other");
+    const early = await insertTicket({ sourceId: desk.id, createdAt: new Date("2026-05-01T08:00:00Z") });
+    const inside = await insertTicket({ sourceId: desk.id, createdAt: new Date("2026-05-01T09:00:00Z") });
+    const atEnd = await insertTicket({ sourceId: desk.id, createdAt: new Date("2026-05-01T10:00:00Z") });
+    await insertTicket({ sourceId: other.id, createdAt: new Date("2026-05-01T09:00:00Z") });
+
+    expect(ids(await t.api.get(`/api/tickets?sourceId=${desk.id}`).expect(200))).toEqual([atEnd.id, inside.id, early.id]);
+    const window = await t.api.get(`/api/tickets?sourceId=${desk.id}&from=2026-05-01T08:30:00Z&to=2026-05-01T10:00:00Z`).expect(200);
+    expect(ids(window)).toEqual([inside.id]);
+    expect(ids(await t.api.get(`/api/tickets?sourceId=${desk.id}&from=2026-05-01T09:00:00%2B00:00`).expect(200))).toEqual([atEnd.id, inside.id]);
+    expect(ids(await t.api.get(`/api/tickets?sourceId=${desk.id}&to=2026-05-01`).expect(200))).toEqual([]);
+  });
+
+  it("When a person searches, then tickets whose subject or any incoming sender's address or name holds the words are listed, whatever the case", async () => {
+    const source = await insertSource("Search");
+    const bySubject = await insertTicket({ sourceId: source.id, subject: "Scanner JAMS on floor 3" });
+    const byAddress = await insertTicket({ sourceId: source.id, subject: "Question" });
+    await insertMessage(byAddress.id, { fromAddress: "maria.lopez@northwind.example", fromName: null });
+    const byName = await insertTicket({ sourceId: source.id, subject: "Another question" });
+    await insertMessage(byName.id, { fromAddress: "x@y.example", fromName: "Jürgen Jamsen" });
+    const byReplySender = await insertTicket({ sourceId: source.id, subject: "Thread" });
+    await insertMessage(byReplySender.id, { fromAddress: "first@acme.example" });
+    await insertMessage(byReplySender.id, { kind: "reply", fromAddress: "boss@northwind.example" });
+    const ourAnswer = await insertTicket({ sourceId: source.id, subject: "Answered" });
+    await insertMessage(ourAnswer.id, { direction: "outbound", kind: "reply", fromAddress: "support@northwind.example" });
+
+    const search = (q: string) => t.api.get(`/api/tickets?sourceId=${source.id}&q=${encodeURIComponent(q)}`).expect(200);
+    expect(ids(await search("jams"))).toEqual([byName.id, bySubject.id]);
+    expect(ids(await search("NORTHWIND"))).toEqual([byReplySender.id, byAddress.id]);
+    expect(ids(await search("  Lopez "))).toEqual([byAddress.id]);
+    expect(ids(await search(`#${bySubject.number}`))).toEqual([bySubject.id]);
+    expect(ids(await search("nothing like it"))).toEqual([]);
+  });
+
+  it("When the search holds % or _, then they match themselves, not any text", async () => {
+    const source = await insertSource("Wildcards");
+    const percent = await insertTicket({ sourceId: source.id, subject: "Disk at 100% since Monday" });
+    await insertTicket({ sourceId: source.id, subject: "Disk at 1000 GB" });
+    const underscore = await insertTicket({ sourceId: source.id, subject: "Share x_drive gone" });
+    await insertTicket({ sourceId: source.id, subject: "Share xydrive gone" });
+    expect(ids(await t.api.get(`/api/tickets?sourceId=${source.id}&q=${encodeURIComponent("100%")}`).expect(200))).toEqual([percent.id]);
+    expect(ids(await t.api.get(`/api/tickets?sourceId=${source.id}&q=x_d`).expect(200))).toEqual([underscore.id]);
+  });
+
+  it("When a filtered list is paged, then the pages follow each other without a gap or a repeat, and each item names its first sender", async () => {
+    const source = await insertSource("Paged");
+    const made = [];
+    for (let i = 0; i < 5; i++) {
+      const ticket = await insertTicket({ sourceId: source.id, subject: `Printer ${i}` });
+      await insertMessage(ticket.id, { fromAddress: `user${i}@acme.example`, fromName: `User ${i}` });
+      await insertMessage(ticket.id, { kind: "reply", fromAddress: "later@acme.example", fromName: "Later" });
+      made.unshift(ticket.id);
+    }
+    await insertTicket({ sourceId: source.id, subject: "Scanner" });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await t.api
+        .get(`/api/tickets?sourceId=${source.id}&q=printer&limit=2${cursor ? `&cursor=${cursor}` : ""}`)
+        .expect(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...ids(res));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(made);
+    const first = await t.api.get(`/api/tickets?sourceId=${source.id}&q=printer&limit=1`).expect(200);
+    expect(first.body.items[0]).toMatchObject({ subject: "Printer 4", from: "user4@acme.example", fromName: "User 4" });
+    const noMail = await t.api.get(`/api/tickets?sourceId=${source.id}&q=scanner`).expect(200);
+    expect(noMail.body.items[0]).toMatchObject({ from: null, fromName: null });
+  });
+
+  it("When the window or the search cannot be read, then the 400 names each field and what to send", async () => {
+    const bad = await t.api.get("/api/tickets?sourceId=desk&from=yesterday&to=2026-13-01").expect(400);
+    expect(bad.body.error.details).toEqual([
+      { field: "sourceId", message: "expected a mail source id" },
+      { field: "from", message: "expected an ISO 8601 time such as 2026-01-31T09:00:00Z (or a date, 2026-01-31)" },
+      { field: "to", message: "expected an ISO 8601 time such as 2026-01-31T09:00:00Z (or a date, 2026-01-31)" },
+    ]);
+    const backwards = await t.api.get("/api/tickets?from=2026-05-02&to=2026-05-01").expect(400);
+    expect(backwards.body.error.details).toEqual([{ field: "to", message: "must be later than from" }]);
+    const long = await t.api.get(`/api/tickets?q=${"x".repeat(201)}`).expect(400);
+    expect(long.body.error.details).toEqual([{ field: "q", message: "expected at most 200 characters" }]);
+    const blank = await t.api.get("/api/tickets?q=%20%20").expect(400);
+    expect(blank.body.error.details).toEqual([{ field: "q", message: "expected some text to search for" }]);
   });
 
   it("rejects bad filters and unknown query parameters, naming them", async () => {

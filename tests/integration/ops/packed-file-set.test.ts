@@ -105,7 +105,7 @@ describe("The packed run-time file set", () => {
     expect(res.status).toBe(200);
   });
 
-  it("When started, then /console/ serves the console's page and its script", async () => {
+  it("When started, then /console/ serves the console's page, its script and its charting library", async () => {
     const page = await fetch(`${mailgate!.url}/console/`);
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toMatch(/^text\/html/);
@@ -113,6 +113,10 @@ describe("The packed run-time file set", () => {
     const script = await fetch(`${mailgate!.url}/console/app.js`);
     expect(script.status).toBe(200);
     expect(script.headers.get("content-type")).toMatch(/javascript/);
+    // The overview's charts: uPlot, a production dependency, served from the install's node_modules.
+    const charts = await fetch(`${mailgate!.url}/console/vendor/uplot/uPlot.esm.js`);
+    expect(charts.status).toBe(200);
+    expect(charts.headers.get("content-type")).toMatch(/javascript/);
   });
 
   it("When the admin token is given, then the API answers from the migrated database", async () => {
