@@ -21,6 +21,8 @@ export type ClaimedMessage = {
     schedule: unknown;
     /** Whether mail can be sent through it (Gmail, Graph, or a source with an SMTP block): acknowledgements need it. */
     canSend: boolean;
+    /** The mailbox's own acknowledgement switch; null when the ticket rules' decides. */
+    acknowledges: boolean | null;
   } | null;
 };
 
@@ -74,6 +76,7 @@ type LockedRow = {
   s_company_id: string | null;
   s_schedule: unknown;
   s_can_send: boolean | null;
+  s_acknowledges: boolean | null;
 };
 
 /** The oldest rows whose sizes add up to at most `maxBytes`; the first one whatever its size. */
@@ -99,7 +102,8 @@ function lockDue(executor: Executor, now: Date, opts: { limit: number; id?: stri
     sql`select m.id, m.source_id, m.raw_size, m.received_at, m.attempts,
                s.id as s_id, s.name as s_name, s.kind as s_kind, s.address as s_address, s.role as s_role,
                s.company_id as s_company_id, s.schedule as s_schedule,
-               (s.kind in ('gmail', 'graph') or s.config ? 'smtp') as s_can_send
+               (s.kind in ('gmail', 'graph') or s.config ? 'smtp') as s_can_send,
+               (s.acknowledgement ->> 'enabled')::boolean as s_acknowledges
           from inbound_messages m left join mail_sources s on s.id = m.source_id
          where m.status = 'received' and m.next_attempt_at <= ${now.toISOString()}::timestamptz
                ${opts.id === undefined ? sql`` : sql`and m.id = ${opts.id}::uuid`}
@@ -143,6 +147,7 @@ function toClaimed(r: LockedRow, raw: Buffer | null): ClaimedMessage {
             companyId: r.s_company_id,
             schedule: typeof r.s_schedule === "string" ? (JSON.parse(r.s_schedule) as unknown) : r.s_schedule,
             canSend: r.s_can_send === true,
+            acknowledges: r.s_acknowledges,
           },
   };
 }

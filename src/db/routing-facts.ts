@@ -36,7 +36,7 @@ export type RoutingFacts = {
    * would miss its ticket. One held for a processing window or a long retry is not waited for.
    */
   awaitingReferenced: boolean;
-  /** Every source's address, lower case, when acknowledgements are on (they are never sent to one); else empty. */
+  /** Every source's address, lower case, when acknowledgements are on in the rules or in any mailbox (they are never sent to one); else empty. */
   ownAddresses: ReadonlySet<string>;
 };
 
@@ -125,6 +125,7 @@ function routingFactsStatement(input: string) {
                     coalesce((select json_agg(json_build_object('id', t.id, 'name', t.name, 'email', t.email) order by t.id)
                                 from techs t where t.active), '[]'::json) as techs,
                     case when (select value->'acknowledgement'->>'enabled' from rules) = 'true'
+                           or exists (select 1 from mail_sources where acknowledgement->>'enabled' = 'true')
                          then coalesce((select json_agg(lower(address)) from mail_sources), '[]'::json) end as own_addresses)
       select
         -- What is the same for every message travels once, on the first row.

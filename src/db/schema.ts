@@ -37,6 +37,7 @@ import type {
   SubscriptionStatus,
   TicketStatus,
 } from "./statuses.ts";
+import type { MailboxAcknowledgement } from "../outbound/acknowledgement-settings.ts";
 
 // PGlite returns Uint8Array for bytea and postgres.js a Buffer: both leave here as Buffer.
 export const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
@@ -145,6 +146,8 @@ export const mailSources = pgTable(
     lastProcessedAt: ts("last_processed_at"),
     syncRequestedAt: ts("sync_requested_at"), // "Process Now": the source's owner runs a sync and clears it
     cursor: jsonb("cursor"), // provider cursor: IMAP {uidValidity,lastUid}, Gmail {historyId}, Graph {deltaLink}
+    /** This mailbox's own acknowledgement, over the ticket rules' (MailboxAcknowledgement); null: the rules' as they are. */
+    acknowledgement: jsonb("acknowledgement").$type<MailboxAcknowledgement>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -9,10 +9,11 @@ import { pageOrder, pageWhere } from "../http/pagination.ts";
 
 export type SourceRecord = typeof mailSources.$inferSelect;
 export type NewSource = Pick<SourceRecord, "kind" | "name" | "address" | "role" | "companyId" | "config" | "secrets" | "schedule" | "status"> & {
+  acknowledgement?: SourceRecord["acknowledgement"];
   at: Date;
 };
 export type SourceChanges = Partial<
-  Pick<SourceRecord, "name" | "address" | "role" | "companyId" | "config" | "secrets" | "schedule" | "status" | "lastError" | "lastErrorAt">
+  Pick<SourceRecord, "name" | "address" | "role" | "companyId" | "config" | "secrets" | "schedule" | "acknowledgement" | "status" | "lastError" | "lastErrorAt">
 >;
 
 /**

@@ -30,6 +30,34 @@ export const acknowledgementSettingsSchema = z
 
 export type AcknowledgementSettings = z.infer<typeof acknowledgementSettingsSchema>;
 
+/**
+ * A mailbox's own acknowledgement (a source's `acknowledgement`): what it sets replaces the ticket
+ * rules' for mail that arrives through it; what it leaves out is the rules'. A company mailbox
+ * answers in its company's words, or not at all (`enabled: false`) while others do. The per-sender
+ * limit and acknowledgeLeads stay the rules'. `html: null` sends text only where the rules have HTML.
+ */
+export const mailboxAcknowledgementSchema = z
+  .object({
+    enabled: z.boolean().optional(),
+    subject: template(500)
+      .refine((s) => s.trim() !== "", "expected a subject template, or leave it out to use the ticket rules'")
+      .optional(),
+    text: template(20_000)
+      .refine((s) => s.trim() !== "", "expected a text template, or leave it out to use the ticket rules'")
+      .optional(),
+    html: template(100_000).nullable().optional(),
+  })
+  .strict();
+
+export type MailboxAcknowledgement = z.infer<typeof mailboxAcknowledgementSchema>;
+
+/** The acknowledgement for mail through a mailbox: the rules', with what the mailbox sets over it. */
+export function acknowledgementFor(rules: AcknowledgementSettings, mailbox: MailboxAcknowledgement | null): AcknowledgementSettings {
+  if (!mailbox) return rules;
+  const { html, ...rest } = { ...rules, ...Object.fromEntries(Object.entries(mailbox).filter(([, v]) => v !== undefined)) };
+  return html === null || html === undefined ? rest : { ...rest, html };
+}
+
 export const DEFAULT_ACKNOWLEDGEMENT: AcknowledgementSettings = {
   enabled: false,
   subject: "{{ticket.subject}}",

@@ -2,6 +2,7 @@
 // the acknowledgement of a new ticket. Both go from the source's own address, in the ticket's
 // thread, with the ticket's tag in the subject, so the customer's answer threads back by header
 // or by subject. Pure: the caller builds the MIME (build-message.ts) and stores it.
+import type { AcknowledgementSettings } from "./acknowledgement-settings.ts";
 import type { ReplyContext } from "../db/reply-context.ts";
 import { renderHtmlTemplate, renderSubjectTemplate, renderTemplate, type TemplateValues } from "./acknowledgement-template.ts";
 import type { OutboundAddress, OutboundAttachment, OutboundMessage } from "./build-message.ts";
@@ -38,10 +39,15 @@ export function composeReply(context: ReplyContext, from: Sender, to: OutboundAd
   };
 }
 
-/** The acknowledgement of a new ticket to `to`, from the templates in the rules. */
-export function composeAcknowledgement(context: ReplyContext, from: Sender, to: OutboundAddress, now: Date): OutboundMessage {
+/** The acknowledgement of a new ticket to `to`, from the templates in the rules, or the mailbox's own over them. */
+export function composeAcknowledgement(
+  context: ReplyContext,
+  from: Sender,
+  to: OutboundAddress,
+  now: Date,
+  templates: AcknowledgementSettings = context.rules.acknowledgement,
+): OutboundMessage {
   const { ticket, rules } = context;
-  const templates = rules.acknowledgement;
   const values: TemplateValues = {
     "ticket.number": ticket.number,
     "ticket.subject": ticket.subject,
@@ -66,8 +72,14 @@ export function composeAcknowledgement(context: ReplyContext, from: Sender, to: 
 export type LeadMail = { subject: string; messageId: string | null };
 
 /** The acknowledgement of a lead (acknowledgeLeads): the same templates, with no ticket number. */
-export function composeLeadAcknowledgement(mail: LeadMail, rules: TicketRules, from: Sender, to: OutboundAddress, now: Date): OutboundMessage {
-  const templates = rules.acknowledgement;
+export function composeLeadAcknowledgement(
+  mail: LeadMail,
+  rules: TicketRules,
+  from: Sender,
+  to: OutboundAddress,
+  now: Date,
+  templates: AcknowledgementSettings = rules.acknowledgement,
+): OutboundMessage {
   const values: TemplateValues = { "ticket.subject": mail.subject, "contact.name": to.name ?? null, "source.address": from.address };
   const subject = renderTemplate(templates.subject, values).replace(/[\s\p{Cc}]+/gu, " ").trim() || NO_SUBJECT;
   return {

@@ -12,6 +12,7 @@ import { getTicketRules } from "../db/settings.ts";
 import { findSources, type SourceRecord } from "../db/sources.ts";
 import { normaliseMessageId } from "../pipeline/message-id.ts";
 import { buildOutboundMime, type OutboundMessage } from "./build-message.ts";
+import { acknowledgementFor } from "./acknowledgement-settings.ts";
 import { composeAcknowledgement, composeLeadAcknowledgement } from "./compose-message.ts";
 import { ownLoopToken } from "./loop-token.ts";
 import { stageOutboundTicketMessage, writeStaged } from "./outbound-ticket-message.ts";
@@ -57,14 +58,15 @@ async function composeAcknowledgements(ctx: Context, items: { claimed: ClaimedOu
   return items.map(({ claimed, source }) => {
     const from = { address: source.address, name: source.name };
     const to = { address: claimed.recipient };
+    const templates = acknowledgementFor(rules.acknowledgement, source.acknowledgement);
     if (claimed.ticketId) {
       const context = contexts.get(claimed.ticketId);
       if (!context) return { claimed, source, problem: "its ticket was deleted" };
-      return { claimed, source, message: composeAcknowledgement(context, from, to, now) };
+      return { claimed, source, message: composeAcknowledgement(context, from, to, now, templates) };
     }
     const mail = claimed.inReplyToInboundId ? leadMails.get(claimed.inReplyToInboundId) : undefined;
     if (!mail) return { claimed, source, problem: "the mail this acknowledgement answers was deleted" };
-    return { claimed, source, message: composeLeadAcknowledgement(mail, rules, from, to, now) };
+    return { claimed, source, message: composeLeadAcknowledgement(mail, rules, from, to, now, templates) };
   });
 }
 

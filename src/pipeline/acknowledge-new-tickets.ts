@@ -20,7 +20,7 @@ export async function acknowledgementsFor(
   created: NewTicketMail[],
   opts: OwnMail & { now: Date },
 ): Promise<NewOutbound[]> {
-  const candidates = created.filter(({ mail, facts }) => facts.rules.acknowledgement.enabled && mail.source?.canSend === true);
+  const candidates = created.filter(({ mail, facts }) => (mail.source?.acknowledges ?? facts.rules.acknowledgement.enabled) && mail.source?.canSend === true);
   if (candidates.length === 0) return [];
   const recipients = [...new Set(candidates.map(({ mail }) => senderOf(mail)))].filter((r) => r !== "");
   const sentBefore = await acknowledgementsSince(tx, recipients, new Date(opts.now.getTime() - HOUR_MS));

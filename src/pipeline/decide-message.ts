@@ -22,6 +22,8 @@ export type SourceInfo = {
   companyId: string | null;
   /** Whether mail can be sent through it: an acknowledgement goes out through the source the mail came in by. */
   canSend?: boolean;
+  /** The mailbox's own acknowledgement switch (its `acknowledgement.enabled`); null or absent: the ticket rules' decides. */
+  acknowledges?: boolean | null;
 };
 
 export type MessageInput = { inboundMessageId: string; receivedAt: Date; email: ParsedEmail; source: SourceInfo | null };

@@ -221,7 +221,7 @@ async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now:
 
 const sourceInfo = (row: ClaimedMessage): SourceInfo | null =>
   row.source
-    ? { id: row.source.id, name: row.source.name, kind: row.source.kind, address: row.source.address, companyId: row.source.companyId, role: row.source.role === "company" ? "company" : "system", canSend: row.source.canSend }
+    ? { id: row.source.id, name: row.source.name, kind: row.source.kind, address: row.source.address, companyId: row.source.companyId, role: row.source.role === "company" ? "company" : "system", canSend: row.source.canSend, acknowledges: row.source.acknowledges }
     : null;
 
 async function recordFailure(ctx: Context, id: string, err: unknown): Promise<void> {

@@ -1,6 +1,7 @@
 // What a PATCH of a source changes, decided from the stored state and the request alone.
 // A kind's block, and the SMTP block, are merged with what is stored (an omitted secret is kept)
 // and validated whole.
+import type { MailboxAcknowledgement } from "../outbound/acknowledgement-settings.ts";
 import { validationError } from "../errors.ts";
 import { parseWith } from "../http/validate.ts";
 import type { Schedule, SourceKind, SourceStatus } from "./source-config.ts";
@@ -37,6 +38,7 @@ export type SourcePatchPlan = {
   role: SourceRole;
   companyId: string | null;
   schedule?: Schedule;
+  acknowledgement?: MailboxAcknowledgement | null;
   config?: Record<string, unknown>;
   /** The whole secrets document to seal, when it changed. */
   secrets?: OpenedSecrets;
@@ -58,6 +60,7 @@ export function planSourcePatch(state: SourceState, patch: PatchSourceInput): So
   if (patch.name !== undefined) plan.name = patch.name;
   if (patch.address !== undefined) plan.address = patch.address;
   if (patch.schedule !== undefined) plan.schedule = patch.schedule;
+  if (patch.acknowledgement !== undefined) plan.acknowledgement = patch.acknowledgement;
 
   const blockPatch = hasBlock(state.kind) ? patch[state.kind] : undefined;
   if (hasBlock(state.kind) && blockPatch !== undefined) {

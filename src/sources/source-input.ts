@@ -1,5 +1,6 @@
 // What a client may send to create or change a mail source, and how a kind's block splits into
 // the non-secret config (mail_sources.config) and the secrets that are sealed (mail_sources.secrets).
+import { mailboxAcknowledgementSchema } from "../outbound/acknowledgement-settings.ts";
 import { z } from "zod";
 import { cronProblem } from "../scheduler/processing-window.ts";
 import type { FieldProblem } from "../errors.ts";
@@ -171,6 +172,8 @@ export const createSourceInput = z
     gmail: gmailInput.optional(),
     graph: graphInput.optional(),
     smtp: smtpInput.nullish(),
+    /** The mailbox's own acknowledgement over the ticket rules' (acknowledgement-settings.ts). */
+    acknowledgement: mailboxAcknowledgementSchema.nullish(),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -201,6 +204,8 @@ export const patchSourceInput = z
     graph: partialBlock.optional(),
     /** A partial block merged like a kind's; null removes it. */
     smtp: partialBlock.nullable().optional(),
+    /** Replaces the mailbox's acknowledgement whole; null goes back to the ticket rules'. */
+    acknowledgement: mailboxAcknowledgementSchema.nullable().optional(),
   })
   .strict()
   .superRefine((s, ctx) => {

@@ -1,5 +1,6 @@
 // What the API shows of a source: its settings, never its secrets. A secret appears only as a
 // `hasX` flag, and OAuth tokens only as `authorized`.
+import type { MailboxAcknowledgement } from "../outbound/acknowledgement-settings.ts";
 import type { SourceRecord } from "../db/sources.ts";
 import type { MessageCounts } from "../db/inbound-messages.ts";
 import type { SourceKind } from "./source-config.ts";
@@ -17,6 +18,8 @@ export type SourceView = {
   role: string;
   companyId: string | null;
   schedule: unknown;
+  /** The mailbox's own acknowledgement over the ticket rules', or null. */
+  acknowledgement: MailboxAcknowledgement | null;
   status: string;
   lastError: string | null;
   lastErrorAt: Date | null;
@@ -89,6 +92,7 @@ export function toSourceView(
     role: row.role,
     companyId: row.companyId,
     schedule: row.schedule,
+    acknowledgement: row.acknowledgement ?? null,
     status: row.status,
     lastError: row.lastError,
     lastErrorAt: row.lastErrorAt,

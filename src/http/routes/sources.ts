@@ -67,6 +67,7 @@ function sourceCrudRoutes(router: Router, ctx: Context): void {
       role: input.role,
       companyId,
       schedule: input.schedule,
+      acknowledgement: input.acknowledgement ?? null,
       config: stored.config,
       secrets: stored.secrets ? ctx.secrets.sealJson(stored.secrets) : null,
       status: initialSourceStatus(input.kind),

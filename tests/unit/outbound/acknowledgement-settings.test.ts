@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { acknowledgementSettingsSchema, DEFAULT_ACKNOWLEDGEMENT } from "../../../src/outbound/acknowledgement-settings.ts";
+import { acknowledgementFor, acknowledgementSettingsSchema, DEFAULT_ACKNOWLEDGEMENT, mailboxAcknowledgementSchema } from "../../../src/outbound/acknowledgement-settings.ts";
 import { renderSubjectTemplate, renderTemplate, unknownPlaceholders } from "../../../src/outbound/acknowledgement-template.ts";
 
 const VALID = { enabled: true, subject: "{{ticket.subject}}", text: "We opened ticket {{ticket.number}}." };
@@ -58,5 +58,32 @@ describe("DEFAULT_ACKNOWLEDGEMENT", () => {
     expect(text).toContain("ticket 1234");
     expect(text).toContain("Printer is broken");
     expect(text).not.toContain("{{");
+  });
+});
+
+describe("acknowledgementFor (a mailbox's own acknowledgement over the rules')", () => {
+  const RULES = acknowledgementSettingsSchema.parse({ ...VALID, html: "<p>Ticket {{ticket.number}}</p>", perSenderPerHour: 5 });
+
+  it("When the mailbox has none, then the rules' is used as it is", () => {
+    expect(acknowledgementFor(RULES, null)).toBe(RULES);
+  });
+
+  it("When the mailbox sets some fields, then those replace the rules' and the rest, the limit included, stay the rules'", () => {
+    expect(acknowledgementFor(RULES, { text: "Acme's desk has ticket {{ticket.number}}." })).toEqual({ ...RULES, text: "Acme's desk has ticket {{ticket.number}}." });
+    expect(acknowledgementFor({ ...RULES, enabled: false }, { enabled: true }).enabled).toBe(true);
+    expect(acknowledgementFor(RULES, { enabled: false }).enabled).toBe(false);
+  });
+
+  it("When the mailbox sets html to null, then its acknowledgement is text only", () => {
+    const { html: _html, ...textOnly } = RULES;
+    expect(acknowledgementFor(RULES, { html: null })).toEqual(textOnly);
+  });
+
+  it("When a mailbox's template is empty or names an unknown placeholder, then it is refused", () => {
+    const refused = (value: unknown) => mailboxAcknowledgementSchema.safeParse(value).success === false;
+    expect(refused({ text: "  " })).toBe(true);
+    expect(refused({ subject: "{{ticket.nmuber}}" })).toBe(true);
+    expect(refused({ perSenderPerHour: 9 })).toBe(true);
+    expect(refused({ enabled: true, text: "Ticket {{ticket.number}}", html: null })).toBe(false);
   });
 });

@@ -1,0 +1,1 @@
+ALTER TABLE "mail_sources" ADD COLUMN "acknowledgement" jsonb;
