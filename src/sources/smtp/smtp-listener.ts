@@ -24,7 +24,6 @@ import { storeInboundCopies } from "../../db/inbound-store.ts";
 import type { InboundEnvelope } from "../../db/statuses.ts";
 import { buildDirectory, checkLogin, copiesFor, decideRecipient, loadListenerSources, type RecipientDirectory } from "./recipient-directory.ts";
 import { makeSelfSignedCertificate } from "./self-signed-certificate.ts";
-import { coalescedWake } from "../../scheduler/coalesced-wake.ts";
 
 export type SmtpListener = {
   /** The port it listens on (the one asked for, or the one given for port 0). */
@@ -35,8 +34,6 @@ export type SmtpListener = {
 };
 
 const RELOAD_EVERY_MS = 30_000;
-/** At most one pipeline wake per this long while mail streams in (see coalesced-wake.ts). */
-const WAKE_EVERY_MS = 20;
 /** Idle pooled connections of senders get this long to finish when the listener stops. */
 const CLOSE_TIMEOUT_MS = 3_000;
 
@@ -49,7 +46,6 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
   const allowed = allowList(config.allowFrom);
   let directory: RecipientDirectory | null = null;
   const refusals = new Map<string, number>();
-  const inbound = coalescedWake(() => ctx.database.wake("inbound"), WAKE_EVERY_MS);
 
   const reload = async () => {
     try {
@@ -136,7 +132,7 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
       log.error({ err, sourceIds, size: raw.length }, "SMTP listener: a message could not be stored; the sender was told to try again (451)");
       throw smtpError(451, "4.3.0 Local error while storing the message; try again later");
     }
-    inbound.wake();
+    ctx.database.wake("inbound");
     return "2.0.0 Ok: stored";
   }
 
@@ -166,7 +162,6 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
       unsubscribe();
       clearInterval(timer);
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      inbound.flush();
     },
   };
 }
