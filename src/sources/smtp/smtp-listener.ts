@@ -105,7 +105,9 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
       refusals.delete(session.id);
     },
   });
-  server.on("error", (err) => log.warn({ err }, "SMTP listener: a connection failed"));
+  let listening = false;
+  // Before it listens, an error is the listen's own, answered below.
+  server.on("error", (err) => void (listening && log.warn({ err }, "SMTP listener: a connection failed")));
 
   /** Reads the whole message, then stores it; answers the 250 text or throws an SMTP error. */
   async function receiveMessage(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
@@ -153,6 +155,7 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
     clearInterval(timer);
     throw new Error(`SMTP_LISTEN: cannot listen on ${config.host}:${config.port} (${(cause as Error).message}); free the port or choose another`, { cause });
   }
+  listening = true;
   const port = (server.server.address() as AddressInfo).port;
   log.info({ host: config.host, port, tls: selfSigned ? "self-signed" : "SMTP_TLS_CERT" }, "SMTP listener started");
   return {
