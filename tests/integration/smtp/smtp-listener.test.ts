@@ -140,4 +140,22 @@ describe("the SMTP listener", () => {
     expect(answers[4]).toMatch(/^421 /);
     await smtp.closed;
   });
+
+  it("When a connection has sent SMTP_MAX_MESSAGES_PER_CONNECTION messages, then its next MAIL FROM is answered 421 and it is closed", async () => {
+    const limited = await startSmtpListener(t.ctx, { ...t.config.smtpListener!, maxMessagesPerConnection: 2 });
+    try {
+      const smtp = await openDialog(limited.port);
+      await smtp.say("EHLO sender.example");
+      for (let i = 0; i < 2; i++) {
+        expect(await smtp.say("MAIL FROM:<john@acme.example>")).toMatch(/^250/);
+        expect(await smtp.say("RCPT TO:<support@msp.example>")).toMatch(/^250/);
+        expect(await smtp.say("DATA")).toMatch(/^354/);
+        expect(await smtp.say(`From: john@acme.example\r\nSubject: number ${i}\r\nMessage-ID: <per-connection-${i}@acme.example>\r\n\r\nbody\r\n.`)).toMatch(/^250/);
+      }
+      expect(await smtp.say("MAIL FROM:<john@acme.example>")).toMatch(/^421 /);
+      await smtp.closed;
+    } finally {
+      await limited.stop();
+    }
+  });
 });
