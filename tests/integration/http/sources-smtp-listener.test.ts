@@ -39,4 +39,13 @@ describe("sources of kind smtp", () => {
     const res = await t.api.post(`/api/sources/${id}/test`).expect(200);
     expect(res.body).toMatchObject({ ok: false, error: { code: "listener_off" } });
   });
+
+  it("When one is given an SMTP sending block, then it can send replies, and a Sent copy is refused (it has no mailbox)", async () => {
+    const smtp = { host: "smtp.msp.example", port: 587, security: "starttls", user: "support@msp.example", password: "smtp-password" };
+    const res = await t.api.post("/api/sources").send({ kind: "smtp", name: "Sends", address: "sends@msp.example", role: "system", smtp }).expect(201);
+    expect(res.body.sending).toEqual({ canSend: true, problem: null });
+    expect(res.body.smtp).toMatchObject({ host: "smtp.msp.example", hasPassword: true });
+    const refused = await t.api.patch(`/api/sources/${res.body.id}`).send({ smtp: { saveToSent: true } }).expect(400);
+    expect(refused.body.error.details[0].field).toBe("smtp.saveToSent");
+  });
 });
