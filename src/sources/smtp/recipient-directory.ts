@@ -4,8 +4,10 @@
 //
 // Glossary
 //   owner        an smtp source whose `address` or `addresses` holds the recipient
+//   login        what a session signed in as: the user name and the sources whose user and
+//                password it gave (two sources may share a user name, not a password)
 //   permitted    an owner this session may deliver to: it has no AUTH login, or the session
-//                signed in with it
+//                signed in with its login
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { eq } from "drizzle-orm";
 import type { Context } from "../../context.ts";
@@ -36,47 +38,46 @@ export function buildDirectory(sources: ListenerSource[]): RecipientDirectory {
   return { owners: (address) => byAddress.get(address.toLowerCase()) ?? [], withUser: (user) => byUser.get(user) ?? [] };
 }
 
+export type Login = { user: string; sourceIds: readonly string[] };
+
 export type RecipientDecision =
   | { kind: "accept"; sourceIds: string[] }
   | { kind: "refuse"; code: number; message: string; counts: boolean };
 
 /**
- * What RCPT TO `address` is answered in a session signed in as `authUser` (null: not signed in).
+ * What RCPT TO `address` is answered in a session with this login (null: not signed in).
  * `counts`: the refusal is one of the connection's refused recipients (an address probe).
  */
-export function decideRecipient(directory: RecipientDirectory, address: string, authUser: string | null): RecipientDecision {
+export function decideRecipient(directory: RecipientDirectory, address: string, login: Login | null): RecipientDecision {
   const owners = directory.owners(address);
   if (owners.length === 0) return { kind: "refuse", code: 550, message: `5.1.1 <${address}>: no such mailbox here`, counts: true };
   const enabled = owners.filter((s) => s.enabled);
   // A source switched off for a while: the sender keeps the mail and retries.
   if (enabled.length === 0) return { kind: "refuse", code: 450, message: `4.2.1 <${address}>: mailbox disabled, try again later`, counts: false };
-  const permitted = enabled.filter((s) => s.auth === null || s.auth.user === authUser);
+  const permitted = enabled.filter((s) => s.auth === null || (login?.sourceIds.includes(s.id) ?? false));
   if (permitted.length === 0) {
-    return authUser === null
+    return login === null
       ? { kind: "refuse", code: 530, message: `5.7.0 Authentication required to deliver to <${address}>`, counts: true }
-      : { kind: "refuse", code: 550, message: `5.7.1 ${authUser} may not deliver to <${address}>`, counts: true };
+      : { kind: "refuse", code: 550, message: `5.7.1 ${login.user} may not deliver to <${address}>`, counts: true };
   }
   return { kind: "accept", sourceIds: permitted.map((s) => s.id) };
 }
 
 /** The sources a transaction's copies go to: the permitted owners of every recipient, once each. */
-export function copiesFor(directory: RecipientDirectory, recipients: string[], authUser: string | null): string[] {
+export function copiesFor(directory: RecipientDirectory, recipients: string[], login: Login | null): string[] {
   const ids = new Set<string>();
   for (const address of recipients) {
-    const decision = decideRecipient(directory, address, authUser);
+    const decision = decideRecipient(directory, address, login);
     if (decision.kind === "accept") for (const id of decision.sourceIds) ids.add(id);
   }
   return [...ids];
 }
 
-/** Whether user/password is the AUTH login of at least one source. Compared in constant time. */
-export function checkLogin(directory: RecipientDirectory, user: string, password: string): boolean {
+/** The login user/password gives: the sources with that user and password; null when none. Compared in constant time. */
+export function checkLogin(directory: RecipientDirectory, user: string, password: string): Login | null {
   const given = digest(password);
-  let ok = false;
-  for (const source of directory.withUser(user)) {
-    if (source.auth && timingSafeEqual(digest(source.auth.password), given)) ok = true;
-  }
-  return ok;
+  const sourceIds = directory.withUser(user).filter((s) => s.auth !== null && timingSafeEqual(digest(s.auth.password), given)).map((s) => s.id);
+  return sourceIds.length > 0 ? { user, sourceIds } : null;
 }
 
 const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();

@@ -22,7 +22,7 @@ import { parseCidr, type SmtpListenerConfig } from "../../config.ts";
 import type { Context } from "../../context.ts";
 import { storeInboundCopies } from "../../db/inbound-store.ts";
 import type { InboundEnvelope } from "../../db/statuses.ts";
-import { buildDirectory, checkLogin, copiesFor, decideRecipient, loadListenerSources, type RecipientDirectory } from "./recipient-directory.ts";
+import { buildDirectory, checkLogin, copiesFor, decideRecipient, loadListenerSources, type Login, type RecipientDirectory } from "./recipient-directory.ts";
 import { makeSelfSignedCertificate } from "./self-signed-certificate.ts";
 
 export type SmtpListener = {
@@ -74,8 +74,8 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
       callback();
     },
     onAuth(auth, _session, callback) {
-      const user = auth.username ?? "";
-      if (directory !== null && typeof auth.password === "string" && checkLogin(directory, user, auth.password)) return callback(null, { user });
+      const login = directory !== null && typeof auth.password === "string" ? checkLogin(directory, auth.username ?? "", auth.password) : null;
+      if (login !== null) return callback(null, { user: login });
       callback(smtpError(535, "5.7.8 Authentication credentials invalid"));
     },
     onMailFrom(_address, session, callback) {
@@ -86,7 +86,7 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
     },
     onRcptTo(address, session, callback) {
       if (directory === null) return callback(smtpError(451, "4.3.0 Not ready to receive yet, try again later"));
-      const decision = decideRecipient(directory, address.address, authUserOf(session));
+      const decision = decideRecipient(directory, address.address, loginOf(session));
       if (decision.kind === "accept") return callback();
       if (decision.counts) {
         const refused = (refusals.get(session.id) ?? 0) + 1;
@@ -113,8 +113,8 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
   async function receiveMessage(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
     const raw = await readMessage(stream, ctx.config.maxMessageBytes);
     const recipients = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
-    const authUser = authUserOf(session);
-    const sourceIds = directory === null ? [] : copiesFor(directory, recipients, authUser);
+    const login = loginOf(session);
+    const sourceIds = directory === null ? [] : copiesFor(directory, recipients, login);
     if (sourceIds.length === 0) throw smtpError(451, "4.3.0 The recipients' mailboxes changed meanwhile; try again later");
     const envelope: InboundEnvelope = {
       mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
@@ -122,7 +122,7 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
       clientAddress: session.remoteAddress,
       helo: session.hostNameAppearsAs || "",
       tls: session.secure,
-      authUser,
+      authUser: login?.user ?? null,
     };
     try {
       // The bytes as the sender sent them (no Received header added): a sender retrying after a
@@ -169,7 +169,8 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
   };
 }
 
-const authUserOf = (session: SMTPServerSession): string | null => (typeof session.user === "string" ? session.user : null);
+/** What onAuth gave the session (smtp-server keeps it as `session.user`). */
+const loginOf = (session: SMTPServerSession): Login | null => (session.user ? (session.user as Login) : null);
 
 /**
  * The message's bytes once DATA ends. Past `limit` the bytes are counted, not kept, and the end

@@ -7,6 +7,7 @@ const directory = buildDirectory([
   source("support", ["support@msp.example", "Help@MSP.example"]),
   source("acme", ["acme@in.msp.example"]),
   source("relay", ["relayed@msp.example"], { auth: { user: "relay", password: "relay-password" } }),
+  source("relay-too", ["other@msp.example"], { auth: { user: "relay", password: "another-password" } }),
   source("off", ["paused@msp.example"], { enabled: false }),
   source("also-support", ["support@msp.example"]),
 ]);
@@ -27,8 +28,15 @@ describe("decideRecipient", () => {
 
   it("When the owner wants AUTH, then a session without a login gets 530, another login 550, its own login is accepted", () => {
     expect(decideRecipient(directory, "relayed@msp.example", null)).toMatchObject({ kind: "refuse", code: 530 });
-    expect(decideRecipient(directory, "relayed@msp.example", "someone")).toMatchObject({ kind: "refuse", code: 550 });
-    expect(decideRecipient(directory, "relayed@msp.example", "relay")).toEqual({ kind: "accept", sourceIds: ["relay"] });
+    expect(decideRecipient(directory, "relayed@msp.example", { user: "someone", sourceIds: ["elsewhere"] })).toMatchObject({ kind: "refuse", code: 550 });
+    expect(decideRecipient(directory, "relayed@msp.example", checkLogin(directory, "relay", "relay-password"))).toEqual({ kind: "accept", sourceIds: ["relay"] });
+  });
+
+  it("When two sources share an AUTH user name, then a login with one's password delivers to that one only", () => {
+    const login = checkLogin(directory, "relay", "relay-password");
+    expect(login).toEqual({ user: "relay", sourceIds: ["relay"] });
+    expect(decideRecipient(directory, "other@msp.example", login)).toMatchObject({ kind: "refuse", code: 550 });
+    expect(decideRecipient(directory, "other@msp.example", checkLogin(directory, "relay", "another-password"))).toEqual({ kind: "accept", sourceIds: ["relay-too"] });
   });
 });
 
@@ -37,9 +45,8 @@ describe("copiesFor and checkLogin", () => {
     expect(copiesFor(directory, ["support@msp.example", "help@msp.example", "acme@in.msp.example"], null).sort()).toEqual(["acme", "also-support", "support"]);
   });
 
-  it("When a login is checked, then only the stored user and password pass", () => {
-    expect(checkLogin(directory, "relay", "relay-password")).toBe(true);
-    expect(checkLogin(directory, "relay", "relay-passwore")).toBe(false);
-    expect(checkLogin(directory, "nobody", "relay-password")).toBe(false);
+  it("When a login is checked, then only a stored user and its password pass", () => {
+    expect(checkLogin(directory, "relay", "relay-passwore")).toBeNull();
+    expect(checkLogin(directory, "nobody", "relay-password")).toBeNull();
   });
 });
