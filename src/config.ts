@@ -1,5 +1,6 @@
 // The only reader of process.env. Every setting is parsed once, here, with zod; a bad value
 // stops the start with a message that names the variable and what it expects.
+import { isIP } from "node:net";
 import { z } from "zod";
 
 const bool = z
@@ -67,6 +68,37 @@ const envSchema = z.object({
     .default(300)
     .describe("how long a source must keep failing on an error a retry may fix (server unreachable, timeout, provider unavailable) before source.failed is sent; 0 = at once"),
   SMTP_CA_FILE: z.string().min(1).optional().describe("PEM file of certificate authorities SMTP connections trust beside the public ones (a mail server with a private CA); read at start"),
+  // The SMTP listener (sources of kind smtp).
+  SMTP_LISTEN: z
+    .string()
+    .transform((v, ctx) => {
+      const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(v.trim());
+      const port = m ? Number(m[3]) : NaN;
+      if (!m || port > 65535) {
+        ctx.addIssue({ code: "custom", message: "expected host:port, e.g. 0.0.0.0:25, 127.0.0.1:2525 or [::]:25" });
+        return z.NEVER;
+      }
+      return { host: m[1] ?? m[2]!, port };
+    })
+    .optional()
+    .describe("host:port the SMTP listener binds (sources of kind smtp), e.g. 0.0.0.0:25; unset = no listener"),
+  SMTP_TLS_CERT: z.string().min(1).optional().describe("PEM certificate (chain) the SMTP listener offers with STARTTLS; unset = a self-signed one made at start"),
+  SMTP_TLS_KEY: z.string().min(1).optional().describe("PEM private key of SMTP_TLS_CERT"),
+  SMTP_MAX_CLIENTS: int(1, 100_000).default(100).describe("SMTP connections the listener serves at once; more are answered 421"),
+  SMTP_MAX_RECIPIENTS: int(1, 10_000).default(50).describe("recipients one message may have; more are answered 452"),
+  SMTP_MAX_MESSAGES_PER_CONNECTION: int(1, 1_000_000).default(1000).describe("messages one SMTP connection may send before it is closed (421)"),
+  SMTP_MAX_REFUSED_RECIPIENTS: int(1, 10_000).default(20).describe("recipients an SMTP connection may have refused (unknown address, no AUTH) before it is closed (421)"),
+  SMTP_ALLOW_FROM: z
+    .string()
+    .transform((v, ctx) => {
+      const ranges = v.split(",").map((s) => s.trim()).filter(Boolean);
+      for (const range of ranges) {
+        if (parseCidr(range) === null) ctx.addIssue({ code: "custom", message: `"${range}" is not an address or CIDR range; expected e.g. 10.0.0.0/8,2001:db8::/32,192.0.2.7` });
+      }
+      return ranges;
+    })
+    .optional()
+    .describe("comma-separated addresses or CIDR ranges allowed to connect to the SMTP listener; unset = any"),
   // Google (Gmail source). Every endpoint is configurable: that is how tests reach the fakes.
   GOOGLE_OAUTH_AUTH_URL: z.url().default("https://accounts.google.com/o/oauth2/v2/auth").describe("Google's consent page"),
   GOOGLE_OAUTH_TOKEN_URL: z.url().default("https://oauth2.googleapis.com/token").describe("Google's token endpoint"),
@@ -128,6 +160,22 @@ export type Config = {
     pushServiceAccount: string | undefined;
   };
   microsoft: { graphApiUrl: string; loginUrl: string; subscriptionMinutes: number };
+  /** null: no listener (SMTP_LISTEN unset). */
+  smtpListener: SmtpListenerConfig | null;
+};
+
+export type SmtpListenerConfig = {
+  host: string;
+  port: number;
+  /** Paths of the PEM files; both undefined: a self-signed certificate made at start. */
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  maxClients: number;
+  maxRecipients: number;
+  maxMessagesPerConnection: number;
+  maxRefusedRecipients: number;
+  /** Empty: any client may connect. */
+  allowFrom: string[];
 };
 
 export class ConfigError extends Error {
@@ -148,6 +196,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
   }
   const e = parsed.data;
+  if ((e.SMTP_TLS_CERT === undefined) !== (e.SMTP_TLS_KEY === undefined)) {
+    throw new ConfigError([`${e.SMTP_TLS_CERT === undefined ? "SMTP_TLS_CERT" : "SMTP_TLS_KEY"}: required with ${e.SMTP_TLS_CERT === undefined ? "SMTP_TLS_KEY" : "SMTP_TLS_CERT"} (set both, or neither for a self-signed certificate)`]);
+  }
   const embedded = e.DATABASE_URL === undefined;
   return {
     port: e.PORT,
@@ -196,7 +247,31 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       loginUrl: e.MICROSOFT_LOGIN_URL.replace(/\/+$/, ""),
       subscriptionMinutes: e.GRAPH_SUBSCRIPTION_MINUTES,
     },
+    smtpListener:
+      e.SMTP_LISTEN === undefined
+        ? null
+        : {
+            ...e.SMTP_LISTEN,
+            tlsCertFile: e.SMTP_TLS_CERT,
+            tlsKeyFile: e.SMTP_TLS_KEY,
+            maxClients: e.SMTP_MAX_CLIENTS,
+            maxRecipients: e.SMTP_MAX_RECIPIENTS,
+            maxMessagesPerConnection: e.SMTP_MAX_MESSAGES_PER_CONNECTION,
+            maxRefusedRecipients: e.SMTP_MAX_REFUSED_RECIPIENTS,
+            allowFrom: e.SMTP_ALLOW_FROM ?? [],
+          },
   };
+}
+
+/** An address or CIDR range as net.BlockList takes it; null when it is neither. */
+export function parseCidr(range: string): { address: string; prefix: number; family: "ipv4" | "ipv6" } | null {
+  const [address = "", prefixText, extra] = range.split("/");
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return null;
+  const max = version === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!(prefix >= 0 && prefix <= max)) return null;
+  return { address, prefix, family: version === 4 ? "ipv4" : "ipv6" };
 }
 
 function decodeKey(value: string): Buffer | null {

@@ -17,6 +17,7 @@ import { startGraphSources } from "./sources/graph/runtime.ts";
 import { startImapSources } from "./sources/imap/imap-sources.ts";
 import { startFailureAnnouncer } from "./sources/failure-announcer.ts";
 import { startRenewals } from "./scheduler/renewals.ts";
+import { runSmtpListener } from "./sources/smtp/runtime.ts";
 
 export type Runtime = { stop(): Promise<void> };
 
@@ -41,6 +42,9 @@ export function startRuntime(ctx: Context): Runtime {
     parts.push(runLeased(ctx, { name: "renewals", holder, start: () => startRenewals(ctx) }));
     // Not leased: whichever instance looks first announces a failure, under its row's lock.
     parts.push(startFailureAnnouncer(ctx));
+    // Not leased either: the listener keeps no state but its sources' addresses, so every
+    // instance with this role listens, behind MX records or a TCP load balancer.
+    if (ctx.config.smtpListener) parts.push(runSmtpListener(ctx, ctx.config.smtpListener));
   }
   return {
     stop: async () => {

@@ -1,5 +1,5 @@
-// "Add Email Source" (and Edit): the guide's forms for Gmail, Microsoft 365 and IMAP, with the
-// SMTP block for IMAP and API sources. Saving creates the source (or PATCHes it) and then runs
+// "Add Email Source" (and Edit): the guide's forms for Gmail, Microsoft 365, IMAP and mail
+// forwarded to the SMTP listener, with the SMTP block for IMAP, API and SMTP-listener sources. Saving creates the source (or PATCHes it) and then runs
 // Test Connection (IMAP and SMTP), or offers Authorize for OAuth.
 import { api, listAll } from "../api.js";
 import { button, h, outcome, replace } from "../dom.js";
@@ -20,6 +20,7 @@ const FORM_KINDS = [
   ["gmail", "Gmail (OAuth2)"],
   ["graph", "Microsoft 365 (OAuth2)"],
   ["imap", "IMAP"],
+  ["smtp", "SMTP (forwarded)"],
 ];
 
 export async function render(main, route) {
@@ -36,7 +37,7 @@ export async function render(main, route) {
     // "#/sources/new/imap/<companyId>" (from a company's page) starts as that company's mailbox.
     commonFields(source ?? (route.params[2] ? { role: "company", companyId: route.params[2] } : null), companies),
     h("fieldset", {}, h("legend", {}, `${KIND_LABELS[kind]} settings`), kindFields(kind, source)),
-    kind === "imap" || kind === "api" ? smtpFieldset(kind, source) : null,
+    kind === "imap" || kind === "api" || kind === "smtp" ? smtpFieldset(kind, source) : null,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, kind === "imap" ? "Save and Test Connection" : "Save"), h("a", { class: "button", href: "#/sources" }, "Back to the list")),
     result,
   );
@@ -46,7 +47,7 @@ export async function render(main, route) {
     if (kind === "api" && !saved.smtp) {
       // Nothing to connect to: the mail comes from the administrator's own scripts.
       outcome(result, "ok", "Saved. Your scripts post each raw email to ", h("code", {}, `POST /api/inbound?sourceId=${saved.id}`), ".");
-    } else if (kind === "imap" || kind === "api") {
+    } else if (kind === "imap" || kind === "api" || kind === "smtp") {
       outcome(result, "info", "Saved. Testing the connection…");
       const test = await api.post(`/sources/${saved.id}/test`);
       outcome(result, test.ok ? "ok" : "bad", `Saved. ${testResultText(test)}`, test.ok ? "" : " Correct the settings and save again.");
@@ -74,6 +75,7 @@ const KIND_INTRO = {
   graph: "Microsoft 365 uses OAuth2 and the Microsoft Graph API. Register an app in Azure, enter its IDs and secret here, save, then Authorize.",
   imap: "For providers without OAuth2. Many providers require an app-specific password (iCloud: Apple ID → Security → App-Specific Passwords; Yahoo/AOL: Account Security → Generate app password; Zoho: Security → App Passwords).",
   api: "Raw MIME posted to POST /api/inbound?sourceId=… by your own scripts.",
+  smtp: "Mail handed to mailgate's SMTP listener (SMTP_LISTEN) by a forwarding rule, a relay or an MX record, for the addresses below. See docs/smtp-listener.md for Google Workspace, Microsoft 365 and Postfix.",
 };
 
 const redirectUri = (provider) => `${location.origin}/admin/oauth/${provider}/callback`;
@@ -218,9 +220,25 @@ function kindFields(kind, source) {
         redirectField("graph.redirectUri", g.redirectUri, "microsoft", "Azure"),
       ];
     }
+    case "smtp":
+      return listenerFields(source);
     default:
       return h("p", { class: "muted" }, "An API source has no settings of its own.");
   }
+}
+
+/** The addresses an SMTP-listener source owns besides its email address, and its optional AUTH login. */
+function listenerFields(source) {
+  const auth = source?.config?.auth ?? null;
+  return [
+    field({ label: "More addresses", name: "addresses", type: "textarea", rows: 2, value: (source?.addresses ?? []).join("\n"), help: "One per line; mail for them is accepted too (e.g. help@… besides support@…)." }),
+    h(
+      "div",
+      { class: "row" },
+      field({ label: "AUTH user", name: "config.auth.user", value: auth?.user, autocomplete: "off", help: "Optional: the login a sending server must use to deliver to these addresses. Blank: no login." }),
+      field({ label: "AUTH password", name: "config.auth.password", type: "password", autocomplete: "new-password", help: auth?.hasPassword ? "Leave blank to keep the stored password." : "At least 8 characters. Stored encrypted, never shown again." }),
+    ),
+  ];
 }
 
 function redirectField(name, current, provider, where) {
@@ -300,7 +318,7 @@ function smtpFieldset(kind, source) {
     name: "smtp.enabled",
     type: "checkbox",
     value: stored,
-    help: kind === "imap" ? "Usually the same provider as IMAP, with its own server name." : "An API source has no provider of its own to send with.",
+    help: kind === "imap" ? "Usually the same provider as IMAP, with its own server name." : "This source has no provider of its own to send with.",
   });
   const fields = h(
     "div",
@@ -334,7 +352,7 @@ function smtpFieldset(kind, source) {
   return h("fieldset", {}, h("legend", {}, "Outgoing mail (SMTP)"), enabled, fields);
 }
 
-// One expression per line: cron fields may hold commas themselves ("0 8,12 * * 1-5").
+// One expression (or address) per line: cron fields may hold commas themselves ("0 8,12 * * 1-5").
 const cronLines = (text) => text.split("\n").map((l) => l.trim()).filter(Boolean);
 const optional = (v) => (v === "" ? undefined : v);
 
@@ -376,8 +394,13 @@ function collect(form, kind, editing) {
     };
   } else if (kind === "graph") {
     body.graph = { tenantId: v("graph.tenantId"), clientId: v("graph.clientId"), clientSecret: secret("graph.clientSecret"), redirectUri: v("graph.redirectUri") };
+  } else if (kind === "smtp") {
+    body.addresses = cronLines(form.elements.namedItem("addresses").value);
+    const user = optional(v("config.auth.user"));
+    const auth = user ? { user, password: optional(form.elements.namedItem("config.auth.password").value) } : editing ? null : undefined;
+    if (auth !== undefined) body.config = { auth };
   }
-  if (kind === "imap" || kind === "api") {
+  if (kind === "imap" || kind === "api" || kind === "smtp") {
     const smtp = collectSmtp(form, kind, editing);
     if (smtp !== undefined) body.smtp = smtp;
   }

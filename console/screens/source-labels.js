@@ -1,5 +1,5 @@
 // How sources are named on screen: kinds, roles, schedules and message counts in the guide's words.
-export const KIND_LABELS = { imap: "IMAP", gmail: "Gmail", graph: "Microsoft 365", api: "API (raw MIME)" };
+export const KIND_LABELS = { imap: "IMAP", gmail: "Gmail", graph: "Microsoft 365", api: "API (raw MIME)", smtp: "SMTP (forwarded to mailgate)" };
 
 export function scheduleLabel(schedule) {
   switch (schedule?.mode) {

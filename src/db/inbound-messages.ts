@@ -6,7 +6,7 @@ import { inboundMessages } from "./schema.ts";
 import type { Page } from "../http/pagination.ts";
 import { pageOrder, pageWhere } from "../http/pagination.ts";
 
-import { INBOUND_STATUSES, type InboundStatus } from "./statuses.ts";
+import { INBOUND_STATUSES, type InboundEnvelope, type InboundStatus } from "./statuses.ts";
 
 export { INBOUND_STATUSES, type InboundStatus };
 export type MessageCounts = Record<InboundStatus, number>;
@@ -25,6 +25,7 @@ const summary = {
   subject: inboundMessages.subject,
   ticketId: inboundMessages.ticketId,
   duplicateOf: inboundMessages.duplicateOf,
+  envelope: inboundMessages.envelope,
   rawSize: inboundMessages.rawSize,
   rawSha256: inboundMessages.rawSha256,
   hasRaw: isNotNull(inboundMessages.raw).mapWith(Boolean),
@@ -48,6 +49,8 @@ export type InboundSummary = {
   subject: string | null;
   ticketId: string | null;
   duplicateOf: string | null;
+  /** SMTP listener mail: MAIL FROM, RCPT TO, client address, HELO; null for other channels. */
+  envelope: InboundEnvelope | null;
   rawSize: number;
   rawSha256: string;
   hasRaw: boolean;

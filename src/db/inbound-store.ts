@@ -6,10 +6,11 @@ import { and, eq } from "drizzle-orm";
 import type { Executor } from "./client.ts";
 import { headerMessageId } from "../pipeline/message-id.ts";
 import { inboundMessages } from "./schema.ts";
+import type { InboundEnvelope } from "./statuses.ts";
 
 export type StoreInbound = { sourceId: string; providerMessageId: string; raw: Buffer; receivedAt: Date };
 
-const inboundRow = (sourceId: string, item: { providerMessageId: string; raw: Buffer }, receivedAt: Date) => ({
+const inboundRow = (sourceId: string, item: { providerMessageId: string; raw: Buffer; envelope?: InboundEnvelope }, receivedAt: Date) => ({
   sourceId,
   receivedAt,
   nextAttemptAt: receivedAt,
@@ -19,6 +20,7 @@ const inboundRow = (sourceId: string, item: { providerMessageId: string; raw: Bu
   rawSha256: createHash("sha256").update(item.raw).digest("hex"),
   // Known before parsing, so a reply can wait for the mail it answers (see routing-facts).
   messageId: headerMessageId(item.raw),
+  envelope: item.envelope ?? null,
 });
 
 export async function storeInbound(executor: Executor, input: StoreInbound): Promise<{ id: string; created: boolean }> {
@@ -50,6 +52,24 @@ export async function storeInboundMany(
   const inserted = await executor
     .insert(inboundMessages)
     .values(items.map((item) => inboundRow(sourceId, item, receivedAt)))
+    .onConflictDoNothing({ target: [inboundMessages.sourceId, inboundMessages.providerMessageId] })
+    .returning({ id: inboundMessages.id });
+  return { created: inserted.length };
+}
+
+/**
+ * One mail handed over for several sources at once (an SMTP transaction whose recipients several
+ * sources own): a copy per source, in ONE statement, so all are stored or none. A copy a source
+ * already has (the sender retried after losing our answer) is not stored again.
+ */
+export async function storeInboundCopies(
+  executor: Executor,
+  input: { sourceIds: string[]; providerMessageId: string; raw: Buffer; envelope: InboundEnvelope; receivedAt: Date },
+): Promise<{ created: number }> {
+  if (input.sourceIds.length === 0) return { created: 0 };
+  const inserted = await executor
+    .insert(inboundMessages)
+    .values(input.sourceIds.map((sourceId) => inboundRow(sourceId, input, input.receivedAt)))
     .onConflictDoNothing({ target: [inboundMessages.sourceId, inboundMessages.providerMessageId] })
     .returning({ id: inboundMessages.id });
   return { created: inserted.length };

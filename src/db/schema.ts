@@ -27,6 +27,7 @@ import {
 import type {
   DeliveryStatus,
   ErrorKind,
+  InboundEnvelope,
   InboundStatus,
   MessageDirection,
   MessageKind,
@@ -228,6 +229,8 @@ export const inboundMessages = pgTable(
     subject: text("subject"),
     ticketId: uuid("ticket_id").references(() => tickets.id, { onDelete: "set null" }),
     duplicateOf: uuid("duplicate_of"),
+    /** How the mail was handed over, for channels that have an envelope (the SMTP listener); null for the others. */
+    envelope: jsonb("envelope").$type<InboundEnvelope>(),
     receivedAt: ts("received_at").notNull().defaultNow(),
     processedAt: ts("processed_at"),
     rawPurgedAt: ts("raw_purged_at"),

@@ -1,7 +1,7 @@
 // The words stored in mailgate's status and kind columns, shared by the schema (typed columns),
 // the API's validation and the code that decides them.
 
-export const SOURCE_KINDS = ["imap", "gmail", "graph", "api"] as const;
+export const SOURCE_KINDS = ["imap", "gmail", "graph", "api", "smtp"] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 export const SOURCE_STATUSES = ["connected", "connecting", "error", "needs_reauth", "disabled"] as const;
@@ -13,6 +13,20 @@ export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
 
 export const INBOUND_STATUSES = ["received", "ticket_created", "note_added", "lead_created", "duplicate", "ignored", "unrouted", "failed"] as const;
 export type InboundStatus = (typeof INBOUND_STATUSES)[number];
+
+/**
+ * The SMTP envelope of a mail received by the listener: MAIL FROM ("" for the null sender), the
+ * accepted RCPT TO addresses, the client's IP address, its HELO/EHLO name, whether the session was
+ * TLS, and the AUTH user it signed in as (null when it did not).
+ */
+export type InboundEnvelope = {
+  mailFrom: string;
+  rcptTo: string[];
+  clientAddress: string;
+  helo: string;
+  tls: boolean;
+  authUser: string | null;
+};
 
 export const TICKET_STATUSES = ["open", "closed"] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];

@@ -44,6 +44,7 @@ export function cannotSendReason(source: SourceRecord): string | null {
       return null;
     case "imap":
     case "api":
+    case "smtp":
       return hasSmtpBlock(source)
         ? null
         : `source ${source.id} (${source.kind}) has no SMTP settings to send with: add its "smtp" block (host, port, security, user, password) first`;
@@ -56,6 +57,7 @@ export async function sendThroughSource(ctx: Context, message: ReadyToSend, smtp
   switch (source.kind) {
     case "imap":
     case "api":
+    case "smtp":
       return sendWithSmtp(ctx, message, smtp);
     case "gmail":
       return sendWithGmail(ctx, message);

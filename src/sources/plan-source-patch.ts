@@ -21,10 +21,14 @@ import {
   type SourceRole,
 } from "./source-input.ts";
 import type { OpenedSecrets } from "./source-view.ts";
+import { AUTH_SECRET_FIELD, listenerConfigInput, listenerFieldProblems, mergeListenerPatch, splitListener, storedListenerOf } from "./smtp/listener-settings.ts";
+import { z } from "zod";
 import { kindConfigOf, SMTP_SECRET_FIELD, storedSmtpOf, withSmtp, type StoredSmtp } from "./smtp-settings.ts";
 
 export type SourceState = {
   kind: SourceKind;
+  /** The primary address (an smtp source's extra addresses must not repeat it). */
+  address?: string;
   role: SourceRole;
   companyId: string | null;
   status: string;
@@ -47,13 +51,21 @@ export type SourcePatchPlan = {
   clearError: boolean;
 };
 
-export const initialSourceStatus = (kind: SourceKind): SourceStatus => (kind === "api" ? "connected" : "connecting");
+// api and smtp sources are handed their mail: nothing to connect to.
+const listenerConfigSchema = z.object({ config: listenerConfigInput }).strict();
+
+export const initialSourceStatus = (kind: SourceKind): SourceStatus => (kind === "api" || kind === "smtp" ? "connected" : "connecting");
 
 export function planSourcePatch(state: SourceState, patch: PatchSourceInput): SourcePatchPlan {
   const role = patch.role ?? state.role;
   // Turning a company mailbox into a system one drops its company unless the request says otherwise.
   const companyId = patch.companyId !== undefined ? patch.companyId : role === "system" ? null : state.companyId;
-  const problems = [...foreignBlockProblems(state.kind, patch), ...smtpBlockProblems(state.kind, patch.smtp), ...ownershipProblems(role, companyId)];
+  const problems = [
+    ...foreignBlockProblems(state.kind, patch),
+    ...smtpBlockProblems(state.kind, patch.smtp),
+    ...listenerFieldProblems(state.kind, patch),
+    ...ownershipProblems(role, companyId),
+  ];
   if (problems.length > 0) throw validationError(problems);
 
   const plan: SourcePatchPlan = { role, companyId, clearError: false };
@@ -73,6 +85,15 @@ export function planSourcePatch(state: SourceState, patch: PatchSourceInput): So
     plan.secrets = { ...state.secrets, ...stored.secrets };
     plan.clearError = true;
     if (state.status !== "disabled") plan.status = initialSourceStatus(kind);
+  }
+
+  if (state.kind === "smtp" && (patch.addresses !== undefined || patch.config !== undefined || patch.address !== undefined)) {
+    const merged = mergeListenerPatch(storedListenerOf(state.config), state.secrets[AUTH_SECRET_FIELD], patch);
+    const { config } = parseWith(listenerConfigSchema, { config: merged.config });
+    const listener = splitListener(patch.address ?? state.address ?? "", merged.addresses, config);
+    plan.config = withSmtp(listener.config, storedSmtpOf(state.config));
+    const { [AUTH_SECRET_FIELD]: _old, ...others } = state.secrets;
+    plan.secrets = { ...others, ...listener.secrets };
   }
 
   // Sending settings leave the connection that reads mail, its status and its last error alone.

@@ -6,6 +6,7 @@ import { cronProblem } from "../scheduler/processing-window.ts";
 import type { FieldProblem } from "../errors.ts";
 import { SOURCE_KINDS, scheduleSchema, type SourceKind } from "./source-config.ts";
 import { canHaveSmtp, SMTP_KINDS, SMTP_SECRET_FIELD, withSmtp, type StoredSmtp } from "./smtp-settings.ts";
+import { listenerConfigInput, listenerFieldProblems, MAX_ADDRESSES, splitListener } from "./smtp/listener-settings.ts";
 
 export const SOURCE_ROLES = ["system", "company"] as const;
 export type SourceRole = (typeof SOURCE_ROLES)[number];
@@ -143,7 +144,8 @@ export function foreignBlockProblems(kind: SourceKind, blocks: Partial<Record<Bl
 export function smtpBlockProblems(kind: SourceKind, smtp: Record<string, unknown> | null | undefined): FieldProblem[] {
   if (smtp === null || smtp === undefined) return [];
   if (!canHaveSmtp(kind)) {
-    return [{ field: "smtp", message: `only for kinds ${SMTP_KINDS.map((k) => `"${k}"`).join(" and ")}; a ${kind} source sends through its provider's API: remove it` }];
+    const kinds = SMTP_KINDS.map((k) => `"${k}"`);
+    return [{ field: "smtp", message: `only for kinds ${kinds.slice(0, -1).join(", ")} and ${kinds.at(-1)}; a ${kind} source sends through its provider's API: remove it` }];
   }
   if (kind === "imap") return [];
   const mailboxOnly = (field: string) => ({ field: `smtp.${field}`, message: `only for kind "imap": an ${kind} source has no mailbox to keep a copy in; remove it` });
@@ -160,6 +162,8 @@ export function ownershipProblems(role: SourceRole, companyId: string | null): F
   return [];
 }
 
+export const listenerAddresses = () => z.array(emailAddress()).max(MAX_ADDRESSES, `expected at most ${MAX_ADDRESSES} addresses`);
+
 export const createSourceInput = z
   .object({
     kind: z.enum(SOURCE_KINDS),
@@ -174,13 +178,22 @@ export const createSourceInput = z
     smtp: smtpInput.nullish(),
     /** The mailbox's own acknowledgement over the ticket rules' (acknowledgement-settings.ts). */
     acknowledgement: mailboxAcknowledgementSchema.nullish(),
+    /** kind smtp: more addresses the source owns besides `address`. */
+    addresses: listenerAddresses().optional(),
+    /** kind smtp: the listener's settings for this source (its AUTH login). */
+    config: listenerConfigInput.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
     if (hasBlock(s.kind) && s[s.kind] === undefined) {
       ctx.addIssue({ code: "custom", path: [s.kind], message: `required for kind "${s.kind}": the ${s.kind} settings` });
     }
-    const problems = [...foreignBlockProblems(s.kind, s), ...smtpBlockProblems(s.kind, s.smtp), ...ownershipProblems(s.role, s.companyId ?? null)];
+    const problems = [
+      ...foreignBlockProblems(s.kind, s),
+      ...smtpBlockProblems(s.kind, s.smtp),
+      ...listenerFieldProblems(s.kind, s),
+      ...ownershipProblems(s.role, s.companyId ?? null),
+    ];
     for (const p of problems) {
       ctx.addIssue({ code: "custom", path: [p.field], message: p.message });
     }
@@ -206,6 +219,10 @@ export const patchSourceInput = z
     smtp: partialBlock.nullable().optional(),
     /** Replaces the mailbox's acknowledgement whole; null goes back to the ticket rules'. */
     acknowledgement: mailboxAcknowledgementSchema.nullable().optional(),
+    /** kind smtp: replaces the extra addresses. */
+    addresses: listenerAddresses().optional(),
+    /** kind smtp: merged with what is stored; `auth: null` removes the login. */
+    config: partialBlock.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -226,10 +243,15 @@ export function splitBlock(kind: BlockKind, block: KindBlocks[BlockKind]): Store
 /** The config and secrets a validated create request stores (an api source without SMTP has neither). */
 export function storedBlockOf(input: CreateSourceInput): StoredKind {
   const block = hasBlock(input.kind) ? input[input.kind] : undefined;
-  const stored = hasBlock(input.kind) && block ? splitBlock(input.kind, block) : { config: {}, secrets: null };
+  const stored = hasBlock(input.kind) && block ? splitBlock(input.kind, block) : input.kind === "smtp" ? storedListenerBlock(input) : { config: {}, secrets: null };
   if (!input.smtp) return stored;
   const smtp = splitSmtpBlock(input.smtp);
   return { config: withSmtp(stored.config, smtp.config), secrets: { ...stored.secrets, ...smtp.secrets } };
+}
+
+function storedListenerBlock(input: CreateSourceInput): StoredKind {
+  const listener = splitListener(input.address, input.addresses, input.config);
+  return { config: listener.config, secrets: Object.keys(listener.secrets).length > 0 ? listener.secrets : null };
 }
 
 export function splitSmtpBlock(block: SmtpInput): { config: StoredSmtp; secrets: { [SMTP_SECRET_FIELD]: string } } {

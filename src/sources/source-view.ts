@@ -7,6 +7,7 @@ import type { SourceKind } from "./source-config.ts";
 import { canHaveSmtp, kindConfigOf, SMTP_SECRET_FIELD, storedSmtpOf } from "./smtp-settings.ts";
 import { canSend } from "./graph/granted-scopes.ts";
 import { REAUTHORIZE_TO_SEND } from "./graph/send-message.ts";
+import { listenerView } from "./smtp/listener-settings.ts";
 
 export type OpenedSecrets = Record<string, unknown>;
 
@@ -31,6 +32,9 @@ export type SourceView = {
   imap?: Record<string, unknown>;
   gmail?: Record<string, unknown>;
   graph?: Record<string, unknown>;
+  /** smtp sources: the addresses owned besides `address`, and the listener's settings. */
+  addresses?: string[];
+  config?: Record<string, unknown>;
   /** imap and api sources: the SMTP block, or null when it has none. */
   smtp?: Record<string, unknown> | null;
   /** Whether replies and acknowledgements can go out through it, and if not, what to do. */
@@ -53,6 +57,8 @@ function kindBlock(kind: SourceKind, storedConfig: Record<string, unknown>, secr
       return { graph: { ...config, hasClientSecret: present(secrets.clientSecret), authorized: secrets.tokens != null } };
     case "api":
       return {};
+    case "smtp":
+      return listenerView(storedConfig, secrets);
   }
 }
 
@@ -72,6 +78,7 @@ function sendingOf(kind: SourceKind, config: Record<string, unknown>, secrets: O
       return canSend({ scope: typeof tokens.scope === "string" ? tokens.scope : "" }) ? { canSend: true, problem: null } : { canSend: false, problem: REAUTHORIZE_TO_SEND };
     case "imap":
     case "api":
+    case "smtp":
       return storedSmtpOf(config) ? { canSend: true, problem: null } : { canSend: false, problem: "no SMTP settings: add the smtp block to send replies and acknowledgements" };
   }
 }

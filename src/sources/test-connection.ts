@@ -34,6 +34,8 @@ function testIncoming(ctx: Context, source: SourceRecord): Promise<CheckResult> 
   switch (kind) {
     case "api":
       return Promise.resolve({ ok: true, details: { kind: "api" } });
+    case "smtp":
+      return Promise.resolve(testListener(ctx));
     case "imap":
       return guarded(ctx, source, testImapConnection);
     case "gmail":
@@ -41,6 +43,15 @@ function testIncoming(ctx: Context, source: SourceRecord): Promise<CheckResult> 
     case "graph":
       return guarded(ctx, source, testGraphConnection);
   }
+}
+
+/** An smtp source has nothing to connect to: it can receive when the listener is configured. */
+function testListener(ctx: Context): CheckResult {
+  const listener = ctx.config.smtpListener;
+  if (listener === null) {
+    return { ok: false, error: { code: "listener_off", message: "The SMTP listener is off: set SMTP_LISTEN (e.g. 0.0.0.0:25) on the instances with the sources role." } };
+  }
+  return { ok: true, details: { kind: "smtp", listen: `${listener.host}:${listener.port}` } };
 }
 
 const testSmtp: Tester = async (ctx, source) => {

@@ -114,6 +114,7 @@ async function applySourcePatch(ctx: Context, existing: SourceRecord, patch: Pat
   const plan = planSourcePatch(
     {
       kind: existing.kind as SourceKind,
+      address: existing.address,
       role: existing.role as SourceRole,
       companyId: existing.companyId,
       status: existing.status,
