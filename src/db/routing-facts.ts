@@ -126,7 +126,12 @@ function routingFactsStatement(input: string) {
                                 from techs t where t.active), '[]'::json) as techs,
                     case when (select value->'acknowledgement'->>'enabled' from rules) = 'true'
                            or exists (select 1 from mail_sources where acknowledgement->>'enabled' = 'true')
-                         then coalesce((select json_agg(lower(address)) from mail_sources), '[]'::json) end as own_addresses)
+                         then coalesce((select json_agg(lower(a.address))
+                                          from (select address from mail_sources
+                                                union all
+                                                -- An smtp source's further addresses (listener-settings.ts).
+                                                select jsonb_array_elements_text(config->'addresses') from mail_sources
+                                                 where kind = 'smtp' and jsonb_typeof(config->'addresses') = 'array') a), '[]'::json) end as own_addresses)
       select
         -- What is the same for every message travels once, on the first row.
         case when q.ord = 0 then shared.rules end as rules,

@@ -119,6 +119,14 @@ describe("a new ticket's acknowledgement", () => {
     expect((await t.ctx.db.select().from(outboundMessages)).length).toBe(before);
   });
 
+  it("is not sent to a further address an smtp source owns", async () => {
+    await createSource(t, { kind: "smtp", name: "Forwarded", address: "forwarded@mailgate.test", addresses: ["desk@acme.com"] });
+    const before = (await t.ctx.db.select().from(outboundMessages)).length;
+    const inbound = await deliver(t, sourceId, buildEmail({ from: "desk@acme.com", subject: "From our own desk" }));
+    expect(inbound.status).toBe("ticket_created");
+    expect((await t.ctx.db.select().from(outboundMessages)).length).toBe(before);
+  });
+
   it("is not sent when acknowledgements are off", async () => {
     await t.api.put("/api/settings").send({ acknowledgement: { ...ACKNOWLEDGEMENT, enabled: false } }).expect(200);
     try {
