@@ -38,6 +38,7 @@ export async function render(main, route) {
     commonFields(source ?? (route.params[2] ? { role: "company", companyId: route.params[2] } : null), companies),
     h("fieldset", {}, h("legend", {}, `${KIND_LABELS[kind]} settings`), kindFields(kind, source)),
     kind === "imap" || kind === "api" || kind === "smtp" ? smtpFieldset(kind, source) : null,
+    acknowledgementFieldset(source),
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, kind === "imap" ? "Save and Test Connection" : "Save"), h("a", { class: "button", href: "#/sources" }, "Back to the list")),
     result,
   );
@@ -352,6 +353,38 @@ function smtpFieldset(kind, source) {
   return h("fieldset", {}, h("legend", {}, "Outgoing mail (SMTP)"), enabled, fields);
 }
 
+const ACKNOWLEDGEMENT_MODES = [
+  ["rules", "As in Ticket rules"],
+  ["off", "None for mail to this mailbox"],
+  ["own", "This mailbox's own words"],
+];
+
+/** A mailbox's own acknowledgement over the ticket rules' (a company mailbox in its company's words, or none). */
+function acknowledgementFieldset(source) {
+  const own = source?.acknowledgement ?? null;
+  const mode = own === null ? "rules" : own.enabled === false ? "off" : "own";
+  const select = field({ label: "Acknowledgement", name: "acknowledgement.mode", value: mode, options: ACKNOWLEDGEMENT_MODES, help: "What a new ticket's sender gets from this mailbox. Placeholders as in Ticket rules: {{ticket.number}}, {{ticket.subject}}, {{contact.name}}, {{company.name}}, {{source.address}}." });
+  const words = h(
+    "div",
+    {},
+    field({ label: "Acknowledgement subject", name: "acknowledgement.subject", value: own?.subject, help: "Blank: the subject in Ticket rules. The ticket's tag is added if missing." }),
+    field({ label: "Acknowledgement text", name: "acknowledgement.text", type: "textarea", rows: 5, value: own?.text, help: "Sent as plain text." }),
+  );
+  const control = select.querySelector("select");
+  const sync = () => (words.hidden = control.value !== "own");
+  control.addEventListener("change", sync);
+  sync();
+  return h("fieldset", {}, h("legend", {}, "Acknowledgement"), select, words);
+}
+
+/** The source's acknowledgement: null goes back to the rules' (on an edit), undefined leaves it out. */
+function collectAcknowledgement(form, editing) {
+  const mode = value(form, "acknowledgement.mode");
+  if (mode === "off") return { enabled: false };
+  if (mode === "own") return { enabled: true, subject: optional(value(form, "acknowledgement.subject")), text: form.elements.namedItem("acknowledgement.text").value };
+  return editing ? null : undefined;
+}
+
 // One expression (or address) per line: cron fields may hold commas themselves ("0 8,12 * * 1-5").
 const cronLines = (text) => text.split("\n").map((l) => l.trim()).filter(Boolean);
 const optional = (v) => (v === "" ? undefined : v);
@@ -404,6 +437,8 @@ function collect(form, kind, editing) {
     const smtp = collectSmtp(form, kind, editing);
     if (smtp !== undefined) body.smtp = smtp;
   }
+  const acknowledgement = collectAcknowledgement(form, editing);
+  if (acknowledgement !== undefined) body.acknowledgement = acknowledgement;
   return body;
 }
 

@@ -34,7 +34,9 @@ export type AcknowledgementSettings = z.infer<typeof acknowledgementSettingsSche
  * A mailbox's own acknowledgement (a source's `acknowledgement`): what it sets replaces the ticket
  * rules' for mail that arrives through it; what it leaves out is the rules'. A company mailbox
  * answers in its company's words, or not at all (`enabled: false`) while others do. The per-sender
- * limit and acknowledgeLeads stay the rules'. `html: null` sends text only where the rules have HTML.
+ * limit and acknowledgeLeads stay the rules'. Text and HTML are one body in two forms: a mailbox's
+ * own text goes without the rules' HTML (a mail client would show that instead); `html: null`
+ * sends text only.
  */
 export const mailboxAcknowledgementSchema = z
   .object({
@@ -54,7 +56,8 @@ export type MailboxAcknowledgement = z.infer<typeof mailboxAcknowledgementSchema
 /** The acknowledgement for mail through a mailbox: the rules', with what the mailbox sets over it. */
 export function acknowledgementFor(rules: AcknowledgementSettings, mailbox: MailboxAcknowledgement | null): AcknowledgementSettings {
   if (!mailbox) return rules;
-  const { html, ...rest } = { ...rules, ...Object.fromEntries(Object.entries(mailbox).filter(([, v]) => v !== undefined)) };
+  const { html: rulesHtml, ...rest } = { ...rules, ...Object.fromEntries(Object.entries(mailbox).filter(([, v]) => v !== undefined && v !== null)) };
+  const html = mailbox.html !== undefined ? mailbox.html : mailbox.text !== undefined ? null : rulesHtml;
   return html === null || html === undefined ? rest : { ...rest, html };
 }
 

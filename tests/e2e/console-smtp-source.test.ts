@@ -39,4 +39,31 @@ describeInBrowser("console: an SMTP-listener source", () => {
     expect(await page.getByLabel("More addresses").inputValue()).toBe("help@msp.example\nsales@msp.example");
     await page.close();
   });
+
+  it("When an administrator gives a mailbox its own acknowledgement, then the source keeps it, the edit form shows it, and 'As in Ticket rules' clears it", async () => {
+    const page = await browser.context.newPage();
+    await signIn(page, server);
+    await page.goto(`${server.consoleUrl}#/sources/new/smtp`);
+    await page.getByLabel("More addresses").waitFor();
+    await page.getByLabel("Name", { exact: true }).fill("Acme desk");
+    await page.getByLabel("Email address").fill("acme@in.msp.example");
+    expect(await page.getByLabel("Acknowledgement text").isVisible()).toBe(false);
+    await page.getByLabel("Acknowledgement", { exact: true }).selectOption("own");
+    await page.getByLabel("Acknowledgement text").fill("The Acme desk has ticket {{ticket.number}}.");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByText("Saved.").first().waitFor();
+
+    const { items } = (await server.t.api.get("/api/sources").expect(200)).body;
+    const desk = items.find((s: { address: string }) => s.address === "acme@in.msp.example");
+    expect(desk.acknowledgement).toEqual({ enabled: true, text: "The Acme desk has ticket {{ticket.number}}." });
+
+    await page.goto(`${server.consoleUrl}#/sources/edit/${desk.id}`);
+    await page.getByLabel("Acknowledgement text").waitFor();
+    expect(await page.getByLabel("Acknowledgement text").inputValue()).toBe("The Acme desk has ticket {{ticket.number}}.");
+    await page.getByLabel("Acknowledgement", { exact: true }).selectOption("rules");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByText("Saved.").first().waitFor();
+    expect((await server.t.api.get(`/api/sources/${desk.id}`).expect(200)).body.acknowledgement).toBeNull();
+    await page.close();
+  });
 });

@@ -69,14 +69,16 @@ describe("acknowledgementFor (a mailbox's own acknowledgement over the rules')",
   });
 
   it("When the mailbox sets some fields, then those replace the rules' and the rest, the limit included, stay the rules'", () => {
-    expect(acknowledgementFor(RULES, { text: "Acme's desk has ticket {{ticket.number}}." })).toEqual({ ...RULES, text: "Acme's desk has ticket {{ticket.number}}." });
+    expect(acknowledgementFor(RULES, { subject: "Acme: {{ticket.subject}}" })).toEqual({ ...RULES, subject: "Acme: {{ticket.subject}}" });
     expect(acknowledgementFor({ ...RULES, enabled: false }, { enabled: true }).enabled).toBe(true);
     expect(acknowledgementFor(RULES, { enabled: false }).enabled).toBe(false);
   });
 
-  it("When the mailbox sets html to null, then its acknowledgement is text only", () => {
+  it("When the mailbox sets html to null, or its own text without html, then its acknowledgement is text only", () => {
     const { html: _html, ...textOnly } = RULES;
     expect(acknowledgementFor(RULES, { html: null })).toEqual(textOnly);
+    expect(acknowledgementFor(RULES, { text: "Ours." })).toEqual({ ...textOnly, text: "Ours." });
+    expect(acknowledgementFor(RULES, { text: "Ours.", html: "<p>Ours.</p>" })).toEqual({ ...RULES, text: "Ours.", html: "<p>Ours.</p>" });
   });
 
   it("When a mailbox's template is empty or names an unknown placeholder, then it is refused", () => {
