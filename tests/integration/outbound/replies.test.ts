@@ -63,8 +63,8 @@ describe("a tech's reply", () => {
     const ticket = (await t.api.get(`/api/tickets/${ticketId}`).expect(200)).body;
     expect(parsed.subject).toBe(`Re: [Ticket #${ticket.number}] Printer is broken`);
     expect(parsed.from?.value[0]).toEqual({ address: "support@mailgate.test", name: "MSP Support" });
-    // Message-IDs are stored in their normal form (lower case, message-id.ts), and answered so.
-    expect(parsed.inReplyTo).toBe(messageId.toLowerCase());
+    // Matched in their normal form (lower case, message-id.ts), but answered as the customer wrote them.
+    expect(parsed.inReplyTo).toBe(messageId);
     expect(parsed.text?.trim()).toBe("We replaced the toner.");
     expect(parsed.headers.get("bcc")).toBeUndefined();
     expect(parsed.headers.get("auto-submitted")).toBeUndefined();
