@@ -10,7 +10,8 @@ import { isSnsUrl, parseSnsMessage, verifySnsSignature, type SnsMessage } from "
 /** The network side: certificates by URL (cached), and the GET that confirms a subscription. */
 export type SesVerifier = {
   certificateBase: string | null;
-  certificate(url: string): Promise<X509Certificate>;
+  /** null: what the URL answered is not a certificate. Rejects with an AppError (503) when it cannot be fetched now. */
+  certificate(url: string): Promise<X509Certificate | null>;
   confirm(url: string): Promise<void>;
 };
 
@@ -25,13 +26,8 @@ export async function readSes(verifier: SesVerifier, body: Buffer, topicArn: str
   const m = parsed.message;
   if (m.TopicArn !== topicArn) return forged(`topic ${m.TopicArn} is not the source's ${topicArn}`);
   if (!isSnsUrl(m.SigningCertURL, verifier.certificateBase)) return forged(`SigningCertURL ${m.SigningCertURL} is not an SNS URL`);
-  let certificate: X509Certificate;
-  try {
-    certificate = await verifier.certificate(m.SigningCertURL);
-  } catch (err) {
-    // Not the sender's fault, perhaps: SNS retries a 5xx.
-    throw new Error(`cannot fetch the SNS signing certificate ${m.SigningCertURL}: ${(err as Error).message}`, { cause: err });
-  }
+  const certificate = await verifier.certificate(m.SigningCertURL);
+  if (certificate === null) return forged(`${m.SigningCertURL} is not a certificate`);
   if (!verifySnsSignature(m, certificate)) return forged("signature does not verify");
   switch (m.Type) {
     case "SubscriptionConfirmation":

@@ -5,10 +5,15 @@ import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
 import { Agent, request, type Dispatcher } from "undici";
 import type { Config } from "../../config.ts";
+import { AppError } from "../../errors.ts";
 import type { SesVerifier } from "./read-ses.ts";
 
 const TIMEOUT_MS = 10_000;
 const MAX_CERTIFICATE_BYTES = 64 * 1024;
+const MAX_CACHED_CERTIFICATES = 50;
+
+// SNS retries a 5xx: the message is posted again when AWS answers.
+const unavailable = (message: string, cause: unknown) => new AppError("sns_unavailable", 503, `Try again later: ${message}.`, undefined, { cause });
 
 export function createSesVerifier(config: Config["sns"]): SesVerifier {
   let dispatcher: Dispatcher | undefined;
@@ -19,7 +24,7 @@ export function createSesVerifier(config: Config["sns"]): SesVerifier {
       bodyTimeout: TIMEOUT_MS,
       connect: { timeout: TIMEOUT_MS, ...(config.caFile ? { ca: [...rootCertificates, readFileSync(config.caFile, "utf8")] } : {}) },
     }));
-  const certificates = new Map<string, Promise<X509Certificate>>();
+  const certificates = new Map<string, Promise<X509Certificate | null>>();
 
   async function get(url: string, max: number): Promise<string> {
     const res = await request(url, { method: "GET", dispatcher: agent() });
@@ -43,17 +48,29 @@ export function createSesVerifier(config: Config["sns"]): SesVerifier {
   return {
     certificateBase: config.certUrlBase,
     certificate(url) {
-      let cached = certificates.get(url);
-      if (!cached) {
-        cached = get(url, MAX_CERTIFICATE_BYTES).then((pem) => new X509Certificate(pem));
-        // A failed fetch is not kept: the next message tries again.
-        cached.catch(() => certificates.delete(url));
+      let cached: Promise<X509Certificate | null> | undefined = certificates.get(url);
+      if (cached === undefined) {
+        // SNS signs with a handful of certificates; more URLs than this are someone probing.
+        if (certificates.size >= MAX_CACHED_CERTIFICATES) certificates.clear();
+        cached = get(url, MAX_CERTIFICATE_BYTES).then((pem) => {
+          try {
+            return new X509Certificate(pem);
+          } catch {
+            return null;
+          }
+        });
+        // Only certificates are kept: a failed fetch is tried again by the next message.
+        cached.then((c) => c === null && certificates.delete(url)).catch(() => certificates.delete(url));
         certificates.set(url, cached);
       }
-      return cached;
+      return cached.catch((err: unknown) => {
+        throw unavailable(`the SNS signing certificate ${url} cannot be fetched now (${(err as Error).message})`, err);
+      });
     },
     async confirm(url) {
-      await get(url, MAX_CERTIFICATE_BYTES);
+      await get(url, MAX_CERTIFICATE_BYTES).catch((err: unknown) => {
+        throw unavailable(`the subscription could not be confirmed at ${url} (${(err as Error).message})`, err);
+      });
     },
   };
 }

@@ -182,6 +182,21 @@ describe("postmark", () => {
   });
 });
 
+describe("a disabled source", () => {
+  it("When the source is disabled, then a post is answered 503 with Retry-After and nothing is stored; enabled again, it is taken", async () => {
+    await t.api.patch(`/api/sources/${ids.sendgrid}`).send({ enabled: false }).expect(200);
+    const before = await stored();
+    const form = multipartForm({ email: buildEmail({ subject: "while disabled" }) });
+    const post = () => t.anonymous.post(`/push/inbound/${ids.sendgrid}/sendgrid`).set("Authorization", basic("sendgrid", PASSWORD)).set("Content-Type", form.contentType).send(form.body);
+    const res = await post().expect(503);
+    expect(res.body.error.code).toBe("source_disabled");
+    expect(res.headers["retry-after"]).toBeDefined();
+    expect(await stored()).toBe(before);
+    await t.api.patch(`/api/sources/${ids.sendgrid}`).send({ enabled: true }).expect(200);
+    await post().expect(200);
+  });
+});
+
 describe("which source and provider", () => {
   it("When the source is unknown, not an inbound-webhook source, or takes another provider, then 404 and nothing is stored", async () => {
     const before = await stored();

@@ -32,6 +32,7 @@ beforeAll(async () => {
   sns = createServer({ cert: signer.cert, key: signer.key }, (req, res) => {
     requests.push(req.url ?? "");
     if (req.url === "/sns/SimpleNotificationService-test.pem") return void res.writeHead(200, { "content-type": "application/x-pem-file" }).end(signer.cert);
+    if (req.url === "/sns/not-a-certificate.pem") return void res.writeHead(200).end("hello");
     if (req.url?.startsWith("/sns/?Action=ConfirmSubscription")) return void res.writeHead(200, { "content-type": "text/xml" }).end("<ConfirmSubscriptionResponse/>");
     res.writeHead(404).end();
   });
@@ -116,6 +117,15 @@ describe("ses through sns", () => {
     await post(notification(raw, { TopicArn: "arn:aws:sns:eu-west-1:123456789012:someone-else" })).expect(401);
     await post(notification(raw, { SigningCertURL: "https://evil.example/SimpleNotificationService-test.pem" })).expect(401);
     await post(notification(raw, { SigningCertURL: "http://sns.eu-west-1.amazonaws.com/cert.pem" })).expect(401);
+    expect(await stored()).toBe(before);
+  });
+
+  it("When the certificate URL answers no certificate, then 401; when it cannot be fetched now, then 503 so SNS retries", async () => {
+    const before = await stored();
+    const raw = buildEmail({ subject: "certificate trouble" });
+    await post(notification(raw, { SigningCertURL: `${base}/not-a-certificate.pem` })).expect(401);
+    const res = await post(notification(raw, { SigningCertURL: `${base}/missing.pem` })).expect(503);
+    expect(res.body.error.code).toBe("sns_unavailable");
     expect(await stored()).toBe(before);
   });
 
