@@ -12,7 +12,6 @@ import { findSource, type SourceRecord } from "../../db/sources.ts";
 import { storedRawSha256, storeInbound } from "../../db/inbound-store.ts";
 import { AppError, notFound, payloadTooLarge } from "../../errors.ts";
 import { withTooLarge } from "../../http/body-limit.ts";
-import { DATABASE_RETRY_AFTER_S } from "../../http/error-middleware.ts";
 import { parseId } from "../../http/params.ts";
 import { checkBasicAuth } from "./check-basic-auth.ts";
 import { readMailgun, readPostmark, readSendgrid, type PostedMail } from "./read-posted-mail.ts";
@@ -22,6 +21,23 @@ import { isWebhookProvider, PASSWORD_SECRET_FIELD, SIGNING_KEY_SECRET_FIELD, sto
 // A form or a JSON document carries the message encoded (Postmark's also carries it parsed, its
 // attachments in base64), so the body may be a few times the message.
 const BODY_FACTOR = 4;
+// A disabled source is a decision someone took: ask again in a minute, not in Retry-After's 5 s.
+const DISABLED_RETRY_AFTER_S = 60;
+
+const wrongCredentials: Extract<PostedMail, { kind: "refused" }> = {
+  kind: "refused",
+  status: 401,
+  code: "unauthorized",
+  message: "Missing or wrong HTTP Basic credentials: put the source's user and password in the URL given to the mail service (https://user:password@host/…).",
+  reason: "basic credentials",
+};
+const tokenReused: Extract<PostedMail, { kind: "refused" }> = {
+  kind: "refused",
+  status: 401,
+  code: "unauthorized",
+  message: "This signature was already used: a request is accepted once.",
+  reason: "token reused",
+};
 
 export function inboundWebhookRoutes(ctx: Context, ses: SesVerifier): Router {
   const router = Router();
@@ -32,8 +48,9 @@ export function inboundWebhookRoutes(ctx: Context, ses: SesVerifier): Router {
   const handler = async (req: Request, res: Response) => {
     const { source, stored, provider, secrets } = await loadSource(ctx, req);
     // Credentials in a header are checked before the body is read: a wrong guess costs no parsing.
-    if ((provider === "sendgrid" || provider === "postmark") && !checkBasicAuth(req.headers.authorization, stored.user ?? "", String(secrets[PASSWORD_SECRET_FIELD] ?? ""))) {
-      return refuse(ctx, res, source, provider, { kind: "refused", status: 401, code: "unauthorized", message: "Missing or wrong HTTP Basic credentials: put the source's user and password in the URL given to the mail service (https://user:password@host/…).", reason: "basic credentials" });
+    const basicAuth = provider === "sendgrid" || provider === "postmark";
+    if (basicAuth && !checkBasicAuth(req.headers.authorization, stored.user ?? "", String(secrets[PASSWORD_SECRET_FIELD] ?? ""))) {
+      return refuse(ctx, res, source, provider, wrongCredentials);
     }
     await new Promise<void>((resolve, reject) => rawBody(req, res, (err?: unknown) => (err ? reject(err as Error) : resolve())));
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -42,7 +59,7 @@ export function inboundWebhookRoutes(ctx: Context, ses: SesVerifier): Router {
     if (posted.kind === "answered") return void res.status(200).json(posted.body);
     if (posted.raw.length > limit) throw tooLarge();
     if (source.status === "disabled") {
-      res.set("Retry-After", String(DATABASE_RETRY_AFTER_S * 12));
+      res.set("Retry-After", String(DISABLED_RETRY_AFTER_S));
       throw new AppError("source_disabled", 503, "This source is disabled: the mail is not taken now; the service will post it again.");
     }
     const saved = await storeInbound(ctx.db, { sourceId: source.id, providerMessageId: posted.providerMessageId, raw: posted.raw, receivedAt: ctx.clock.now() });
@@ -51,7 +68,7 @@ export function inboundWebhookRoutes(ctx: Context, ses: SesVerifier): Router {
       // with other bytes it is a captured signature put on another message.
       const sha = createHash("sha256").update(posted.raw).digest("hex");
       if ((await storedRawSha256(ctx.db, source.id, posted.providerMessageId)) !== sha) {
-        return refuse(ctx, res, source, provider, { kind: "refused", status: 401, code: "unauthorized", message: "This signature was already used: a request is accepted once.", reason: "token reused" });
+        return refuse(ctx, res, source, provider, tokenReused);
       }
     }
     if (saved.created) ctx.database.wake("inbound");
