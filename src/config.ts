@@ -99,6 +99,12 @@ const envSchema = z.object({
     })
     .optional()
     .describe("comma-separated addresses or CIDR ranges allowed to connect to the SMTP listener; unset = any"),
+  // Amazon SNS (inbound-webhook sources with provider ses).
+  SNS_CERT_URL_BASE: z
+    .url({ protocol: /^https$/, message: "expected an https URL, e.g. https://127.0.0.1:8443/sns" })
+    .optional()
+    .describe("the only https URL prefix SNS signing certificates and subscription confirmations may come from; unset = https://sns.<region>.amazonaws.com (for tests and private endpoints)"),
+  SNS_CA_FILE: z.string().min(1).optional().describe("PEM file of certificate authorities trusted beside the public ones when fetching SNS certificates (with SNS_CERT_URL_BASE)"),
   // Google (Gmail source). Every endpoint is configurable: that is how tests reach the fakes.
   GOOGLE_OAUTH_AUTH_URL: z.url().default("https://accounts.google.com/o/oauth2/v2/auth").describe("Google's consent page"),
   GOOGLE_OAUTH_TOKEN_URL: z.url().default("https://oauth2.googleapis.com/token").describe("Google's token endpoint"),
@@ -160,6 +166,8 @@ export type Config = {
     pushServiceAccount: string | undefined;
   };
   microsoft: { graphApiUrl: string; loginUrl: string; subscriptionMinutes: number };
+  /** certUrlBase null: SNS's own hosts (https://sns.<region>.amazonaws.com). */
+  sns: { certUrlBase: string | null; caFile: string | undefined };
   /** null: no listener (SMTP_LISTEN unset). */
   smtpListener: SmtpListenerConfig | null;
 };
@@ -247,6 +255,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       loginUrl: e.MICROSOFT_LOGIN_URL.replace(/\/+$/, ""),
       subscriptionMinutes: e.GRAPH_SUBSCRIPTION_MINUTES,
     },
+    sns: { certUrlBase: e.SNS_CERT_URL_BASE ?? null, caFile: e.SNS_CA_FILE },
     smtpListener:
       e.SMTP_LISTEN === undefined
         ? null

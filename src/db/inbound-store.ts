@@ -74,3 +74,12 @@ export async function storeInboundCopies(
     .returning({ id: inboundMessages.id });
   return { created: inserted.length };
 }
+
+/** The SHA-256 of the raw bytes stored under this key, or null when nothing is. */
+export async function storedRawSha256(executor: Executor, sourceId: string, providerMessageId: string): Promise<string | null> {
+  const [row] = await executor
+    .select({ rawSha256: inboundMessages.rawSha256 })
+    .from(inboundMessages)
+    .where(and(eq(inboundMessages.sourceId, sourceId), eq(inboundMessages.providerMessageId, providerMessageId)));
+  return row?.rawSha256 ?? null;
+}

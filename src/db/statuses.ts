@@ -1,7 +1,7 @@
 // The words stored in mailgate's status and kind columns, shared by the schema (typed columns),
 // the API's validation and the code that decides them.
 
-export const SOURCE_KINDS = ["imap", "gmail", "graph", "api", "smtp"] as const;
+export const SOURCE_KINDS = ["imap", "gmail", "graph", "api", "smtp", "inbound-webhook"] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 export const SOURCE_STATUSES = ["connected", "connecting", "error", "needs_reauth", "disabled"] as const;

@@ -26,6 +26,8 @@ import { statsRoutes } from "./routes/stats.ts";
 import { gmailRoutes } from "../sources/gmail/routes.ts";
 import { graphRoutes } from "../sources/graph/routes.ts";
 import { consoleRoutes } from "./routes/console.ts";
+import { inboundWebhookRoutes } from "../sources/inbound-webhook/routes.ts";
+import { createSesVerifier } from "../sources/inbound-webhook/sns-client.ts";
 
 export function createApp(ctx: Context): Express {
   const app = express();
@@ -37,9 +39,11 @@ export function createApp(ctx: Context): Express {
   app.use(healthRoutes(ctx));
   app.use(consoleRoutes());
   app.use(metricsRoutes(ctx));
-  // Provider endpoints authenticate by their own mechanism (OIDC token, clientState, OAuth state).
+  // Provider endpoints authenticate by their own mechanism (OIDC token, clientState, OAuth state,
+  // a mail service's signature or Basic credentials).
   app.use(gmailRoutes(ctx));
   app.use(graphRoutes(ctx));
+  app.use(inboundWebhookRoutes(ctx, createSesVerifier(ctx.config.sns)));
 
   const api = express.Router();
   api.use(requireAdminToken(ctx.adminToken));

@@ -45,6 +45,7 @@ export function cannotSendReason(source: SourceRecord): string | null {
     case "imap":
     case "api":
     case "smtp":
+    case "inbound-webhook":
       return hasSmtpBlock(source)
         ? null
         : `source ${source.id} (${source.kind}) has no SMTP settings to send with: add its "smtp" block (host, port, security, user, password) first`;
@@ -58,6 +59,7 @@ export async function sendThroughSource(ctx: Context, message: ReadyToSend, smtp
     case "imap":
     case "api":
     case "smtp":
+    case "inbound-webhook":
       return sendWithSmtp(ctx, message, smtp);
     case "gmail":
       return sendWithGmail(ctx, message);

@@ -23,6 +23,14 @@ import {
 import type { OpenedSecrets } from "./source-view.ts";
 import { AUTH_SECRET_FIELD, listenerConfigInput, listenerFieldProblems, mergeListenerPatch, splitListener, storedListenerOf } from "./smtp/listener-settings.ts";
 import { z } from "zod";
+import {
+  mergeWebhookPatch,
+  PASSWORD_SECRET_FIELD,
+  SIGNING_KEY_SECRET_FIELD,
+  splitWebhook,
+  storedWebhookOf,
+  webhookConfigInput,
+} from "./inbound-webhook/webhook-settings.ts";
 import { kindConfigOf, SMTP_SECRET_FIELD, storedSmtpOf, withSmtp, type StoredSmtp } from "./smtp-settings.ts";
 
 export type SourceState = {
@@ -51,10 +59,12 @@ export type SourcePatchPlan = {
   clearError: boolean;
 };
 
-// api and smtp sources are handed their mail: nothing to connect to.
+// api, smtp and inbound-webhook sources are handed their mail: nothing to connect to.
 const listenerConfigSchema = z.object({ config: listenerConfigInput }).strict();
+const webhookConfigSchema = z.object({ config: webhookConfigInput }).strict();
 
-export const initialSourceStatus = (kind: SourceKind): SourceStatus => (kind === "api" || kind === "smtp" ? "connected" : "connecting");
+export const initialSourceStatus = (kind: SourceKind): SourceStatus =>
+  kind === "api" || kind === "smtp" || kind === "inbound-webhook" ? "connected" : "connecting";
 
 export function planSourcePatch(state: SourceState, patch: PatchSourceInput): SourcePatchPlan {
   const role = patch.role ?? state.role;
@@ -94,6 +104,15 @@ export function planSourcePatch(state: SourceState, patch: PatchSourceInput): So
     plan.config = withSmtp(listener.config, storedSmtpOf(state.config));
     const { [AUTH_SECRET_FIELD]: _old, ...others } = state.secrets;
     plan.secrets = { ...others, ...listener.secrets };
+  }
+
+  if (state.kind === "inbound-webhook" && patch.config !== undefined) {
+    const merged = mergeWebhookPatch(storedWebhookOf(state.config), state.secrets, patch.config);
+    const { config } = parseWith(webhookConfigSchema, { config: merged });
+    const webhook = splitWebhook(config);
+    plan.config = withSmtp(webhook.config, storedSmtpOf(state.config));
+    const { [SIGNING_KEY_SECRET_FIELD]: _key, [PASSWORD_SECRET_FIELD]: _password, ...others } = state.secrets;
+    plan.secrets = { ...others, ...webhook.secrets };
   }
 
   // Sending settings leave the connection that reads mail, its status and its last error alone.

@@ -6,7 +6,7 @@
 import type { SmtpConfig } from "./imap/smtp-sender.ts";
 import type { SourceKind } from "./source-config.ts";
 
-export const SMTP_KINDS = ["imap", "api", "smtp"] as const satisfies readonly SourceKind[];
+export const SMTP_KINDS = ["imap", "api", "smtp", "inbound-webhook"] as const satisfies readonly SourceKind[];
 export type SmtpKind = (typeof SMTP_KINDS)[number];
 export const canHaveSmtp = (kind: SourceKind): kind is SmtpKind => (SMTP_KINDS as readonly string[]).includes(kind);
 

@@ -7,6 +7,7 @@ import type { FieldProblem } from "../errors.ts";
 import { SOURCE_KINDS, scheduleSchema, type SourceKind } from "./source-config.ts";
 import { canHaveSmtp, SMTP_KINDS, SMTP_SECRET_FIELD, withSmtp, type StoredSmtp } from "./smtp-settings.ts";
 import { listenerConfigInput, listenerFieldProblems, MAX_ADDRESSES, splitListener } from "./smtp/listener-settings.ts";
+import { splitWebhook, webhookConfigInput } from "./inbound-webhook/webhook-settings.ts";
 
 export const SOURCE_ROLES = ["system", "company"] as const;
 export type SourceRole = (typeof SOURCE_ROLES)[number];
@@ -180,13 +181,24 @@ export const createSourceInput = z
     acknowledgement: mailboxAcknowledgementSchema.nullish(),
     /** kind smtp: more addresses the source owns besides `address`. */
     addresses: listenerAddresses().optional(),
-    /** kind smtp: the listener's settings for this source (its AUTH login). */
-    config: listenerConfigInput.optional(),
+    /** kind smtp: the listener's settings (its AUTH login); kind inbound-webhook: the provider and its credentials. */
+    config: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
     if (hasBlock(s.kind) && s[s.kind] === undefined) {
       ctx.addIssue({ code: "custom", path: [s.kind], message: `required for kind "${s.kind}": the ${s.kind} settings` });
+    }
+    const configSchema = s.kind === "smtp" ? listenerConfigInput.optional() : s.kind === "inbound-webhook" ? webhookConfigInput : null;
+    if (configSchema !== null) {
+      const parsed = configSchema.safeParse(s.config);
+      if (!parsed.success) {
+        const missing = s.config === undefined;
+        for (const issue of parsed.error.issues) {
+          const message = missing ? `required for kind "${s.kind}": {"provider": "ses" | "mailgun" | "sendgrid" | "postmark", ...}` : issue.message;
+          ctx.addIssue({ code: "custom", path: ["config", ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))], message });
+        }
+      }
     }
     const problems = [
       ...foreignBlockProblems(s.kind, s),
@@ -243,15 +255,27 @@ export function splitBlock(kind: BlockKind, block: KindBlocks[BlockKind]): Store
 /** The config and secrets a validated create request stores (an api source without SMTP has neither). */
 export function storedBlockOf(input: CreateSourceInput): StoredKind {
   const block = hasBlock(input.kind) ? input[input.kind] : undefined;
-  const stored = hasBlock(input.kind) && block ? splitBlock(input.kind, block) : input.kind === "smtp" ? storedListenerBlock(input) : { config: {}, secrets: null };
+  const stored =
+    hasBlock(input.kind) && block
+      ? splitBlock(input.kind, block)
+      : input.kind === "smtp"
+        ? storedListenerBlock(input)
+        : input.kind === "inbound-webhook"
+          ? storedWebhookBlock(input)
+          : { config: {}, secrets: null };
   if (!input.smtp) return stored;
   const smtp = splitSmtpBlock(input.smtp);
   return { config: withSmtp(stored.config, smtp.config), secrets: { ...stored.secrets, ...smtp.secrets } };
 }
 
 function storedListenerBlock(input: CreateSourceInput): StoredKind {
-  const listener = splitListener(input.address, input.addresses, input.config);
+  const listener = splitListener(input.address, input.addresses, listenerConfigInput.parse(input.config ?? {}));
   return { config: listener.config, secrets: Object.keys(listener.secrets).length > 0 ? listener.secrets : null };
+}
+
+function storedWebhookBlock(input: CreateSourceInput): StoredKind {
+  const webhook = splitWebhook(webhookConfigInput.parse(input.config));
+  return { config: webhook.config, secrets: Object.keys(webhook.secrets).length > 0 ? webhook.secrets : null };
 }
 
 export function splitSmtpBlock(block: SmtpInput): { config: StoredSmtp; secrets: { [SMTP_SECRET_FIELD]: string } } {

@@ -8,6 +8,7 @@ import { canHaveSmtp, kindConfigOf, SMTP_SECRET_FIELD, storedSmtpOf } from "./sm
 import { canSend } from "./graph/granted-scopes.ts";
 import { REAUTHORIZE_TO_SEND } from "./graph/send-message.ts";
 import { listenerView } from "./smtp/listener-settings.ts";
+import { webhookView } from "./inbound-webhook/webhook-settings.ts";
 
 export type OpenedSecrets = Record<string, unknown>;
 
@@ -32,9 +33,9 @@ export type SourceView = {
   imap?: Record<string, unknown>;
   gmail?: Record<string, unknown>;
   graph?: Record<string, unknown>;
-  /** smtp sources: the addresses owned besides `address`, and the listener's settings. */
+  /** smtp sources: the addresses owned besides `address`, and the listener's settings; inbound-webhook sources: the provider's. */
   addresses?: string[];
-  config?: Record<string, unknown>;
+  config?: Record<string, unknown> | null;
   /** imap and api sources: the SMTP block, or null when it has none. */
   smtp?: Record<string, unknown> | null;
   /** Whether replies and acknowledgements can go out through it, and if not, what to do. */
@@ -59,6 +60,8 @@ function kindBlock(kind: SourceKind, storedConfig: Record<string, unknown>, secr
       return {};
     case "smtp":
       return listenerView(storedConfig, secrets);
+    case "inbound-webhook":
+      return webhookView(storedConfig, secrets);
   }
 }
 
@@ -79,6 +82,7 @@ function sendingOf(kind: SourceKind, config: Record<string, unknown>, secrets: O
     case "imap":
     case "api":
     case "smtp":
+    case "inbound-webhook":
       return storedSmtpOf(config) ? { canSend: true, problem: null } : { canSend: false, problem: "no SMTP settings: add the smtp block to send replies and acknowledgements" };
   }
 }

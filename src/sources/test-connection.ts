@@ -10,6 +10,7 @@ import { testGraphConnection } from "./graph/test-connection.ts";
 import { testImapConnection } from "./imap/test-connection.ts";
 import { testSmtpConnection } from "./imap/test-smtp-connection.ts";
 import { hasSmtpBlock, smtpSettingsOf } from "./smtp-settings.ts";
+import { storedWebhookOf, webhookPath } from "./inbound-webhook/webhook-settings.ts";
 
 export type CheckResult = { ok: true; details: Record<string, unknown> } | { ok: false; error: { code: string; message: string } };
 
@@ -36,6 +37,8 @@ function testIncoming(ctx: Context, source: SourceRecord): Promise<CheckResult> 
       return Promise.resolve({ ok: true, details: { kind: "api" } });
     case "smtp":
       return Promise.resolve(testListener(ctx));
+    case "inbound-webhook":
+      return Promise.resolve(testWebhook(ctx, source));
     case "imap":
       return guarded(ctx, source, testImapConnection);
     case "gmail":
@@ -52,6 +55,13 @@ function testListener(ctx: Context): CheckResult {
     return { ok: false, error: { code: "listener_off", message: "The SMTP listener is off: set SMTP_LISTEN (e.g. 0.0.0.0:25) on the instances with the sources role." } };
   }
   return { ok: true, details: { kind: "smtp", listen: `${listener.host}:${listener.port}` } };
+}
+
+/** An inbound-webhook source is posted to: it can tell the URL to give the mail service, nothing more. */
+function testWebhook(ctx: Context, source: SourceRecord): CheckResult {
+  const provider = storedWebhookOf((source.config ?? {}) as Record<string, unknown>)?.provider;
+  if (provider === undefined) return { ok: false, error: { code: "config", message: "This source has no provider: set config.provider." } };
+  return { ok: true, details: { kind: "inbound-webhook", provider, url: `${ctx.config.publicUrl}${webhookPath(source.id, provider)}` } };
 }
 
 const testSmtp: Tester = async (ctx, source) => {

@@ -24,12 +24,15 @@ export type StoredListener = { addresses: string[]; auth?: { user: string } };
 
 export const MAX_ADDRESSES = 100;
 
-/** Fields of the request that only an smtp source takes. */
+/** Fields of the request that only an smtp source takes (and `config`, an inbound-webhook source too). */
 export function listenerFieldProblems(kind: SourceKind, input: { addresses?: unknown; config?: unknown }): FieldProblem[] {
   if (kind === "smtp") return [];
-  return (["addresses", "config"] as const)
-    .filter((field) => input[field] !== undefined)
-    .map((field) => ({ field, message: `only for kind "smtp"; this source is kind "${kind}": remove it` }));
+  const problems: FieldProblem[] = [];
+  if (input.addresses !== undefined) problems.push({ field: "addresses", message: `only for kind "smtp"; this source is kind "${kind}": remove it` });
+  if (input.config !== undefined && kind !== "inbound-webhook") {
+    problems.push({ field: "config", message: `only for kinds "smtp" and "inbound-webhook"; this source is kind "${kind}": remove it` });
+  }
+  return problems;
 }
 
 /** The extra addresses, lower case, once each, without the primary address. */

@@ -7,14 +7,17 @@ import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
 
 const OID = {
   ecdsaWithSha256: "1.2.840.10045.4.3.2",
+  sha256WithRsa: "1.2.840.113549.1.1.11",
   commonName: "2.5.4.3",
   subjectAltName: "2.5.29.17",
 };
 
-export function makeSelfSignedCertificate(hostname: string, now: Date, days = 3650): { cert: string; key: string } {
-  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+/** `keyType` "rsa" (2048 bits) for a signer that must be RSA, as an SNS signing certificate is. */
+export function makeSelfSignedCertificate(hostname: string, now: Date, days = 3650, keyType: "ec" | "rsa" = "ec"): { cert: string; key: string } {
+  const { privateKey, publicKey } =
+    keyType === "rsa" ? generateKeyPairSync("rsa", { modulusLength: 2048 }) : generateKeyPairSync("ec", { namedCurve: "P-256" });
   const name = seq(set(seq(oid(OID.commonName), tlv(0x0c, Buffer.from(hostname, "utf8")))));
-  const algorithm = seq(oid(OID.ecdsaWithSha256));
+  const algorithm = keyType === "rsa" ? seq(oid(OID.sha256WithRsa), Buffer.from([0x05, 0x00])) : seq(oid(OID.ecdsaWithSha256));
   const serial = randomBytes(16);
   serial[0]! &= 0x7f; // positive
   const notAfter = new Date(now.getTime() + days * 86_400_000);

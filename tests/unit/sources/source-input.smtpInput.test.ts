@@ -59,7 +59,7 @@ describe("the smtp block of a new source", () => {
   it("When a Gmail or Microsoft 365 source is given one, then it is refused: they send through their provider", () => {
     const gmail = { clientId: "c", clientSecret: "s", redirectUri: "https://m.example.com/cb" };
     expect(problems(body("gmail", { host: "h", user: "u", password: "p" }, { gmail }))).toEqual([
-      { field: "smtp", message: 'only for kinds "imap", "api" and "smtp"; a gmail source sends through its provider\'s API: remove it' },
+      { field: "smtp", message: 'only for kinds "imap", "api", "smtp" and "inbound-webhook"; a gmail source sends through its provider\'s API: remove it' },
     ]);
   });
 
