@@ -13,13 +13,21 @@ const OID = {
 };
 
 /** `keyType` "rsa" (2048 bits) for a signer that must be RSA, as an SNS signing certificate is. */
-export function makeSelfSignedCertificate(hostname: string, now: Date, days = 3650, keyType: "ec" | "rsa" = "ec"): { cert: string; key: string } {
+export function makeSelfSignedCertificate(
+  hostname: string,
+  now: Date,
+  days = 3650,
+  keyType: "ec" | "rsa" = "ec",
+  random: (size: number) => Buffer = randomBytes,
+): { cert: string; key: string } {
   const { privateKey, publicKey } =
     keyType === "rsa" ? generateKeyPairSync("rsa", { modulusLength: 2048 }) : generateKeyPairSync("ec", { namedCurve: "P-256" });
   const name = seq(set(seq(oid(OID.commonName), tlv(0x0c, Buffer.from(hostname, "utf8")))));
   const algorithm = keyType === "rsa" ? seq(oid(OID.sha256WithRsa), Buffer.from([0x05, 0x00])) : seq(oid(OID.ecdsaWithSha256));
-  const serial = randomBytes(16);
-  serial[0]! &= 0x7f; // positive
+  // Positive, and with a first byte that is not zero: DER wants an INTEGER in its fewest bytes, and
+  // OpenSSL refuses a certificate whose serial starts with a zero byte it did not need.
+  const serial = random(16);
+  serial[0] = (serial[0]! & 0x7f) | 0x01;
   const notAfter = new Date(now.getTime() + days * 86_400_000);
   const san = seq(tlv(0x82, Buffer.from(hostname, "ascii"))); // dNSName
   const tbs = seq(

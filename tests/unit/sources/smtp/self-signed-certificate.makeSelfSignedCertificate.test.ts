@@ -14,4 +14,14 @@ describe("makeSelfSignedCertificate", () => {
     expect(new Date(x509.validFrom).getTime()).toBeLessThanOrEqual(now.getTime());
     expect(new Date(x509.validTo).getTime()).toBeGreaterThan(now.getTime() + 365 * 86_400_000);
   });
+
+  it("When the random serial starts with zero bytes, then the certificate is still well-formed DER that OpenSSL reads", () => {
+    for (const first of [0x00, 0x80]) {
+      const random = (size: number) => Buffer.concat([Buffer.from([first, 0x00, 0x01]), Buffer.alloc(size - 3, 0x22)]);
+      const { cert } = makeSelfSignedCertificate("mx.msp.example", new Date(), 30, "ec", random);
+      const serial = new X509Certificate(cert).serialNumber;
+      expect(serial, `first byte ${first}`).toHaveLength(32);
+      expect(serial.slice(0, 2), `first byte ${first}`).toMatch(/^[0-7][1-9A-F]|^[1-7]0$/);
+    }
+  });
 });
