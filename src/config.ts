@@ -55,6 +55,8 @@ const envSchema = z.object({
   WEBHOOK_PER_ENDPOINT_CONCURRENCY: int(1, 1000).default(16).describe("webhook deliveries in flight per endpoint"),
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(15_000).describe("timeout of one delivery attempt"),
   WEBHOOK_DISABLE_AFTER_DAYS: int(1, 365).default(5).describe("an endpoint failing every delivery this long is disabled"),
+  IMAP_CONNECT_CONCURRENCY: int(1, 1000).default(20).describe("IMAP connections being opened (connect, login, select) at once per instance"),
+  IMAP_CONNECTS_PER_SECOND: int(1, 10_000).default(50).describe("IMAP connections begun per second per instance, at start and after a server outage"),
   OUTBOUND_CONCURRENCY: int(1, 256).default(16).describe("outgoing mails (replies, acknowledgements) being sent at once per instance"),
   OUTBOUND_RETRY_SCHEDULE: z
     .string()
@@ -146,6 +148,8 @@ export type Config = {
     timeoutMs: number;
     disableAfterDays: number;
   };
+  /** The pace at which an instance opens IMAP connections (sources/imap/connect-gate.ts). */
+  imapConnect: { concurrency: number; perSecond: number };
   outbound: { concurrency: number; retryScheduleSeconds: number[] };
   retentionDays: number;
   webhookAttemptRetentionDays: number;
@@ -235,6 +239,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       disableAfterDays: e.WEBHOOK_DISABLE_AFTER_DAYS,
     },
+    imapConnect: { concurrency: e.IMAP_CONNECT_CONCURRENCY, perSecond: e.IMAP_CONNECTS_PER_SECOND },
     outbound: { concurrency: e.OUTBOUND_CONCURRENCY, retryScheduleSeconds: e.OUTBOUND_RETRY_SCHEDULE },
     retentionDays: e.RETENTION_DAYS,
     webhookAttemptRetentionDays: e.WEBHOOK_ATTEMPT_RETENTION_DAYS,

@@ -9,6 +9,7 @@ import { imapSourceOf, type ImapSource, type SourceRow } from "./imap-source.ts"
 import { startImapSupervisor, type ImapSupervisor, type SupervisorOptions } from "./imap-supervisor.ts";
 import { setSourceStatus } from "../source-status.ts";
 import { kindConfigOf } from "../smtp-settings.ts";
+import { createConnectGate } from "./connect-gate.ts";
 
 export const RESCAN_MS = 30_000;
 
@@ -19,6 +20,8 @@ export type ImapSourcesOptions = {
   rescanMs?: number;
   supervisor?: SupervisorOptions;
   start?: StartSupervisor;
+  /** Whether this instance holds the source (its shard, runtime.ts); every source when not given. */
+  owns?: (sourceId: string) => boolean;
 };
 
 export type ImapSources = {
@@ -42,15 +45,27 @@ function fingerprintOf(row: SourceRow): string {
 
 export function startImapSources(ctx: Context, opts: ImapSourcesOptions = {}): ImapSources {
   const start = opts.start ?? startImapSupervisor;
+  const owns = opts.owns ?? (() => true);
+  // One gate for the instance: every supervisor's connect waits its turn in it.
+  const gate = opts.supervisor?.gate ?? createConnectGate(ctx.config.imapConnect);
+  const supervisorOptions = { ...opts.supervisor, gate };
   const log = ctx.log.child({ component: "imap-sources" });
   const owned = new Map<string, Owned>();
   let stopped = false;
   let current: Promise<void> | null = null;
   let again = false;
 
+  /** Stops the supervisors of sources no longer ours; needs no database, so it works in an outage too. */
+  async function letGo(): Promise<void> {
+    const leaving = [...owned].filter(([id]) => !owns(id));
+    for (const [id] of leaving) owned.delete(id);
+    await Promise.all(leaving.map(([, o]) => o.supervisor.stop()));
+  }
+
   async function scan(): Promise<void> {
+    await letGo();
     const rows = await ctx.db.select().from(mailSources).where(eq(mailSources.kind, "imap"));
-    const wanted = new Map(rows.filter((r) => r.status !== "disabled").map((r) => [r.id, r]));
+    const wanted = new Map(rows.filter((r) => r.status !== "disabled" && owns(r.id)).map((r) => [r.id, r]));
     const leaving = [...owned].filter(([id, o]) => wanted.get(id) === undefined || fingerprintOf(wanted.get(id)!) !== o.fingerprint);
     for (const [id] of leaving) owned.delete(id);
     await Promise.all(leaving.map(([, o]) => o.supervisor.stop()));
@@ -60,7 +75,7 @@ export function startImapSources(ctx: Context, opts: ImapSourcesOptions = {}): I
       if (!owned.has(id)) {
         const source = await openSource(row);
         if (!source) continue;
-        owned.set(id, { fingerprint: fingerprintOf(row), supervisor: start(ctx, source, opts.supervisor ?? {}) });
+        owned.set(id, { fingerprint: fingerprintOf(row), supervisor: start(ctx, source, supervisorOptions) });
         log.info({ sourceId: id }, "IMAP source started");
       }
       if (row.syncRequestedAt) owned.get(id)?.supervisor.processNow(row.syncRequestedAt);
@@ -91,6 +106,7 @@ export function startImapSources(ctx: Context, opts: ImapSourcesOptions = {}): I
         try {
           await scan();
         } catch (err) {
+          await letGo();
           if (!ctx.databaseOutage.report(err)) log.error({ err }, "scanning IMAP sources failed; retrying on the next wake or rescan");
         }
       } while (again && !stopped);

@@ -19,6 +19,7 @@ import { setSourceStatus } from "../source-status.ts";
 import { CONNECTED, healthAfterFailure, healthChanged, healthFromRow, isNewFailureState, type FailureState, type Health } from "./health-transition.ts";
 import { emptyExistsRetryDelayMs, FOLLOW_UP, followUpDelayMs } from "./sync-plan.ts";
 import { syncMailbox } from "./sync-mailbox.ts";
+import { createConnectGate, type ConnectGate } from "./connect-gate.ts";
 import { createWakeableSleep, type WakeableSleep } from "../../scheduler/wakeable-sleep.ts";
 
 /** The guide's "continuous" interval: a sync even when IDLE said nothing. */
@@ -28,6 +29,8 @@ export type SupervisorOptions = {
   random?: () => number;
   backoff?: BackoffPolicy;
   safetyNetMs?: number;
+  /** The instance's pace for opening connections; a supervisor started alone gets one of its own. */
+  gate?: ConnectGate;
 };
 
 export type ImapSupervisor = {
@@ -54,6 +57,9 @@ type SupervisorState = {
   readonly wakeup: WakeableSleep;
   readonly pending: Set<SyncReason>;
   readonly retryTimers: Set<NodeJS.Timeout>;
+  readonly gate: ConnectGate;
+  /** Aborted by stop(): cuts short a wait for the gate. */
+  readonly stopping: AbortController;
   processNowAt: Date | null;
   running: boolean;
   client: ImapFlow | null;
@@ -80,6 +86,8 @@ export function startImapSupervisor(ctx: Context, source: ImapSource, opts: Supe
     wakeup: createWakeableSleep(),
     pending: new Set<SyncReason>(),
     retryTimers: new Set<NodeJS.Timeout>(),
+    gate: opts.gate ?? createConnectGate({ concurrency: 1, perSecond: 1000 }),
+    stopping: new AbortController(),
     processNowAt: null,
     running: true,
     client: null,
@@ -97,6 +105,7 @@ export function startImapSupervisor(ctx: Context, source: ImapSource, opts: Supe
     },
     async stop() {
       s.running = false;
+      s.stopping.abort();
       s.wakeup.wake();
       s.client?.close();
       await loop;
@@ -152,9 +161,14 @@ async function session(s: SupervisorState): Promise<SessionEnd> {
   c.on("exists", () => trigger(s, "exists"));
   c.on("close", () => s.wakeup.wake());
   try {
-    await c.connect();
-    await c.mailboxOpen(source.config.folder);
-    await ensureMoveTarget(c, source.config.postProcess);
+    const leave = await s.gate.enter(s.stopping.signal);
+    try {
+      await c.connect();
+      await c.mailboxOpen(source.config.folder);
+      await ensureMoveTarget(c, source.config.postProcess);
+    } finally {
+      leave();
+    }
     connectedAt = Date.now();
     await writeHealth(s, CONNECTED);
     log.info({ folder: source.config.folder }, "IMAP connected; catching up from the cursor");

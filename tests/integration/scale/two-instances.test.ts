@@ -14,6 +14,7 @@ import { startMailgateProcess, type MailgateProcess } from "../../helpers/mailga
 import { createTestDatabase, usingPostgres } from "../../helpers/test-context.ts";
 import { buildEmail } from "../../helpers/build-email.ts";
 import { waitFor } from "../imap/imap-fixture.ts";
+import { shardOf } from "../../../src/scheduler/shards.ts";
 
 const EMAILS = 500;
 const TAKEOVER_LIMIT_MS = 30_000;
@@ -144,9 +145,12 @@ describeWithDovecot("several mailgate instances on one Postgres", () => {
   );
 
   it.runIf(usingPostgres())(
-    "When the instance holding the IMAP lease is killed with SIGKILL mid-stream, then the other takes the source over within 30 s and every email becomes exactly one ticket and one delivered event",
+    "When the instance holding the IMAP source's shard lease is killed with SIGKILL mid-stream, then the other takes the source over within 30 s and every email becomes exactly one ticket and one delivered event",
     async () => {
-      const holderOf = async () => (await db!<{ holder: string }[]>`select holder from leases where name = 'sources:imap'`)[0]?.holder;
+      // The source is held through the lease of its shard, by whichever instance the split gives it.
+      const sourceId = (await db!<{ id: string }[]>`select id from mail_sources`)[0]!.id;
+      const lease = `sources:imap:shard:${shardOf(sourceId)}`;
+      const holderOf = async () => (await db!<{ holder: string }[]>`select holder from leases where name = ${lease} and expires_at > now()`)[0]?.holder;
       const holder = await holderOf();
       const pid = Number(/:(\d+):[0-9a-f]+$/.exec(holder ?? "")?.[1]);
       const victim = instances.find((i) => i.pid === pid);
