@@ -9,7 +9,7 @@ import type { Executor } from "../db/client.ts";
 import { recordEvent } from "../delivery/record-event.ts";
 import { renewGmailWatch, type RenewResult, type SubscriptionRow } from "./gmail/renew.ts";
 import { renewGraphSubscription } from "./graph/graph-subscription.ts";
-import { isRenewalDue, renewalRetryDelayMs } from "./renewal-due.ts";
+import { isRenewalDue, renewalDueAt, renewalRetryDelayMs } from "./renewal-due.ts";
 import { recordError } from "../db/error-log.ts";
 
 export type RenewOutcome = { id: string; ok: boolean; expiresAt?: string; error?: { code: string; message: string } };
@@ -123,6 +123,12 @@ async function showOnSource(
 }
 
 /**
+ * Renewals one pass makes at most, one at a time: working ones most overdue first, the rest in the next
+ * pass 30 s later. It keeps a pass short and the pace far below Gmail's and Graph's rate limits.
+ */
+export const RENEWALS_PER_PASS = 100;
+
+/**
  * The scheduler's pass: renews what is due (or failing, or removed), waiting after failures.
  * `backoff` remembers failures between passes (in memory: a restart simply tries again).
  */
@@ -133,10 +139,14 @@ export async function renewDueSubscriptions(ctx: Context, backoff: RenewalBackof
     .from(pushSubscriptions)
     .innerJoin(mailSources, eq(mailSources.id, pushSubscriptions.sourceId))
     .where(notInArray(mailSources.status, ["disabled", "needs_reauth"]));
+  const due = rows
+    .map((r) => r.sub)
+    .filter((sub) => (sub.status !== "active" || isRenewalDue(sub, now)) && backoff.mayTry(sub.id, now))
+    // A working subscription near its expiry before one already failing, which has its own backoff.
+    .sort((a, b) => Number(a.status !== "active") - Number(b.status !== "active") || renewalDueAt(a).getTime() - renewalDueAt(b).getTime())
+    .slice(0, RENEWALS_PER_PASS);
   const outcomes: RenewOutcome[] = [];
-  for (const { sub } of rows) {
-    const due = sub.status !== "active" || isRenewalDue(sub, now);
-    if (!due || !backoff.mayTry(sub.id, now)) continue;
+  for (const sub of due) {
     const outcome = await renewSubscription(ctx, sub);
     backoff.record(sub.id, outcome.ok, now);
     outcomes.push(outcome);

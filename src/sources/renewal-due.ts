@@ -1,16 +1,25 @@
 // When a push subscription (a Gmail watch or a Graph subscription) is renewed: daily for the
 // week-long ones, halfway through for short ones, so a missed run or two never lets one lapse.
+// Each subscription comes due a little early, by a fraction of its interval fixed by its id, so a
+// thousand sources created in one afternoon do not all renew in the same minute ever after.
+import { createHash } from "node:crypto";
 import { exponentialMs } from "../scheduler/backoff.ts";
 
 export const RENEW_AT_LEAST_EVERY_MS = 24 * 60 * 60_000;
+/** Up to this fraction of the interval earlier, by id. */
+export const RENEWAL_SPREAD = 0.25;
 
-export type RenewalFacts = { expiresAt: Date | null; lastRenewedAt: Date | null; createdAt: Date };
+export type RenewalFacts = { id?: string; expiresAt: Date | null; lastRenewedAt: Date | null; createdAt: Date };
+
+/** A number in [0, 1) fixed by the id: where in the spread this subscription falls. */
+const spreadOf = (id: string | undefined) => (id === undefined ? 0 : createHash("sha256").update(id).digest().readUInt32BE(0) / 2 ** 32);
 
 export function renewalDueAt(s: RenewalFacts): Date {
   if (!s.expiresAt) return s.createdAt;
   const start = (s.lastRenewedAt ?? s.createdAt).getTime();
   const lifetime = Math.max(0, s.expiresAt.getTime() - start);
-  return new Date(start + Math.min(lifetime / 2, RENEW_AT_LEAST_EVERY_MS));
+  const interval = Math.min(lifetime / 2, RENEW_AT_LEAST_EVERY_MS);
+  return new Date(start + interval * (1 - RENEWAL_SPREAD * spreadOf(s.id)));
 }
 
 export const isRenewalDue = (s: RenewalFacts, now: Date) => now.getTime() >= renewalDueAt(s).getTime();
