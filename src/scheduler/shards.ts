@@ -101,13 +101,19 @@ export function runSharded(ctx: Context, opts: ShardedOptions): Sharded {
       if (next.size !== owned.size || [...next].some((s) => !owned.has(s))) await change(next);
     } catch (err) {
       if (!ctx.databaseOutage.report(err)) log.warn({ err }, "renewing the shard leases failed");
-      // Another instance may take our shards once their leases run out: stop before that can happen.
-      if (owned.size > 0 && ctx.clock.now().getTime() + renewMs >= heldUntil) {
-        log.warn({ shards: owned.size }, "shard leases could not be renewed in time; stopping their work");
-        await change(new Set());
-      }
+      await stopIfExpiring();
     }
   };
+
+  /** Another instance may take our shards once their leases run out: stop their work before that. */
+  const stopIfExpiring = async () => {
+    if (owned.size === 0 || ctx.clock.now().getTime() + renewMs < heldUntil) return;
+    log.warn({ shards: owned.size }, "shard leases could not be renewed in time; stopping their work");
+    await change(new Set());
+  };
+  // A renewal that hangs (a connection cut without a reset) must not keep the shards past expiry.
+  const watchdog = setInterval(() => void stopIfExpiring().catch((err: unknown) => log.error({ err }, "stopping expiring shards failed")), renewMs);
+  watchdog.unref();
 
   const loop = () => {
     busy = busy.then(tick).catch((err: unknown) => log.error({ err }, "shard pass failed"));
@@ -122,6 +128,7 @@ export function runSharded(ctx: Context, opts: ShardedOptions): Sharded {
     stop: async () => {
       stopped = true;
       if (timer) clearTimeout(timer);
+      clearInterval(watchdog);
       await busy;
       const held = [...owned].map(shardName);
       await change(new Set());

@@ -2,7 +2,6 @@
 // cannot be written. The outbox keeps the outcome and writes it once the database is back (its
 // claims' leases still hold), instead of dropping it and sending the mail again when the leases
 // run out. Real Postgres behind a TCP proxy the test can cut; PGlite runs in the process.
-import net, { type AddressInfo, type Socket } from "node:net";
 import { inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outboundMessages } from "../../../src/db/schema.ts";
@@ -13,35 +12,7 @@ import { giveSmtpBlock } from "../../helpers/smtp-block.ts";
 import { startFakeSmtp, type FakeSmtp } from "../../fakes/smtp/smtp-server.ts";
 import { createTestContext, createTestDatabase, type TestContext, usingPostgres } from "../../helpers/test-context.ts";
 import { waitFor } from "../../helpers/wait-for.ts";
-
-/** A TCP proxy to Postgres that can be cut (every connection reset, new ones refused) and restored. */
-async function startCuttableProxy(target: URL) {
-  const open = new Set<Socket>();
-  let cut = false;
-  const proxy = net.createServer((client) => {
-    if (cut) return client.resetAndDestroy();
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
-    open.add(client).add(upstream);
-    client.pipe(upstream).pipe(client);
-    for (const s of [client, upstream]) {
-      s.on("error", () => (client.destroy(), upstream.destroy()));
-      s.on("close", () => open.delete(s));
-    }
-  });
-  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
-  const url = new URL(target);
-  url.hostname = "127.0.0.1";
-  url.port = String((proxy.address() as AddressInfo).port);
-  return {
-    url: url.toString(),
-    cut: () => {
-      cut = true;
-      for (const s of open) s.resetAndDestroy();
-    },
-    restore: () => void (cut = false),
-    close: () => proxy.close(),
-  };
-}
+import { startCuttableProxy } from "../../helpers/cuttable-proxy.ts";
 
 describe.runIf(usingPostgres())("the outbox when the database goes away mid-send", () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acquireLease, releaseLease } from "../../../src/scheduler/leases.ts";
 import { runSharded, SHARDS, type Sharded } from "../../../src/scheduler/shards.ts";
-import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
+import { createTestContext, createTestDatabase, usingPostgres, type TestContext } from "../../helpers/test-context.ts";
+import { startCuttableProxy, type CuttableProxy } from "../../helpers/cuttable-proxy.ts";
 import { waitFor } from "../imap/imap-fixture.ts";
 
 let t: TestContext;
@@ -75,4 +76,59 @@ describe("shard leases", () => {
     await waitFor("the new version to take the shards", async () => fresh.owned().size === SHARDS, 5_000);
     await fresh.stop();
   });
+});
+
+describe.runIf(usingPostgres())("shard leases when the database goes away", () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let proxy: CuttableProxy;
+  let cutOff: TestContext;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    proxy = await startCuttableProxy(new URL(database.url!));
+    cutOff = await createTestContext({ databaseUrl: proxy.url });
+  });
+  afterAll(async () => {
+    await cutOff?.close();
+    proxy?.close();
+    await database?.drop();
+  });
+
+  it("When the database is cut for less than the lease time, then the shards are kept; when longer, their work stops before the leases run out, and resumes once it is back", async () => {
+    const changes: { at: number; size: number }[] = [];
+    const ttlMs = 1_500;
+    const sharded = runSharded(cutOff.ctx, {
+      name: "test:outage",
+      holder: "only",
+      renewMs: 100,
+      ttlMs,
+      onChange: async (owned) => void changes.push({ at: Date.now(), size: owned.size }),
+    });
+    await waitFor("every shard", async () => sharded.owned().size === SHARDS, 10_000);
+
+    proxy.cut();
+    await new Promise((r) => setTimeout(r, ttlMs / 3));
+    expect(sharded.owned().size).toBe(SHARDS); // a blip: the leases still hold, the work goes on
+    const cutAt = Date.now();
+    await waitFor("the work to stop", async () => sharded.owned().size === 0, 10_000);
+    expect(Date.now() - cutAt + ttlMs / 3).toBeLessThan(ttlMs);
+
+    proxy.restore();
+    await waitFor("every shard again", async () => sharded.owned().size === SHARDS, 30_000);
+    await sharded.stop();
+    expect(changes.map((c) => c.size)).toEqual([SHARDS, 0, SHARDS, 0]);
+  }, 60_000);
+
+  it("When the database stops answering without an error, then the work on the shards still stops before the leases run out", async () => {
+    const ttlMs = 1_500;
+    const sharded = runSharded(cutOff.ctx, { name: "test:frozen", holder: "only", renewMs: 100, ttlMs, onChange: async () => {} });
+    await waitFor("every shard", async () => sharded.owned().size === SHARDS, 10_000);
+    proxy.freeze();
+    const frozenAt = Date.now();
+    await waitFor("the work to stop", async () => sharded.owned().size === 0, 10_000);
+    expect(Date.now() - frozenAt).toBeLessThan(ttlMs);
+    proxy.restore();
+    await waitFor("every shard again", async () => sharded.owned().size === SHARDS, 30_000);
+    await sharded.stop();
+  }, 60_000);
 });
