@@ -1,6 +1,7 @@
-// Keeps one supervisor running for every enabled IMAP source: scans mail_sources at start, on
-// wake("sources") (the API calls it after create, change, delete and Process Now) and every 30 s.
-// A source whose settings changed gets a fresh supervisor; a deleted or disabled one is stopped.
+// Keeps one supervisor running for every enabled IMAP source this instance holds (its shards,
+// runtime.ts): scans mail_sources at start, when the shards held change, on wake("sources") (the API
+// calls it after create, change, delete and Process Now) and every 30 s. A source whose settings
+// changed gets a fresh supervisor; a deleted, disabled or no longer held one is stopped.
 import { createHash } from "node:crypto";
 import { eq } from "drizzle-orm";
 import type { Context } from "../../context.ts";
@@ -13,7 +14,7 @@ import { createConnectGate } from "./connect-gate.ts";
 
 export const RESCAN_MS = 30_000;
 
-/** The one place a supervisor is started: a lease (one owner per source across instances) wraps this. */
+/** The one place a supervisor is started; the shard leases (one owner per source across instances) wrap this. */
 export type StartSupervisor = (ctx: Context, source: ImapSource, opts: SupervisorOptions) => ImapSupervisor;
 
 export type ImapSourcesOptions = {
