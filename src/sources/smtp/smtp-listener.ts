@@ -11,7 +11,8 @@
 //              sender keeps the mail and retries
 //
 // Stateless: every instance with the sources role may listen (no lease); the recipients are
-// held in memory and reloaded when sources change (the `sources` wake) and every 30 s.
+// held in memory and reloaded when sources change (the `sources` wake) and every 30 s. While it
+// listens it renews its presence, which keeps its smtp sources connected (listener-presence.ts).
 import { readFileSync } from "node:fs";
 import { BlockList, isIPv4 } from "node:net";
 import { hostname } from "node:os";
@@ -24,6 +25,7 @@ import { storeInboundCopies } from "../../db/inbound-store.ts";
 import type { InboundEnvelope } from "../../db/statuses.ts";
 import { buildDirectory, checkLogin, copiesFor, decideRecipient, loadListenerSources, type Login, type RecipientDirectory } from "./recipient-directory.ts";
 import { makeSelfSignedCertificate } from "./self-signed-certificate.ts";
+import { holdPresence, newPresenceName } from "./listener-presence.ts";
 
 export type SmtpListener = {
   /** The port it listens on (the one asked for, or the one given for port 0). */
@@ -158,10 +160,13 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
   listening = true;
   const port = (server.server.address() as AddressInfo).port;
   log.info({ host: config.host, port, tls: selfSigned ? "self-signed" : "SMTP_TLS_CERT" }, "SMTP listener started");
+  const presence = holdPresence(ctx, newPresenceName());
+  await presence.firstPass;
   return {
     port,
     reload,
     stop: async () => {
+      await presence.stop();
       unsubscribe();
       clearInterval(timer);
       await new Promise<void>((resolve) => server.close(() => resolve()));
