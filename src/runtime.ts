@@ -19,6 +19,7 @@ import { startImapSources } from "./sources/imap/imap-sources.ts";
 import { startFailureAnnouncer } from "./sources/failure-announcer.ts";
 import { startRenewals } from "./scheduler/renewals.ts";
 import { runSmtpListener } from "./sources/smtp/runtime.ts";
+import { startSmtpStatusKeeper } from "./sources/smtp/listener-presence.ts";
 
 export type Runtime = { stop(): Promise<void> };
 
@@ -45,7 +46,8 @@ export function startRuntime(ctx: Context): Runtime {
     parts.push(startFailureAnnouncer(ctx));
     // Not leased either: the listener keeps no state but its sources' addresses, so every
     // instance with this role listens, behind MX records or a TCP load balancer.
-    if (ctx.config.smtpListener) parts.push(runSmtpListener(ctx, ctx.config.smtpListener));
+    // Without one here, this instance still keeps the smtp sources' status honest (listener-presence.ts).
+    parts.push(ctx.config.smtpListener ? runSmtpListener(ctx, ctx.config.smtpListener) : startSmtpStatusKeeper(ctx));
   }
   return {
     stop: async () => {

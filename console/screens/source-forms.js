@@ -1,6 +1,8 @@
-// "Add Email Source" (and Edit): the guide's forms for Gmail, Microsoft 365, IMAP and mail
-// forwarded to the SMTP listener, with the SMTP block for IMAP, API and SMTP-listener sources. Saving creates the source (or PATCHes it) and then runs
-// Test Connection (IMAP and SMTP), or offers Authorize for OAuth.
+// "Add Email Source" (and Edit): the guide's forms for Gmail, Microsoft 365, IMAP, mail forwarded to
+// the SMTP listener and mail posted by a mail service, with the SMTP block for the kinds without a
+// provider to send with. Saving creates the source (or PATCHes it) and then runs Test Connection
+// (IMAP, SMTP, and a mail service's, which answers the URL to give the service), or offers
+// Authorize for OAuth.
 import { api, listAll } from "../api.js";
 import { button, h, outcome, replace } from "../dom.js";
 import { checked, field, onSubmit, problemBox, value } from "../forms.js";
@@ -21,7 +23,18 @@ const FORM_KINDS = [
   ["graph", "Microsoft 365 (OAuth2)"],
   ["imap", "IMAP"],
   ["smtp", "SMTP (forwarded)"],
+  ["inbound-webhook", "Mail service (webhook)"],
 ];
+// The kinds that may send replies through an SMTP block of their own (the API's SMTP_KINDS).
+const SMTP_BLOCK_KINDS = ["imap", "api", "smtp", "inbound-webhook"];
+const WEBHOOK_PROVIDERS = [
+  ["ses", "Amazon SES (through SNS)"],
+  ["mailgun", "Mailgun (route forwarding raw MIME)"],
+  ["sendgrid", "SendGrid Inbound Parse"],
+  ["postmark", "Postmark inbound"],
+];
+// The providers whose URL carries HTTP Basic credentials (user:password@), as they document.
+const BASIC_PROVIDERS = ["sendgrid", "postmark"];
 
 export async function render(main, route) {
   const editing = route.params[0] === "edit";
@@ -37,7 +50,7 @@ export async function render(main, route) {
     // "#/sources/new/imap/<companyId>" (from a company's page) starts as that company's mailbox.
     commonFields(source ?? (route.params[2] ? { role: "company", companyId: route.params[2] } : null), companies),
     h("fieldset", {}, h("legend", {}, `${KIND_LABELS[kind]} settings`), kindFields(kind, source)),
-    kind === "imap" || kind === "api" || kind === "smtp" ? smtpFieldset(kind, source) : null,
+    SMTP_BLOCK_KINDS.includes(kind) ? smtpFieldset(kind, source) : null,
     acknowledgementFieldset(source),
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, kind === "imap" ? "Save and Test Connection" : "Save"), h("a", { class: "button", href: "#/sources" }, "Back to the list")),
     result,
@@ -48,7 +61,12 @@ export async function render(main, route) {
     if (kind === "api" && !saved.smtp) {
       // Nothing to connect to: the mail comes from the administrator's own scripts.
       outcome(result, "ok", "Saved. Your scripts post each raw email to ", h("code", {}, `POST /api/inbound?sourceId=${saved.id}`), ".");
-    } else if (kind === "imap" || kind === "api" || kind === "smtp") {
+    } else if (kind === "inbound-webhook") {
+      outcome(result, "info", "Saved. Asking for the URL to give the mail service…");
+      const test = await api.post(`/sources/${saved.id}/test`);
+      if (test.ok) outcome(result, "ok", webhookUrlLines(saved, test));
+      else outcome(result, "bad", `Saved. ${testResultText(test)}`, " Correct the settings and save again.");
+    } else if (SMTP_BLOCK_KINDS.includes(kind)) {
       outcome(result, "info", "Saved. Testing the connection…");
       const test = await api.post(`/sources/${saved.id}/test`);
       outcome(result, test.ok ? "ok" : "bad", `Saved. ${testResultText(test)}`, test.ok ? "" : " Correct the settings and save again.");
@@ -77,6 +95,7 @@ const KIND_INTRO = {
   imap: "For providers without OAuth2. Many providers require an app-specific password (iCloud: Apple ID → Security → App-Specific Passwords; Yahoo/AOL: Account Security → Generate app password; Zoho: Security → App Passwords).",
   api: "Raw MIME posted to POST /api/inbound?sourceId=… by your own scripts.",
   smtp: "Mail handed to mailgate's SMTP listener (SMTP_LISTEN) by a forwarding rule, a relay or an MX record, for the addresses below. See docs/smtp-listener.md for Google Workspace, Microsoft 365 and Postfix.",
+  "inbound-webhook": "Mail a mail service (Amazon SES, Mailgun, SendGrid or Postmark) receives for you and posts to mailgate, each message signed or behind a password. After saving, this page shows the URL to paste into the service. See docs/inbound-webhooks.md for each service's setup.",
 };
 
 const redirectUri = (provider) => `${location.origin}/admin/oauth/${provider}/callback`;
@@ -223,6 +242,8 @@ function kindFields(kind, source) {
     }
     case "smtp":
       return listenerFields(source);
+    case "inbound-webhook":
+      return webhookFields(source);
     default:
       return h("p", { class: "muted" }, "An API source has no settings of its own.");
   }
@@ -240,6 +261,67 @@ function listenerFields(source) {
       field({ label: "AUTH password", name: "config.auth.password", type: "password", autocomplete: "new-password", help: auth?.hasPassword ? "Leave blank to keep the stored password." : "At least 8 characters. Stored encrypted, never shown again." }),
     ),
   ];
+}
+
+/**
+ * The mail service and what proves a post comes from it: Mailgun's signing key, SendGrid's and
+ * Postmark's Basic credentials, or the SNS topic for SES. Only the chosen provider's fields show.
+ */
+function webhookFields(source) {
+  const c = source?.config ?? {};
+  const stored = c.provider ?? null;
+  const keep = (has, text) => (has ? "Leave blank to keep the stored one." : text);
+  const provider = field({ label: "Mail service", name: "config.provider", value: stored ?? "ses", options: WEBHOOK_PROVIDERS, help: "Which service posts the mail." });
+  const groups = {
+    ses: field({ label: "SNS topic ARN", name: "config.topicArn", value: c.topicArn, autocomplete: "off", help: "The topic your SES receipt rule publishes to (encoding Base64), e.g. arn:aws:sns:eu-west-1:123456789012:mailgate-inbound. Posts from any other topic are refused." }),
+    mailgun: field({ label: "Webhook signing key", name: "config.signingKey", type: "password", autocomplete: "new-password", help: keep(c.hasSigningKey, "Mailgun → Sending → Webhooks → HTTP webhook signing key. Stored encrypted, never shown again.") }),
+    basic: h(
+      "div",
+      { class: "row" },
+      field({ label: "Basic user", name: "config.user", value: c.user, autocomplete: "off", help: "The user name written into the URL the service posts to; no colon." }),
+      field({ label: "Basic password", name: "config.password", type: "password", autocomplete: "new-password", help: keep(c.hasPassword, "At least 16 characters; it is all that protects the URL. Stored encrypted, never shown again.") }),
+    ),
+  };
+  const select = provider.querySelector("select");
+  const sync = () => {
+    groups.ses.hidden = select.value !== "ses";
+    groups.mailgun.hidden = select.value !== "mailgun";
+    groups.basic.hidden = !BASIC_PROVIDERS.includes(select.value);
+  };
+  select.addEventListener("change", sync);
+  sync();
+  return [provider, groups.ses, groups.mailgun, groups.basic];
+}
+
+/**
+ * After saving a mail-service source: the URL to paste into the service, from Test Connection
+ * (which builds it from PUBLIC_URL). SendGrid and Postmark get it with the Basic credentials in
+ * it, the password as a placeholder, since a stored secret is never shown back.
+ */
+function webhookUrlLines(source, test) {
+  const provider = test.details.provider;
+  const url = test.details.url;
+  const copyable = (label, text) => {
+    const copied = h("span", { class: "muted small", role: "status" });
+    return h("p", {}, h("code", { "aria-label": label }, text), " ", button("Copy", async () => {
+      await navigator.clipboard?.writeText(text).catch(() => undefined);
+      copied.textContent = " Copied.";
+    }, { class: "small", "aria-label": `Copy the ${label.toLowerCase()}` }), copied);
+  };
+  const user = source.config?.user;
+  const lines = [h("p", {}, `Saved. Paste this URL into ${WEBHOOK_PROVIDERS.find(([p]) => p === provider)?.[1] ?? provider}:`)];
+  if (BASIC_PROVIDERS.includes(provider) && user) {
+    const { protocol, host, pathname } = new URL(url);
+    lines.push(
+      copyable("Service URL with credentials", `${protocol}//${encodeURIComponent(user)}:<password>@${host}${pathname}`),
+      h("p", { class: "small muted" }, "Replace <password> with the Basic password you entered (URL-encoded if it holds characters such as @ : / ?). Without credentials the URL is ", h("code", {}, url), "."),
+    );
+  } else {
+    lines.push(copyable("Service URL", url));
+  }
+  if (provider === "ses") lines.push(h("p", { class: "small muted" }, "Subscribe it to the topic as an HTTPS endpoint; mailgate confirms the subscription itself."));
+  if (provider === "mailgun") lines.push(h("p", { class: "small muted" }, "Use it in a route's forward() action, so Mailgun posts the raw MIME."));
+  return lines;
 }
 
 function redirectField(name, current, provider, where) {
@@ -432,14 +514,30 @@ function collect(form, kind, editing) {
     const user = optional(v("config.auth.user"));
     const auth = user ? { user, password: optional(form.elements.namedItem("config.auth.password").value) } : editing ? null : undefined;
     if (auth !== undefined) body.config = { auth };
+  } else if (kind === "inbound-webhook") {
+    body.config = collectWebhook(form, editing);
   }
-  if (kind === "imap" || kind === "api" || kind === "smtp") {
+  if (SMTP_BLOCK_KINDS.includes(kind)) {
     const smtp = collectSmtp(form, kind, editing);
     if (smtp !== undefined) body.smtp = smtp;
   }
   const acknowledgement = collectAcknowledgement(form, editing);
   if (acknowledgement !== undefined) body.acknowledgement = acknowledgement;
   return body;
+}
+
+/** The chosen provider's settings; on an edit, a blank key or password keeps the stored one. */
+function collectWebhook(form, editing) {
+  const provider = value(form, "config.provider");
+  const secret = (name) => optional(form.elements.namedItem(name).value) ?? (editing ? undefined : "");
+  switch (provider) {
+    case "ses":
+      return { provider, topicArn: value(form, "config.topicArn") };
+    case "mailgun":
+      return { provider, signingKey: secret("config.signingKey") };
+    default:
+      return { provider, user: value(form, "config.user"), password: secret("config.password") };
+  }
 }
 
 /** The smtp block; null removes a stored one, undefined leaves it out. A blank password keeps the stored one. */

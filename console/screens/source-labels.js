@@ -1,5 +1,5 @@
 // How sources are named on screen: kinds, roles, schedules and message counts in the guide's words.
-export const KIND_LABELS = { imap: "IMAP", gmail: "Gmail", graph: "Microsoft 365", api: "API (raw MIME)", smtp: "SMTP (forwarded to mailgate)" };
+export const KIND_LABELS = { imap: "IMAP", gmail: "Gmail", graph: "Microsoft 365", api: "API (raw MIME)", smtp: "SMTP (forwarded to mailgate)", "inbound-webhook": "Mail service (webhook)" };
 
 export function scheduleLabel(schedule) {
   switch (schedule?.mode) {
@@ -44,6 +44,7 @@ function smtpText(check) {
 function incomingText(result) {
   if (!result.ok) return `Connection failed: ${result.error.message}`;
   const d = result.details ?? {};
+  if (d.kind === "inbound-webhook") return `Connection OK: the ${d.provider} URL to give the service is ${d.url}.`;
   if (d.folder !== undefined) return `Connection OK: folder ${d.folder} holds ${d.messageCount} message${d.messageCount === 1 ? "" : "s"}.`;
   const facts = Object.entries(d)
     .filter(([, v]) => typeof v !== "object")

@@ -81,19 +81,20 @@ function sourceTable(sources, companyNames, subscriptions, actions) {
 /**
  * The row's actions: Authorize in view while the source waits for it, the rest in a menu. An API
  * source has no mailbox to read, and a connection to test only when it sends through SMTP; an
- * SMTP-listener source has no mailbox either, and its test says whether the listener is on.
+ * SMTP-listener source has no mailbox either, and its test says whether the listener is on; a
+ * mail-service source's test answers the URL to give the service.
  */
 function sourceActions(s, result, actions) {
   const oauth = s.kind === "gmail" || s.kind === "graph";
   const authorized = s.gmail?.authorized || s.graph?.authorized;
   const authorize = (attrs) =>
     button(authorized || s.status === "needs_reauth" ? "Re-authorize" : "Authorize", (e) => actions.authorize(e.target, s, result), attrs);
-  const mailbox = s.kind !== "api" && s.kind !== "smtp";
+  const mailbox = s.kind !== "api" && s.kind !== "smtp" && s.kind !== "inbound-webhook";
   const waitsForAuthorization = oauth && (!authorized || s.status === "needs_reauth");
   return [
     waitsForAuthorization ? authorize({ class: "primary" }) : null,
     menu("Actions", [
-      mailbox || s.smtp || s.kind === "smtp" ? button("Test Connection", (e) => run(e.target, result, () => api.post(`/sources/${s.id}/test`), testOutcome), { "aria-label": `Test Connection of ${s.name}` }) : null,
+      mailbox || s.smtp || s.kind === "smtp" || s.kind === "inbound-webhook" ? button("Test Connection", (e) => run(e.target, result, () => api.post(`/sources/${s.id}/test`), testOutcome), { "aria-label": `Test Connection of ${s.name}` }) : null,
       mailbox
         ? button("Process Now", (e) => run(e.target, result, () => api.post(`/sources/${s.id}/process`), () => ["ok", "Processing started: new mail is being fetched now."]), {
             "aria-label": `Process Now ${s.name}`,

@@ -6,6 +6,7 @@ import type { Clock } from "../context.ts";
 import type { Database } from "../db/client.ts";
 import type { Logger } from "../log.ts";
 import { registerDatabaseGauges } from "./database-gauges.ts";
+import { createSmtpListenerMetrics, type SmtpListenerMetrics } from "./smtp-listener-metrics.ts";
 
 const PING_TIMEOUT_MS = 2_000;
 
@@ -26,6 +27,7 @@ export type Metrics = {
   recordDeliveryAttempt(endpointId: string, outcome: DeliveryOutcome, durationMs: number): void;
   /** One attempt to send an outgoing mail: sent, transient, permanent or waiting_for_authorization. */
   recordOutboundAttempt(outcome: string, durationMs: number): void;
+  smtpListener: SmtpListenerMetrics;
   /** The exposition text: pings the database first, so a dead one answers quickly with mailgate_database_up 0. */
   render(): Promise<{ contentType: string; body: string }>;
 };
@@ -77,6 +79,7 @@ export function createMetrics(deps: { database: Database; clock: Clock; log: Log
 
   return {
     registry,
+    smtpListener: createSmtpListenerMetrics(registry),
     recordOutboundAttempt: (outcome, durationMs) => {
       outboundAttempts.inc({ outcome });
       outboundDuration.observe(durationMs / 1000);

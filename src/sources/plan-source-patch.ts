@@ -59,12 +59,13 @@ export type SourcePatchPlan = {
   clearError: boolean;
 };
 
-// api, smtp and inbound-webhook sources are handed their mail: nothing to connect to.
 const listenerConfigSchema = z.object({ config: listenerConfigInput }).strict();
 const webhookConfigSchema = z.object({ config: webhookConfigInput }).strict();
 
+// api and inbound-webhook sources are handed their mail: nothing to connect to. An smtp source is
+// connected only while some instance listens, which keepSmtpStatuses settles right after.
 export const initialSourceStatus = (kind: SourceKind): SourceStatus =>
-  kind === "api" || kind === "smtp" || kind === "inbound-webhook" ? "connected" : "connecting";
+  kind === "api" || kind === "inbound-webhook" ? "connected" : "connecting";
 
 export function planSourcePatch(state: SourceState, patch: PatchSourceInput): SourcePatchPlan {
   const role = patch.role ?? state.role;

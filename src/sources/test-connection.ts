@@ -11,6 +11,7 @@ import { testImapConnection } from "./imap/test-connection.ts";
 import { testSmtpConnection } from "./imap/test-smtp-connection.ts";
 import { hasSmtpBlock, smtpSettingsOf } from "./smtp-settings.ts";
 import { storedWebhookOf, webhookPath } from "./inbound-webhook/webhook-settings.ts";
+import { anyListenerPresent } from "./smtp/listener-presence.ts";
 
 export type CheckResult = { ok: true; details: Record<string, unknown> } | { ok: false; error: { code: string; message: string } };
 
@@ -36,7 +37,7 @@ function testIncoming(ctx: Context, source: SourceRecord): Promise<CheckResult> 
     case "api":
       return Promise.resolve({ ok: true, details: { kind: "api" } });
     case "smtp":
-      return Promise.resolve(testListener(ctx));
+      return guarded(ctx, source, testListener);
     case "inbound-webhook":
       return Promise.resolve(testWebhook(ctx, source));
     case "imap":
@@ -48,14 +49,16 @@ function testIncoming(ctx: Context, source: SourceRecord): Promise<CheckResult> 
   }
 }
 
-/** An smtp source has nothing to connect to: it can receive when the listener is configured. */
-function testListener(ctx: Context): CheckResult {
+/**
+ * An smtp source has nothing to connect to: it can receive when this instance's listener is
+ * configured, or another instance's is running (this one may serve the API alone).
+ */
+const testListener: Tester = async (ctx) => {
   const listener = ctx.config.smtpListener;
-  if (listener === null) {
-    return { ok: false, error: { code: "listener_off", message: "The SMTP listener is off: set SMTP_LISTEN (e.g. 0.0.0.0:25) on the instances with the sources role." } };
-  }
-  return { ok: true, details: { kind: "smtp", listen: `${listener.host}:${listener.port}` } };
-}
+  if (listener !== null) return { ok: true, details: { kind: "smtp", listen: `${listener.host}:${listener.port}` } };
+  if (await anyListenerPresent(ctx)) return { ok: true, details: { kind: "smtp", listen: "another instance" } };
+  return { ok: false, error: { code: "listener_off", message: "The SMTP listener is off: set SMTP_LISTEN (e.g. 0.0.0.0:25) on the instances with the sources role." } };
+};
 
 /** An inbound-webhook source is posted to: it can tell the URL to give the mail service, nothing more. */
 function testWebhook(ctx: Context, source: SourceRecord): CheckResult {

@@ -12,6 +12,7 @@ import { toSourceView, type OpenedSecrets } from "../../sources/source-view.ts";
 import { testConnection } from "../../sources/test-connection.ts";
 import { releasePushSubscriptions } from "../../sources/release-push.ts";
 import { releaseHeldMessages } from "../../db/inbound-claims.ts";
+import { keepSmtpStatuses } from "../../sources/smtp/listener-presence.ts";
 import { authorizeGmail } from "../../sources/gmail/authorize.ts";
 import { authorizeGraph } from "../../sources/graph/authorize.ts";
 import { parsePage, toPage } from "../pagination.ts";
@@ -74,7 +75,7 @@ function sourceCrudRoutes(router: Router, ctx: Context): void {
       at: ctx.clock.now(),
     });
     ctx.database.wake("sources");
-    res.status(201).json(await sourceView(ctx, row));
+    res.status(201).json(await sourceView(ctx, await withSmtpStatus(ctx, row)));
   });
 
   router.get("/sources", async (req, res) => {
@@ -144,7 +145,14 @@ async function applySourcePatch(ctx: Context, existing: SourceRecord, patch: Pat
   }
   // The source's owner reloads its settings when woken.
   ctx.database.wake("sources");
-  return row;
+  return plan.status === undefined ? row : withSmtpStatus(ctx, row);
+}
+
+/** An smtp source that just started (or restarted) as connecting answers whether a listener serves it. */
+async function withSmtpStatus(ctx: Context, row: SourceRecord): Promise<SourceRecord> {
+  if (row.kind !== "smtp" || row.status !== "connecting") return row;
+  await keepSmtpStatuses(ctx, row.id);
+  return (await findSource(ctx.db, row.id)) ?? row;
 }
 
 /** Testing the connection, Process Now and OAuth authorization. */

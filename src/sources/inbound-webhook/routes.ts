@@ -91,7 +91,7 @@ async function readPosted(ctx: Context, ses: SesVerifier, stored: StoredWebhook,
     case "postmark":
       return readPostmark(body);
     case "ses":
-      return readSes(ses, body, stored.topicArn ?? "");
+      return readSes(ses, body, stored.topicArn ?? "", ctx.clock.now());
   }
 }
 

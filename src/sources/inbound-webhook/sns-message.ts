@@ -34,11 +34,28 @@ export function parseSnsMessage(body: Buffer): { ok: true; message: SnsMessage }
   for (const field of ["MessageId", "TopicArn", "Message", "Timestamp", "Signature", "SigningCertURL"]) {
     if (typeof m[field] !== "string") return { ok: false, reason: `${field} is missing` };
   }
+  if (Number.isNaN(Date.parse(m.Timestamp as string))) return { ok: false, reason: "Timestamp is not an ISO-8601 time" };
   if (m.SignatureVersion !== "1" && m.SignatureVersion !== "2") return { ok: false, reason: "SignatureVersion must be \"1\" or \"2\"" };
   if (m.Type !== "Notification" && (typeof m.SubscribeURL !== "string" || typeof m.Token !== "string")) {
     return { ok: false, reason: `a ${m.Type} needs SubscribeURL and Token` };
   }
   return { ok: true, message: m as unknown as SnsMessage };
+}
+
+/**
+ * How old a signed message may be: SNS retries an HTTP(S) endpoint for at most 3,600 s in all (a
+ * hard limit of any delivery policy) and a retry keeps the first Timestamp, so twice that refuses
+ * no genuine retry, even one held back by throttling or a clock of ours running ahead.
+ */
+export const SNS_MAX_AGE_S = 2 * 3600;
+
+/**
+ * Why a message is too old to take (a replay of a captured request), or null. A Timestamp ahead
+ * of our clock is taken: it is signed, so only our clock can be behind.
+ */
+export function snsAgeProblem(m: Pick<SnsMessage, "Timestamp">, now: Date): string | null {
+  const age = (now.getTime() - Date.parse(m.Timestamp)) / 1000;
+  return age > SNS_MAX_AGE_S ? `Timestamp ${m.Timestamp} is ${Math.round(age)} s old (at most ${SNS_MAX_AGE_S} s, longer than SNS retries)` : null;
 }
 
 /** The string SNS signs for this message. */

@@ -42,7 +42,7 @@ export type Login = { user: string; sourceIds: readonly string[] };
 
 export type RecipientDecision =
   | { kind: "accept"; sourceIds: string[] }
-  | { kind: "refuse"; code: number; message: string; counts: boolean };
+  | { kind: "refuse"; code: number; message: string; counts: boolean; reason: "unknown_recipient" | "disabled" | "auth" };
 
 /**
  * What RCPT TO `address` is answered in a session with this login (null: not signed in).
@@ -50,15 +50,15 @@ export type RecipientDecision =
  */
 export function decideRecipient(directory: RecipientDirectory, address: string, login: Login | null): RecipientDecision {
   const owners = directory.owners(address);
-  if (owners.length === 0) return { kind: "refuse", code: 550, message: `5.1.1 <${address}>: no such mailbox here`, counts: true };
+  if (owners.length === 0) return { kind: "refuse", code: 550, message: `5.1.1 <${address}>: no such mailbox here`, counts: true, reason: "unknown_recipient" };
   const enabled = owners.filter((s) => s.enabled);
   // A source switched off for a while: the sender keeps the mail and retries.
-  if (enabled.length === 0) return { kind: "refuse", code: 450, message: `4.2.1 <${address}>: mailbox disabled, try again later`, counts: false };
+  if (enabled.length === 0) return { kind: "refuse", code: 450, message: `4.2.1 <${address}>: mailbox disabled, try again later`, counts: false, reason: "disabled" };
   const permitted = enabled.filter((s) => s.auth === null || (login?.sourceIds.includes(s.id) ?? false));
   if (permitted.length === 0) {
     return login === null
-      ? { kind: "refuse", code: 530, message: `5.7.0 Authentication required to deliver to <${address}>`, counts: true }
-      : { kind: "refuse", code: 550, message: `5.7.1 ${login.user} may not deliver to <${address}>`, counts: true };
+      ? { kind: "refuse", code: 530, message: `5.7.0 Authentication required to deliver to <${address}>`, counts: true, reason: "auth" }
+      : { kind: "refuse", code: 550, message: `5.7.1 ${login.user} may not deliver to <${address}>`, counts: true, reason: "auth" };
   }
   return { kind: "accept", sourceIds: permitted.map((s) => s.id) };
 }

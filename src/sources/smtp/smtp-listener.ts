@@ -11,7 +11,8 @@
 //              sender keeps the mail and retries
 //
 // Stateless: every instance with the sources role may listen (no lease); the recipients are
-// held in memory and reloaded when sources change (the `sources` wake) and every 30 s.
+// held in memory and reloaded when sources change (the `sources` wake) and every 30 s. While it
+// listens it renews its presence, which keeps its smtp sources connected (listener-presence.ts).
 import { readFileSync } from "node:fs";
 import { BlockList, isIPv4 } from "node:net";
 import { hostname } from "node:os";
@@ -24,6 +25,8 @@ import { storeInboundCopies } from "../../db/inbound-store.ts";
 import type { InboundEnvelope } from "../../db/statuses.ts";
 import { buildDirectory, checkLogin, copiesFor, decideRecipient, loadListenerSources, type Login, type RecipientDirectory } from "./recipient-directory.ts";
 import { makeSelfSignedCertificate } from "./self-signed-certificate.ts";
+import type { SmtpListenerMetrics, SmtpRefusalReason } from "../../metrics/smtp-listener-metrics.ts";
+import { holdPresence, newPresenceName } from "./listener-presence.ts";
 
 export type SmtpListener = {
   /** The port it listens on (the one asked for, or the one given for port 0). */
@@ -46,6 +49,11 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
   const allowed = allowList(config.allowFrom);
   let directory: RecipientDirectory | null = null;
   const refusals = new Map<string, number>();
+  const metrics = ctx.metrics.smtpListener;
+  const refuse = (reason: SmtpRefusalReason, code: number, message: string): SmtpError => {
+    metrics.refused(reason);
+    return smtpError(code, message);
+  };
 
   const reload = async () => {
     try {
@@ -70,34 +78,42 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
     closeTimeout: CLOSE_TIMEOUT_MS,
     logger: false,
     onConnect(session, callback) {
-      if (allowed && !allowed(session.remoteAddress)) return callback(smtpError(554, `5.7.1 ${session.remoteAddress} may not connect here`));
+      if (allowed && !allowed(session.remoteAddress)) {
+        metrics.connection("refused");
+        return callback(refuse("client_not_allowed", 554, `5.7.1 ${session.remoteAddress} may not connect here`));
+      }
+      metrics.connection("accepted");
       callback();
     },
     onAuth(auth, _session, callback) {
       const login = directory !== null && typeof auth.password === "string" ? checkLogin(directory, auth.username ?? "", auth.password) : null;
       if (login !== null) return callback(null, { user: login });
-      callback(smtpError(535, "5.7.8 Authentication credentials invalid"));
+      callback(refuse("auth", 535, "5.7.8 Authentication credentials invalid"));
     },
     onMailFrom(_address, session, callback) {
       if (session.transaction > config.maxMessagesPerConnection) {
-        return callback(smtpError(421, `4.7.0 ${config.maxMessagesPerConnection} messages on one connection; connect again`));
+        return callback(refuse("limit", 421, `4.7.0 ${config.maxMessagesPerConnection} messages on one connection; connect again`));
       }
       callback();
     },
     onRcptTo(address, session, callback) {
-      if (directory === null) return callback(smtpError(451, "4.3.0 Not ready to receive yet, try again later"));
+      if (directory === null) return callback(refuse("database_unavailable", 451, "4.3.0 Not ready to receive yet, try again later"));
       const decision = decideRecipient(directory, address.address, loginOf(session));
       if (decision.kind === "accept") return callback();
       if (decision.counts) {
         const refused = (refusals.get(session.id) ?? 0) + 1;
         refusals.set(session.id, refused);
-        if (refused >= config.maxRefusedRecipients) return callback(smtpError(421, `4.7.0 Too many refused recipients; closing`));
+        if (refused >= config.maxRefusedRecipients) return callback(refuse("limit", 421, `4.7.0 Too many refused recipients; closing`));
       }
-      callback(smtpError(decision.code, decision.message));
+      callback(refuse(decision.reason, decision.code, decision.message));
     },
     onData(stream, session, callback) {
+      const started = performance.now();
       void receiveMessage(stream, session).then(
-        (reply) => callback(null, reply),
+        (reply) => {
+          metrics.accepted(performance.now() - started);
+          callback(null, reply);
+        },
         (err: SmtpError) => callback(err),
       );
     },
@@ -105,6 +121,19 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
       refusals.delete(session.id);
     },
   });
+  // smtp-server makes some refusals itself, with no handler of ours called: 421 over
+  // SMTP_MAX_CLIENTS (its own check, made synchronously inside connect() once this connection is
+  // counted, so the count just before tells), and the answers countOwnRefusals names.
+  const connect = server.connect.bind(server);
+  server.connect = (socket, socketOptions) => {
+    if (server.connections.size >= config.maxClients) {
+      metrics.connection("refused");
+      metrics.refused("limit");
+    }
+    connect(socket, socketOptions);
+    const connection = [...server.connections].find((c) => c._socket === socket);
+    if (connection) countOwnRefusals(connection, metrics);
+  };
   let listening = false;
   // Before it listens, an error is the listen's own, answered below.
   server.on("error", (err) => void (listening && log.warn({ err }, "SMTP listener: a connection failed")));
@@ -115,7 +144,7 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
     const recipients = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
     const login = loginOf(session);
     const sourceIds = directory === null ? [] : copiesFor(directory, recipients, login);
-    if (sourceIds.length === 0) throw smtpError(451, "4.3.0 The recipients' mailboxes changed meanwhile; try again later");
+    if (sourceIds.length === 0) throw refuse("unknown_recipient", 451, "4.3.0 The recipients' mailboxes changed meanwhile; try again later");
     const envelope: InboundEnvelope = {
       mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
       rcptTo: recipients,
@@ -130,9 +159,9 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
       const providerMessageId = "sha256:" + createHash("sha256").update(raw).digest("hex");
       await storeInboundCopies(ctx.db, { sourceIds, providerMessageId, raw, envelope, receivedAt: ctx.clock.now() });
     } catch (err) {
-      if (ctx.databaseOutage.report(err)) throw smtpError(451, "4.3.0 Temporary failure: the message cannot be stored now; try again later");
+      if (ctx.databaseOutage.report(err)) throw refuse("database_unavailable", 451, "4.3.0 Temporary failure: the message cannot be stored now; try again later");
       log.error({ err, sourceIds, size: raw.length }, "SMTP listener: a message could not be stored; the sender was told to try again (451)");
-      throw smtpError(451, "4.3.0 Local error while storing the message; try again later");
+      throw refuse("database_unavailable", 451, "4.3.0 Local error while storing the message; try again later");
     }
     ctx.database.wake("inbound");
     return "2.0.0 Ok: stored";
@@ -158,16 +187,37 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
   listening = true;
   const port = (server.server.address() as AddressInfo).port;
   log.info({ host: config.host, port, tls: selfSigned ? "self-signed" : "SMTP_TLS_CERT" }, "SMTP listener started");
+  const untrack = metrics.trackOpenConnections(() => server.connections.size);
+  const presence = holdPresence(ctx, newPresenceName());
+  await presence.firstPass;
   return {
     port,
     reload,
     stop: async () => {
+      await presence.stop();
+      untrack();
       unsubscribe();
       clearInterval(timer);
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
+
+/**
+ * Counts the refusals smtp-server may answer without asking us, at the one place every answer
+ * passes: 552, a message over the size limit (declared at MAIL FROM, or found at the end of DATA
+ * by smtp-server or by readMessage), and a recipient over SMTP_MAX_RECIPIENTS.
+ */
+function countOwnRefusals(connection: SmtpConnection, metrics: SmtpListenerMetrics): void {
+  const send = connection.send.bind(connection);
+  connection.send = (code, data, context) => {
+    if (code === 552) metrics.refused("size");
+    else if (context === "TOO_MANY_RECIPIENTS") metrics.refused("limit");
+    send(code, data, context);
+  };
+}
+
+type SmtpConnection = SMTPServer["connections"] extends Set<infer C> ? C : never;
 
 /** What onAuth gave the session (smtp-server keeps it as `session.user`). */
 const loginOf = (session: SMTPServerSession): Login | null => (session.user ? (session.user as Login) : null);

@@ -10,12 +10,13 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 describe("sources of kind smtp", () => {
-  it("When one is created with more addresses and a login, then it is connected, lists its addresses once each and hides the password", async () => {
+  it("When one is created with more addresses and a login while no instance listens, then it is in error naming SMTP_LISTEN, lists its addresses once each and hides the password", async () => {
     const res = await t.api
       .post("/api/sources")
       .send({ kind: "smtp", name: "Forwarded", address: "Support@MSP.example", addresses: ["help@msp.example", "HELP@msp.example", "support@msp.example"], role: "system", config: { auth: { user: "relay", password: "relay-password-1" } } })
       .expect(201);
-    expect(res.body).toMatchObject({ kind: "smtp", address: "support@msp.example", addresses: ["help@msp.example"], status: "connected", config: { auth: { user: "relay", hasPassword: true } } });
+    expect(res.body).toMatchObject({ kind: "smtp", address: "support@msp.example", addresses: ["help@msp.example"], status: "error", config: { auth: { user: "relay", hasPassword: true } } });
+    expect(res.body.lastError).toContain("SMTP_LISTEN");
     expect(JSON.stringify(res.body)).not.toContain("relay-password-1");
   });
 

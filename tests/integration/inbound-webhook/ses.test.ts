@@ -120,6 +120,30 @@ describe("ses through sns", () => {
     expect(await stored()).toBe(before);
   });
 
+  it("When a signed notification is older than SNS ever retries (a replay), then 401 and nothing is stored; one from a retry within the hour is taken", async () => {
+    const before = await stored();
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString();
+    const replay = await post(notification(buildEmail({ subject: "captured long ago" }), { Timestamp: hoursAgo(3) })).expect(401);
+    expect(replay.body.error).toMatchObject({ code: "unauthorized" });
+    expect(replay.body.error.message).toContain("Timestamp");
+    expect(await stored()).toBe(before);
+    const lateRetry = await post(notification(buildEmail({ subject: "retried for an hour" }), { Timestamp: hoursAgo(1) })).expect(200);
+    expect(lateRetry.body.created).toBe(true);
+    expect(await stored()).toBe(before + 1);
+  });
+
+  it("When SES stored a large mail with an S3 action and notifies without its content, then 400 points to the docs and nothing is stored", async () => {
+    const before = await stored();
+    const s3Receipt = JSON.stringify({
+      notificationType: "Received",
+      mail: { source: "john@acme.com", messageId: "large-1", destination: ["support@mailgate.test"] },
+      receipt: { recipients: ["support@mailgate.test"], action: { type: "S3", topicArn: TOPIC, bucketName: "mail", objectKey: "large-1" } },
+    });
+    const res = await post(notification(Buffer.alloc(0), { Message: s3Receipt })).expect(400);
+    expect(res.body.error.message).toContain("Mail over 150 KB");
+    expect(await stored()).toBe(before);
+  });
+
   it("When the certificate URL answers no certificate, then 401; when it cannot be fetched now, then 503 so SNS retries", async () => {
     const before = await stored();
     const raw = buildEmail({ subject: "certificate trouble" });

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildEmail } from "../../helpers/build-email.ts";
 import { createOutageContext, type Outage } from "../ops/database-outage.ts";
+import { parseExposition, samplesOf } from "../ops/exposition.ts";
 import { startSmtpListener, type SmtpListener } from "../../../src/sources/smtp/smtp-listener.ts";
 import { sendRaw } from "./smtp-client.ts";
 
@@ -28,6 +29,9 @@ describe("the SMTP listener while the database is away", () => {
     await outage.stopDatabase();
     const sent = await sendRaw(listener.port, mail);
     expect(sent).toMatchObject({ ok: false, responseCode: 451, command: "DATA" });
+    const metrics = parseExposition((await outage.t.anonymous.get("/metrics").expect(200)).text);
+    expect(samplesOf(metrics, "mailgate_smtp_refusals_total", { reason: "database_unavailable" })[0]?.value).toBe(1);
+    expect(samplesOf(metrics, "mailgate_smtp_messages_accepted_total")[0]?.value).toBe(0);
   });
 
   it("When the database comes back, then the retried mail is answered 250 and stored once", async () => {
