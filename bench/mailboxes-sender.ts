@@ -74,8 +74,15 @@ async function listen(account: TestAccount): Promise<void> {
   appenders.set(account.user, await connect(account));
 }
 
+/** The mailbox's appender, opened again if imapflow closed it (it closes a connection after 5 min without traffic). */
+async function appenderOf(account: TestAccount): Promise<ImapFlow | undefined> {
+  const client = appenders.get(account.user);
+  if (client && !client.usable) appenders.set(account.user, await connect(account));
+  return appenders.get(account.user);
+}
+
 async function append(i: number, account: TestAccount, messageId: string): Promise<void> {
-  const own = appenders.get(account.user);
+  const own = await appenderOf(account);
   const client = own ?? (await connect(account));
   try {
     const res = await client.append("INBOX", benchMail(i, messageId));
@@ -116,6 +123,9 @@ async function handle(cmd: MailboxesCommand): Promise<void> {
 // Forked by bench/mailboxes.ts (which imports only the types and the mail from here).
 if (process.send) {
   process.on("message", (cmd: MailboxesCommand) => {
-    handle(cmd).catch((err: unknown) => send({ type: "error", message: err instanceof Error ? err.message : String(err) }));
+    handle(cmd).catch((err: unknown) => {
+      const user = cmd.type === "append" ? ` to ${cmd.account.user}` : "";
+      send({ type: "error", message: `${cmd.type}${user}: ${err instanceof Error ? err.message : String(err)}` });
+    });
   });
 }

@@ -19,7 +19,7 @@
 // is a mailbox held twice. The bench's own IMAP clients connect from 127.0.0.2 and are not counted.
 import { spawnSync, fork } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
-import { chownSync, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { chownSync, copyFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -33,7 +33,7 @@ import { startMailgateProcess, type MailgateProcess } from "../tests/helpers/mai
 import { benchContext, fmt } from "./bench-database.ts";
 import { sampleSessions, type SessionSampler } from "./dovecot-sessions.ts";
 import { benchMail, wallClock, type MailboxesCommand, type MailboxesReport } from "./mailboxes-sender.ts";
-import { connectionsTo, loadAverage, processUsage } from "./process-usage.ts";
+import { connectionsTo, findProcess, loadAverage, processTreeCpuSeconds, processUsage } from "./process-usage.ts";
 
 const N = Number(process.env.BENCH_MAILBOXES ?? 1000);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
@@ -68,6 +68,17 @@ function checkOpenFileLimit(): string {
   const needed = 2 * N + 200;
   const low = limit !== "unlimited" && Number(limit) < needed;
   return `ulimit -n ${limit}${low ? ` — TOO LOW for ${N} mailboxes (want ≥ ${needed}): raise it before trusting the figures` : ""}`;
+}
+
+/**
+ * Dovecot watches each session's mailbox with an inotify instance of the mail user (all of this
+ * bench's sessions share one uid); past the kernel's per-user limit it logs a warning and falls
+ * back to looking every mailbox_idle_check_interval (30 s), and IDLE then hears new mail late.
+ */
+function checkInotifyLimit(): string {
+  const limit = Number(readFileSync("/proc/sys/fs/inotify/max_user_instances", "utf8").trim());
+  const needed = N + 2 * FLOOR_MAILBOXES + 50;
+  return `fs.inotify.max_user_instances ${limit}${limit < needed ? ` — TOO LOW for ${N} mailboxes (want ≥ ${needed}): IDLE past ${limit} sessions waits for Dovecot's 30 s poll; raise it (sysctl fs.inotify.max_user_instances=${needed}) before trusting the figures` : ""}`;
 }
 
 /** The company the bench's mail comes from, and N IMAP sources, through mailgate's own HTTP API. */
@@ -161,8 +172,17 @@ async function connectedSources(ctx: Context): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
+/** CPU seconds so far of mailgate's processes and of Dovecot's (master, live and ended children). */
+function cpuSoFar(instances: MailgateProcess[], dovecotPid: number | null) {
+  return {
+    mailgate: instances.reduce((sum, p) => sum + (processUsage(p.pid)?.cpuSeconds ?? 0), 0),
+    dovecot: dovecotPid === null ? NaN : processTreeCpuSeconds(dovecotPid),
+  };
+}
+
 /** Resolves with the instances' RSS (bytes) when the first session appeared: mailgate loaded, before its mailboxes. */
-async function measureConnect(ctx: Context, instances: MailgateProcess[], sampler: SessionSampler, spawnedAt: number): Promise<number> {
+async function measureConnect(ctx: Context, instances: MailgateProcess[], sampler: SessionSampler, spawnedAt: number, dovecotPid: number | null): Promise<number> {
+  const dovecotCpuBefore = cpuSoFar([], dovecotPid).dovecot;
   let firstSession: number | null = null;
   let allSessions: number | null = null;
   let rssAtFirst = 0;
@@ -176,6 +196,8 @@ async function measureConnect(ctx: Context, instances: MailgateProcess[], sample
     return allSessions !== null && (await connectedSources(ctx)) === N;
   }, CONNECT_LIMIT_MS);
   const all = performance.now() - spawnedAt;
+  const cpu = cpuSoFar(instances, dovecotPid);
+  console.log(`connect: CPU until all connected: mailgate ${fmt(cpu.mailgate, 1)} s (start-up included), Dovecot ${fmt(cpu.dovecot - dovecotCpuBefore, 1)} s`);
   console.log(`connect: first session ${seconds(firstSession! - spawnedAt)}, all ${N} sessions ${seconds(allSessions! - spawnedAt)}, all sources connected ${seconds(all)} after spawn`);
   figure(`spawn → all ${N} connected (Dovecot + mail_sources)`, seconds(all), "≤ 60 s", all <= 60_000);
   figure("  of which first session → all sessions", seconds(allSessions! - firstSession!));
@@ -313,10 +335,11 @@ async function measureInstanceKill(ctx: Context, instances: MailgateProcess[], d
 }
 
 /** What Dovecot logged that would mean refused or dropped sessions. */
-function dovecotLogSummary(dovecot: DovecotServer): { limits: number; errors: number; disconnected: number } {
+function dovecotLogSummary(dovecot: DovecotServer): { limits: number; inotify: number; errors: number; disconnected: number } {
   const lines = dovecot.log().split("\n");
   return {
     limits: lines.filter((l) => l.includes("Maximum number of")).length,
+    inotify: lines.filter((l) => l.includes("Inotify instance limit")).length,
     errors: lines.filter((l) => / (Error|Fatal|Panic|Warning): /.test(l)).length,
     // Logged-out sessions and the start-up probe's connection are the bench's own goodbyes; what
     // is left are sessions cut off (a killed instance's, for one).
@@ -334,7 +357,8 @@ function printTable(): void {
 }
 
 async function main() {
-  console.log(`bench:mailboxes — ${N} mailboxes, ${INSTANCES} mailgate instance(s), ${os.cpus().length} CPUs, load ${loadAverage()}, ${checkOpenFileLimit()}`);
+  console.log(`bench:mailboxes — ${N} mailboxes, ${INSTANCES} mailgate instance(s), ${os.cpus().length} CPUs, load ${loadAverage()}`);
+  console.log(`limits: ${checkOpenFileLimit()}; ${checkInotifyLimit()}`);
   const dovecot = await startDovecot({ accounts: N, clients: N + 2 * FLOOR_MAILBOXES + 20 });
   const accounts = Array.from({ length: N }, () => dovecot.takeAccount());
   const secretKey = randomBytes(32).toString("hex");
@@ -351,7 +375,7 @@ async function main() {
     const spawnedAt = performance.now();
     for (let k = 0; k < INSTANCES; k++) instances.push(await startMailgateProcess(`mailboxes-${k}`, env));
 
-    const rssAtFirstSession = await measureConnect(ctx, instances, sampler, spawnedAt);
+    const rssAtFirstSession = await measureConnect(ctx, instances, sampler, spawnedAt, findProcess(`-F -c ${path.join(dovecot.dir, "dovecot.conf")}`));
     await measureIdle(instances, rssAtFirstSession);
     await measureLatency(ctx, sender, accounts, sent);
     await measureDovecotRestart(ctx, dovecot, sampler, accounts, sent);
@@ -363,9 +387,13 @@ async function main() {
     figure(`most sessions of one mailbox (${sampler.samples()} samples)`, `${most.sessions}${most.sessions > 1 ? ` (${most.user})` : ""}`, "1 (never held twice)", most.sessions <= 1);
     const log = dovecotLogSummary(dovecot);
     figure("Dovecot log: \"Maximum number of\" / errors+warnings / sessions cut off", `${log.limits} / ${log.errors} / ${log.disconnected}`, "0 refused logins", log.limits === 0);
+    figure("  of the warnings, inotify limit (IDLE polls every 30 s)", `${log.inotify}`, "0", log.inotify === 0);
     printTable();
     console.log(`\nload at the end: ${loadAverage()}`);
   } catch (err) {
+    const kept = path.join(os.tmpdir(), `bench-mailboxes-dovecot-${Date.now()}.log`);
+    copyFileSync(path.join(dovecot.dir, "dovecot.log"), kept);
+    console.error(`Dovecot's log is kept in ${kept}`);
     for (const p of instances) console.error(`--- ${p.name} (pid ${p.pid}, ${p.exit() ?? "running"}) ---\n${p.output().slice(-3000)}`);
     throw err;
   } finally {

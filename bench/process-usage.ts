@@ -18,6 +18,40 @@ export function processUsage(pid: number): ProcessUsage | null {
   }
 }
 
+/**
+ * CPU seconds of a process, its children alive now, and its children that have ended (the kernel
+ * adds those to the parent's cutime and cstime once reaped): Dovecot's master and its forks.
+ */
+export function processTreeCpuSeconds(rootPid: number): number {
+  let ticks = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fields: string[];
+    try {
+      fields = readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]!.split(" ");
+    } catch {
+      continue; // ended meanwhile
+    }
+    const pid = Number(entry);
+    if (pid === rootPid) ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    else if (Number(fields[1]) === rootPid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** The process whose command line contains `text` (the first found), or null. */
+export function findProcess(text: string): number | null {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").includes(text)) return Number(entry);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return null;
+}
+
 /** Established TCP connections from process `pid` to 127.0.0.1:`port` (IPv4). */
 export function connectionsTo(pid: number, port: number): number {
   try {
