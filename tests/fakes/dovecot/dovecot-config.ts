@@ -12,6 +12,8 @@ export type DovecotConfigInput = {
   runAsUser?: string;
   /** Folders the server flags with a special use (RFC 6154) once a user creates them, e.g. {"Outbox Copies": "\\Sent"}. */
   specialUse?: Record<string, string>;
+  /** Raises the process and client limits for this many concurrent IMAP sessions (bench:mailboxes); unset = Dovecot's defaults. */
+  clients?: number;
 };
 
 export function dovecotConfig(c: DovecotConfigInput): string {
@@ -40,8 +42,10 @@ export function dovecotConfig(c: DovecotConfigInput): string {
     `  args = uid=${c.mailUid} gid=${c.mailGid} home=${c.dir}/mail/%u`,
     "}",
     ...specialUseLines(c.specialUse),
+    ...capacityLines(c.clients),
     "service imap-login {",
     "  chroot =",
+    ...loginCapacityLines(c.clients),
     "  inet_listener imap {",
     "    address = 127.0.0.1",
     `    port = ${c.port}`,
@@ -52,6 +56,7 @@ export function dovecotConfig(c: DovecotConfigInput): string {
     "}",
     "service anvil {",
     "  chroot =",
+    ...(c.clients ? [`  client_limit = ${anvilClients(c.clients)}`] : []),
     // Dovecot's documented switch for its growing per-IP penalty after failed logins.
     "  unix_listener anvil-auth-penalty {",
     "    mode = 0",
@@ -66,3 +71,30 @@ function specialUseLines(specialUse: Record<string, string> | undefined): string
   const mailboxes = Object.entries(specialUse).flatMap(([name, use]) => [`  mailbox "${name}" {`, `    special_use = ${use}`, "  }"]);
   return ["namespace inbox {", "  inbox = yes", ...mailboxes, "}"];
 }
+
+/**
+ * One imap process per session (imap's default client_limit of 1), so the process limits grow with
+ * the sessions; every login and imap process keeps a connection to anvil, and every login
+ * process one to auth, which Dovecot checks at start ("client_limit is lower than required").
+ */
+function capacityLines(clients: number | undefined): string[] {
+  if (!clients) return [];
+  return [
+    `default_process_limit = ${clients + 100}`,
+    `default_client_limit = ${clients + 200}`,
+    "service imap {",
+    `  process_limit = ${clients + 50}`,
+    "}",
+    "service auth {",
+    `  client_limit = ${anvilClients(clients)}`,
+    "}",
+  ];
+}
+
+/** High-performance mode: a few long-lived login processes, each taking many connections. */
+function loginCapacityLines(clients: number | undefined): string[] {
+  if (!clients) return [];
+  return ["  service_count = 0", "  process_min_avail = 2", `  client_limit = ${clients + 100}`];
+}
+
+const anvilClients = (clients: number) => 2 * (clients + 100) + 100;

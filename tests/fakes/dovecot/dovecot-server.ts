@@ -54,7 +54,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startDovecot(opts: { accounts?: number; specialUse?: Record<string, string> } = {}): Promise<DovecotServer> {
+export type StartDovecotOptions = {
+  accounts?: number;
+  specialUse?: Record<string, string>;
+  /** Concurrent IMAP sessions to allow beyond Dovecot's default limits (see dovecotConfig). */
+  clients?: number;
+};
+
+export async function startDovecot(opts: StartDovecotOptions = {}): Promise<DovecotServer> {
   const binary = findDovecot();
   if (!binary) throw new Error("dovecot is not installed: apt-get install -y dovecot-imapd");
   const dir = mkdtempSync(path.join(os.tmpdir(), "mailgate-dovecot-"));
@@ -83,6 +90,7 @@ export async function startDovecot(opts: { accounts?: number; specialUse?: Recor
       mailGid,
       runAsUser: asRoot ? undefined : os.userInfo().username,
       specialUse: opts.specialUse,
+      clients: opts.clients,
     }),
   );
 
