@@ -8,7 +8,7 @@
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { mkdtempSync } from "node:fs";
-import os from "node:os";
+import os, { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { buildContext } from "../src/boot.ts";
@@ -22,7 +22,8 @@ import { startGraphSources } from "../src/sources/graph/runtime.ts";
 import { startFakeMicrosoft, type FakeMicrosoft } from "../tests/fakes/microsoft/fake-microsoft.ts";
 import { testCertificate, trustTestCertificate } from "../tests/fakes/microsoft/test-certificate.ts";
 import { buildEmail } from "../tests/helpers/build-email.ts";
-import { benchContext, fmt } from "./bench-database.ts";
+import { benchContext, cpuSpent, databaseCpuSeconds, fmt, threadTimes, threadTimesSpent } from "./bench-database.ts";
+import { startCpuProfile } from "./cpu-profile.ts";
 
 const COUNT = Number(process.env.BENCH_NOTIFICATIONS ?? 500);
 const WARMUP = 20;
@@ -46,8 +47,9 @@ async function main() {
     try {
       await sequential(fake, committed, WARMUP, "warm-up");
       const one = await sequential(fake, committed, COUNT, "seq");
-      const burst = await concurrent(fake, committed, COUNT, CONCURRENCY);
+      const burst = await measured(ctx, "graph-burst", () => concurrent(fake, committed, COUNT, CONCURRENCY));
       report(ctx, one, burst);
+      cpuReport(burst);
       await stages(ctx, "one at a time", "seq-");
       await stages(ctx, "burst", "burst-");
     } finally {
@@ -162,6 +164,37 @@ async function roundTrip(fake: FakeMicrosoft, watcher: Watcher, subject: string)
   const prefix = subject.replace(/\d+$/, "");
   acknowledged.set(prefix, [...(acknowledged.get(prefix) ?? []), deliveries[0].ms]);
   return (await done) - sent;
+}
+
+type Cpu = { cpu: NodeJS.CpuUsage; threads: ReturnType<typeof threadTimesSpent>; databaseSeconds: number; wallSeconds: number };
+
+/** The burst with this process's CPU (mailgate and the fake Microsoft), its threads' run and wait times, and Postgres's CPU. */
+async function measured<T extends { seconds: number }>(ctx: Context, name: string, run: () => Promise<T>): Promise<T & Cpu> {
+  const profile = await startCpuProfile(process.env.BENCH_CPU_PROFILE, name);
+  const dbBefore = await databaseCpuSeconds(ctx);
+  const threadsBefore = threadTimes();
+  const cpuBefore = process.cpuUsage();
+  const result = await run();
+  const cpu = process.cpuUsage(cpuBefore);
+  const threads = threadTimesSpent(threadsBefore, threadTimes());
+  const databaseSeconds = cpuSpent(dbBefore, await databaseCpuSeconds(ctx));
+  const file = await profile.stop();
+  if (file) console.log(`CPU profile of the burst: ${file}`);
+  return { ...result, cpu, threads, databaseSeconds, wallSeconds: result.seconds };
+}
+
+/** What bounds the burst: a JavaScript thread busy nearly all the time is CPU-bound; Postgres's share says what the database costs. */
+function cpuReport(burst: Cpu) {
+  const perNotification = (seconds: number) => `${fmt((seconds * 1000) / COUNT, 2)} ms`;
+  const busy = (seconds: number) => `${fmt((seconds / burst.wallSeconds) * 100)} %`;
+  const processSeconds = (burst.cpu.user + burst.cpu.system) / 1e6;
+  console.log(`  burst CPU per notification: this process (mailgate + fake Microsoft) ${perNotification(processSeconds)}, Postgres ${perNotification(burst.databaseSeconds)}`);
+  if (burst.threads) {
+    const { main, others } = burst.threads;
+    console.log(
+      `  burst, this process's JavaScript thread: on a CPU ${busy(main.run)} of the time, runnable but waiting for one ${busy(main.wait)}; other threads on a CPU ${busy(others.run)}; Postgres ${busy(burst.databaseSeconds)} (${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(" ")})`,
+    );
+  }
 }
 
 function report(ctx: Context, one: number[], burst: { latencies: number[]; seconds: number }) {
