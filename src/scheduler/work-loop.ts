@@ -1,5 +1,5 @@
 // A pool of loops that each take one unit of work at a time: woken at once on a channel
-// (LISTEN/NOTIFY, or the in-process signal on PGlite), polling as a fallback for due retries.
+// (LISTEN/NOTIFY, or the in-process signal on PGlite), and by a poll as a fallback for due retries.
 import type { Channel, Database } from "../db/client.ts";
 import type { DatabaseOutage } from "../db/database-outage.ts";
 import type { Logger } from "../log.ts";
@@ -36,6 +36,10 @@ export function startWorkLoop(opts: WorkLoopOptions): WorkLoop {
   // again instead of sleeping through it, a whole poll interval.
   const wakeOne = () => wakeup.wakeOne();
   const unsubscribe = opts.database.onWake(opts.channel, wakeOne);
+  // The fallback poll is one claim per interval for the whole pool, not one per idle loop, and
+  // it goes on while some loops are busy: the timer wakes one sleeper as a signal would.
+  const poll = setInterval(wakeOne, opts.pollMs);
+  poll.unref();
   // stop() may have run while this loop was busy: nobody would wake it then.
   const sleep = (ms: number) => (running ? wakeup.sleep(ms) : Promise.resolve());
 
@@ -46,7 +50,7 @@ export function startWorkLoop(opts: WorkLoopOptions): WorkLoop {
         const didWork = await opts.step(wakeOne);
         failures = 0;
         if (didWork) wakeOne();
-        else await sleep(opts.pollMs);
+        else await sleep(Infinity);
       } catch (err) {
         // The step records what belongs to a message itself; what reaches here is the database
         // being away (logged once for the whole outage) or a bug. Back off instead of spinning.
@@ -61,6 +65,7 @@ export function startWorkLoop(opts: WorkLoopOptions): WorkLoop {
   return {
     stop: async () => {
       running = false;
+      clearInterval(poll);
       unsubscribe();
       wakeup.wake();
       await Promise.all(loops);

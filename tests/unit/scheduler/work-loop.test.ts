@@ -101,4 +101,52 @@ describe("startWorkLoop", () => {
     release();
     await loop.stop();
   });
+
+  it("When four idle loops wait for work, then the pool polls once per interval, not once per loop", async () => {
+    const { database, databaseOutage } = wakeChannel();
+    let steps = 0;
+    const loop = startWorkLoop({ name: "test", database, databaseOutage, channel: "inbound", concurrency: 4, pollMs: 100, log: pino({ level: "silent" }), step: async () => (steps++, false) });
+    await new Promise((r) => setTimeout(r, 50));
+    const afterStart = steps; // each loop looks once as it starts
+    await new Promise((r) => setTimeout(r, 1_000));
+    await loop.stop();
+    const polls = steps - afterStart;
+    expect(afterStart).toBe(4);
+    expect(polls).toBeGreaterThanOrEqual(8);
+    expect(polls).toBeLessThanOrEqual(11);
+  });
+
+  it("When one loop is busy for a long while, then the others still poll for due work", async () => {
+    const { database, databaseOutage } = wakeChannel();
+    let due = false;
+    let found = false;
+    let first = true;
+    const loop = startWorkLoop({
+      name: "test",
+      database,
+      databaseOutage,
+      channel: "inbound",
+      concurrency: 2,
+      pollMs: 50,
+      log: pino({ level: "silent" }),
+      step: async () => {
+        if (first) {
+          first = false;
+          await new Promise((r) => setTimeout(r, 2_000)); // a long fetch
+          return true;
+        }
+        if (due) {
+          due = false;
+          found = true;
+          return true;
+        }
+        return false;
+      },
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    due = true; // a retry comes due; nobody signals it
+    await expect.poll(() => found, { timeout: 1_000 }).toBe(true);
+    await loop.stop();
+  });
 });
+
