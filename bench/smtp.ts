@@ -7,7 +7,8 @@
 //   send → 250      per message, from nodemailer's sendMail to the 250 after DATA (MAIL FROM,
 //                   RCPT TO and DATA pipelined, the body, and the store before the answer)
 //   send → ticket   per message, from sendMail to the commit of its ticket
-// and where the CPU went: this process (listener and pipeline), the sender, Postgres.
+// and where the CPU went: this process (listener and pipeline), the sender, Postgres; and how many
+// mails each store and each pipeline batch took. WORKER_CONCURRENCY sets the pipeline's workers.
 import { fork } from "node:child_process";
 import os from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -87,7 +88,14 @@ async function cpuLine(ctx: Context, before: Readings, messages: number, senderC
 }
 
 async function main() {
-  const { ctx, close } = await benchContext({ SMTP_LISTEN: "127.0.0.1:0", LOG_LEVEL: "error" });
+  const workers = process.env.WORKER_CONCURRENCY;
+  const { ctx, close } = await benchContext({ SMTP_LISTEN: "127.0.0.1:0", LOG_LEVEL: "error", ...(workers ? { WORKER_CONCURRENCY: workers } : {}) });
+  // Stores and pipeline batches, counted by their in-process wakes (one per committed store, one per batch that made tickets).
+  const wakes = { inbound: 0, deliveries: 0 };
+  ctx.database.onWake("inbound", () => void wakes.inbound++);
+  ctx.database.onWake("deliveries", () => void wakes.deliveries++);
+  const batchLine = (messages: number, pipeline: boolean) =>
+    `  mails a store ${fmt(messages / wakes.inbound, 1)}` + (pipeline ? `, mails a pipeline batch ${fmt(messages / wakes.deliveries, 1)} (${ctx.config.workerConcurrency} workers)` : "");
   const [company] = await ctx.db.insert(companies).values({ name: "Acme" }).returning();
   await ctx.db.insert(companyDomains).values({ domain: "acme.example", companyId: company!.id });
   const [source] = await ctx.db
@@ -125,10 +133,12 @@ async function main() {
   // 1. The listener alone: what accepting costs, without the pipeline taking its share of the CPU.
   console.log("intake alone (pipeline stopped):");
   let before = await read(ctx);
+  wakes.inbound = 0;
   const intake = await send(0, MESSAGES, false);
   console.log(acceptedLine(intake.samples, intake.done));
   console.log(line("send → 250", intake.samples.map((s) => s.acceptedAt - s.sentAt)));
   console.log(await cpuLine(ctx, before, intake.samples.length, intake.done.cpuMs));
+  console.log(batchLine(intake.samples.length, false));
 
   // 2. The pipeline alone, on that backlog.
   console.log("pipeline alone (the backlog of 1):");
@@ -144,6 +154,7 @@ async function main() {
   console.log("intake and pipeline together:");
   pipeline = startPipelineWorkers(ctx, { pollMs: 1000 });
   before = await read(ctx);
+  wakes.inbound = wakes.deliveries = 0;
   loopDelay.enable();
   const both = await send(MESSAGES, MESSAGES, true);
   const lastAccepted = wallClock();
@@ -156,6 +167,7 @@ async function main() {
   const ticketed = both.samples.filter((s) => s.ticketAt !== undefined);
   console.log(line("send → ticket", ticketed.map((s) => s.ticketAt! - s.sentAt)) + `   (${fmt(ticketed.length)} tickets; the last ${fmt(lastTicket - lastAccepted)} ms after the last 250)`);
   console.log(await cpuLine(ctx, before, both.samples.length, both.done.cpuMs));
+  console.log(batchLine(both.samples.length, true));
   console.log(`  event-loop delay: p99 ${fmt(loopDelay.percentile(99) / 1e6)} ms, max ${fmt(loopDelay.max / 1e6)} ms; load average after ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 
   sender.send({ type: "stop" } satisfies SmtpSenderCommand);

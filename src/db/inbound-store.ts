@@ -10,16 +10,26 @@ import type { InboundEnvelope } from "./statuses.ts";
 
 export type StoreInbound = { sourceId: string; providerMessageId: string; raw: Buffer; receivedAt: Date };
 
-const inboundRow = (sourceId: string, item: { providerMessageId: string; raw: Buffer; envelope?: InboundEnvelope }, receivedAt: Date) => ({
+/** What every copy of the same raw bytes shares, computed once per mail. */
+const sharedColumns = (raw: Buffer) => ({
+  rawSha256: createHash("sha256").update(raw).digest("hex"),
+  // Known before parsing, so a reply can wait for the mail it answers (see routing-facts).
+  messageId: headerMessageId(raw),
+});
+
+const inboundRow = (
+  sourceId: string,
+  item: { providerMessageId: string; raw: Buffer; envelope?: InboundEnvelope },
+  receivedAt: Date,
+  shared = sharedColumns(item.raw),
+) => ({
   sourceId,
   receivedAt,
   nextAttemptAt: receivedAt,
   providerMessageId: item.providerMessageId,
   raw: item.raw,
   rawSize: item.raw.length,
-  rawSha256: createHash("sha256").update(item.raw).digest("hex"),
-  // Known before parsing, so a reply can wait for the mail it answers (see routing-facts).
-  messageId: headerMessageId(item.raw),
+  ...shared,
   envelope: item.envelope ?? null,
 });
 
@@ -57,23 +67,32 @@ export async function storeInboundMany(
   return { created: inserted.length };
 }
 
+/** One mail handed over for several sources at once (an SMTP transaction whose recipients several sources own). */
+export type HandedOverMail = { sourceIds: string[]; providerMessageId: string; raw: Buffer; envelope: InboundEnvelope; receivedAt: Date };
+
 /**
- * One mail handed over for several sources at once (an SMTP transaction whose recipients several
- * sources own): a copy per source, in ONE statement, so all are stored or none. A copy a source
- * already has (the sender retried after losing our answer) is not stored again.
+ * Handed-over mails, a copy per source each, in ONE statement, so all are stored or none: the
+ * SMTP listener stores the mails of its concurrent transactions together (intake-batcher.ts).
+ * A copy a source already has (the sender retried after losing our answer, or the same mail twice
+ * in this call) is not stored again. Answers, for each mail, how many of its copies were new.
  */
-export async function storeInboundCopies(
-  executor: Executor,
-  input: { sourceIds: string[]; providerMessageId: string; raw: Buffer; envelope: InboundEnvelope; receivedAt: Date },
-): Promise<{ created: number }> {
-  if (input.sourceIds.length === 0) return { created: 0 };
+export async function storeInboundCopies(executor: Executor, mails: HandedOverMail[]): Promise<{ created: number }[]> {
+  const rows = mails.flatMap((mail) => {
+    const shared = sharedColumns(mail.raw);
+    return mail.sourceIds.map((sourceId) => inboundRow(sourceId, mail, mail.receivedAt, shared));
+  });
+  if (rows.length === 0) return mails.map(() => ({ created: 0 }));
   const inserted = await executor
     .insert(inboundMessages)
-    .values(input.sourceIds.map((sourceId) => inboundRow(sourceId, input, input.receivedAt)))
+    .values(rows)
     .onConflictDoNothing({ target: [inboundMessages.sourceId, inboundMessages.providerMessageId] })
-    .returning({ id: inboundMessages.id });
-  return { created: inserted.length };
+    .returning({ sourceId: inboundMessages.sourceId, providerMessageId: inboundMessages.providerMessageId });
+  const created = new Set(inserted.map((r) => copyKey(r.sourceId, r.providerMessageId)));
+  // A copy inserted once is credited to the first mail that asked for it; a later one is a duplicate.
+  return mails.map((mail) => ({ created: mail.sourceIds.filter((sourceId) => created.delete(copyKey(sourceId, mail.providerMessageId))).length }));
 }
+
+const copyKey = (sourceId: string | null, providerMessageId: string) => `${sourceId}\n${providerMessageId}`;
 
 /** The SHA-256 of the raw bytes stored under this key, or null when nothing is. */
 export async function storedRawSha256(executor: Executor, sourceId: string, providerMessageId: string): Promise<string | null> {

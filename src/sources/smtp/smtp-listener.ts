@@ -6,7 +6,8 @@
 //   RCPT TO    550 for an address no smtp source owns, 530 for one whose source wants AUTH,
 //              450 for a disabled source's; a connection with too many refusals is closed (421)
 //   DATA       250 only once the raw message is committed to inbound_messages (one copy per
-//              owning source, with the envelope), then the pipeline is woken; 552 over
+//              owning source, with the envelope; the mails of concurrent DATA commands in one
+//              INSERT, intake-batcher.ts), then the pipeline is woken; 552 over
 //              MAX_MESSAGE_BYTES (advertised with SIZE); 451 when it cannot be stored, so the
 //              sender keeps the mail and retries
 //
@@ -25,6 +26,7 @@ import { storeInboundCopies } from "../../db/inbound-store.ts";
 import type { InboundEnvelope } from "../../db/statuses.ts";
 import { buildDirectory, checkLogin, copiesFor, decideRecipient, loadListenerSources, type Login, type RecipientDirectory } from "./recipient-directory.ts";
 import { makeSelfSignedCertificate } from "./self-signed-certificate.ts";
+import { createIntakeBatcher } from "./intake-batcher.ts";
 import type { SmtpListenerMetrics, SmtpRefusalReason } from "../../metrics/smtp-listener-metrics.ts";
 import { holdPresence, newPresenceName } from "./listener-presence.ts";
 
@@ -49,6 +51,7 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
   const allowed = allowList(config.allowFrom);
   let directory: RecipientDirectory | null = null;
   const refusals = new Map<string, number>();
+  const intake = createIntakeBatcher({ write: (mails) => storeInboundCopies(ctx.db, mails), afterCommit: () => ctx.database.wake("inbound") });
   const metrics = ctx.metrics.smtpListener;
   const refuse = (reason: SmtpRefusalReason, code: number, message: string): SmtpError => {
     metrics.refused(reason);
@@ -157,13 +160,12 @@ export async function startSmtpListener(ctx: Context, config: SmtpListenerConfig
       // The bytes as the sender sent them (no Received header added): a sender retrying after a
       // lost answer sends the same bytes, which are then stored once.
       const providerMessageId = "sha256:" + createHash("sha256").update(raw).digest("hex");
-      await storeInboundCopies(ctx.db, { sourceIds, providerMessageId, raw, envelope, receivedAt: ctx.clock.now() });
+      await intake.store({ sourceIds, providerMessageId, raw, envelope, receivedAt: ctx.clock.now() });
     } catch (err) {
       if (ctx.databaseOutage.report(err)) throw refuse("database_unavailable", 451, "4.3.0 Temporary failure: the message cannot be stored now; try again later");
       log.error({ err, sourceIds, size: raw.length }, "SMTP listener: a message could not be stored; the sender was told to try again (451)");
       throw refuse("database_unavailable", 451, "4.3.0 Local error while storing the message; try again later");
     }
-    ctx.database.wake("inbound");
     return "2.0.0 Ok: stored";
   }
 
