@@ -8,10 +8,15 @@ import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Context } from "../context.ts";
 import { pgArray, queryRows } from "../db/client.ts";
-import { LEASE_RENEW_MS, LEASE_TTL_MS } from "./leases.ts";
+import { LEASE_RENEW_MS } from "./leases.ts";
 
 /** Enough that three or four instances get shares within about a tenth of each other. */
 export const SHARDS = 256;
+/**
+ * Shorter than the kind leases' 20 s: a dead instance's mailboxes must be connected elsewhere
+ * within 30 s, and reconnecting a few hundred of them at the gate's pace takes seconds of that.
+ */
+export const SHARD_TTL_MS = 15_000;
 
 export type ShardedOptions = {
   /** Lease names are `<name>:shard:<n>` for the shards and `<name>:member:<holder>` for the members. */
@@ -66,7 +71,7 @@ export function assignShards(members: readonly string[], holder: string, shards 
 export function runSharded(ctx: Context, opts: ShardedOptions): Sharded {
   const shards = opts.shards ?? SHARDS;
   const renewMs = opts.renewMs ?? LEASE_RENEW_MS;
-  const ttlMs = opts.ttlMs ?? LEASE_TTL_MS;
+  const ttlMs = opts.ttlMs ?? SHARD_TTL_MS;
   const log = ctx.log.child({ component: "shards", lease: opts.name });
   const memberPrefix = `${opts.name}:member:`;
   const shardName = (shard: number) => `${opts.name}:shard:${shard}`;
