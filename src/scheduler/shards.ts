@@ -42,7 +42,8 @@ export type Sharded = {
   stop(): Promise<void>;
 };
 
-const hash32 = (text: string): number => createHash("sha256").update(text).digest().readUInt32BE(0);
+/** A well-spread 32-bit number fixed by the text: the same on every instance and across restarts. */
+export const hash32 = (text: string): number => createHash("sha256").update(text).digest().readUInt32BE(0);
 
 /** The shard of a source (or any key): the same on every instance and across restarts. */
 export function shardOf(key: string, shards = SHARDS): number {

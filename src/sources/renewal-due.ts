@@ -2,8 +2,8 @@
 // week-long ones, halfway through for short ones, so a missed run or two never lets one lapse.
 // Each subscription comes due a little early, by a fraction of its interval fixed by its id, so a
 // thousand sources created in one afternoon do not all renew in the same minute ever after.
-import { createHash } from "node:crypto";
 import { exponentialMs } from "../scheduler/backoff.ts";
+import { hash32 } from "../scheduler/shards.ts";
 
 export const RENEW_AT_LEAST_EVERY_MS = 24 * 60 * 60_000;
 /** Up to this fraction of the interval earlier, by id. */
@@ -12,7 +12,7 @@ export const RENEWAL_SPREAD = 0.25;
 export type RenewalFacts = { id?: string; expiresAt: Date | null; lastRenewedAt: Date | null; createdAt: Date };
 
 /** A number in [0, 1) fixed by the id: where in the spread this subscription falls. */
-const spreadOf = (id: string | undefined) => (id === undefined ? 0 : createHash("sha256").update(id).digest().readUInt32BE(0) / 2 ** 32);
+const spreadOf = (id: string | undefined) => (id === undefined ? 0 : hash32(id) / 2 ** 32);
 
 export function renewalDueAt(s: RenewalFacts): Date {
   if (!s.expiresAt) return s.createdAt;
