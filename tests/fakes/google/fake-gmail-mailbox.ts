@@ -1,10 +1,12 @@
 // One Gmail mailbox: messages with labels and internal dates, a history of messageAdded records
-// with increasing ids (and a floor below which history is gone: 404), and user labels.
+// with increasing ids (and a floor below which history is gone: 404), user labels, and its watch
+// (Gmail keeps one per mailbox).
 import { randomBytes } from "node:crypto";
 
 export type FakeGmailMessage = { id: string; threadId: string; raw: Buffer; labelIds: string[]; internalDate: number; historyId: bigint };
 export type HistoryRecord = { id: bigint; message: FakeGmailMessage; labelIdsAtAdd: string[] };
 export type FakeLabel = { id: string; name: string; type: "system" | "user" };
+export type Watch = { topicName: string; expiration: number; labelIds: string[] };
 
 const SYSTEM_LABELS = ["INBOX", "SENT", "DRAFT", "SPAM", "TRASH", "UNREAD", "IMPORTANT", "STARRED"];
 
@@ -17,6 +19,8 @@ export class FakeGmailMailbox {
   historyId = 12_345_678n;
   /** startHistoryId below this answers 404 (Gmail keeps history for about a week). */
   historyFloor = 0n;
+  /** users.watch's, until users.stop or a new users.watch replaces it. */
+  watch: Watch | null = null;
 
   constructor(emailAddress: string) {
     this.emailAddress = emailAddress;

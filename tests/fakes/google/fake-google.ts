@@ -5,16 +5,18 @@
 // history.list with paging and 404, messages.list/get raw/modify/send, labels), and Gmail's side of
 // Cloud Pub/Sub: a watch publishes {emailAddress, historyId} to its topic, which is delivered to a
 // push endpoint with a signed OIDC token, or handed to a pull subscription (the gRPC fake).
+// Like Google it serves many users under one API root: the access token names the user, and
+// `users/me` is that user's mailbox (`mailboxes` or addMailbox; `mailbox` is the first).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { FakeGmailMailbox, type FakeGmailMessage } from "./fake-gmail-mailbox.ts";
+import { FakeGmailMailbox, type FakeGmailMessage, type Watch } from "./fake-gmail-mailbox.ts";
 import { FakeOAuth, type OAuthClientRegistration } from "./fake-oauth.ts";
 
 export const PUSH_SERVICE_ACCOUNT = "mailgate-push@fake-project.iam.gserviceaccount.com";
 export const TOPIC = "projects/fake-project/topics/gmail";
 
 export type PushTarget = { endpoint: string; audience: string; serviceAccount: string };
-export type Watch = { topicName: string; expiration: number; labelIds: string[] };
+export type { Watch };
 export type Failure = { pathIncludes: string; method?: string; status: number; reason: string; message?: string; times: number; retryAfterSeconds?: number };
 export type LoggedRequest = { method: string; path: string; status: number };
 export type Published = { topic: string; data: string; notification: { emailAddress: string; historyId: number | string } };
@@ -22,10 +24,17 @@ export type Published = { topic: string; data: string; notification: { emailAddr
 export type FakeGoogle = {
   url: string;
   oauth: FakeOAuth;
+  /** The first mailbox: the one every call without a mailbox is about. */
   mailbox: FakeGmailMailbox;
+  /** Every mailbox by its address, the first one included. */
+  mailboxes: Map<string, FakeGmailMailbox>;
+  /** A new user with an empty mailbox, who can then consent and be watched. */
+  addMailbox(email: string): FakeGmailMailbox;
   client: OAuthClientRegistration;
   requests: LoggedRequest[];
+  /** The first mailbox's watch (each mailbox has its own: `mailbox.watch`). */
   watch: Watch | null;
+  /** users.stop calls, of any mailbox. */
   stops: number;
   /** Topics Gmail may publish to (the publisher grant of gmail-api-push@system.gserviceaccount.com). */
   grantedTopics: Set<string>;
@@ -38,12 +47,19 @@ export type FakeGoogle = {
   /** What users.messages.send received, in order (also in the mailbox, labelled SENT). */
   sent: FakeGmailMessage[];
   env(): Record<string, string>;
-  /** Plays the user's browser at the consent screen; returns the redirect target (our callback URL with code and state). */
-  consent(authorizationUrl: string): Promise<string>;
-  /** New mail; publishes a notification to the watch's topic unless `notify` is false. Resolves once the push (if any) was answered. */
-  deliver(raw: Buffer, opts?: { notify?: boolean; labelIds?: string[]; internalDate?: Date }): Promise<{ message: FakeGmailMessage; push: Response | null }>;
-  /** The notification Gmail would publish now, as a Pub/Sub push request: headers and body. */
-  pushRequest(opts?: { token?: string; historyId?: number | string; emailAddress?: string }): { headers: Record<string, string>; body: unknown };
+  /**
+   * Plays the user's browser at the consent screen; returns the redirect target (our callback URL
+   * with code and state). The user is `email` if given, else the URL's login_hint if it is a known
+   * mailbox, else the first mailbox's.
+   */
+  consent(authorizationUrl: string, opts?: { email?: string }): Promise<string>;
+  /**
+   * New mail in `mailbox` (default the first); publishes a notification to that mailbox's watch's
+   * topic unless `notify` is false. Resolves once the push (if any) was answered.
+   */
+  deliver(raw: Buffer, opts?: { notify?: boolean; labelIds?: string[]; internalDate?: Date; mailbox?: string }): Promise<{ message: FakeGmailMessage; push: Response | null }>;
+  /** The notification Gmail would publish now for `mailbox` (default the first), as a Pub/Sub push request: headers and body. */
+  pushRequest(opts?: { token?: string; historyId?: number | string; emailAddress?: string; mailbox?: string }): { headers: Record<string, string>; body: unknown };
   /** The next `times` requests whose path includes `pathIncludes` fail with Google's error body. */
   fail(failure: Failure): void;
   /** Forgets the failures fail() queued that have not happened yet. */
@@ -51,10 +67,13 @@ export type FakeGoogle = {
   close(): Promise<void>;
 };
 
-export async function startFakeGoogle(opts: { email?: string; historyPageSize?: number; client?: Partial<OAuthClientRegistration> } = {}): Promise<FakeGoogle> {
-  const email = opts.email ?? "support@acme-help.test";
+export async function startFakeGoogle(
+  opts: { email?: string; mailboxes?: string[]; historyPageSize?: number; client?: Partial<OAuthClientRegistration> } = {},
+): Promise<FakeGoogle> {
+  const [email = "support@acme-help.test", ...others] = opts.mailboxes ?? [opts.email ?? "support@acme-help.test"];
   const oauth = new FakeOAuth(email);
   const mailbox = new FakeGmailMailbox(email);
+  const mailboxes = new Map([[email, mailbox]]);
   const requests: LoggedRequest[] = [];
   const failures: Failure[] = [];
   const historyPageSize = opts.historyPageSize ?? 100;
@@ -64,6 +83,14 @@ export async function startFakeGoogle(opts: { email?: string; historyPageSize?: 
     url: "",
     oauth,
     mailbox,
+    mailboxes,
+    addMailbox: (address) => {
+      if (mailboxes.has(address)) throw new Error(`the fake Google already has a mailbox ${address}`);
+      const added = new FakeGmailMailbox(address);
+      mailboxes.set(address, added);
+      oauth.users.add(address);
+      return added;
+    },
     client: {
       clientId: "1234567890-fake.apps.googleusercontent.com",
       clientSecret: "GOCSPX-fake-client-secret",
@@ -71,7 +98,12 @@ export async function startFakeGoogle(opts: { email?: string; historyPageSize?: 
       ...opts.client,
     },
     requests,
-    watch: null,
+    get watch() {
+      return mailbox.watch;
+    },
+    set watch(watch) {
+      mailbox.watch = watch;
+    },
     stops: 0,
     grantedTopics: new Set([TOPIC]),
     pushTargets: new Map(),
@@ -86,20 +118,25 @@ export async function startFakeGoogle(opts: { email?: string; historyPageSize?: 
       GMAIL_API_ROOT_URL: `${base}/`,
       GMAIL_PUSH_SERVICE_ACCOUNT: PUSH_SERVICE_ACCOUNT,
     }),
-    consent: async (authorizationUrl) => {
-      const res = await fetch(authorizationUrl, { redirect: "manual" });
+    consent: async (authorizationUrl, consentOpts = {}) => {
+      const url = new URL(authorizationUrl);
+      // Google's account chooser parameter: the browser is signed in as this user.
+      if (consentOpts.email !== undefined) url.searchParams.set("authuser", consentOpts.email);
+      const res = await fetch(url, { redirect: "manual" });
       const location = res.headers.get("location");
       if (res.status !== 302 || !location) throw new Error(`consent answered ${res.status}: ${await res.text()}`);
       return location;
     },
     deliver: async (raw, deliverOpts = {}) => {
-      const message = mailbox.add(raw, deliverOpts);
-      const push = deliverOpts.notify === false ? null : await publish();
+      const box = mailboxOf(deliverOpts.mailbox);
+      const message = box.add(raw, deliverOpts);
+      const push = deliverOpts.notify === false ? null : await publish(box);
       return { message, push };
     },
     pushRequest: (p = {}) => {
-      const target = (fake.watch ? fake.pushTargets.get(fake.watch.topicName) : undefined) ?? fake.pushIdentity;
-      const notification = { emailAddress: p.emailAddress ?? email, historyId: p.historyId ?? Number(mailbox.historyId) };
+      const box = mailboxOf(p.mailbox);
+      const target = (box.watch ? fake.pushTargets.get(box.watch.topicName) : undefined) ?? fake.pushIdentity;
+      const notification = { emailAddress: p.emailAddress ?? box.emailAddress, historyId: p.historyId ?? Number(box.historyId) };
       const token = p.token ?? oauth.signPushToken({ audience: target.audience, email: target.serviceAccount });
       return { headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: envelope(notification) };
     },
@@ -108,11 +145,19 @@ export async function startFakeGoogle(opts: { email?: string; historyPageSize?: 
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   oauth.register(fake.client);
+  for (const other of others) fake.addMailbox(other);
 
-  async function publish(): Promise<Response | null> {
-    const watch = fake.watch;
+  function mailboxOf(address: string | undefined): FakeGmailMailbox {
+    if (address === undefined) return mailbox;
+    const box = mailboxes.get(address);
+    if (!box) throw new Error(`the fake Google has no mailbox ${address}`);
+    return box;
+  }
+
+  async function publish(box: FakeGmailMailbox): Promise<Response | null> {
+    const watch = box.watch;
     if (!watch || watch.expiration < Date.now()) return null;
-    const notification = { emailAddress: email, historyId: Number(mailbox.historyId) };
+    const notification = { emailAddress: box.emailAddress, historyId: Number(box.historyId) };
     const data = Buffer.from(JSON.stringify(notification)).toString("base64");
     fake.published.push({ topic: watch.topicName, data, notification });
     fake.pullTargets.get(watch.topicName)?.(data);
@@ -178,13 +223,17 @@ export async function startFakeGoogle(opts: { email?: string; historyPageSize?: 
     if (!gmailPath) return send(404, googleError(404, `No route for ${method} ${url.pathname}`, "notFound"));
     const grant = oauth.authenticate(req.headers.authorization);
     if (!grant) return send(401, googleError(401, "Request had invalid authentication credentials. Expected OAuth 2 access token.", "authError", "UNAUTHENTICATED"));
-    if (gmailPath[1] !== "me" && gmailPath[1] !== email) return send(403, googleError(403, "Delegation denied", "forbidden"));
-    return gmail(method, gmailPath[2]!, url.searchParams, body.length ? JSON.parse(body.toString("utf8")) : {}, send);
+    // The token's user is `me`; naming anyone else is delegation, which the fake does not grant.
+    const userId = decodeURIComponent(gmailPath[1]!);
+    if (userId !== "me" && userId !== grant.email) return send(403, googleError(403, "Delegation denied", "forbidden"));
+    const box = mailboxes.get(grant.email);
+    if (!box) return send(400, googleError(400, "Mail service not enabled", "failedPrecondition", "FAILED_PRECONDITION"));
+    return gmail(box, method, gmailPath[2]!, url.searchParams, body.length ? JSON.parse(body.toString("utf8")) : {}, send);
   }
 
-  function gmail(method: string, path: string, q: URLSearchParams, json: Record<string, unknown>, send: (s: number, v?: unknown) => void): void {
+  function gmail(mailbox: FakeGmailMailbox, method: string, path: string, q: URLSearchParams, json: Record<string, unknown>, send: (s: number, v?: unknown) => void): void {
     if (method === "GET" && path === "/profile") {
-      return send(200, { emailAddress: email, messagesTotal: mailbox.messages.size, threadsTotal: mailbox.messages.size, historyId: String(mailbox.historyId) });
+      return send(200, { emailAddress: mailbox.emailAddress, messagesTotal: mailbox.messages.size, threadsTotal: mailbox.messages.size, historyId: String(mailbox.historyId) });
     }
     if (method === "POST" && path === "/watch") {
       const topicName = String(json.topicName ?? "");
@@ -193,11 +242,11 @@ export async function startFakeGoogle(opts: { email?: string; historyPageSize?: 
         return send(403, googleError(403, `Error sending test message to Cloud PubSub ${topicName} : User not authorized to perform this action.`, "forbidden"));
       }
       const expiration = Date.now() + 7 * 24 * 3600 * 1000;
-      fake.watch = { topicName, expiration, labelIds: (json.labelIds as string[] | undefined) ?? [] };
+      mailbox.watch = { topicName, expiration, labelIds: (json.labelIds as string[] | undefined) ?? [] };
       return send(200, { historyId: String(mailbox.historyId), expiration: String(expiration) });
     }
     if (method === "POST" && path === "/stop") {
-      fake.watch = null;
+      mailbox.watch = null;
       fake.stops++;
       return send(204);
     }

@@ -1,7 +1,9 @@
 // Google's OAuth 2.0 server, as far as mailgate uses it: the consent redirect (with PKCE S256),
 // the token endpoint (authorization_code and refresh_token grants, invalid_grant when revoked),
 // access tokens the Gmail fake accepts, and an RSA key that signs Pub/Sub OIDC push tokens,
-// published as PEM at the certs endpoint.
+// published as PEM at the certs endpoint. It knows several users: the one who consents is the
+// account chosen (`authuser`), else the `login_hint` if it is a known user, else the first one;
+// every code and token then belongs to that user.
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
 
 export type OAuthClientRegistration = { clientId: string; clientSecret: string; redirectUris: string[] };
@@ -26,7 +28,10 @@ export type SignPushTokenOptions = {
 };
 
 export class FakeOAuth {
+  /** The first user: who consents when the authorization URL names no known one. */
   readonly email: string;
+  /** Every user who can sign in (the fake Google's mailboxes). */
+  readonly users = new Set<string>();
   readonly clients = new Map<string, OAuthClientRegistration>();
   private readonly codes = new Map<string, PendingCode>();
   private readonly refreshTokens = new Map<string, Grant & { revoked: boolean }>();
@@ -39,6 +44,7 @@ export class FakeOAuth {
 
   constructor(email: string) {
     this.email = email;
+    this.users.add(email);
   }
 
   register(client: OAuthClientRegistration): void {
@@ -52,10 +58,15 @@ export class FakeOAuth {
     const redirectUri = params.get("redirect_uri") ?? "";
     if (!client.redirectUris.includes(redirectUri)) return { status: 400, text: "redirect_uri_mismatch" };
     if (params.get("response_type") !== "code") return { status: 400, text: "unsupported_response_type" };
+    // Google's account chooser: an explicit account must exist; a hint only helps pick one.
+    const chosen = params.get("authuser");
+    if (chosen !== null && !this.users.has(chosen)) return { status: 400, text: `No signed-in account ${chosen}` };
+    const hint = params.get("login_hint");
+    const email = chosen ?? (hint !== null && this.users.has(hint) ? hint : this.email);
     const code = "4/" + randomBytes(24).toString("base64url");
     this.codes.set(code, {
       clientId: client.clientId,
-      email: this.email,
+      email,
       scope: params.get("scope") ?? "",
       redirectUri,
       codeChallenge: params.get("code_challenge"),
