@@ -4,7 +4,6 @@
 // child process (bench/fake-google-process.ts), so the CPU of each side is counted apart. Each
 // round: a new email lands in the fake mailbox, then the fake POSTs Pub/Sub's push (signed OIDC
 // token) to /push/gmail; the clock stops when the ticket's transaction has committed.
-import { fork, type ChildProcess } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import { cpus, loadavg } from "node:os";
 import { eq } from "drizzle-orm";
@@ -17,7 +16,8 @@ import type { OAuthClientRegistration } from "../tests/fakes/google/fake-oauth.t
 import { buildEmail } from "../tests/helpers/build-email.ts";
 import { benchContext, cpuSpent, databaseCpuSeconds, fmt, threadTimes, threadTimesSpent } from "./bench-database.ts";
 import { startCpuProfile } from "./cpu-profile.ts";
-import type { FakeGoogleCall, PushTiming } from "./fake-google-process.ts";
+import type { PushTiming } from "./fake-google-process.ts";
+import { startFakeGoogleProcess } from "./start-fake-google-process.ts";
 
 const COUNT = Number(process.env.BENCH_NOTIFICATIONS ?? 500);
 // How far each push is followed, to split mailgate's CPU by stage: "ack" runs only the push route
@@ -137,34 +137,6 @@ async function main() {
     await close();
     google.stop();
   }
-}
-
-/** The fake Google's process, and a call that answers what it answered. */
-async function startFakeGoogleProcess(): Promise<{ call(call: FakeGoogleCall): Promise<unknown>; stop(): void }> {
-  const child: ChildProcess = fork(new URL("./fake-google-process.ts", import.meta.url), { serialization: "advanced" });
-  const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  let next = 0;
-  await new Promise<void>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`the fake Google's process exited with ${code} before it was ready`)));
-    child.on("message", (m: { ready?: true; id?: number; result?: unknown; error?: string }) => {
-      if (m.ready) return resolve();
-      const w = waiting.get(m.id!);
-      waiting.delete(m.id!);
-      if (m.error !== undefined) w?.reject(new Error(`fake Google: ${m.error}`));
-      else w?.resolve(m.result);
-    });
-  });
-  child.removeAllListeners("exit");
-  return {
-    call: (call) =>
-      new Promise((resolve, reject) => {
-        const id = next++;
-        waiting.set(id, { resolve, reject });
-        child.send({ id, call });
-      }),
-    stop: () => child.disconnect(),
-  };
 }
 
 main().catch((err) => {
