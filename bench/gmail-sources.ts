@@ -26,6 +26,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 /** Sources created and authorized side by side, as an operator's script might. */
 const CREATE_CONCURRENCY = Number(process.env.BENCH_CREATE_CONCURRENCY ?? 10);
 const PIPELINE_WORKERS = Number(process.env.WORKER_CONCURRENCY ?? 2);
+/** Parallel Gmail syncs; unset, mailgate's default (what production runs). */
+const GMAIL_CONCURRENCY = process.env.BENCH_GMAIL_CONCURRENCY ? Number(process.env.BENCH_GMAIL_CONCURRENCY) : undefined;
 /** How long after the last push the tickets still missing are waited for. */
 const DRAIN_MS = Number(process.env.BENCH_DRAIN_MS ?? 60_000);
 const AUDIENCE = "https://mailgate.example.com/push/gmail";
@@ -92,7 +94,7 @@ async function main() {
     // The runtime's start-up pass asks a sync of every mailbox; the pushes start once all are done.
     const startupStarted = performance.now();
     runtimes.push(startPipelineWorkers(ctx, { pollMs: 1000, concurrency: PIPELINE_WORKERS }));
-    runtimes.push(startGmailSources(ctx, { pollMs: 1000 }));
+    runtimes.push(startGmailSources(ctx, { pollMs: 1000, concurrency: GMAIL_CONCURRENCY }));
     for (;;) {
       await new Promise((r) => setTimeout(r, 250));
       const [left] = await queryRows<{ unsynced: number; requests: number }>(
@@ -154,6 +156,18 @@ async function main() {
     const offWake = ctx.database.onWake("deliveries", () => void check());
     // A fallback only: the wake above is what stops the clock.
     const poll = setInterval(() => void check(), 1000);
+    // Once a second, where work waits: mailboxes to sync, and stored mail not yet in a ticket.
+    const peak = { syncs: 0, syncsAt: 0, stored: 0, storedAt: 0 };
+    const backlog = setInterval(() => {
+      void queryRows<{ syncs: number; stored: number }>(
+        ctx.db,
+        sql`select (select count(*)::int from sync_requests) as syncs, (select count(*)::int from inbound_messages where status = 'received') as stored`,
+      ).then(([row]) => {
+        const at = (performance.now() - wallBefore) / 1000;
+        if (row!.syncs > peak.syncs) Object.assign(peak, { syncs: row!.syncs, syncsAt: at });
+        if (row!.stored > peak.stored) Object.assign(peak, { stored: row!.stored, storedAt: at });
+      });
+    }, 1000);
 
     const fakeBefore = (await google.call({ method: "stats" })) as FakeStats;
     const dbBefore = await databaseCpuSeconds(ctx);
@@ -180,6 +194,7 @@ async function main() {
     const loadAtEnd = loadavg();
     offWake();
     clearInterval(poll);
+    clearInterval(backlog);
 
     // Once each: a message stored twice, or in two tickets, shows here.
     const [counts] = await queryRows<{ rows: number; ids: number; ticketed: number; tickets: number; all_tickets: number }>(
@@ -198,6 +213,7 @@ async function main() {
     const firstSent = Math.min(...pushes.map((p) => p.sentAt));
     const lastSent = Math.max(...pushes.map((p) => p.sentAt));
     const achieved = pushes.length / ((lastSent - firstSent) / 1000);
+    const lastTicketed = Math.max(...ticketedAt.values());
     const acks = pushes.map((p) => p.ackMs);
     const late = pushes.map((p) => p.lateMs);
 
@@ -209,15 +225,18 @@ async function main() {
     const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
     const mailboxesPushed = new Set(pushes.map((p) => p.mailbox)).size;
 
-    console.log(`bench:gmail-sources  sources=${fmt(SOURCES)} rate=${fmt(RATE)}/s seconds=${fmt(SECONDS)} database=postgres, fake Google in a child process on loopback, ${PIPELINE_WORKERS} pipeline workers, Gmail sync workers at their default`);
+    console.log(`bench:gmail-sources  sources=${fmt(SOURCES)} rate=${fmt(RATE)}/s seconds=${fmt(SECONDS)} database=postgres, fake Google in a child process on loopback, ${PIPELINE_WORKERS} pipeline workers, ${GMAIL_CONCURRENCY ?? "the default number of"} Gmail sync workers`);
     console.log(`  machine: ${cpus().length} cores, load average ${load(loadAtStart)} at the start, ${load(loadAtEnd)} at the end (other work on the machine shows in the tail)`);
     console.log(`  ${fmt(SOURCES)} sources created and authorized in ${fmt(createMs / 1000, 1)} s (${fmt(SOURCES / (createMs / 1000), 1)}/s, ${CREATE_CONCURRENCY} at a time; one source p50 ${fmt(pct(perSource, 50))} ms, p99 ${fmt(pct(perSource, 99))} ms), every one connected with a watch`);
     console.log(`  start-up sync of the ${fmt(SOURCES)} mailboxes (runtime start → no sync request left) ${fmt(startupMs / 1000, 1)} s`);
     console.log(`  pushes ${fmt(pushes.length)} over ${fmt(mailboxesPushed)} mailboxes in ${fmt((lastSent - firstSent) / 1000, 1)} s: ${fmt(achieved, 1)}/s achieved (asked ${fmt(RATE)}/s); sent behind plan p50 ${fmt(pct(late, 50), 1)} ms, max ${fmt(Math.max(...late), 1)} ms`);
     console.log(`  push received → ticket committed  p50 ${fmt(pct(latency, 50), 1)} ms   p90 ${fmt(pct(latency, 90), 1)} ms   p99 ${fmt(pct(latency, 99), 1)} ms   max ${fmt(Math.max(...latency), 1)} ms`);
+    console.log(
+      `  backlog at its peak (sampled each second): ${fmt(peak.syncs)} mailboxes waiting for a sync (at ${fmt(peak.syncsAt, 1)} s), ${fmt(peak.stored)} messages stored waiting for the pipeline (at ${fmt(peak.storedAt, 1)} s)`,
+    );
     console.log(`  push received → 204               p50 ${fmt(pct(acks, 50), 1)} ms   p99 ${fmt(pct(acks, 99), 1)} ms   max ${fmt(Math.max(...acks), 1)} ms`);
     console.log(
-      `  tickets: ${fmt(latency.length)} of ${fmt(pushes.length)} pushes ticketed, ${fmt(missing)} missing; inbound_messages ${fmt(counts!.rows)} rows for ${fmt(counts!.ids)} provider message ids, ${fmt(counts!.ticketed)} with a ticket, ${fmt(counts!.tickets)} distinct tickets (${fmt(counts!.all_tickets)} in all), ${fmt(twice!.n)} ids stored or ticketed twice`,
+      `  tickets: ${fmt(latency.length)} of ${fmt(pushes.length)} pushes ticketed (${fmt(latency.length / ((lastTicketed - firstSent) / 1000), 1)}/s from the first push to the last ticket), ${fmt(missing)} missing; inbound_messages ${fmt(counts!.rows)} rows for ${fmt(counts!.ids)} provider message ids, ${fmt(counts!.ticketed)} with a ticket, ${fmt(counts!.tickets)} distinct tickets (${fmt(counts!.all_tickets)} in all), ${fmt(twice!.n)} ids stored or ticketed twice`,
     );
     console.log(
       `  CPU a push (from the first push until the last ticket, ${fmt(wall / 1000, 1)} s): mailgate ${perPush(mailgateCpu)} ms (${fmt((mailgateCpu * 1000 * 100) / wall)} % of one core), fake Google ${perPush(fakeCpu)} ms (${fmt((fakeCpu * 1000 * 100) / wall)} %), Postgres ${perPush(dbCpu)} ms (${fmt((dbCpu * 1000 * 100) / wall)} %)`,
