@@ -158,12 +158,13 @@ async function main() {
     const poll = setInterval(() => void check(), 1000);
     // Once a second, where work waits: mailboxes to sync, and stored mail not yet in a ticket.
     const peak = { syncs: 0, syncsAt: 0, stored: 0, storedAt: 0 };
+    const sampledFrom = performance.now();
     const backlog = setInterval(() => {
       void queryRows<{ syncs: number; stored: number }>(
         ctx.db,
         sql`select (select count(*)::int from sync_requests) as syncs, (select count(*)::int from inbound_messages where status = 'received') as stored`,
       ).then(([row]) => {
-        const at = (performance.now() - wallBefore) / 1000;
+        const at = (performance.now() - sampledFrom) / 1000;
         if (row!.syncs > peak.syncs) Object.assign(peak, { syncs: row!.syncs, syncsAt: at });
         if (row!.stored > peak.stored) Object.assign(peak, { stored: row!.stored, storedAt: at });
       });
