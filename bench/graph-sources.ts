@@ -75,6 +75,7 @@ async function main() {
     const after = await usage(ctx, microsoft);
     watcher.stop();
     await report(ctx, sent, watcher.committedAt, spent(before, after), sendingMs, after.fake.requests, before.fake.requests);
+    console.log(`  this bench's own queries for committed tickets: ${fmt(watcher.stats.queries)} (${fmt(watcher.stats.queries / sent.length, 2)} a notification, counted in the transactions above)`);
   } finally {
     for (const r of runtimes.reverse()) await r.stop();
     server.closeAllConnections();
@@ -146,6 +147,7 @@ async function queueEmpty(ctx: Context, timeoutMs: number): Promise<number | nul
  */
 function ticketWatcher(ctx: Context, count: number, startAt: number) {
   const committedAt = new Map<string, number>();
+  const stats = { queries: 0 };
   const unseen = new Set<number>();
   let added = 0;
   let wokeAt: number | null = null;
@@ -158,6 +160,7 @@ function ticketWatcher(ctx: Context, count: number, startAt: number) {
     if (unseen.size === 0) return;
     // Nothing is sent before its scheduled time, so no ticket of these is older than the first's.
     const since = new Date(startAt + (Math.min(...unseen) * 1000) / RATE - 1000).toISOString();
+    stats.queries++;
     const rows = await queryRows<{ subject: string }>(
       ctx.db,
       sql`select subject from tickets where created_at >= ${since}::timestamptz and subject in (${sql.join([...unseen].map((i) => sql`${PREFIX + i}`), sql`, `)})`,
@@ -190,6 +193,7 @@ function ticketWatcher(ctx: Context, count: number, startAt: number) {
   const poll = setInterval(wake, 1000);
   return {
     committedAt,
+    stats,
     allCommitted: (timeoutMs: number) => Promise.race([done, new Promise((r) => setTimeout(r, timeoutMs))]),
     stop: () => {
       unsubscribe();
@@ -198,12 +202,14 @@ function ticketWatcher(ctx: Context, count: number, startAt: number) {
   };
 }
 
-type Usage = { at: number; mailgate: NodeJS.CpuUsage; threads: ThreadTimes | null; database: Map<number, number>; fake: FakeMicrosoftStats };
-type Spent = { wallSeconds: number; mailgate: number; fake: number; database: number; threads: ReturnType<typeof threadTimesSpent> };
+type Usage = { at: number; mailgate: NodeJS.CpuUsage; threads: ThreadTimes | null; database: Map<number, number>; transactions: number; fake: FakeMicrosoftStats };
+type Spent = { wallSeconds: number; mailgate: number; fake: number; database: number; transactions: number; threads: ReturnType<typeof threadTimesSpent> };
 
 async function usage(ctx: Context, microsoft: Microsoft): Promise<Usage> {
   const fake = (await microsoft.call({ method: "stats" })) as FakeMicrosoftStats;
-  return { at: now(), mailgate: process.cpuUsage(), threads: threadTimes(), database: await databaseCpuSeconds(ctx), fake };
+  // Committed transactions of this database so far (the statistics collector lags by up to a second).
+  const [stat] = await queryRows<{ n: number }>(ctx.db, sql`select xact_commit::int as n from pg_stat_database where datname = current_database()`);
+  return { at: now(), mailgate: process.cpuUsage(), threads: threadTimes(), database: await databaseCpuSeconds(ctx), transactions: stat!.n, fake };
 }
 
 function spent(a: Usage, b: Usage): Spent {
@@ -213,6 +219,7 @@ function spent(a: Usage, b: Usage): Spent {
     mailgate: seconds(b.mailgate) - seconds(a.mailgate),
     fake: seconds(b.fake.cpu) - seconds(a.fake.cpu),
     database: cpuSpent(a.database, b.database),
+    transactions: b.transactions - a.transactions,
     threads: threadTimesSpent(a.threads, b.threads),
   };
 }
@@ -267,6 +274,7 @@ async function report(ctx: Context, sent: Sent[], committedAt: Map<string, numbe
   console.log(`  notification sent → 202 answered      ${line(acks)}`);
   console.log(`  tickets made ${fmt(tickets.length)} of ${fmt(planned)}: missing ${fmt(planned - tickets.length)}, made twice ${twice}; committed tickets over the run ${fmt(latencies.length / s.wallSeconds, 1)}/s`);
   console.log(`  CPU a notification: ${cpuLine(s, sent.length)}`);
+  console.log(`  Postgres transactions committed a notification: ${fmt(s.transactions / sent.length, 1)}`);
   if (s.threads) {
     const busy = (x: number) => `${fmt((x / s.wallSeconds) * 100)} %`;
     console.log(`  mailgate's JavaScript thread on a CPU ${busy(s.threads.main.run)} of the time, runnable but waiting for one ${busy(s.threads.main.wait)}; its other threads on a CPU ${busy(s.threads.others.run)}`);
