@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { cpus, loadavg } from "node:os";
 import { sql } from "drizzle-orm";
 import type { Context } from "../src/context.ts";
-import { queryRows } from "../src/db/client.ts";
+import { queryRows, type Channel } from "../src/db/client.ts";
 import { companies, companyDomains, pushSubscriptions } from "../src/db/schema.ts";
 import { createApp } from "../src/http/app.ts";
 import { startPipelineWorkers } from "../src/pipeline/worker.ts";
@@ -19,6 +19,7 @@ import { renewalDueAt } from "../src/sources/renewal-due.ts";
 import { startGraphSources } from "../src/sources/graph/runtime.ts";
 import type { AppRegistration } from "../tests/fakes/microsoft/fake-identity.ts";
 import { testCertificate, trustTestCertificate } from "../tests/fakes/microsoft/test-certificate.ts";
+import { startCpuProfile } from "./cpu-profile.ts";
 import { benchContext, cpuSpent, databaseCpuSeconds, fmt, threadTimes, threadTimesSpent, type ThreadTimes } from "./bench-database.ts";
 import type { FakeMicrosoftCall, FakeMicrosoftStats, Sent } from "./fake-microsoft-process.ts";
 
@@ -67,14 +68,20 @@ async function main() {
     const to = Array.from({ length: RATE * SECONDS }, () => mails[Math.floor(Math.random() * mails.length)]!);
     const startAt = now() + 500;
     const watcher = ticketWatcher(ctx, to.length, startAt);
+    const wakes = countWakes(ctx);
+    const profile = await startCpuProfile(process.env.BENCH_CPU_PROFILE, "graph-sources-mailgate");
     const before = await usage(ctx, microsoft);
     const sent = (await microsoft.call({ method: "run", prefix: PREFIX, to, rate: RATE, startAt })) as Sent[];
     const sentTimes = sent.map((x) => x.sentAt);
     const sendingMs = Math.max(...sentTimes) - Math.min(...sentTimes);
     await watcher.allCommitted(30_000);
     const after = await usage(ctx, microsoft);
+    const profileFile = await profile.stop();
     watcher.stop();
+    wakes.stop();
     await report(ctx, sent, watcher.committedAt, spent(before, after), sendingMs, after.fake.requests, before.fake.requests);
+    console.log(`  wakes a notification (on Postgres each is also a NOTIFY statement): ${[...wakes.counts].map(([c, n]) => `${c} ${fmt(n / sent.length, 2)}`).join(", ")}`);
+    if (profileFile) console.log(`  CPU profile of mailgate over the notifications: ${profileFile}`);
     console.log(`  this bench's own queries for committed tickets: ${fmt(watcher.stats.queries)} (${fmt(watcher.stats.queries / sent.length, 2)} a notification, counted in the transactions above)`);
   } finally {
     for (const r of runtimes.reverse()) await r.stop();
@@ -200,6 +207,14 @@ function ticketWatcher(ctx: Context, count: number, startAt: number) {
       clearInterval(poll);
     },
   };
+}
+
+/** How often mailgate woke each channel: this process hears its own wakes in-process. */
+function countWakes(ctx: Context) {
+  const counts = new Map<Channel, number>();
+  const channels: Channel[] = ["graph_sync", "inbound", "deliveries", "sources", "outbound"];
+  const offs = channels.map((c) => ctx.database.onWake(c, () => void counts.set(c, (counts.get(c) ?? 0) + 1)));
+  return { counts, stop: () => offs.forEach((off) => off()) };
 }
 
 type Usage = { at: number; mailgate: NodeJS.CpuUsage; threads: ThreadTimes | null; database: Map<number, number>; transactions: number; fake: FakeMicrosoftStats };
