@@ -3,11 +3,12 @@
 // refresh_token). Refresh tokens rotate strictly: a used one is dead, as a client must assume.
 // The user consents to exactly the scopes asked for; tokens carry that grant, a refresh cannot
 // widen it (AADSTS65001, as Microsoft answers), and Graph checks it (Mail.Send on sendMail).
+// Every code and token belongs to the user who signed in, as Graph's /me resolves it.
 import { createHash, randomBytes } from "node:crypto";
 
 export type AppRegistration = { tenantId: string; clientId: string; clientSecret: string };
 
-type Code = { clientId: string; redirectUri: string; challenge: string; scope: string; expiresAt: number; used: boolean };
+type Code = { clientId: string; redirectUri: string; challenge: string; scope: string; expiresAt: number; used: boolean; userId: string };
 
 export type TokenAnswer = { status: number; body: Record<string, unknown> };
 
@@ -18,8 +19,8 @@ export class FakeIdentity {
   readonly app: AppRegistration;
   private codes = new Map<string, Code>();
   /** Each refresh token's grant: the Graph permissions the user consented to. */
-  private refreshTokens = new Map<string, { clientId: string; grant: string[] }>();
-  private accessTokens = new Map<string, { expiresAt: number; scopes: string[] }>();
+  private refreshTokens = new Map<string, { clientId: string; grant: string[]; userId: string }>();
+  private accessTokens = new Map<string, { expiresAt: number; scopes: string[]; userId: string }>();
   /** Every refresh token ever issued, in order (tests check rotation). */
   readonly issuedRefreshTokens: string[] = [];
   accessTokenSeconds = 3599;
@@ -28,8 +29,8 @@ export class FakeIdentity {
     this.app = app;
   }
 
-  /** GET /authorize: the user signs in and consents; answers the redirect (or an error page). */
-  authorize(tenant: string, q: URLSearchParams): { status: number; location?: string; text?: string } {
+  /** GET /authorize: the user `userId` signs in and consents; answers the redirect (or an error page). */
+  authorize(tenant: string, q: URLSearchParams, userId: string): { status: number; location?: string; text?: string } {
     const problem =
       tenant !== this.app.tenantId
         ? `AADSTS90002: Tenant '${tenant}' not found.`
@@ -53,6 +54,7 @@ export class FakeIdentity {
       scope: q.get("scope")!,
       expiresAt: Date.now() + 10 * 60_000,
       used: false,
+      userId,
     });
     const location = new URL(q.get("redirect_uri")!);
     location.searchParams.set("code", code);
@@ -81,6 +83,11 @@ export class FakeIdentity {
   isValidAccessToken(token: string): boolean {
     const issued = this.accessTokens.get(token);
     return issued !== undefined && issued.expiresAt > Date.now();
+  }
+
+  /** The id of the user an access token was issued to. */
+  userOf(token: string): string | undefined {
+    return this.accessTokens.get(token)?.userId;
   }
 
   /** Does this (valid) access token carry the Graph permission `scope`? */
@@ -113,7 +120,7 @@ export class FakeIdentity {
       return error(400, "invalid_grant", "AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the authorization request.");
     }
     const grant = graphScopes(code.scope);
-    return this.issue(grant, grant);
+    return this.issue(grant, grant, code.userId);
   }
 
   private redeemRefresh(form: URLSearchParams): TokenAnswer {
@@ -131,15 +138,15 @@ export class FakeIdentity {
       );
     }
     this.refreshTokens.delete(presented);
-    return this.issue(held.grant, asked);
+    return this.issue(held.grant, asked, held.userId);
   }
 
   /** Tokens for `grant` (what the new refresh token holds); the access token carries `scopes`. */
-  private issue(grant: string[], scopes: string[]): TokenAnswer {
+  private issue(grant: string[], scopes: string[], userId: string): TokenAnswer {
     const accessToken = `eyJ0eXAiOiJKV1Qi.${randomBytes(24).toString("base64url")}`;
     const refreshToken = `0.AR${randomBytes(32).toString("base64url")}`;
-    this.accessTokens.set(accessToken, { expiresAt: Date.now() + this.accessTokenSeconds * 1000, scopes });
-    this.refreshTokens.set(refreshToken, { clientId: this.app.clientId, grant });
+    this.accessTokens.set(accessToken, { expiresAt: Date.now() + this.accessTokenSeconds * 1000, scopes, userId });
+    this.refreshTokens.set(refreshToken, { clientId: this.app.clientId, grant, userId });
     this.issuedRefreshTokens.push(refreshToken);
     return {
       status: 200,

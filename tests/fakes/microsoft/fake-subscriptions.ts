@@ -1,7 +1,8 @@
 // The fake's change-notification service: subscriptions created only after the validation
 // handshake with both of the subscriber's URLs (a POST with ?validationToken=..., answered with
 // the decoded token as text/plain within 10 s), Graph's 10,070-minute ceiling, PATCH and DELETE,
-// and the notifications and lifecycle events a real subscription produces.
+// and the notifications and lifecycle events a real subscription produces. A subscription belongs
+// to the user whose token created it, on that user's Inbox (me/... or users/{id or mail}/...).
 import { randomBytes, randomUUID } from "node:crypto";
 
 export const MAX_MINUTES = 10_070;
@@ -16,7 +17,12 @@ export type FakeSubscription = {
   expirationDateTime: string;
   /** Created with Prefer: IdType="ImmutableId": notifications then carry immutable ids. */
   immutableIds: boolean;
+  /** The user whose Inbox it watches (who created it). */
+  userId: string;
 };
+
+/** Who is creating a subscription: the signed-in user, named by id or mail in a users/... resource. */
+export type SubscriptionOwner = { id: string; mail: string };
 
 export type Delivery = { url: string; status: number; ms: number; error?: string };
 
@@ -38,8 +44,8 @@ export class FakeSubscriptions {
     this.tenantId = tenantId;
   }
 
-  async create(body: Record<string, unknown>, immutableIds: boolean, applicationId: string): Promise<GraphAnswer> {
-    const problem = this.checkCreate(body);
+  async create(body: Record<string, unknown>, immutableIds: boolean, applicationId: string, owner: SubscriptionOwner): Promise<GraphAnswer> {
+    const problem = this.checkCreate(body, owner);
     if (problem) return problem;
     const notificationUrl = String(body.notificationUrl);
     const lifecycleNotificationUrl = typeof body.lifecycleNotificationUrl === "string" ? body.lifecycleNotificationUrl : null;
@@ -61,6 +67,7 @@ export class FakeSubscriptions {
       clientState: typeof body.clientState === "string" ? body.clientState : null,
       expirationDateTime: new Date(String(body.expirationDateTime)).toISOString(),
       immutableIds,
+      userId: owner.id,
     };
     this.all.set(sub.id, sub);
     return { status: 201, body: this.view(sub, applicationId) };
@@ -89,8 +96,12 @@ export class FakeSubscriptions {
     return sub;
   }
 
-  liveOnes(): FakeSubscription[] {
-    return [...this.all.keys()].map((id) => this.live(id)).filter((s): s is FakeSubscription => s !== undefined);
+  /** Every live subscription, or only those on one user's Inbox. */
+  liveOnes(userId?: string): FakeSubscription[] {
+    return [...this.all.values()]
+      .filter((s) => userId === undefined || s.userId === userId)
+      .map((s) => this.live(s.id))
+      .filter((s): s is FakeSubscription => s !== undefined);
   }
 
   /** POSTs one change notification collection; resolves with the status our endpoint answered. */
@@ -131,9 +142,15 @@ export class FakeSubscriptions {
     });
   }
 
-  private checkCreate(body: Record<string, unknown>): GraphAnswer | null {
-    if (typeof body.resource !== "string" || !/^\/?me\/mailFolders\('inbox'\)\/messages$/i.test(body.resource)) {
+  private checkCreate(body: Record<string, unknown>, owner: SubscriptionOwner): GraphAnswer | null {
+    const inbox = typeof body.resource === "string" ? /^\/?(me|users\/([^/]+))\/mailFolders\('inbox'\)\/messages$/i.exec(body.resource) : null;
+    if (!inbox) {
       return graphError(400, "InvalidRequest", `Resource '${String(body.resource)}' is not supported by this fake; use me/mailFolders('Inbox')/messages.`);
+    }
+    const named = inbox[2] === undefined ? null : decodeURIComponent(inbox[2]).toLowerCase();
+    if (named !== null && named !== owner.id.toLowerCase() && named !== owner.mail.toLowerCase()) {
+      // Delegated permissions reach only the signed-in user's own mailbox.
+      return graphError(403, "ExtensionError", "Operation: Create; Exception: [Status Code: Forbidden; Reason: Access is denied. Check credentials and try again.]");
     }
     const types = String(body.changeType ?? "").split(",");
     if (types.length === 0 || !types.every((t) => ["created", "updated", "deleted"].includes(t))) {
