@@ -65,7 +65,8 @@ export function nextBatchSize(last: { limit: number; found: number; max: number 
 
 /**
  * Processes the due messages a worker can take at once (up to WORKER_BATCH_SIZE) in ONE
- * transaction; false when none was waiting; `more` is called when the claim came back full.
+ * transaction; false when none was waiting; `more` is called when the claim came back full or
+ * left mail over its byte budget.
  * Batching shares the round trips to the database among the messages: their statements travel
  * together, so the cost per message is mostly parsing.
  * A batch that fails rolls back whole and each of its messages is then run alone, so one bad
@@ -77,16 +78,19 @@ export async function processNextMessage(
 ): Promise<boolean> {
   const limit = opts.batchSize ?? ctx.config.workerBatchSize;
   let claimedIds: string[] = [];
-  let settled: BatchResult = NOTHING_SETTLED;
+  let settled: ClaimedResult = { ...NOTHING_SETTLED, leftWaiting: 0 };
   try {
     const handled = await ctx.db.transaction(async (tx) => {
       const now = ctx.clock.now();
       const { rows, found } = await claimDueInbound(tx, now, { limit });
       opts.onClaim?.(found, limit);
-      // A full claim: more may be waiting. Another worker claims it now, beside this one.
-      if (found === limit) opts.more?.();
+      // A full claim: more may be waiting. Another worker claims it now, beside this one. Mail
+      // left over the byte budget is this loop's to claim again once this transaction ends.
+      if (found === limit || rows.length < found) opts.more?.();
       claimedIds = rows.map((r) => r.id);
       settled = await processClaimed(ctx, tx, rows, now);
+      // Replies to mail of this batch were left for the next claim, once this one commits.
+      if (settled.leftWaiting > 0) opts.more?.();
       return rows.length > 0;
     });
     afterCommit(ctx, settled);
@@ -174,8 +178,8 @@ function wakeWhenDue(ctx: Context, at: Date, tries = 3): void {
  * to persistBatch. A message that answers another of the same batch (In-Reply-To, References) is
  * left waiting for the next claim, when the ticket it threads to is committed and visible.
  */
-async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now: Date): Promise<BatchResult> {
-  if (rows.length === 0) return NOTHING_SETTLED;
+async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now: Date): Promise<ClaimedResult> {
+  if (rows.length === 0) return { ...NOTHING_SETTLED, leftWaiting: 0 };
   // What follows runs the same few statements with other values, batch after batch: plan them
   // once (a generic plan) instead of anew each time. The claim above keeps its custom plan,
   // which its partial index needs. Sent now, ahead of every statement below, and awaited with
@@ -216,8 +220,11 @@ async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now:
   });
   const touchedSources = new Set(taken.flatMap((m) => (m.source ? [m.source.id] : [])));
   await Promise.all([...touchedSources].map((sourceId) => markSourceProcessed(tx, sourceId, now)));
-  return { ...batch, settled: [...unreadable, ...batch.settled] };
+  return { ...batch, settled: [...unreadable, ...batch.settled], leftWaiting: waiting.size };
 }
+
+/** What a claim settled, and how many of its messages it left `received` for the next claim. */
+type ClaimedResult = BatchResult & { leftWaiting: number };
 
 const sourceInfo = (row: ClaimedMessage): SourceInfo | null =>
   row.source

@@ -11,6 +11,8 @@ export type WakeableSleep = {
    * comes while every loop is busy is not slept through.
    */
   wakeOne(): void;
+  /** Wakes one sleeper if there is one; with none asleep, nothing is kept. */
+  wakeSleeping(): void;
 };
 
 export function createWakeableSleep(): WakeableSleep {
@@ -38,6 +40,10 @@ export function createWakeableSleep(): WakeableSleep {
       const [first] = sleepers;
       if (first) first();
       else missed = true;
+    },
+    wakeSleeping: () => {
+      const [first] = sleepers;
+      first?.();
     },
   };
 }

@@ -11,7 +11,8 @@ import type { SyncPayload } from "./sync-decision.ts";
 /** A claimed request is leased this long, and the lease is extended while its sync runs; an instance that dies lets it lapse. */
 export const SYNC_LEASE_MS = 60_000;
 
-export type ClaimedSync = { id: string; sourceId: string; attempts: number; payload: SyncPayload & { token: string } };
+/** `moreDue`: another mailbox's request was due too when this one was claimed. */
+export type ClaimedSync = { id: string; sourceId: string; attempts: number; payload: SyncPayload & { token: string }; moreDue?: boolean };
 
 type SyncAsk = { historyId?: bigint | string | null; force?: boolean; now: Date };
 
@@ -55,19 +56,21 @@ export async function requestGmailSyncForMailbox(executor: Executor, input: Sync
 export async function claimGmailSync(executor: Executor, now: Date): Promise<ClaimedSync | null> {
   const at = now.toISOString();
   const leaseUntil = new Date(now.getTime() + SYNC_LEASE_MS).toISOString();
-  const rows = await queryRows<{ id: string; source_id: string; attempts: number; payload: ClaimedSync["payload"] | string }>(
+  const rows = await queryRows<{ id: string; source_id: string; attempts: number; payload: ClaimedSync["payload"] | string; more_due: boolean }>(
     executor,
     sql`
-      update sync_requests set next_attempt_at = ${leaseUntil}::timestamptz, attempts = attempts + 1
-       where id = (select id from sync_requests
-                    where kind = ${SYNC_REQUEST_KIND} and next_attempt_at <= ${at}::timestamptz
-                    order by next_attempt_at limit 1 for update skip locked)
-      returning id, source_id, attempts, payload`,
+      update sync_requests r set next_attempt_at = ${leaseUntil}::timestamptz, attempts = r.attempts + 1
+       where r.id = (select id from sync_requests
+                      where kind = ${SYNC_REQUEST_KIND} and next_attempt_at <= ${at}::timestamptz
+                      order by next_attempt_at limit 1 for update skip locked)
+      returning r.id, r.source_id, r.attempts, r.payload,
+                exists (select 1 from sync_requests o
+                         where o.kind = ${SYNC_REQUEST_KIND} and o.next_attempt_at <= ${at}::timestamptz and o.id <> r.id) as more_due`,
   );
   const row = rows[0];
   if (!row) return null;
   const payload = typeof row.payload === "string" ? (JSON.parse(row.payload) as ClaimedSync["payload"]) : row.payload;
-  return { id: row.id, sourceId: row.source_id, attempts: row.attempts, payload };
+  return { id: row.id, sourceId: row.source_id, attempts: row.attempts, payload, moreDue: row.more_due === true };
 }
 
 /** Done: removes the request unless a notification arrived meanwhile; then it is due again at once. Returns true when removed. */

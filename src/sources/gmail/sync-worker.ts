@@ -10,15 +10,17 @@ import { syncMailbox } from "./sync-mailbox.ts";
 import { syncRetryDelayMs } from "./sync-backoff.ts";
 import { claimGmailSync, completeGmailSync, deferGmailSync, dropGmailSync, extendGmailSyncLease, SYNC_LEASE_MS, type ClaimedSync } from "./sync-requests.ts";
 
-export type SyncWorker = { step(): Promise<boolean> };
+export type SyncWorker = { step(more?: () => void): Promise<boolean> };
 
 export function createSyncWorker(ctx: Context, random: () => number = Math.random): SyncWorker {
   const syncing = new Set<string>();
   const sessions = createSessionCache(ctx);
   return {
-    step: async () => {
+    step: async (more) => {
       const claim = await claimGmailSync(ctx.db, ctx.clock.now());
       if (!claim) return false;
+      // Another mailbox waits too: the next loop syncs it beside this one.
+      if (claim.moreDue) more?.();
       if (syncing.has(claim.sourceId)) {
         // Only after a lease ran out can this happen: let the running sync finish first.
         await deferGmailSync(ctx.db, claim, new Date(ctx.clock.now().getTime() + 1000), "a sync of this mailbox was still running");

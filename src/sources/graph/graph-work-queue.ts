@@ -26,6 +26,8 @@ export type GraphWork = {
   attempts: number;
   /** For a fetch: the message was already stored for the source when the work was claimed. */
   alreadyStored: boolean;
+  /** Other work this process could take was due too when this was claimed. */
+  moreDue?: boolean;
 };
 
 /** Message ids to fetch; an id already stored for the source needs no request. Returns how many were new. */
@@ -104,6 +106,7 @@ export async function claimGraphWork(
     payload: Record<string, unknown>;
     attempts: number;
     already_stored: boolean;
+    more_due: boolean;
   }>(
     executor,
     sql`
@@ -123,7 +126,16 @@ export async function claimGraphWork(
           for update of q skip locked)
       returning r.id, r.source_id, r.kind, r.key, r.payload, r.attempts,
                 r.kind = ${GRAPH_FETCH} and exists (
-                  select 1 from inbound_messages m where m.source_id = r.source_id and m.provider_message_id = r.key) as already_stored`,
+                  select 1 from inbound_messages m where m.source_id = r.source_id and m.provider_message_id = r.key) as already_stored,
+                exists (
+                  select 1 from sync_requests o
+                    join mail_sources s on s.id = o.source_id
+                   where o.kind in (${GRAPH_FETCH}, ${GRAPH_CATCH_UP}, ${GRAPH_LIFECYCLE})
+                     and o.next_attempt_at <= ${input.now.toISOString()}::timestamptz
+                     and o.id <> r.id
+                     and s.kind = 'graph'
+                     and s.status not in ('disabled', 'needs_reauth')
+                     and (o.kind = ${GRAPH_FETCH} or not o.source_id = any(${busyArray}))) as more_due`,
   );
   const row = rows[0];
   return row
@@ -135,6 +147,7 @@ export async function claimGraphWork(
         payload: row.payload ?? {},
         attempts: row.attempts,
         alreadyStored: row.already_stored === true,
+        moreDue: row.more_due === true,
       }
     : null;
 }

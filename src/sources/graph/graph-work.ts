@@ -14,16 +14,18 @@ import { claimGraphWork, deferGraphWork, GRAPH_CATCH_UP, GRAPH_FETCH, type Graph
 /** How long a claimed item stays leased to its worker; a crashed worker's item comes due after it. */
 const LEASE_MS = 5 * 60_000;
 
-export type GraphWorker = { step(): Promise<boolean> };
+export type GraphWorker = { step(more?: () => void): Promise<boolean> };
 
 export function createGraphWorker(ctx: Context): GraphWorker {
   // Catch-ups and lifecycle work of one source run one at a time in this process.
   const busy = new Set<string>();
   return {
-    step: async () => {
+    step: async (more) => {
       const now = ctx.clock.now();
       const work = await claimGraphWork(ctx.db, { now, leaseUntil: new Date(now.getTime() + LEASE_MS), busySources: [...busy] });
       if (!work) return false;
+      // More is due: the next loop takes it beside this one.
+      if (work.moreDue) more?.();
       const exclusive = work.kind !== GRAPH_FETCH;
       if (exclusive) busy.add(work.sourceId);
       try {
@@ -31,6 +33,8 @@ export function createGraphWorker(ctx: Context): GraphWorker {
       } finally {
         if (exclusive) busy.delete(work.sourceId);
       }
+      // The claims made meanwhile passed over this source's other catch-up and lifecycle work.
+      if (exclusive) more?.();
       return true;
     },
   };

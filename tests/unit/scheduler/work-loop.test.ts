@@ -102,6 +102,59 @@ describe("startWorkLoop", () => {
     await loop.stop();
   });
 
+  it("When a signalled step takes all the work there was, then no loop claims again until the next signal", async () => {
+    const { database, databaseOutage, wake } = wakeChannel();
+    let steps = 0;
+    let queued = 0;
+    const loop = startWorkLoop({
+      name: "test",
+      database,
+      databaseOutage,
+      channel: "inbound",
+      concurrency: 2,
+      pollMs: 60_000,
+      log: pino({ level: "silent" }),
+      step: async () => {
+        steps++;
+        queued = 0; // a claim that came back short: it took everything that was due
+      },
+    });
+    await expect.poll(() => steps).toBe(2); // each loop looks once as it starts
+    queued = 1;
+    wake();
+    await expect.poll(() => queued).toBe(0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(steps).toBe(3); // one claim for one message, no empty claims after it
+    wake();
+    await expect.poll(() => steps).toBe(4);
+    await loop.stop();
+  });
+
+  it("When a step says more is waiting, then its own loop claims again once it is done", async () => {
+    const { database, databaseOutage } = wakeChannel();
+    let queued = 5;
+    let steps = 0;
+    const loop = startWorkLoop({
+      name: "test",
+      database,
+      databaseOutage,
+      channel: "inbound",
+      concurrency: 1,
+      pollMs: 60_000,
+      log: pino({ level: "silent" }),
+      step: async (more) => {
+        steps++;
+        if (queued === 0) return;
+        queued--;
+        if (queued > 0) more(); // a full claim of one: the rest waits
+      },
+    });
+    await expect.poll(() => queued, { timeout: 1_000 }).toBe(0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(steps).toBe(5);
+    await loop.stop();
+  });
+
   it("When four idle loops wait for work, then the pool polls once per interval, not once per loop", async () => {
     const { database, databaseOutage } = wakeChannel();
     let steps = 0;
