@@ -30,8 +30,9 @@ export function startGmailSources(ctx: Context, opts: GmailRuntimeOptions = {}):
     name: "gmail-sync",
     database: ctx.database,
     channel: "gmail_sync",
-    // Few mailboxes are Gmail ones, and every idle slot runs a claim query on each wake.
-    concurrency: opts.concurrency ?? 2,
+    // A sync mostly waits on Google's API, so with many mailboxes pushing, two slots would queue
+    // them behind each other; an idle slot costs nothing, as a signal wakes only one.
+    concurrency: opts.concurrency ?? 8,
     pollMs: opts.pollMs ?? 1000,
     log: ctx.log,
     databaseOutage: ctx.databaseOutage,
@@ -47,7 +48,7 @@ export function startGmailSources(ctx: Context, opts: GmailRuntimeOptions = {}):
 }
 
 function startSupervisor(ctx: Context, opts: GmailRuntimeOptions): Runtime {
-  const state = newSupervisorState(opts.safetyNetIntervalMs ?? SAFETY_NET_INTERVAL_MS);
+  const state = newSupervisorState(opts.safetyNetIntervalMs ?? SAFETY_NET_INTERVAL_MS, ctx.clock.now().getTime());
   const pass = startPeriodicPass(ctx, {
     name: "Gmail sources",
     everyMs: opts.superviseEveryMs ?? 30_000,
