@@ -17,6 +17,8 @@ import { isSafetyNetDue, watchRetryDelayMs } from "./supervision-timing.ts";
 
 export type SupervisorState = {
   safetyNetIntervalMs: number;
+  /** When this instance started supervising (ms). */
+  startedAt: number;
   /** Sources synced since this instance started. */
   started: Set<string>;
   /** Last row seen of each Gmail source, to stop the watch of one that is deleted. */
@@ -25,8 +27,9 @@ export type SupervisorState = {
   watchFailures: Map<string, { count: number; nextTryAt: number }>;
 };
 
-export const newSupervisorState = (safetyNetIntervalMs: number): SupervisorState => ({
+export const newSupervisorState = (safetyNetIntervalMs: number, startedAt = Date.now()): SupervisorState => ({
   safetyNetIntervalMs,
+  startedAt,
   started: new Set(),
   known: new Map(),
   subscribers: new Map(),
@@ -46,6 +49,9 @@ export async function superviseGmailSources(ctx: Context, state: SupervisorState
     const { config } = openGmailSource(ctx, row);
     if (config.delivery === "pull" && config.subscriptionName) wantedSubscriptions.add(config.subscriptionName);
     const now = ctx.clock.now();
+    // Synced since this instance started (just authorized, or pushed to): no start-up sync needed,
+    // and a thousand sources added at once do not all sync again on the next pass.
+    if (row.lastSyncAt !== null && row.lastSyncAt.getTime() >= state.startedAt) state.started.add(row.id);
     const firstPass = !state.started.has(row.id);
     const continuous = (row.schedule as Schedule).mode === "continuous";
     if (firstPass || (continuous && isSafetyNetDue(row.lastSyncAt, now, state.safetyNetIntervalMs))) {

@@ -87,6 +87,15 @@ export async function requestRerunnable(
 export const requestCatchUp = (executor: Executor, sourceId: string, reason: string, now: Date) =>
   requestRerunnable(executor, { sourceId, kind: GRAPH_CATCH_UP, key: "delta", payload: { reason }, now });
 
+/** A catch-up, unless one is already waiting or running for the source: that one is left as it is. */
+export async function requestCatchUpUnlessAsked(executor: Executor, sourceId: string, reason: string, now: Date): Promise<void> {
+  const payload = { reason, requestedAt: `${now.toISOString()}#${randomBytes(6).toString("hex")}` };
+  await executor
+    .insert(syncRequests)
+    .values({ sourceId, kind: GRAPH_CATCH_UP, key: "delta", payload, nextAttemptAt: now, createdAt: now })
+    .onConflictDoNothing({ target: [syncRequests.sourceId, syncRequests.kind, syncRequests.key] });
+}
+
 /**
  * Claims the next due item of an enabled, authorized Graph source and leases it until `leaseUntil`.
  * `busySources`: sources whose catch-up or lifecycle work already runs in this process; their

@@ -53,7 +53,7 @@ export function startGraphSources(ctx: Context, opts: GraphRuntimeOptions = {}):
 }
 
 function startSupervisor(ctx: Context, opts: GraphRuntimeOptions, catchUpsRequested: () => void): PeriodicPass {
-  const state = newSupervisorState(opts.safetyNetIntervalMs);
+  const state = newSupervisorState(opts.safetyNetIntervalMs, ctx.clock.now().getTime());
   return startPeriodicPass(ctx, {
     name: "Graph sources",
     everyMs: opts.superviseEveryMs ?? 30_000,

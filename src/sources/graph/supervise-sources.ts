@@ -9,7 +9,7 @@ import { takeSyncRequest } from "../source-status.ts";
 import { recordCreationFailure } from "../renew-subscriptions.ts";
 import { createGraphSubscription, deleteGraphSubscription } from "./graph-subscription.ts";
 import { hasGraphTokens } from "./graph-tokens.ts";
-import { requestCatchUp } from "./graph-work-queue.ts";
+import { requestCatchUp, requestCatchUpUnlessAsked } from "./graph-work-queue.ts";
 import { collectsContinuously, isSafetyNetDue } from "./safety-net.ts";
 import { renewalRetryDelayMs } from "../renewal-due.ts";
 
@@ -21,9 +21,12 @@ export type SupervisorState = {
   /** Failed subscription creations, per source, so a broken PUBLIC_URL is not hammered. */
   createFailures: Map<string, { count: number; nextTryAt: number }>;
   safetyNetIntervalMs?: number;
+  /** When this instance started supervising: a source caught up since needs no catch-up "after start". */
+  startedAt: number;
 };
 
-export const newSupervisorState = (safetyNetIntervalMs?: number): SupervisorState => ({
+export const newSupervisorState = (safetyNetIntervalMs?: number, startedAt = Date.now()): SupervisorState => ({
+  startedAt,
   started: new Set(),
   safetyNetAskedAt: new Map(),
   createFailures: new Map(),
@@ -85,7 +88,10 @@ async function requestDueCatchUp(
   const now = ctx.clock.now();
   const asked = state.safetyNetAskedAt.get(source.id) ?? 0;
   const lastSyncAt = new Date(Math.max(source.lastSyncAt?.getTime() ?? 0, asked));
-  const reason = !state.started.has(source.id) && collectsContinuously(source.schedule)
+  // A source authorized (or caught up by any instance) since this one started was caught up then:
+  // asking again would repeat a thousand catch-ups at once when a thousand sources are added.
+  const caughtUpSinceStart = source.lastSyncAt !== null && source.lastSyncAt.getTime() >= state.startedAt;
+  const reason = !state.started.has(source.id) && collectsContinuously(source.schedule) && !caughtUpSinceStart
     ? "start"
     : (await takeSyncRequest(ctx, source.id))
       ? "process_now"
@@ -94,10 +100,12 @@ async function requestDueCatchUp(
         : null;
   state.started.add(source.id);
   if (!reason) return;
-  // "start" also consumes a pending Process Now: the catch-up it asks for does the same.
-  if (reason === "start") await takeSyncRequest(ctx, source.id);
   state.safetyNetAskedAt.set(source.id, now.getTime());
-  await requestCatchUp(ctx.db, source.id, reason, now);
+  // "start" also consumes a pending Process Now: the catch-up it asks for does the same, and runs
+  // again after one already running. Without one, a catch-up already asked for (an authorization's)
+  // covers the start as it is.
+  if (reason === "start" && !(await takeSyncRequest(ctx, source.id))) await requestCatchUpUnlessAsked(ctx.db, source.id, reason, now);
+  else await requestCatchUp(ctx.db, source.id, reason, now);
   ctx.database.wake("graph_sync");
 }
 

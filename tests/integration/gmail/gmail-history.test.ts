@@ -143,4 +143,17 @@ describe("Gmail history sync", () => {
     }
     expect(f.google.mailbox.labels.filter((l) => l.name === "Ticketed")).toHaveLength(1);
   });
+
+  it("When a source is authorized while mailgate runs, then the next supervisor pass does not sync it again", async () => {
+    f = await startGmailFixture({ authorize: false, pushToMailgate: false });
+    // A pass every 1.5 s: the authorization's sync is done before the next pass sees the source.
+    f.startRuntime({ superviseEveryMs: 1_500 });
+    await new Promise((r) => setTimeout(r, 100)); // the first pass, with the source not yet authorized
+    await authorizeThroughGoogle(f);
+    await waitFor("the authorization's sync", async () => (await sourceRow(f!)).lastSyncAt !== null && (await f!.t.ctx.db.select().from(syncRequests)).length === 0);
+    const gmailCalls = () => f!.google.requests.filter((r) => r.path.startsWith("/gmail/v1/users/me/history") || r.path.startsWith("/gmail/v1/users/me/profile")).length;
+    const before = gmailCalls();
+    await new Promise((r) => setTimeout(r, 3_200)); // two passes
+    expect(gmailCalls()).toBe(before);
+  });
 });

@@ -2,7 +2,7 @@
 // lost delta state) is caught up with the delta query, and every mail of the gap is ticketed once.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { inboundMessages, mailSources, tickets } from "../../../src/db/schema.ts";
+import { inboundMessages, mailSources, syncRequests, tickets } from "../../../src/db/schema.ts";
 import { forgetAccessToken } from "../../../src/sources/graph/graph-tokens.ts";
 import { buildEmail } from "../../helpers/build-email.ts";
 import { drainPipeline } from "../../helpers/pipeline.ts";
@@ -85,6 +85,24 @@ describe("catching up with the delta query", () => {
     const resync = h.fake.requests.filter((r) => r.path.includes("/delta") && r.path.includes("receivedDateTime")).at(-1);
     expect(resync?.status).toBe(200);
     expect(await ticketSubjects()).toEqual(["After the loss", "Before the loss"]);
+  });
+
+  it("When a source is authorized while mailgate runs, then its catch-up at authorization is not repeated by the next passes", async () => {
+    // A pass every 1.5 s: the added source's catch-ups are done before the next pass sees it.
+    h.startRuntime({ superviseEveryMs: 1_500 });
+    await caughtUp();
+    const added = await h.createGraphSource({ name: "Added while running" });
+    await h.authorize(added);
+    // The authorization's catch-up, and the one after its subscription was created, both done.
+    await waitFor(async () => {
+      const [row] = await h.t.ctx.db.select({ lastSyncAt: mailSources.lastSyncAt }).from(mailSources).where(eq(mailSources.id, added));
+      const waiting = await h.t.ctx.db.select({ id: syncRequests.id }).from(syncRequests).where(eq(syncRequests.sourceId, added));
+      return row?.lastSyncAt != null && waiting.length === 0;
+    }, "the added source's first catch-ups");
+    const deltaCalls = () => h.fake.requests.filter((r) => r.path.includes("/delta")).length;
+    const before = deltaCalls();
+    await new Promise((r) => setTimeout(r, 3_200)); // two passes
+    expect(deltaCalls()).toBe(before);
   });
 
   it("When mail arrives while mailgate is down, then it is ticketed after the start", async () => {
