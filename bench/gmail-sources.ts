@@ -17,6 +17,7 @@ import { startGmailSources } from "../src/sources/gmail/runtime.ts";
 import { TOPIC } from "../tests/fakes/google/fake-google.ts";
 import type { OAuthClientRegistration } from "../tests/fakes/google/fake-oauth.ts";
 import { benchContext, cpuSpent, databaseCpuSeconds, fmt, threadTimes, threadTimesSpent } from "./bench-database.ts";
+import { startCpuProfile } from "./cpu-profile.ts";
 import type { ScheduledPush } from "./fake-google-process.ts";
 import { startFakeGoogleProcess } from "./start-fake-google-process.ts";
 
@@ -172,6 +173,7 @@ async function main() {
 
     const fakeBefore = (await google.call({ method: "stats" })) as FakeStats;
     const dbBefore = await databaseCpuSeconds(ctx);
+    const profile = await startCpuProfile(process.env.BENCH_CPU_PROFILE, "gmail-sources-mailgate");
     const threadsBefore = threadTimes();
     const cpuBefore = process.cpuUsage();
     const wallBefore = performance.now();
@@ -190,6 +192,7 @@ async function main() {
     const cpu = process.cpuUsage(cpuBefore);
     const wall = performance.now() - wallBefore;
     const threads = threadTimesSpent(threadsBefore, threadTimes());
+    const profileFile = await profile.stop();
     const dbCpu = cpuSpent(dbBefore, await databaseCpuSeconds(ctx));
     const fakeAfter = (await google.call({ method: "stats" })) as FakeStats;
     const loadAtEnd = loadavg();
@@ -246,6 +249,7 @@ async function main() {
     if (threads) {
       console.log(`    mailgate's threads a push: JavaScript ${perPush(threads.main.run)} ms (waited for a CPU ${perPush(threads.main.wait)} ms), the others (GC helpers, compiler, libuv) ${perPush(threads.others.run)} ms`);
     }
+    if (profileFile) console.log(`  CPU profile of mailgate from the first push to the last ticket: ${profileFile}`);
     console.log(`  Gmail API calls ${fmt(gmailCalls)} (${fmt(gmailCalls / pushes.length, 2)} a push), token refreshes ${fakeAfter.tokenRefreshes - fakeBefore.tokenRefreshes}; the schedule took ${fmt(scheduleMs / 1000, 1)} s`);
     printRenewals(renewalAt);
   } finally {
