@@ -64,37 +64,38 @@ export async function requestNotifiedFetches(executor: Executor, items: Array<{ 
 /**
  * Asks for a catch-up or a lifecycle action. A request that is pending or running is asked again:
  * it becomes due now and its `requestedAt` changes, so a run that started earlier does not
- * complete it (see completeGraphWork) and it runs once more.
+ * complete it (see completeGraphWork) and it runs once more. With `unlessAsked`, a pending or
+ * running request is left as it is instead.
  */
 export async function requestRerunnable(
   executor: Executor,
-  input: { sourceId: string; kind: typeof GRAPH_CATCH_UP | typeof GRAPH_LIFECYCLE; key: string; payload?: Record<string, unknown>; now: Date },
+  input: { sourceId: string; kind: typeof GRAPH_CATCH_UP | typeof GRAPH_LIFECYCLE; key: string; payload?: Record<string, unknown>; now: Date; unlessAsked?: boolean },
 ): Promise<void> {
   const payload = { ...input.payload, requestedAt: `${input.now.toISOString()}#${randomBytes(6).toString("hex")}` };
-  await executor
+  const insert = executor
     .insert(syncRequests)
-    .values({ sourceId: input.sourceId, kind: input.kind, key: input.key, payload, nextAttemptAt: input.now, createdAt: input.now })
-    .onConflictDoUpdate({
-      target: [syncRequests.sourceId, syncRequests.kind, syncRequests.key],
-      set: {
-        payload: sql`excluded.payload`,
-        nextAttemptAt: sql`least(${syncRequests.nextAttemptAt}, excluded.next_attempt_at)`,
-        attempts: 0,
-      },
-    });
+    .values({ sourceId: input.sourceId, kind: input.kind, key: input.key, payload, nextAttemptAt: input.now, createdAt: input.now });
+  const target = [syncRequests.sourceId, syncRequests.kind, syncRequests.key];
+  if (input.unlessAsked) {
+    await insert.onConflictDoNothing({ target });
+    return;
+  }
+  await insert.onConflictDoUpdate({
+    target,
+    set: {
+      payload: sql`excluded.payload`,
+      nextAttemptAt: sql`least(${syncRequests.nextAttemptAt}, excluded.next_attempt_at)`,
+      attempts: 0,
+    },
+  });
 }
 
 export const requestCatchUp = (executor: Executor, sourceId: string, reason: string, now: Date) =>
   requestRerunnable(executor, { sourceId, kind: GRAPH_CATCH_UP, key: "delta", payload: { reason }, now });
 
 /** A catch-up, unless one is already waiting or running for the source: that one is left as it is. */
-export async function requestCatchUpUnlessAsked(executor: Executor, sourceId: string, reason: string, now: Date): Promise<void> {
-  const payload = { reason, requestedAt: `${now.toISOString()}#${randomBytes(6).toString("hex")}` };
-  await executor
-    .insert(syncRequests)
-    .values({ sourceId, kind: GRAPH_CATCH_UP, key: "delta", payload, nextAttemptAt: now, createdAt: now })
-    .onConflictDoNothing({ target: [syncRequests.sourceId, syncRequests.kind, syncRequests.key] });
-}
+export const requestCatchUpUnlessAsked = (executor: Executor, sourceId: string, reason: string, now: Date) =>
+  requestRerunnable(executor, { sourceId, kind: GRAPH_CATCH_UP, key: "delta", payload: { reason }, now, unlessAsked: true });
 
 /**
  * Claims the next due item of an enabled, authorized Graph source and leases it until `leaseUntil`.
