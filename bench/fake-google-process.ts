@@ -4,6 +4,7 @@
 // one request {id, method, args}, one answer {id, result} or {id, error}.
 import { PUSH_SERVICE_ACCOUNT, startFakeGoogle } from "../tests/fakes/google/fake-google.ts";
 import { buildEmail } from "../tests/helpers/build-email.ts";
+import { serveBenchCalls } from "./child-process.ts";
 
 export type FakeGoogleCall =
   | { method: "describe" }
@@ -86,11 +87,4 @@ async function runSchedule(call: Extract<FakeGoogleCall, { method: "schedule" }>
   return Promise.all(pushes);
 }
 
-process.on("message", (m: { id: number; call: FakeGoogleCall }) => {
-  answer(m.call).then(
-    (result) => process.send!({ id: m.id, result }),
-    (err: unknown) => process.send!({ id: m.id, error: err instanceof Error ? err.stack : String(err) }),
-  );
-});
-process.on("disconnect", () => void google.close().then(() => process.exit(0)));
-process.send!({ ready: true });
+serveBenchCalls(answer, () => google.close());

@@ -6,6 +6,7 @@
 import { startFakeMicrosoft } from "../tests/fakes/microsoft/fake-microsoft.ts";
 import { trustTestCertificate } from "../tests/fakes/microsoft/test-certificate.ts";
 import { buildEmail } from "../tests/helpers/build-email.ts";
+import { serveBenchCalls } from "./child-process.ts";
 
 export type FakeMicrosoftCall =
   | { method: "describe" }
@@ -78,11 +79,4 @@ async function run(call: Extract<FakeMicrosoftCall, { method: "run" }>): Promise
   return Promise.all(sends);
 }
 
-process.on("message", (m: { id: number; call: FakeMicrosoftCall }) => {
-  answer(m.call).then(
-    (result) => process.send!({ id: m.id, result }),
-    (err: unknown) => process.send!({ id: m.id, error: err instanceof Error ? err.stack : String(err) }),
-  );
-});
-process.on("disconnect", () => void fake.close().then(() => process.exit(0)));
-process.send!({ ready: true });
+serveBenchCalls(answer, () => fake.close());

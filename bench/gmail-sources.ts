@@ -6,20 +6,15 @@
 // (bench/fake-google-process.ts) that drives the whole timed schedule itself, so no IPC round trip
 // paces it. Prints push → ticket latency, the rate achieved, that every push made exactly one
 // ticket, CPU a push by process, and how the watches' next renewals spread over the day.
-import type { AddressInfo } from "node:net";
 import { cpus, loadavg } from "node:os";
-import { companies, companyDomains } from "../src/db/schema.ts";
 import { queryRows, sql } from "../src/db/client.ts";
-import { createApp } from "../src/http/app.ts";
 import { startPipelineWorkers } from "../src/pipeline/worker.ts";
 import { renewalDueAt } from "../src/sources/renewal-due.ts";
 import { startGmailSources } from "../src/sources/gmail/runtime.ts";
-import { TOPIC } from "../tests/fakes/google/fake-google.ts";
-import type { OAuthClientRegistration } from "../tests/fakes/google/fake-oauth.ts";
-import { benchContext, cpuSpent, databaseCpuSeconds, fmt, threadTimes, threadTimesSpent } from "./bench-database.ts";
+import { cpuSpent, databaseCpuSeconds, fmt, threadTimes, threadTimesSpent } from "./bench-database.ts";
 import { startCpuProfile } from "./cpu-profile.ts";
 import type { ScheduledPush } from "./fake-google-process.ts";
-import { startFakeGoogleProcess } from "./start-fake-google-process.ts";
+import { AUDIENCE, startGmailBench } from "./gmail-bench.ts";
 
 const SOURCES = Number(process.env.BENCH_SOURCES ?? 1000);
 const RATE = Number(process.env.BENCH_RATE ?? 100);
@@ -31,25 +26,16 @@ const PIPELINE_WORKERS = Number(process.env.WORKER_CONCURRENCY ?? 2);
 const GMAIL_CONCURRENCY = process.env.BENCH_GMAIL_CONCURRENCY ? Number(process.env.BENCH_GMAIL_CONCURRENCY) : undefined;
 /** How long after the last push the tickets still missing are waited for. */
 const DRAIN_MS = Number(process.env.BENCH_DRAIN_MS ?? 60_000);
-const AUDIENCE = "https://mailgate.example.com/push/gmail";
 
-type Described = { env: Record<string, string>; client: OAuthClientRegistration };
 type FakeStats = { cpu: NodeJS.CpuUsage; gmailCalls: number; tokenRefreshes: number };
 
 async function main() {
   const loadAtStart = loadavg();
-  const google = await startFakeGoogleProcess();
-  const described = (await google.call({ method: "describe" })) as Described;
-  const { ctx, close } = await benchContext({ ...described.env, GMAIL_PUSH_AUDIENCE: AUDIENCE, PUBLIC_URL: "http://127.0.0.1:3000" });
-  const server = createApp(ctx).listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const admin = { authorization: `Bearer ${ctx.adminToken}`, "content-type": "application/json" };
+  const bench = await startGmailBench();
+  const { google, ctx, base } = bench;
   const runtimes: { stop(): Promise<void> }[] = [];
   const now = () => performance.timeOrigin + performance.now();
   try {
-    const [company] = await ctx.db.insert(companies).values({ name: "Acme" }).returning();
-    await ctx.db.insert(companyDomains).values({ domain: "acme.com", companyId: company!.id });
     const emails = Array.from({ length: SOURCES }, (_, i) => `support-${String(i).padStart(4, "0")}@bench.acme-help.test`);
     await google.call({ method: "addMailboxes", emails });
 
@@ -59,24 +45,7 @@ async function main() {
     let nextIndex = 0;
     const createOne = async (address: string) => {
       const started = performance.now();
-      const created = await fetch(`${base}/api/sources`, {
-        method: "POST",
-        headers: admin,
-        body: JSON.stringify({
-          kind: "gmail",
-          name: `Support ${address}`,
-          address,
-          role: "system",
-          gmail: { clientId: described.client.clientId, clientSecret: described.client.clientSecret, redirectUri: described.client.redirectUris[0], topicName: TOPIC },
-        }),
-      });
-      if (created.status !== 201) throw new Error(`source create answered ${created.status}: ${await created.text()}`);
-      const sourceId = ((await created.json()) as { id: string }).id;
-      const authorize = (await (await fetch(`${base}/api/sources/${sourceId}/authorize`, { method: "POST", headers: admin, body: "{}" })).json()) as { authorizationUrl: string };
-      // No account chosen: the fake signs in the login_hint mailgate put in the URL (the source's address).
-      const callback = new URL((await google.call({ method: "consent", url: authorize.authorizationUrl })) as string);
-      const connected = await fetch(`${base}${callback.pathname}${callback.search}`);
-      if (connected.status !== 200) throw new Error(`authorization of ${address} failed: ${connected.status} ${await connected.text()}`);
+      await bench.connectSource(address, `Support ${address}`);
       perSource.push(performance.now() - started);
     };
     await Promise.all(
@@ -254,9 +223,7 @@ async function main() {
     printRenewals(renewalAt);
   } finally {
     for (const r of runtimes.reverse()) await r.stop();
-    server.close();
-    await close();
-    google.stop();
+    await bench.close();
   }
 }
 

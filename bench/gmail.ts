@@ -4,59 +4,31 @@
 // child process (bench/fake-google-process.ts), so the CPU of each side is counted apart. Each
 // round: a new email lands in the fake mailbox, then the fake POSTs Pub/Sub's push (signed OIDC
 // token) to /push/gmail; the clock stops when the ticket's transaction has committed.
-import type { AddressInfo } from "node:net";
 import { cpus, loadavg } from "node:os";
 import { eq } from "drizzle-orm";
-import { companies, companyDomains, inboundMessages } from "../src/db/schema.ts";
-import { createApp } from "../src/http/app.ts";
+import { inboundMessages } from "../src/db/schema.ts";
 import { startPipelineWorkers } from "../src/pipeline/worker.ts";
 import { startGmailSources } from "../src/sources/gmail/runtime.ts";
-import { TOPIC } from "../tests/fakes/google/fake-google.ts";
-import type { OAuthClientRegistration } from "../tests/fakes/google/fake-oauth.ts";
 import { buildEmail } from "../tests/helpers/build-email.ts";
-import { benchContext, cpuSpent, databaseCpuSeconds, fmt, threadTimes, threadTimesSpent } from "./bench-database.ts";
+import { cpuSpent, databaseCpuSeconds, fmt, threadTimes, threadTimesSpent } from "./bench-database.ts";
 import { startCpuProfile } from "./cpu-profile.ts";
 import type { PushTiming } from "./fake-google-process.ts";
-import { startFakeGoogleProcess } from "./start-fake-google-process.ts";
+import { AUDIENCE, startGmailBench } from "./gmail-bench.ts";
 
 const COUNT = Number(process.env.BENCH_NOTIFICATIONS ?? 500);
 // How far each push is followed, to split mailgate's CPU by stage: "ack" runs only the push route
 // (no workers), "stored" adds the Gmail sync workers, "ticket" (the default) adds the pipeline.
 const UNTIL = (process.env.BENCH_UNTIL ?? "ticket") as "ack" | "stored" | "ticket";
 const PIPELINE_WORKERS = Number(process.env.WORKER_CONCURRENCY ?? 2);
-const AUDIENCE = "https://mailgate.example.com/push/gmail";
 
-type Described = { env: Record<string, string>; client: OAuthClientRegistration; emailAddress: string };
 type FakeStats = { cpu: NodeJS.CpuUsage; gmailCalls: number; tokenRefreshes: number };
 
 async function main() {
-  const google = await startFakeGoogleProcess();
-  const described = (await google.call({ method: "describe" })) as Described;
-  const { ctx, close } = await benchContext({ ...described.env, GMAIL_PUSH_AUDIENCE: AUDIENCE, PUBLIC_URL: "http://127.0.0.1:3000" });
-  const server = createApp(ctx).listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const admin = { authorization: `Bearer ${ctx.adminToken}`, "content-type": "application/json" };
+  const bench = await startGmailBench();
+  const { google, ctx, base } = bench;
   const runtimes: { stop(): Promise<void> }[] = [];
   try {
-    const [company] = await ctx.db.insert(companies).values({ name: "Acme" }).returning();
-    await ctx.db.insert(companyDomains).values({ domain: "acme.com", companyId: company!.id });
-    const created = await fetch(`${base}/api/sources`, {
-      method: "POST",
-      headers: admin,
-      body: JSON.stringify({
-        kind: "gmail",
-        name: "Support",
-        address: described.emailAddress,
-        role: "system",
-        gmail: { clientId: described.client.clientId, clientSecret: described.client.clientSecret, redirectUri: described.client.redirectUris[0], topicName: TOPIC },
-      }),
-    });
-    const sourceId = ((await created.json()) as { id: string }).id;
-    const authorize = (await (await fetch(`${base}/api/sources/${sourceId}/authorize`, { method: "POST", headers: admin, body: "{}" })).json()) as { authorizationUrl: string };
-    const callback = new URL((await google.call({ method: "consent", url: authorize.authorizationUrl })) as string);
-    const connected = await fetch(`${base}${callback.pathname}${callback.search}`);
-    if (connected.status !== 200) throw new Error(`authorization failed: ${connected.status} ${await connected.text()}`);
+    await bench.connectSource(bench.emailAddress, "Support");
 
     // One notification at a time: two pipeline workers (one per core) are enough, and every idle
     // worker costs a claim transaction on each wake.
@@ -133,9 +105,7 @@ async function main() {
     if (profileFile) console.log(`  CPU profile of mailgate over the pushes: ${profileFile}`);
   } finally {
     for (const r of runtimes.reverse()) await r.stop();
-    server.close();
-    await close();
-    google.stop();
+    await bench.close();
   }
 }
 

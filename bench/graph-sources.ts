@@ -5,7 +5,6 @@
 // the fake Microsoft and Postgres, and how the subscriptions' next renewals spread over time.
 // mailgate (HTTPS app, Graph workers, pipeline workers) runs in this process on Postgres; the fake
 // Microsoft runs in a child process (bench/fake-microsoft-process.ts) so each side's CPU is its own.
-import { fork, type ChildProcess } from "node:child_process";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { cpus, loadavg } from "node:os";
@@ -22,6 +21,7 @@ import { testCertificate, trustTestCertificate } from "../tests/fakes/microsoft/
 import { startCpuProfile } from "./cpu-profile.ts";
 import { benchContext, cpuSpent, databaseCpuSeconds, fmt, threadTimes, threadTimesSpent, type ThreadTimes } from "./bench-database.ts";
 import type { FakeMicrosoftCall, FakeMicrosoftStats, Sent } from "./fake-microsoft-process.ts";
+import { startBenchChild, type BenchChild } from "./child-process.ts";
 
 const SOURCES = Number(process.env.BENCH_SOURCES ?? 1000);
 const RATE = Number(process.env.BENCH_RATE ?? 100);
@@ -30,13 +30,13 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const CREATE_CONCURRENCY = Number(process.env.BENCH_CREATE_CONCURRENCY ?? 16);
 const PREFIX = "graph-sources bench ";
 
-type Microsoft = { call(call: FakeMicrosoftCall): Promise<unknown>; stop(): void };
+type Microsoft = BenchChild<FakeMicrosoftCall>;
 
 const now = () => performance.timeOrigin + performance.now();
 
 async function main() {
   trustTestCertificate();
-  const microsoft = await startFakeMicrosoftProcess();
+  const microsoft = await startBenchChild<FakeMicrosoftCall>(new URL("./fake-microsoft-process.ts", import.meta.url), "fake Microsoft");
   const { env, app } = (await microsoft.call({ method: "describe" })) as { env: Record<string, string>; app: AppRegistration };
   const server = createServer({ cert: testCertificate.cert, key: testCertificate.key });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -316,34 +316,6 @@ async function report(ctx: Context, sent: Sent[], committedAt: Map<string, numbe
     .map(([k, n]) => `${k} ${fmt(n)}`);
   console.log(`  Graph calls during the run: ${calls.join(", ")}`);
   console.log(`  load average at the end ${loadLine()} (${cpus().length} cores)`);
-}
-
-/** The fake Microsoft's process, and a call that answers what it answered. */
-async function startFakeMicrosoftProcess(): Promise<Microsoft> {
-  const child: ChildProcess = fork(new URL("./fake-microsoft-process.ts", import.meta.url), { serialization: "advanced" });
-  const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  let next = 0;
-  await new Promise<void>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`the fake Microsoft's process exited with ${code} before it was ready`)));
-    child.on("message", (m: { ready?: true; id?: number; result?: unknown; error?: string }) => {
-      if (m.ready) return resolve();
-      const w = waiting.get(m.id!);
-      waiting.delete(m.id!);
-      if (m.error !== undefined) w?.reject(new Error(`fake Microsoft: ${m.error}`));
-      else w?.resolve(m.result);
-    });
-  });
-  child.removeAllListeners("exit");
-  return {
-    call: (call) =>
-      new Promise((resolve, reject) => {
-        const id = next++;
-        waiting.set(id, { resolve, reject });
-        child.send({ id, call });
-      }),
-    stop: () => child.disconnect(),
-  };
 }
 
 main().catch((err) => {

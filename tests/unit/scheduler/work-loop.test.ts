@@ -3,7 +3,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import type { Database } from "../../../src/db/client.ts";
 import { watchDatabaseOutages } from "../../../src/db/database-outage.ts";
-import { startWorkLoop } from "../../../src/scheduler/work-loop.ts";
+import { startWorkLoop, type WorkLoopOptions } from "../../../src/scheduler/work-loop.ts";
 
 // Only the wake channel of a database is used by the loop: an in-process one, as on PGlite.
 function wakeChannel() {
@@ -14,24 +14,24 @@ function wakeChannel() {
       return () => void signals.off("wake", listener);
     },
   } as unknown as Database;
+  return { database, wake: () => signals.emit("wake") };
+}
+
+/** A loop of the pool under test, on the "inbound" channel, logging nothing. */
+function startTestLoop(database: Database, opts: Pick<WorkLoopOptions, "concurrency" | "pollMs" | "step">) {
   const databaseOutage = watchDatabaseOutages({ log: pino({ level: "silent" }), ping: async () => {} });
-  return { database, databaseOutage, wake: () => signals.emit("wake") };
+  return startWorkLoop({ name: "test", database, databaseOutage, channel: "inbound", log: pino({ level: "silent" }), ...opts });
 }
 
 describe("startWorkLoop", () => {
   it("When work is signalled while the only loop is busy finding none, then it looks again at once instead of sleeping a poll interval", async () => {
-    const { database, databaseOutage, wake } = wakeChannel();
+    const { database, wake } = wakeChannel();
     const calls: number[] = [];
     let queued = 0;
     const started = performance.now();
-    const loop = startWorkLoop({
-      name: "test",
-      database,
-      databaseOutage,
-      channel: "inbound",
+    const loop = startTestLoop(database, {
       concurrency: 1,
       pollMs: 60_000,
-      log: pino({ level: "silent" }),
       step: async () => {
         calls.push(performance.now() - started);
         if (calls.length === 1) {
@@ -53,9 +53,9 @@ describe("startWorkLoop", () => {
   });
 
   it("When a loop sleeps and work is signalled, then one loop wakes for it", async () => {
-    const { database, databaseOutage, wake } = wakeChannel();
+    const { database, wake } = wakeChannel();
     let steps = 0;
-    const loop = startWorkLoop({ name: "test", database, databaseOutage, channel: "inbound", concurrency: 2, pollMs: 60_000, log: pino({ level: "silent" }), step: async () => (steps++, false) });
+    const loop = startTestLoop(database, { concurrency: 2, pollMs: 60_000, step: async () => (steps++, false) });
     await expect.poll(() => steps).toBe(2);
     wake();
     await expect.poll(() => steps).toBe(3);
@@ -63,20 +63,15 @@ describe("startWorkLoop", () => {
   });
 
   it("When a loop's step finds more work waiting than it took, then the next loop starts on it while the first is still busy", async () => {
-    const { database, databaseOutage, wake } = wakeChannel();
+    const { database, wake } = wakeChannel();
     let steps = 0;
     let thirdBusy = false;
     let joinedWhileBusy = false;
     let release = () => {};
     const busy = new Promise<void>((r) => (release = r));
-    const loop = startWorkLoop({
-      name: "test",
-      database,
-      databaseOutage,
-      channel: "inbound",
+    const loop = startTestLoop(database, {
       concurrency: 2,
       pollMs: 60_000,
-      log: pino({ level: "silent" }),
       step: async (more) => {
         steps++;
         if (steps === 4) joinedWhileBusy = thirdBusy;
@@ -103,17 +98,12 @@ describe("startWorkLoop", () => {
   });
 
   it("When a signalled step takes all the work there was, then no loop claims again until the next signal", async () => {
-    const { database, databaseOutage, wake } = wakeChannel();
+    const { database, wake } = wakeChannel();
     let steps = 0;
     let queued = 0;
-    const loop = startWorkLoop({
-      name: "test",
-      database,
-      databaseOutage,
-      channel: "inbound",
+    const loop = startTestLoop(database, {
       concurrency: 2,
       pollMs: 60_000,
-      log: pino({ level: "silent" }),
       step: async () => {
         steps++;
         queued = 0; // a claim that came back short: it took everything that was due
@@ -131,17 +121,12 @@ describe("startWorkLoop", () => {
   });
 
   it("When a step says more is waiting, then its own loop claims again once it is done", async () => {
-    const { database, databaseOutage } = wakeChannel();
+    const { database } = wakeChannel();
     let queued = 5;
     let steps = 0;
-    const loop = startWorkLoop({
-      name: "test",
-      database,
-      databaseOutage,
-      channel: "inbound",
+    const loop = startTestLoop(database, {
       concurrency: 1,
       pollMs: 60_000,
-      log: pino({ level: "silent" }),
       step: async (more) => {
         steps++;
         if (queued === 0) return;
@@ -156,9 +141,9 @@ describe("startWorkLoop", () => {
   });
 
   it("When four idle loops wait for work, then the pool polls once per interval, not once per loop", async () => {
-    const { database, databaseOutage } = wakeChannel();
+    const { database } = wakeChannel();
     let steps = 0;
-    const loop = startWorkLoop({ name: "test", database, databaseOutage, channel: "inbound", concurrency: 4, pollMs: 100, log: pino({ level: "silent" }), step: async () => (steps++, false) });
+    const loop = startTestLoop(database, { concurrency: 4, pollMs: 100, step: async () => (steps++, false) });
     await new Promise((r) => setTimeout(r, 50));
     const afterStart = steps; // each loop looks once as it starts
     await new Promise((r) => setTimeout(r, 1_000));
@@ -170,18 +155,13 @@ describe("startWorkLoop", () => {
   });
 
   it("When one loop is busy for a long while, then the others still poll for due work", async () => {
-    const { database, databaseOutage } = wakeChannel();
+    const { database } = wakeChannel();
     let due = false;
     let found = false;
     let first = true;
-    const loop = startWorkLoop({
-      name: "test",
-      database,
-      databaseOutage,
-      channel: "inbound",
+    const loop = startTestLoop(database, {
       concurrency: 2,
       pollMs: 50,
-      log: pino({ level: "silent" }),
       step: async () => {
         if (first) {
           first = false;
