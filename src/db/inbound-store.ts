@@ -67,12 +67,13 @@ export async function storeInboundMany(
   return { created: inserted.length };
 }
 
-/** One mail handed over for several sources at once (an SMTP transaction whose recipients several sources own). */
-export type HandedOverMail = { sourceIds: string[]; providerMessageId: string; raw: Buffer; envelope: InboundEnvelope; receivedAt: Date };
+/** One mail handed over for several sources at once (an SMTP transaction whose recipients several sources own); only SMTP has an envelope. */
+export type HandedOverMail = { sourceIds: string[]; providerMessageId: string; raw: Buffer; envelope?: InboundEnvelope; receivedAt: Date };
 
 /**
  * Handed-over mails, a copy per source each, in ONE statement, so all are stored or none: the
- * SMTP listener stores the mails of its concurrent transactions together (intake-batcher.ts).
+ * SMTP listener stores the mails of its concurrent transactions together (intake-batcher.ts), the
+ * Gmail syncs the messages of concurrent mailboxes (gmail/store-messages.ts).
  * A copy a source already has (the sender retried after losing our answer, or the same mail twice
  * in this call) is not stored again. Answers, for each mail, how many of its copies were new.
  */

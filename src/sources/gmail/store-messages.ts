@@ -1,8 +1,10 @@
 // Gmail messages into the durable intake, idempotent on the Gmail message id: fetched raw,
-// stored, the pipeline woken at once for each, then post-processed.
+// stored, then post-processed. The syncs of concurrent mailboxes store through one group commit
+// (createMessageStore): messages fetched at the same time go in one INSERT, with one wake.
 import { and, eq, inArray } from "drizzle-orm";
 import type { Context } from "../../context.ts";
-import { storeInbound } from "../../db/inbound-store.ts";
+import { createGroupCommit } from "../../db/group-commit.ts";
+import { storeInboundCopies, type HandedOverMail } from "../../db/inbound-store.ts";
 import { inboundMessages } from "../../db/schema.ts";
 import { fetchRawMessage } from "./fetch-raw-message.ts";
 import type { GmailSession } from "./gmail-session.ts";
@@ -10,8 +12,23 @@ import { isSkippedByLabels } from "./history-plan.ts";
 import { createPostProcessor } from "./post-process.ts";
 import { recordError } from "../../db/error-log.ts";
 
+/** Stores one message; resolves once it is committed, with 1 when it was new, 0 when it was stored before. */
+export type StoreMessage = (mail: { sourceId: string; providerMessageId: string; raw: Buffer; receivedAt: Date }) => Promise<{ created: number }>;
+
+/** A batch's bounds, as the SMTP listener's: few statement texts per connection, moderate bytes. */
+const MAX_MAILS = 64;
+const MAX_BYTES = 16 * 1024 * 1024;
+
+export function createMessageStore(ctx: Context): StoreMessage {
+  const group = createGroupCommit(
+    { write: (mails: HandedOverMail[]) => storeInboundCopies(ctx.db, mails), afterCommit: () => ctx.database.wake("inbound") },
+    { maxItems: MAX_MAILS, maxWeight: MAX_BYTES, weight: (mail) => mail.raw.length },
+  );
+  return ({ sourceId, ...mail }) => group.submit({ ...mail, sourceIds: [sourceId] });
+}
+
 /** Stores the messages (in the given order); returns how many were new. */
-export async function storeMessages(ctx: Context, session: GmailSession, ids: readonly string[]): Promise<number> {
+export async function storeMessages(ctx: Context, session: GmailSession, store: StoreMessage, ids: readonly string[]): Promise<number> {
   const sourceId = session.source.row.id;
   const postProcess = createPostProcessor(ctx, session);
   let created = 0;
@@ -22,11 +39,7 @@ export async function storeMessages(ctx: Context, session: GmailSession, ids: re
       await recordTooLarge(ctx, sourceId, id, message.raw.length);
       continue;
     }
-    const stored = await storeInbound(ctx.db, { sourceId, providerMessageId: id, raw: message.raw, receivedAt: ctx.clock.now() });
-    if (stored.created) {
-      created++;
-      ctx.database.wake("inbound");
-    }
+    created += (await store({ sourceId, providerMessageId: id, raw: message.raw, receivedAt: ctx.clock.now() })).created;
     if (postProcess) await postProcess(id);
   }
   return created;

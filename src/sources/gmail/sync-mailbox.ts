@@ -1,20 +1,23 @@
 // One sync of one mailbox, from the STORED historyId (never a notification's): every page of
 // history.list (messageAdded, INBOX) with the same startHistoryId, every new message stored, and
-// only then the cursor moved to the historyId of the last page. A 404 means the stored historyId
+// only then the historyId of the last page answered, for the worker to move the cursor to. A 404 means the stored historyId
 // is older than Gmail keeps: a bounded resync lists the inbox since the mailbox was last caught up
 // (never before the source was first connected) and takes a new baseline, so nothing is skipped
 // and nothing is stored twice.
 import type { gmail_v1 } from "googleapis";
 import type { Context } from "../../context.ts";
 import { connectedSince, type SourceRecord } from "../../db/sources.ts";
-import { saveCursor } from "./cursor-store.ts";
 import { classifyGmailError, type GmailFailure } from "./gmail-failure.ts";
-import { openGmailSession, type GmailSession } from "./gmail-session.ts";
+import type { GmailSession } from "./gmail-session.ts";
 import { messagesToFetch } from "./history-plan.ts";
 import { resyncQuery, resyncSince } from "./resync-window.ts";
-import { storeMessages, unseenIds } from "./store-messages.ts";
+import { storeMessages, unseenIds, type StoreMessage } from "./store-messages.ts";
 import { historyIdOf, needsSync, type SyncPayload } from "./sync-decision.ts";
 
+/** What a sync works with: the mailbox's Gmail session, and the store its messages go to. */
+export type SyncPorts = { session(row: SourceRecord): GmailSession; store: StoreMessage };
+
+/** `historyId`: where the cursor moves once the outcome is recorded; every message before it is stored. */
 export type SyncOutcome =
   | { kind: "synced"; stored: number; historyId: string }
   | { kind: "resynced"; stored: number; historyId: string; since: Date | null }
@@ -23,25 +26,19 @@ export type SyncOutcome =
 
 const PAGE_SIZE = 500;
 
-export async function syncMailbox(
-  ctx: Context,
-  row: SourceRecord,
-  payload: SyncPayload,
-  openSession: (row: SourceRecord) => GmailSession = (r) => openGmailSession(ctx, r),
-): Promise<SyncOutcome> {
+export async function syncMailbox(ctx: Context, row: SourceRecord, payload: SyncPayload, ports: SyncPorts): Promise<SyncOutcome> {
   const cursor = historyIdOf(row.cursor);
   if (!needsSync(payload, cursor)) return { kind: "up_to_date" };
   let session: GmailSession | undefined;
   try {
-    session = openSession(row);
-    if (!cursor) return await resync(ctx, session);
+    session = ports.session(row);
+    if (!cursor) return await resync(ctx, session, ports.store);
     const history = await listHistory(session, cursor);
     if (history === "expired") {
       ctx.log.warn({ sourceId: row.id, historyId: cursor }, "Gmail history expired for the stored cursor; running a bounded resync");
-      return await resync(ctx, session);
+      return await resync(ctx, session, ports.store);
     }
-    const stored = await storeMessages(ctx, session, messagesToFetch(history.records));
-    await saveCursor(ctx.db, row.id, history.historyId, ctx.clock.now());
+    const stored = await storeMessages(ctx, session, ports.store, messagesToFetch(history.records));
     return { kind: "synced", stored, historyId: history.historyId };
   } catch (err) {
     return { kind: "failed", failure: classifyGmailError(err) };
@@ -78,7 +75,7 @@ async function listHistory(session: GmailSession, startHistoryId: string): Promi
   return { records, historyId };
 }
 
-async function resync(ctx: Context, session: GmailSession): Promise<SyncOutcome> {
+async function resync(ctx: Context, session: GmailSession, store: StoreMessage): Promise<SyncOutcome> {
   const row = session.source.row;
   // The baseline is taken first: whatever arrives while the inbox is listed is in history after it.
   const profile = await session.gmail.users.getProfile({ userId: "me" });
@@ -90,9 +87,8 @@ async function resync(ctx: Context, session: GmailSession): Promise<SyncOutcome>
     since = resyncSince({ lastSyncAt: row.lastSyncAt, lastProcessedAt: row.lastProcessedAt, connectedAt: connectedSince(row) }, ctx.clock.now());
     const listed = await listInbox(session, resyncQuery(since));
     // messages.list answers newest first; tickets are opened oldest first.
-    stored = await storeMessages(ctx, session, (await unseenIds(ctx, row.id, listed)).reverse());
+    stored = await storeMessages(ctx, session, store, (await unseenIds(ctx, row.id, listed)).reverse());
   }
-  await saveCursor(ctx.db, row.id, baseline, ctx.clock.now());
   return { kind: "resynced", stored, historyId: baseline, since };
 }
 

@@ -2,17 +2,20 @@
 // row per mailbox, so any number of notifications fold into it. A notification raises the row's
 // historyId (compared as numbers) and replaces its token; a sync that finishes deletes the row
 // only if the token is still the one it started with, so a notification that came during the sync
-// makes it run once more. A claimed row is leased by moving next_attempt_at ahead.
+// makes it run once more. A claimed row is leased by moving next_attempt_at ahead. Claims and
+// finishes take several mailboxes in one statement when several are waiting (sync-worker.ts).
 import { randomBytes } from "node:crypto";
-import { queryRows, sql, type Executor } from "../../db/client.ts";
+import { pgArray, queryRows, sql, type Executor } from "../../db/client.ts";
 import { SYNC_REQUEST_KEY, SYNC_REQUEST_KIND } from "./gmail-constants.ts";
 import type { SyncPayload } from "./sync-decision.ts";
 
 /** A claimed request is leased this long, and the lease is extended while its sync runs; an instance that dies lets it lapse. */
 export const SYNC_LEASE_MS = 60_000;
 
-/** `moreDue`: another mailbox's request was due too when this one was claimed. */
-export type ClaimedSync = { id: string; sourceId: string; attempts: number; payload: SyncPayload & { token: string }; moreDue?: boolean };
+export type ClaimedSync = { id: string; sourceId: string; attempts: number; payload: SyncPayload & { token: string } };
+
+/** `moreDue`: another mailbox's request was due too, beyond the ones claimed. */
+export type ClaimedSyncs = { claims: ClaimedSync[]; moreDue: boolean };
 
 type SyncAsk = { historyId?: bigint | string | null; force?: boolean; now: Date };
 
@@ -52,46 +55,66 @@ export async function requestGmailSyncForMailbox(executor: Executor, input: Sync
   return rows.map((r) => r.source_id);
 }
 
-/** Takes the next due request (any mailbox), leasing it for SYNC_LEASE_MS. */
-export async function claimGmailSync(executor: Executor, now: Date): Promise<ClaimedSync | null> {
+/** Takes up to `limit` due requests (of as many mailboxes), leasing each for SYNC_LEASE_MS. */
+export async function claimGmailSyncs(executor: Executor, now: Date, limit: number): Promise<ClaimedSyncs> {
   const at = now.toISOString();
   const leaseUntil = new Date(now.getTime() + SYNC_LEASE_MS).toISOString();
   const rows = await queryRows<{ id: string; source_id: string; attempts: number; payload: ClaimedSync["payload"] | string; more_due: boolean }>(
     executor,
     sql`
-      update sync_requests r set next_attempt_at = ${leaseUntil}::timestamptz, attempts = r.attempts + 1
-       where r.id = (select id from sync_requests
-                      where kind = ${SYNC_REQUEST_KIND} and next_attempt_at <= ${at}::timestamptz
-                      order by next_attempt_at limit 1 for update skip locked)
-      returning r.id, r.source_id, r.attempts, r.payload,
-                exists (select 1 from sync_requests o
-                         where o.kind = ${SYNC_REQUEST_KIND} and o.next_attempt_at <= ${at}::timestamptz and o.id <> r.id) as more_due`,
+      with due as (select id from sync_requests
+                    where kind = ${SYNC_REQUEST_KIND} and next_attempt_at <= ${at}::timestamptz
+                    order by next_attempt_at limit ${limit} for update skip locked),
+      claimed as (update sync_requests r set next_attempt_at = ${leaseUntil}::timestamptz, attempts = r.attempts + 1
+                    from due where r.id = due.id
+                  returning r.id, r.source_id, r.attempts, r.payload)
+      select claimed.*,
+             exists (select 1 from sync_requests o
+                      where o.kind = ${SYNC_REQUEST_KIND} and o.next_attempt_at <= ${at}::timestamptz
+                        and o.id not in (select id from due)) as more_due
+        from claimed`,
   );
-  const row = rows[0];
-  if (!row) return null;
-  const payload = typeof row.payload === "string" ? (JSON.parse(row.payload) as ClaimedSync["payload"]) : row.payload;
-  return { id: row.id, sourceId: row.source_id, attempts: row.attempts, payload, moreDue: row.more_due === true };
+  const claims = rows.map((row) => ({
+    id: row.id,
+    sourceId: row.source_id,
+    attempts: row.attempts,
+    payload: typeof row.payload === "string" ? (JSON.parse(row.payload) as ClaimedSync["payload"]) : row.payload,
+  }));
+  return { claims, moreDue: rows.some((row) => row.more_due === true) };
 }
 
-/** Done: removes the request unless a notification arrived meanwhile; then it is due again at once. Returns true when removed. */
-export async function completeGmailSync(executor: Executor, claim: ClaimedSync, now: Date): Promise<boolean> {
-  const deleted = await queryRows<{ id: string }>(
+/** A sync that ended: the cursor it reached (null when it had nothing to read) and its request. */
+export type FinishedSync = { claim: ClaimedSync; historyId: string | null };
+
+/**
+ * Finishes syncs in one statement: each mailbox's cursor moves to where its sync got (every
+ * message before it is stored), and its request is removed unless a notification arrived
+ * meanwhile; then it is due again at once. Answers, for each, whether its request was removed.
+ */
+export async function finishGmailSyncs(executor: Executor, finished: FinishedSync[], now: Date): Promise<boolean[]> {
+  const at = now.toISOString();
+  const items = finished.map((f) => ({ id: f.claim.id, source_id: f.claim.sourceId, token: f.claim.payload.token, history_id: f.historyId }));
+  const removed = await queryRows<{ id: string }>(
     executor,
-    sql`delete from sync_requests where id = ${claim.id}::uuid and payload->>'token' = ${claim.payload.token} returning id`,
+    sql`
+      with f as (select * from jsonb_to_recordset(${JSON.stringify(items)}::jsonb) as f(id uuid, source_id uuid, token text, history_id text)),
+      moved as (update mail_sources s set cursor = jsonb_build_object('historyId', f.history_id), last_sync_at = ${at}::timestamptz
+                  from f where s.id = f.source_id and f.history_id is not null),
+      done as (delete from sync_requests r using f where r.id = f.id and r.payload->>'token' = f.token returning r.id),
+      again as (update sync_requests r set next_attempt_at = ${at}::timestamptz, attempts = 0, last_error = null
+                  from f where r.id = f.id and r.id not in (select id from done))
+      select id from done`,
   );
-  if (deleted.length > 0) return true;
-  await executor.execute(sql`
-    update sync_requests set next_attempt_at = ${now.toISOString()}::timestamptz, attempts = 0, last_error = null
-     where id = ${claim.id}::uuid`);
-  return false;
+  const ids = new Set(removed.map((r) => r.id));
+  return finished.map((f) => ids.has(f.claim.id));
 }
 
-export async function extendGmailSyncLease(executor: Executor, claim: ClaimedSync, now: Date): Promise<void> {
+export async function extendGmailSyncLeases(executor: Executor, claims: ClaimedSync[], now: Date): Promise<void> {
   const until = new Date(now.getTime() + SYNC_LEASE_MS).toISOString();
   // Only while still leased: a sync that just finished may have made the request due again.
   await executor.execute(sql`
     update sync_requests set next_attempt_at = ${until}::timestamptz
-     where id = ${claim.id}::uuid and next_attempt_at > ${now.toISOString()}::timestamptz and last_error is null`);
+     where id = any(${pgArray(claims.map((c) => c.id))}::uuid[]) and next_attempt_at > ${now.toISOString()}::timestamptz and last_error is null`);
 }
 
 export async function deferGmailSync(executor: Executor, claim: ClaimedSync, until: Date, error: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { claimGmailSync, requestGmailSync, SYNC_LEASE_MS } from "../../../src/sources/gmail/sync-requests.ts";
+import { claimGmailSyncs, requestGmailSync, SYNC_LEASE_MS } from "../../../src/sources/gmail/sync-requests.ts";
 import { buildEmail } from "../../helpers/build-email.ts";
 import { drainPipeline } from "../../helpers/pipeline.ts";
 import { sourceRow, startGmailFixture, storedMessages, ticketSubjects, waitFor, type GmailFixture } from "./gmail-fixture.ts";
@@ -80,10 +80,10 @@ describe("Gmail sync requests", () => {
     f = await startGmailFixture({ pushToMailgate: false });
     const t0 = new Date();
     await requestGmailSync(f.t.ctx.db, { sourceId: f.sourceId, force: true, now: t0 });
-    const dead = await claimGmailSync(f.t.ctx.db, t0);
+    const [dead] = (await claimGmailSyncs(f.t.ctx.db, t0, 1)).claims;
     expect(dead?.sourceId).toBe(f.sourceId);
-    expect(await claimGmailSync(f.t.ctx.db, new Date(t0.getTime() + SYNC_LEASE_MS - 1000))).toBeNull();
-    const next = await claimGmailSync(f.t.ctx.db, new Date(t0.getTime() + SYNC_LEASE_MS + 1000));
+    expect((await claimGmailSyncs(f.t.ctx.db, new Date(t0.getTime() + SYNC_LEASE_MS - 1000), 1)).claims).toEqual([]);
+    const [next] = (await claimGmailSyncs(f.t.ctx.db, new Date(t0.getTime() + SYNC_LEASE_MS + 1000), 1)).claims;
     expect(next).toMatchObject({ id: dead!.id, attempts: 2 });
   });
 });
