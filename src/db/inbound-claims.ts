@@ -190,17 +190,19 @@ export async function retryInboundLater(executor: Executor, id: string, error: s
 }
 
 /**
- * "Last Processed" on the source. Written at most once a second, and skipped while another
- * transaction holds the row: every worker of a busy mailbox would otherwise queue on this one
- * row's lock until that transaction commits, and the other one writes nearly the same time.
+ * "Last Processed" on the sources of a batch, in one statement. Written at most once a second, and
+ * skipped while another transaction holds the row: every worker of a busy mailbox would otherwise
+ * queue on this one row's lock until that transaction commits, and the other one writes nearly the
+ * same time.
  */
-export async function markSourceProcessed(executor: Executor, sourceId: string, now: Date): Promise<void> {
+export async function markSourcesProcessed(executor: Executor, sourceIds: string[], now: Date): Promise<void> {
+  if (sourceIds.length === 0) return;
   const due = executor
     .select({ id: mailSources.id })
     .from(mailSources)
     .where(
       and(
-        eq(mailSources.id, sourceId),
+        sql`${mailSources.id} = any(${pgArray(sourceIds)}::uuid[])`,
         sql`(${mailSources.lastProcessedAt} is null or ${mailSources.lastProcessedAt} < ${new Date(now.getTime() - 1000).toISOString()}::timestamptz)`,
       ),
     )

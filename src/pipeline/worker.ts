@@ -6,7 +6,7 @@ import { ownLoopToken } from "../outbound/loop-token.ts";
 import { isDatabaseUnavailable } from "../db/database-unavailable.ts";
 import type { Context } from "../context.ts";
 import { eq } from "drizzle-orm";
-import { claimDueInbound, retryInboundLater, holdInbound, markSourceProcessed, settleInbound, type ClaimedMessage } from "../db/inbound-claims.ts";
+import { claimDueInbound, retryInboundLater, holdInbound, markSourcesProcessed, settleInbound, type ClaimedMessage } from "../db/inbound-claims.ts";
 import { nextProcessingTime } from "../scheduler/processing-window.ts";
 import type { Schedule } from "../sources/source-config.ts";
 import { inboundMessages } from "../db/schema.ts";
@@ -219,7 +219,7 @@ async function processClaimed(ctx: Context, tx: Tx, rows: ClaimedMessage[], now:
     replyHoldMs,
   });
   const touchedSources = new Set(taken.flatMap((m) => (m.source ? [m.source.id] : [])));
-  await Promise.all([...touchedSources].map((sourceId) => markSourceProcessed(tx, sourceId, now)));
+  await markSourcesProcessed(tx, [...touchedSources], now);
   return { ...batch, settled: [...unreadable, ...batch.settled], leftWaiting: waiting.size };
 }
 

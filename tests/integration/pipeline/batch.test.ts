@@ -73,6 +73,18 @@ describe("batches", () => {
     for (const id of ids) expect((await statusOf(id)).status).toBe("ticket_created");
   });
 
+  it("When one batch holds mail of two sources, then each source's Last Processed is set to the batch's time", async () => {
+    const other = await createSource(t, { name: "Billing", address: "billing@mailgate.test" });
+    const before = Date.now();
+    await postRaw(t, sourceId, buildEmail({ from: "john@acme.com", subject: "to support" }));
+    await postRaw(t, other, buildEmail({ from: "john@acme.com", subject: "to billing" }));
+    expect(await processNextMessage(t.ctx)).toBe(true);
+    for (const id of [sourceId, other]) {
+      const { lastProcessedAt } = (await t.api.get(`/api/sources/${id}`).expect(200)).body as { lastProcessedAt: string | null };
+      expect(new Date(lastProcessedAt!).getTime()).toBeGreaterThanOrEqual(before - 1000);
+    }
+  });
+
   it("When one message of a batch fails in the database, then the others still become tickets and only it is failed", async () => {
     // A real failure inside the transaction, from the database itself: a trigger refusing one subject.
     await t.ctx.db.execute(sql`create or replace function refuse_boom() returns trigger language plpgsql as $$
