@@ -1,21 +1,50 @@
 // graph_fetch: one message's raw MIME (GET /me/messages/{id}/$value), stored under its immutable
 // id in the same transaction that completes the request. Repeats and created+updated pairs fold:
-// an id already stored is not fetched again.
+// an id already stored is not fetched again. Fetches that end at the same time are stored and
+// completed together, in one transaction (createFetchStore, a group commit).
 import { ResponseType } from "@microsoft/microsoft-graph-client";
 import type { Context } from "../../context.ts";
-import { storeInbound } from "../../db/inbound-store.ts";
+import { createGroupCommit } from "../../db/group-commit.ts";
+import { storeInboundCopies } from "../../db/inbound-store.ts";
 
-import { completeGraphWork, type GraphWork } from "./graph-work-queue.ts";
+import { completeGraphFetches, completeGraphWork, type GraphWork } from "./graph-work-queue.ts";
 import { HttpFailure, requestTimeout, type GraphSession } from "./graph-session.ts";
 import { recordError } from "../../db/error-log.ts";
 
 export type FetchOutcome =
-  | { kind: "stored"; inboundMessageId: string }
+  | { kind: "stored"; created: boolean }
   | { kind: "already_stored" }
   | { kind: "gone" }
   | { kind: "too_large"; size: number };
 
-export async function fetchGraphMessage(ctx: Context, session: GraphSession, work: GraphWork): Promise<FetchOutcome> {
+/** Stores a fetched message and completes its request, in one transaction; resolves with whether it was new. */
+export type StoreFetched = (fetched: { work: GraphWork; raw: Buffer }) => Promise<boolean>;
+
+/** A batch's bounds, as the SMTP listener's: few statement texts per connection, moderate bytes. */
+const MAX_MESSAGES = 64;
+const MAX_BYTES = 16 * 1024 * 1024;
+
+export function createFetchStore(ctx: Context): StoreFetched {
+  const group = createGroupCommit(
+    {
+      write: (batch: { work: GraphWork; raw: Buffer }[]) =>
+        ctx.db.transaction(async (tx) => {
+          await completeGraphFetches(
+            tx,
+            batch.map((f) => f.work),
+          );
+          const receivedAt = ctx.clock.now();
+          const mails = batch.map(({ work, raw }) => ({ sourceIds: [work.sourceId], providerMessageId: work.key, raw, receivedAt }));
+          return (await storeInboundCopies(tx, mails)).map((outcome) => outcome.created > 0);
+        }),
+      afterCommit: () => ctx.database.wake("inbound"),
+    },
+    { maxItems: MAX_MESSAGES, maxWeight: MAX_BYTES, weight: (f) => f.raw.length },
+  );
+  return group.submit;
+}
+
+export async function fetchGraphMessage(ctx: Context, session: GraphSession, store: StoreFetched, work: GraphWork): Promise<FetchOutcome> {
   const messageId = work.key;
   if (work.alreadyStored) {
     await completeGraphWork(ctx.db, work);
@@ -35,9 +64,9 @@ export async function fetchGraphMessage(ctx: Context, session: GraphSession, wor
   if (!res.ok) throw await HttpFailure.from(res, `Fetching message ${messageId}`);
   const raw = Buffer.from(await res.arrayBuffer());
   const limit = ctx.config.maxMessageBytes;
-  const outcome = await ctx.db.transaction(async (tx): Promise<FetchOutcome> => {
-    await completeGraphWork(tx, work);
-    if (raw.length > limit) {
+  if (raw.length > limit) {
+    await ctx.db.transaction(async (tx) => {
+      await completeGraphWork(tx, work);
       await recordError(tx, {
         at: ctx.clock.now(),
         sourceId: work.sourceId,
@@ -45,11 +74,8 @@ export async function fetchGraphMessage(ctx: Context, session: GraphSession, wor
         message: `Message ${messageId} is ${raw.length} bytes, over MAX_MESSAGE_BYTES (${limit}); it stays in the mailbox, unfetched; raise the limit to take such messages.`,
         details: { providerMessageId: messageId, size: raw.length, limit },
       });
-      return { kind: "too_large", size: raw.length };
-    }
-    const stored = await storeInbound(tx, { sourceId: work.sourceId, providerMessageId: messageId, raw, receivedAt: ctx.clock.now() });
-    return { kind: "stored", inboundMessageId: stored.id };
-  });
-  if (outcome.kind === "stored") ctx.database.wake("inbound");
-  return outcome;
+    });
+    return { kind: "too_large", size: raw.length };
+  }
+  return { kind: "stored", created: await store({ work, raw }) };
 }

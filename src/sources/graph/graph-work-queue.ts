@@ -26,8 +26,6 @@ export type GraphWork = {
   attempts: number;
   /** For a fetch: the message was already stored for the source when the work was claimed. */
   alreadyStored: boolean;
-  /** Other work this process could take was due too when this was claimed. */
-  moreDue?: boolean;
 };
 
 /** Message ids to fetch; an id already stored for the source needs no request. Returns how many were new. */
@@ -98,14 +96,15 @@ export const requestCatchUpUnlessAsked = (executor: Executor, sourceId: string, 
   requestRerunnable(executor, { sourceId, kind: GRAPH_CATCH_UP, key: "delta", payload: { reason }, now, unlessAsked: true });
 
 /**
- * Claims the next due item of an enabled, authorized Graph source and leases it until `leaseUntil`.
- * `busySources`: sources whose catch-up or lifecycle work already runs in this process; their
- * fetches may still be claimed.
+ * Claims up to `limit` due items of enabled, authorized Graph sources and leases them until
+ * `leaseUntil`. `busySources`: sources whose catch-up or lifecycle work already runs in this
+ * process; their fetches may still be claimed. `moreDue`: other work this process could take was
+ * due too, beyond what was claimed.
  */
 export async function claimGraphWork(
   executor: Executor,
-  input: { now: Date; leaseUntil: Date; busySources?: string[] },
-): Promise<GraphWork | null> {
+  input: { now: Date; leaseUntil: Date; busySources?: string[]; limit: number },
+): Promise<{ work: GraphWork[]; moreDue: boolean }> {
   const busy = input.busySources ?? [];
   const busyArray = busy.length > 0 ? sql`array[${sql.join(busy.map((id) => sql`${id}::uuid`), sql`, `)}]` : sql`'{}'::uuid[]`;
   const rows = await queryRows<{
@@ -120,46 +119,60 @@ export async function claimGraphWork(
   }>(
     executor,
     sql`
-      update sync_requests r
-         set next_attempt_at = ${input.leaseUntil.toISOString()}::timestamptz, attempts = r.attempts + 1
-       where r.id = (
-         select q.id
-           from sync_requests q
-           join mail_sources s on s.id = q.source_id
-          where q.kind in (${GRAPH_FETCH}, ${GRAPH_CATCH_UP}, ${GRAPH_LIFECYCLE})
-            and q.next_attempt_at <= ${input.now.toISOString()}::timestamptz
-            and s.kind = 'graph'
-            and s.status not in ('disabled', 'needs_reauth')
-            and (q.kind = ${GRAPH_FETCH} or not q.source_id = any(${busyArray}))
-          order by q.next_attempt_at
-          limit 1
-          for update of q skip locked)
-      returning r.id, r.source_id, r.kind, r.key, r.payload, r.attempts,
-                r.kind = ${GRAPH_FETCH} and exists (
-                  select 1 from inbound_messages m where m.source_id = r.source_id and m.provider_message_id = r.key) as already_stored,
-                exists (
-                  select 1 from sync_requests o
-                    join mail_sources s on s.id = o.source_id
-                   where o.kind in (${GRAPH_FETCH}, ${GRAPH_CATCH_UP}, ${GRAPH_LIFECYCLE})
-                     and o.next_attempt_at <= ${input.now.toISOString()}::timestamptz
-                     and o.id <> r.id
-                     and s.kind = 'graph'
-                     and s.status not in ('disabled', 'needs_reauth')
-                     and (o.kind = ${GRAPH_FETCH} or not o.source_id = any(${busyArray}))) as more_due`,
+      with due as (
+        select q.id
+          from sync_requests q
+          join mail_sources s on s.id = q.source_id
+         where q.kind in (${GRAPH_FETCH}, ${GRAPH_CATCH_UP}, ${GRAPH_LIFECYCLE})
+           and q.next_attempt_at <= ${input.now.toISOString()}::timestamptz
+           and s.kind = 'graph'
+           and s.status not in ('disabled', 'needs_reauth')
+           and (q.kind = ${GRAPH_FETCH} or not q.source_id = any(${busyArray}))
+         order by q.next_attempt_at
+         limit ${input.limit}
+         for update of q skip locked),
+      claimed as (
+        update sync_requests r
+           set next_attempt_at = ${input.leaseUntil.toISOString()}::timestamptz, attempts = r.attempts + 1
+          from due where r.id = due.id
+        returning r.id, r.source_id, r.kind, r.key, r.payload, r.attempts)
+      select claimed.*,
+             claimed.kind = ${GRAPH_FETCH} and exists (
+               select 1 from inbound_messages m where m.source_id = claimed.source_id and m.provider_message_id = claimed.key) as already_stored,
+             exists (
+               select 1 from sync_requests o
+                 join mail_sources s on s.id = o.source_id
+                where o.kind in (${GRAPH_FETCH}, ${GRAPH_CATCH_UP}, ${GRAPH_LIFECYCLE})
+                  and o.next_attempt_at <= ${input.now.toISOString()}::timestamptz
+                  and o.id not in (select id from due)
+                  and s.kind = 'graph'
+                  and s.status not in ('disabled', 'needs_reauth')
+                  and (o.kind = ${GRAPH_FETCH} or not o.source_id = any(${busyArray}))) as more_due
+        from claimed`,
   );
-  const row = rows[0];
-  return row
-    ? {
-        id: row.id,
-        sourceId: row.source_id,
-        kind: row.kind,
-        key: row.key,
-        payload: row.payload ?? {},
-        attempts: row.attempts,
-        alreadyStored: row.already_stored === true,
-        moreDue: row.more_due === true,
-      }
-    : null;
+  const work = rows.map((row) => ({
+    id: row.id,
+    sourceId: row.source_id,
+    kind: row.kind,
+    key: row.key,
+    payload: row.payload ?? {},
+    attempts: row.attempts,
+    alreadyStored: row.already_stored === true,
+  }));
+  return { work, moreDue: rows.some((row) => row.more_due === true) };
+}
+
+/** Claimed but not run: due again at once, the claim not counted as an attempt. */
+export async function returnGraphWork(executor: Executor, work: GraphWork[], now: Date): Promise<void> {
+  await executor
+    .update(syncRequests)
+    .set({ nextAttemptAt: now, attempts: sql`${syncRequests.attempts} - 1` })
+    .where(inArray(syncRequests.id, work.map((w) => w.id)));
+}
+
+/** Fetches done (a fetch is never asked again while it runs: its key is the message). */
+export async function completeGraphFetches(executor: Executor, work: GraphWork[]): Promise<void> {
+  await executor.delete(syncRequests).where(inArray(syncRequests.id, work.map((w) => w.id)));
 }
 
 /** Done: removed, unless it was asked for again while it ran (then it stays, due now). */
