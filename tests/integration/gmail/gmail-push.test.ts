@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { syncRequests } from "../../../src/db/schema.ts";
+import { eq } from "drizzle-orm";
+import { inboundMessages, mailSources, syncRequests } from "../../../src/db/schema.ts";
 import { buildEmail } from "../../helpers/build-email.ts";
 import { drainPipeline } from "../../helpers/pipeline.ts";
-import { PUSH_SERVICE_ACCOUNT } from "../../fakes/google/fake-google.ts";
+import { PUSH_SERVICE_ACCOUNT, TOPIC } from "../../fakes/google/fake-google.ts";
 import { PUSH_AUDIENCE, startGmailFixture, storedMessages, ticketSubjects, waitFor, type GmailFixture } from "./gmail-fixture.ts";
 
 let f: GmailFixture | undefined;
@@ -21,6 +22,42 @@ describe("Gmail push notifications", () => {
     expect(stored.status).toBe("received");
     await drainPipeline(f.t);
     expect(await ticketSubjects(f)).toEqual(["Printer on fire"]);
+  });
+
+  it("When mail lands in four mailboxes at once, then each mailbox is synced, each message stored and ticketed once, and each cursor moves to its own mailbox's history", async () => {
+    f = await startGmailFixture();
+    const fixture = f;
+    const others = ["billing@acme-help.test", "sales@acme-help.test", "noc@acme-help.test"];
+    const sourceIds = [f.sourceId];
+    const boxes = [f.google.mailbox];
+    for (const address of others) {
+      boxes.push(f.google.addMailbox(address));
+      const created = await f.t.api.post("/api/sources").send({
+        kind: "gmail",
+        name: address,
+        address,
+        role: "system",
+        gmail: { clientId: f.google.client.clientId, clientSecret: f.google.client.clientSecret, redirectUri: f.google.client.redirectUris[0], topicName: TOPIC },
+      });
+      expect(created.status).toBe(201);
+      sourceIds.push(created.body.id as string);
+      const authorize = await f.t.api.post(`/api/sources/${created.body.id}/authorize`).send({}).expect(200);
+      const redirect = new URL(await f.google.consent(authorize.body.authorizationUrl as string));
+      await f.t.anonymous.get(`${redirect.pathname}${redirect.search}`).expect(200);
+    }
+    await f.startRuntimeSettled();
+    const pushes = await Promise.all(boxes.map(({ emailAddress: mailbox }) => fixture.google.deliver(buildEmail({ from: "jane@acme.com", subject: `For ${mailbox}` }), { mailbox })));
+    expect(pushes.map((p) => p.push?.status)).toEqual([204, 204, 204, 204]);
+    await waitFor("every message to be stored", async () => (await fixture.t.ctx.db.select().from(inboundMessages)).length === 4);
+    await waitFor("the sync requests to settle", async () => (await fixture.t.ctx.db.select().from(syncRequests)).length === 0);
+    await drainPipeline(f.t);
+    const stored = await f.t.ctx.db.select({ sourceId: inboundMessages.sourceId, providerMessageId: inboundMessages.providerMessageId, ticketId: inboundMessages.ticketId }).from(inboundMessages);
+    expect(stored.map((m) => m.sourceId).sort()).toEqual([...sourceIds].sort());
+    expect(new Set(stored.map((m) => m.ticketId)).size).toBe(4);
+    for (const [i, sourceId] of sourceIds.entries()) {
+      const [row] = await f.t.ctx.db.select({ cursor: mailSources.cursor }).from(mailSources).where(eq(mailSources.id, sourceId));
+      expect(row!.cursor).toEqual({ historyId: String(boxes[i]!.historyId) });
+    }
   });
 
   it("When the same push arrives three times, then one ticket is created", async () => {
