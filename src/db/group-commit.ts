@@ -37,7 +37,7 @@ export type GroupCommitLimits<Item> = {
 type Mode = "idle" | "writing";
 type Waiting<Item, Outcome> = { item: Item; resolve(outcome: Outcome): void; reject(err: unknown): void };
 
-export function createGroupCommit<Item, Outcome>(ports: GroupCommitPorts<Item, Outcome>, limits: GroupCommitLimits<Item>): GroupCommit<Item, Outcome> {
+export function createGroupCommit<Item, Outcome>(ports: GroupCommitPorts<Item, Outcome>, limits: GroupCommitLimits<NoInfer<Item>>): GroupCommit<Item, Outcome> {
   let mode: Mode = "idle";
   const queue: Waiting<Item, Outcome>[] = [];
   const weight = limits.weight ?? (() => 0);

@@ -67,6 +67,13 @@ export async function storeInboundMany(
   return { created: inserted.length };
 }
 
+/**
+ * The bounds of one group-committed store of raw mail (SMTP, Gmail, Graph): one INSERT's
+ * statement text stays one of a few per connection, its bytes moderate; a mail over the byte
+ * bound goes alone.
+ */
+export const INTAKE_BATCH = { maxItems: 64, maxWeight: 16 * 1024 * 1024, weight: (mail: { raw: Buffer }) => mail.raw.length };
+
 /** One mail handed over for several sources at once (an SMTP transaction whose recipients several sources own); only SMTP has an envelope. */
 export type HandedOverMail = { sourceIds: string[]; providerMessageId: string; raw: Buffer; envelope?: InboundEnvelope; receivedAt: Date };
 

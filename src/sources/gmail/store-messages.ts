@@ -4,7 +4,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Context } from "../../context.ts";
 import { createGroupCommit } from "../../db/group-commit.ts";
-import { storeInboundCopies, type HandedOverMail } from "../../db/inbound-store.ts";
+import { INTAKE_BATCH, storeInboundCopies, type HandedOverMail } from "../../db/inbound-store.ts";
 import { inboundMessages } from "../../db/schema.ts";
 import { fetchRawMessage } from "./fetch-raw-message.ts";
 import type { GmailSession } from "./gmail-session.ts";
@@ -15,14 +15,10 @@ import { recordError } from "../../db/error-log.ts";
 /** Stores one message; resolves once it is committed, with 1 when it was new, 0 when it was stored before. */
 export type StoreMessage = (mail: { sourceId: string; providerMessageId: string; raw: Buffer; receivedAt: Date }) => Promise<{ created: number }>;
 
-/** A batch's bounds, as the SMTP listener's: few statement texts per connection, moderate bytes. */
-const MAX_MAILS = 64;
-const MAX_BYTES = 16 * 1024 * 1024;
-
 export function createMessageStore(ctx: Context): StoreMessage {
   const group = createGroupCommit(
     { write: (mails: HandedOverMail[]) => storeInboundCopies(ctx.db, mails), afterCommit: () => ctx.database.wake("inbound") },
-    { maxItems: MAX_MAILS, maxWeight: MAX_BYTES, weight: (mail) => mail.raw.length },
+    INTAKE_BATCH,
   );
   return ({ sourceId, ...mail }) => group.submit({ ...mail, sourceIds: [sourceId] });
 }

@@ -1,9 +1,9 @@
 // One sync of one mailbox, from the STORED historyId (never a notification's): every page of
 // history.list (messageAdded, INBOX) with the same startHistoryId, every new message stored, and
-// only then the historyId of the last page answered, for the worker to move the cursor to. A 404 means the stored historyId
-// is older than Gmail keeps: a bounded resync lists the inbox since the mailbox was last caught up
-// (never before the source was first connected) and takes a new baseline, so nothing is skipped
-// and nothing is stored twice.
+// only then the historyId of the last page answered, for the worker to move the cursor to. A 404
+// means the stored historyId is older than Gmail keeps: a bounded resync lists the inbox since the
+// mailbox was last caught up (never before the source was first connected) and takes a new
+// baseline, so nothing is skipped and nothing is stored twice.
 import type { gmail_v1 } from "googleapis";
 import type { Context } from "../../context.ts";
 import { connectedSince, type SourceRecord } from "../../db/sources.ts";

@@ -5,7 +5,7 @@
 import { ResponseType } from "@microsoft/microsoft-graph-client";
 import type { Context } from "../../context.ts";
 import { createGroupCommit } from "../../db/group-commit.ts";
-import { storeInboundCopies } from "../../db/inbound-store.ts";
+import { INTAKE_BATCH, storeInboundCopies } from "../../db/inbound-store.ts";
 
 import { completeGraphFetches, completeGraphWork, type GraphWork } from "./graph-work-queue.ts";
 import { HttpFailure, requestTimeout, type GraphSession } from "./graph-session.ts";
@@ -20,26 +20,19 @@ export type FetchOutcome =
 /** Stores a fetched message and completes its request, in one transaction; resolves with whether it was new. */
 export type StoreFetched = (fetched: { work: GraphWork; raw: Buffer }) => Promise<boolean>;
 
-/** A batch's bounds, as the SMTP listener's: few statement texts per connection, moderate bytes. */
-const MAX_MESSAGES = 64;
-const MAX_BYTES = 16 * 1024 * 1024;
-
 export function createFetchStore(ctx: Context): StoreFetched {
   const group = createGroupCommit(
     {
       write: (batch: { work: GraphWork; raw: Buffer }[]) =>
         ctx.db.transaction(async (tx) => {
-          await completeGraphFetches(
-            tx,
-            batch.map((f) => f.work),
-          );
+          await completeGraphFetches(tx, batch.map((f) => f.work));
           const receivedAt = ctx.clock.now();
           const mails = batch.map(({ work, raw }) => ({ sourceIds: [work.sourceId], providerMessageId: work.key, raw, receivedAt }));
           return (await storeInboundCopies(tx, mails)).map((outcome) => outcome.created > 0);
         }),
       afterCommit: () => ctx.database.wake("inbound"),
     },
-    { maxItems: MAX_MESSAGES, maxWeight: MAX_BYTES, weight: (f) => f.raw.length },
+    INTAKE_BATCH,
   );
   return group.submit;
 }
