@@ -4,7 +4,7 @@
 // PUBSUB_EMULATOR_HOST points the client at an emulator (the fake in tests), without credentials.
 import type { Message } from "@google-cloud/pubsub";
 import type { Context } from "../../context.ts";
-import { acceptGmailNotification } from "./accept-notification.ts";
+import { createNotificationIntake } from "./accept-notification.ts";
 import { decodeGmailNotification } from "./gmail-notification.ts";
 
 export type PullSubscriber = { subscriptionName: string; isOpen(): boolean; close(): Promise<void> };
@@ -18,6 +18,7 @@ export async function startPullSubscriber(ctx: Context, subscriptionName: string
   // library from asking the GCE metadata server for it.
   const pubsub = new PubSub({ projectId, ...(emulator ? { apiEndpoint: emulator, emulatorMode: true, universeDomain: "googleapis.com" } : {}) });
   const subscription = pubsub.subscription(subscriptionName, { flowControl: { maxMessages: 100 } });
+  const acceptGmailNotification = createNotificationIntake(ctx);
 
   const handle = async (message: Message) => {
     const decoded = decodeGmailNotification(message.data);
@@ -27,7 +28,7 @@ export async function startPullSubscriber(ctx: Context, subscriptionName: string
       return;
     }
     try {
-      const accepted = await acceptGmailNotification(ctx, decoded.notification);
+      const accepted = await acceptGmailNotification(decoded.notification);
       if (accepted.kind === "unknown_mailbox") {
         ctx.log.warn({ subscriptionName, emailAddress: accepted.emailAddress }, "Gmail notification for a mailbox no Gmail source reads; acknowledged");
       }

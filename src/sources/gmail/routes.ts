@@ -4,7 +4,7 @@ import express, { Router } from "express";
 import type { Context } from "../../context.ts";
 import { payloadTooLarge } from "../../errors.ts";
 import { isBodyTooLarge } from "../../http/body-limit.ts";
-import { acceptGmailNotification } from "./accept-notification.ts";
+import { createNotificationIntake } from "./accept-notification.ts";
 import { authorizationPage } from "./authorization-page.ts";
 import { completeGmailAuthorization } from "./complete-authorization.ts";
 import { OAUTH_CALLBACK_PATH, PUSH_PATH } from "./gmail-constants.ts";
@@ -14,6 +14,7 @@ import { createPushVerifier } from "./verify-push-token.ts";
 export function gmailRoutes(ctx: Context): Router {
   const router = Router();
   const verify = createPushVerifier(ctx);
+  const acceptGmailNotification = createNotificationIntake(ctx);
 
   router.get(OAUTH_CALLBACK_PATH, async (req, res) => {
     const q = (name: string) => (typeof req.query[name] === "string" ? (req.query[name] as string) : undefined);
@@ -40,7 +41,7 @@ export function gmailRoutes(ctx: Context): Router {
       res.status(204).end();
       return;
     }
-    const accepted = await acceptGmailNotification(ctx, decoded.notification);
+    const accepted = await acceptGmailNotification(decoded.notification);
     if (accepted.kind === "unknown_mailbox") {
       ctx.log.warn({ emailAddress: accepted.emailAddress }, "Gmail push for a mailbox no Gmail source reads; acknowledged and ignored");
     }

@@ -40,19 +40,30 @@ export async function requestGmailSync(executor: Executor, input: SyncAsk & { so
     ${FOLD}`);
 }
 
-/** The same, for every (not disabled) Gmail source reading this mailbox, in one statement; returns their ids. */
-export async function requestGmailSyncForMailbox(executor: Executor, input: SyncAsk & { emailAddress: string }): Promise<string[]> {
-  const now = input.now.toISOString();
-  const rows = await queryRows<{ source_id: string }>(
+/**
+ * The same for notifications of several mailboxes in one statement, for every (not disabled)
+ * Gmail source reading each mailbox; two of one mailbox fold first. Answers the mailboxes some
+ * source reads.
+ */
+export async function requestGmailSyncForMailboxes(executor: Executor, notifications: { emailAddress: string; historyId: bigint }[], now: Date): Promise<Set<string>> {
+  const at = now.toISOString();
+  const asked = JSON.stringify(notifications.map((n) => ({ email: n.emailAddress, history_id: String(n.historyId) })));
+  const rows = await queryRows<{ address: string }>(
     executor,
     sql`
-      insert into sync_requests (source_id, kind, key, payload, next_attempt_at, created_at)
-      select id, ${SYNC_REQUEST_KIND}, ${SYNC_REQUEST_KEY}, ${payloadOf(input)}::jsonb, ${now}::timestamptz, ${now}::timestamptz
-        from mail_sources where kind = 'gmail' and address = ${input.emailAddress} and status <> 'disabled'
-      ${FOLD}
-      returning source_id`,
+      with n as (select email, max(history_id::numeric) as history_id
+                   from jsonb_to_recordset(${asked}::jsonb) as n(email text, history_id text) group by email),
+      asked as (
+        insert into sync_requests (source_id, kind, key, payload, next_attempt_at, created_at)
+        select s.id, ${SYNC_REQUEST_KIND}, ${SYNC_REQUEST_KEY},
+               jsonb_build_object('token', ${randomBytes(9).toString("base64url")}::text, 'historyId', n.history_id::text, 'force', false),
+               ${at}::timestamptz, ${at}::timestamptz
+          from n join mail_sources s on s.kind = 'gmail' and s.address = n.email and s.status <> 'disabled'
+        ${FOLD}
+        returning source_id)
+      select distinct s.address from asked join mail_sources s on s.id = asked.source_id`,
   );
-  return rows.map((r) => r.source_id);
+  return new Set(rows.map((r) => r.address));
 }
 
 /** Takes up to `limit` due requests (of as many mailboxes), leasing each for SYNC_LEASE_MS. */

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { queryRows, sql } from "../../../src/db/client.ts";
 import { mailSources } from "../../../src/db/schema.ts";
-import { claimGmailSyncs, finishGmailSyncs, requestGmailSync } from "../../../src/sources/gmail/sync-requests.ts";
+import { claimGmailSyncs, finishGmailSyncs, requestGmailSync, requestGmailSyncForMailboxes } from "../../../src/sources/gmail/sync-requests.ts";
 import { createTestContext, type TestContext } from "../../helpers/test-context.ts";
 
 let t: TestContext;
@@ -61,5 +61,27 @@ describe("Gmail sync requests, several mailboxes at once", () => {
     expect(left[0]!.attempts).toBe(0);
     const moved = await cursors();
     expect([moved.get(sources[0]!), moved.get(sources[1]!), moved.get(sources[2]!)]).toEqual([{ historyId: "200" }, { historyId: "201" }, null]);
+  });
+
+  it("When notifications of several mailboxes are recorded together, then two of one mailbox fold into its request with the larger historyId, and a mailbox no source reads is not answered as read", async () => {
+    const read = await requestGmailSyncForMailboxes(
+      t.ctx.db,
+      [
+        { emailAddress: "a@mailgate.test", historyId: 900n },
+        { emailAddress: "nobody@mailgate.test", historyId: 5n },
+        { emailAddress: "a@mailgate.test", historyId: 700n },
+        { emailAddress: "b@mailgate.test", historyId: 50n },
+      ],
+      t0,
+    );
+    expect([...read].sort()).toEqual(["a@mailgate.test", "b@mailgate.test"]);
+    const payloads = new Map(
+      (await queryRows<{ source_id: string; payload: { historyId: string } }>(t.ctx.db, sql`select source_id, payload from sync_requests`)).map((r) => [
+        r.source_id,
+        r.payload.historyId,
+      ]),
+    );
+    // Folded into the requests already waiting (asked at 100, 101, 102): the larger historyId wins.
+    expect([payloads.get(sources[0]!), payloads.get(sources[1]!), payloads.get(sources[2]!)]).toEqual(["900", "101", "102"]);
   });
 });
