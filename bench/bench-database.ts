@@ -9,6 +9,7 @@ import { buildContext } from "../src/boot.ts";
 import { queryRows, sql, unixSocketOf } from "../src/db/client.ts";
 import { parseConfig } from "../src/config.ts";
 import type { Context } from "../src/context.ts";
+import { startCpuProfile } from "./cpu-profile.ts";
 
 export async function benchContext(env: Record<string, string> = {}): Promise<{ ctx: Context; close(): Promise<void> }> {
   const base = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -114,5 +115,27 @@ export function threadTimesSpent(before: ThreadTimes | null, after: ThreadTimes 
   return {
     main: { run: after.main.run - before.main.run, wait: after.main.wait - before.main.wait },
     others: { run: after.others.run - before.others.run, wait: after.others.wait - before.others.wait },
+  };
+}
+
+/** What a measured phase cost: this process's CPU, its threads' run and wait, Postgres's CPU, the wall time, and the CPU profile's file if one was asked. */
+export type PhaseCost = { cpu: NodeJS.CpuUsage; wallMs: number; threads: ThreadTimes | null; databaseSeconds: number; profileFile: string | null };
+
+/** Starts measuring a phase of a bench (with BENCH_CPU_PROFILE=<dir>, profiling it as `profileName`); `stop` answers what it cost. */
+export async function startPhase(ctx: Context, profileName: string): Promise<{ stop(): Promise<PhaseCost> }> {
+  const dbBefore = await databaseCpuSeconds(ctx);
+  const profile = await startCpuProfile(process.env.BENCH_CPU_PROFILE, profileName);
+  const threadsBefore = threadTimes();
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = performance.now();
+  return {
+    stop: async () => {
+      const cpu = process.cpuUsage(cpuBefore);
+      const wallMs = performance.now() - wallBefore;
+      const threads = threadTimesSpent(threadsBefore, threadTimes());
+      const profileFile = await profile.stop();
+      const databaseSeconds = cpuSpent(dbBefore, await databaseCpuSeconds(ctx));
+      return { cpu, wallMs, threads, databaseSeconds, profileFile };
+    },
   };
 }

@@ -11,8 +11,7 @@ import { queryRows, sql } from "../src/db/client.ts";
 import { startPipelineWorkers } from "../src/pipeline/worker.ts";
 import { renewalDueAt } from "../src/sources/renewal-due.ts";
 import { startGmailSources } from "../src/sources/gmail/runtime.ts";
-import { cpuSpent, databaseCpuSeconds, fmt, threadTimes, threadTimesSpent } from "./bench-database.ts";
-import { startCpuProfile } from "./cpu-profile.ts";
+import { fmt, startPhase } from "./bench-database.ts";
 import type { ScheduledPush } from "./fake-google-process.ts";
 import { AUDIENCE, startGmailBench } from "./gmail-bench.ts";
 
@@ -141,13 +140,10 @@ async function main() {
     }, 1000);
 
     const fakeBefore = (await google.call({ method: "stats" })) as FakeStats;
-    const dbBefore = await databaseCpuSeconds(ctx);
-    const profile = await startCpuProfile(process.env.BENCH_CPU_PROFILE, "gmail-sources-mailgate");
-    const threadsBefore = threadTimes();
-    const cpuBefore = process.cpuUsage();
-    const wallBefore = performance.now();
+    const phase = await startPhase(ctx, "gmail-sources-mailgate");
+    const scheduleStarted = performance.now();
     const pushes = (await google.call({ method: "schedule", endpoint: `${base}/push/gmail`, audience: AUDIENCE, mailboxes: emails, rate: RATE, seconds: SECONDS })) as ScheduledPush[];
-    const scheduleMs = performance.now() - wallBefore;
+    const scheduleMs = performance.now() - scheduleStarted;
     const refused = pushes.filter((p) => p.status !== 204);
     if (refused.length) throw new Error(`${refused.length} pushes were refused, the first: ${refused[0]!.status} ${refused[0]!.body}`);
     const drainUntil = performance.now() + DRAIN_MS;
@@ -158,11 +154,7 @@ async function main() {
     // A ticket whose batch committed more than the margin after stamping processed_at escaped the
     // watch above: read everything once, and count those apart (their latency is overstated).
     const escaped = await readTicketed(new Date(0));
-    const cpu = process.cpuUsage(cpuBefore);
-    const wall = performance.now() - wallBefore;
-    const threads = threadTimesSpent(threadsBefore, threadTimes());
-    const profileFile = await profile.stop();
-    const dbCpu = cpuSpent(dbBefore, await databaseCpuSeconds(ctx));
+    const { cpu, wallMs: wall, threads, databaseSeconds: dbCpu, profileFile } = await phase.stop();
     const fakeAfter = (await google.call({ method: "stats" })) as FakeStats;
     const loadAtEnd = loadavg();
     offWake();

@@ -10,8 +10,7 @@ import { inboundMessages } from "../src/db/schema.ts";
 import { startPipelineWorkers } from "../src/pipeline/worker.ts";
 import { startGmailSources } from "../src/sources/gmail/runtime.ts";
 import { buildEmail } from "../tests/helpers/build-email.ts";
-import { cpuSpent, databaseCpuSeconds, fmt, threadTimes, threadTimesSpent } from "./bench-database.ts";
-import { startCpuProfile } from "./cpu-profile.ts";
+import { fmt, startPhase } from "./bench-database.ts";
 import type { PushTiming } from "./fake-google-process.ts";
 import { AUDIENCE, startGmailBench } from "./gmail-bench.ts";
 
@@ -65,11 +64,7 @@ async function main() {
     ctx.database.onWake("inbound", () => void (storedAt = performance.timeOrigin + performance.now()));
     const bodies = Array.from({ length: COUNT }, (_, i) => buildEmail({ from: `user${i % 50}@acme.com`, subject: `Bench ${i}: printer jam`, text: `Body ${i}` }));
     const fakeBefore = (await google.call({ method: "stats" })) as FakeStats;
-    const dbBefore = await databaseCpuSeconds(ctx);
-    const profile = await startCpuProfile(process.env.BENCH_CPU_PROFILE, "gmail-mailgate");
-    const threadsBefore = threadTimes();
-    const cpuBefore = process.cpuUsage();
-    const wallBefore = performance.now();
+    const phase = await startPhase(ctx, "gmail-mailgate");
     for (const raw of bodies) {
       const messageId = (await google.call({ method: "deliver", raw })) as string;
       const done = UNTIL === "ack" ? null : reached(messageId);
@@ -80,11 +75,7 @@ async function main() {
       total.push(doneAt - timing.sentAt);
       stored.push(storedAt - timing.sentAt);
     }
-    const cpu = process.cpuUsage(cpuBefore);
-    const wall = performance.now() - wallBefore;
-    const threads = threadTimesSpent(threadsBefore, threadTimes());
-    const profileFile = await profile.stop();
-    const dbCpu = cpuSpent(dbBefore, await databaseCpuSeconds(ctx));
+    const { cpu, wallMs: wall, threads, databaseSeconds: dbCpu, profileFile } = await phase.stop();
     const fakeAfter = (await google.call({ method: "stats" })) as FakeStats;
 
     const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;

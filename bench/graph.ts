@@ -22,8 +22,7 @@ import { startGraphSources } from "../src/sources/graph/runtime.ts";
 import { startFakeMicrosoft, type FakeMicrosoft } from "../tests/fakes/microsoft/fake-microsoft.ts";
 import { testCertificate, trustTestCertificate } from "../tests/fakes/microsoft/test-certificate.ts";
 import { buildEmail } from "../tests/helpers/build-email.ts";
-import { benchContext, cpuSpent, databaseCpuSeconds, fmt, threadTimes, threadTimesSpent } from "./bench-database.ts";
-import { startCpuProfile } from "./cpu-profile.ts";
+import { benchContext, fmt, startPhase, type PhaseCost } from "./bench-database.ts";
 
 const COUNT = Number(process.env.BENCH_NOTIFICATIONS ?? 500);
 const WARMUP = 20;
@@ -166,20 +165,14 @@ async function roundTrip(fake: FakeMicrosoft, watcher: Watcher, subject: string)
   return (await done) - sent;
 }
 
-type Cpu = { cpu: NodeJS.CpuUsage; threads: ReturnType<typeof threadTimesSpent>; databaseSeconds: number; wallSeconds: number };
+type Cpu = Pick<PhaseCost, "cpu" | "threads" | "databaseSeconds"> & { wallSeconds: number };
 
 /** The burst with this process's CPU (mailgate and the fake Microsoft), its threads' run and wait times, and Postgres's CPU. */
 async function measured<T extends { seconds: number }>(ctx: Context, name: string, run: () => Promise<T>): Promise<T & Cpu> {
-  const profile = await startCpuProfile(process.env.BENCH_CPU_PROFILE, name);
-  const dbBefore = await databaseCpuSeconds(ctx);
-  const threadsBefore = threadTimes();
-  const cpuBefore = process.cpuUsage();
+  const phase = await startPhase(ctx, name);
   const result = await run();
-  const cpu = process.cpuUsage(cpuBefore);
-  const threads = threadTimesSpent(threadsBefore, threadTimes());
-  const databaseSeconds = cpuSpent(dbBefore, await databaseCpuSeconds(ctx));
-  const file = await profile.stop();
-  if (file) console.log(`CPU profile of the burst: ${file}`);
+  const { cpu, threads, databaseSeconds, profileFile } = await phase.stop();
+  if (profileFile) console.log(`CPU profile of the burst: ${profileFile}`);
   return { ...result, cpu, threads, databaseSeconds, wallSeconds: result.seconds };
 }
 
